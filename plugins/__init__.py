@@ -1,0 +1,1 @@
+"""Built-in fwc backends, each registered through the ``fwc.backends`` entry-point group."""
