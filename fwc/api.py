@@ -1,0 +1,227 @@
+"""The Python API: load, check and compile machine descriptions.
+
+Nothing here prints, exits or keeps global state; every setting lives on an
+:class:`Fwc` instance, and every call returns a :class:`Result` holding the
+model, the diagnostics and the artifacts::
+
+    import fwc
+    r = fwc.compile(text='machine "m" { node 0 { memory 0 size 1G } }', backends=["model"])
+    if r.ok:
+        print(r.artifact("machine.json").text)
+    else:
+        print(r.render_diagnostics())
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable
+
+from .backends import Artifact, BackendContext
+from .diagnostics import ERROR, Diagnostic, Sources, render
+
+
+class Result:
+    """What a call returns: ``machine`` (or None), ``diagnostics``, ``artifacts``."""
+
+    def __init__(self, machine=None, diagnostics=(), artifacts=(), sources: Sources | None = None):
+        self.machine = machine
+        self.diagnostics: list[Diagnostic] = sorted(diagnostics, key=Diagnostic.sort_key)
+        self.artifacts: list[Artifact] = list(artifacts)
+        self.sources = sources or Sources()
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error (warnings are fine)."""
+        return not any(d.severity == ERROR for d in self.diagnostics)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity != ERROR]
+
+    def artifact(self, path: str, backend: str | None = None) -> Artifact:
+        for a in self.artifacts:
+            if a.path == path and (backend is None or a.backend == backend):
+                return a
+        raise KeyError(path)
+
+    def render_diagnostics(self, colour: bool = False) -> str:
+        return "\n".join(render(d, self.sources, colour) for d in self.diagnostics)
+
+    def __repr__(self) -> str:
+        return (f"<Result ok={self.ok} machine={getattr(self.machine, 'name', None)!r} "
+                f"diagnostics={len(self.diagnostics)} artifacts={len(self.artifacts)}>")
+
+
+class Fwc:
+    """One configured compiler.
+
+    ``entry_points``: load installed plugins (fwc's own backends are plugins
+    too, so turn this off only with ``plugins=`` supplying what is needed);
+    ``plugins``: extra plugin objects or modules to register;
+    ``include_path``: directories searched for ``include`` files;
+    ``warn``/``error``: check names, as with ``-W``/``-E`` (``no-NAME`` to turn off);
+    ``werror``: warnings become errors.
+    """
+
+    def __init__(self, *, entry_points: bool = True, plugins: Iterable = (), include_path: Iterable[str] = (),
+                 warn: Iterable[str] = (), error: Iterable[str] = (), werror: bool = False):
+        self._entry_points = entry_points
+        self._plugins = tuple(plugins)
+        self.include_path = tuple(include_path)
+        self._switches = (tuple(warn), tuple(error), werror)
+        self._host = None
+        self._levels = None
+
+    # ---- lazily built pieces
+    @property
+    def host(self):
+        if self._host is None:
+            from .host import Host
+
+            self._host = Host(self._entry_points, self._plugins)
+        return self._host
+
+    @property
+    def levels(self):
+        """Check levels for this instance; raises ValueError for unknown check names."""
+        if self._levels is None:
+            from .checks import Levels
+
+            w, e, we = self._switches
+            self._levels = Levels(self.host.checks, w, e, we)
+        return self._levels
+
+    @property
+    def backends(self) -> dict:
+        return dict(self.host.backends)
+
+    @property
+    def checks(self):
+        return self.host.checks
+
+    @property
+    def plugins(self):
+        return list(self.host.infos)
+
+    # ---- the pipeline
+    def load(self, path: str | os.PathLike | None = None, *, text: str | None = None,
+             name: str | None = None) -> Result:
+        """Parse and elaborate a description (from ``path``, or ``text``)."""
+        from .build import Loader, load
+
+        sources = Sources()
+        loader = Loader(sources, self.include_path)
+        if text is None:
+            if path is None:
+                raise TypeError("load() needs a path or text=")
+            name = name or os.fspath(path)
+            try:
+                text = loader.read(os.fspath(path))
+            except (OSError, UnicodeDecodeError) as e:
+                d = Diagnostic(ERROR, "include", f"cannot read '{name}': {getattr(e, 'strerror', None) or e}")
+                return Result(None, [d], sources=sources)
+        else:
+            name = name or (os.fspath(path) if path is not None else "<input>")
+        machine, diags = load(loader, text, name)
+        levels = self.levels
+        diags = [x for x in (levels.apply(d) for d in diags) if x is not None]
+        return Result(machine, diags, sources=sources)
+
+    def check(self, path=None, *, text=None, name=None) -> Result:
+        """Load, then run every enabled check."""
+        from .checks import run_checks
+
+        r = self.load(path, text=text, name=name)
+        diags = list(r.diagnostics) + list(self.host.diagnostics)
+        if r.machine is not None:
+            diags += run_checks(r.machine, self.host.checks, self.levels)
+        return Result(r.machine, diags, sources=r.sources)
+
+    def compile(self, path=None, *, text=None, name=None, backends: Iterable[str] | None = None,
+                options: dict | None = None) -> Result:
+        """Check, then run ``backends`` (all registered ones by default).
+
+        ``options`` maps ``"backend.option"`` to a value (a string is converted
+        to the option's type).  No artifact is returned if any error occurred.
+        """
+        r = self.check(path, text=text, name=name)
+        if not r.ok:
+            return r
+        diags = list(r.diagnostics)
+        chosen, bad = self._select(backends, options or {})
+        if bad:
+            return Result(r.machine, diags + bad, sources=r.sources)
+        artifacts = []
+        for backend, opts in chosen:
+            ctx = BackendContext(backend, r.machine, opts, self)
+            try:
+                backend.generate(ctx)
+            except Exception as e:  # noqa: BLE001 - a backend bug is reported, not raised
+                ctx.error("backend", f"backend '{backend.name}' ({backend.plugin}) failed: {type(e).__name__}: {e}")
+            diags += [x for x in (self.levels.apply(d) for d in ctx.diagnostics) if x is not None]
+            artifacts += ctx.artifacts
+        paths = {}
+        for a in artifacts:
+            if a.path in paths:
+                diags.append(Diagnostic(ERROR, "backend", f"backends '{paths[a.path]}' and '{a.backend}' both write "
+                                                          f"'{a.path}'"))
+            paths[a.path] = a.backend
+        result = Result(r.machine, diags, artifacts, sources=r.sources)
+        if not result.ok:
+            result.artifacts = []
+        return result
+
+    def _select(self, names, options):
+        table = self.host.backends
+        bad = []
+        if names is None:
+            names = sorted(table)
+        chosen = []
+        for n in names:
+            if n not in table:
+                bad.append(Diagnostic(ERROR, "backend", f"unknown backend '{n}' (known: {', '.join(sorted(table))})"))
+                continue
+            b = table[n]
+            opts = {k: o.default for k, o in b.options.items()}
+            chosen.append((b, opts))
+        by_name = {b.name: opts for b, opts in chosen}
+        for key, value in options.items():
+            bname, _, oname = key.partition(".")
+            if bname not in table or oname not in table[bname].options:
+                bad.append(Diagnostic(ERROR, "backend", f"unknown backend option '{key}'"))
+                continue
+            if bname not in by_name:
+                continue
+            opt = table[bname].options[oname]
+            try:
+                by_name[bname][oname] = opt.convert(value) if isinstance(value, str) else value
+            except ValueError as e:
+                bad.append(Diagnostic(ERROR, "backend", f"option '{key}': {e}"))
+        return chosen, bad
+
+
+_default: Fwc | None = None
+
+
+def _get_default() -> Fwc:
+    global _default
+    if _default is None:
+        _default = Fwc()
+    return _default
+
+
+def load(path=None, *, text=None, name=None) -> Result:
+    return _get_default().load(path, text=text, name=name)
+
+
+def check(path=None, *, text=None, name=None) -> Result:
+    return _get_default().check(path, text=text, name=name)
+
+
+def compile(path=None, *, text=None, name=None, backends=None, options=None) -> Result:  # noqa: A001
+    return _get_default().compile(path, text=text, name=name, backends=backends, options=options)

@@ -1,0 +1,112 @@
+"""What each board provides: defaults and QEMU 7.2's memory layout rules.
+
+The QEMU rules are those of ``../shared/spec/qemu.md`` §1–§2, measured on
+QEMU 7.2 (pc-q35-7.2 and pc-i440fx-7.2):
+
+* q35 keeps RAM below 4 GiB up to 0xb0000000 when it all fits, otherwise
+  2 GiB low and the rest from 4 GiB;
+* pc keeps RAM below 0xe0000000 when it all fits, otherwise 3 GiB low;
+* node memory is stacked in node-id order; QEMU's SRAT skips
+  [640 KiB, 1 MiB) and the hole between the low RAM end and 4 GiB;
+* the DIMM window starts at ROUND_UP(4 GiB + above_4g, 1 GiB) (exactly
+  4 GiB when nothing is above 4 GiB) and is (maxmem - ram) + 1 GiB per slot.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+KiB, MiB, GiB, TiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
+FOUR_G = 4 * GiB
+HOLE_640K, ONE_M = 0xA0000, 0x100000
+MEMORY_BLOCK = 128 * MiB  # x86 memory block size (sparsemem section)
+
+
+class Board(NamedTuple):
+    name: str
+    description: str
+    qemu_machine: str | None  # -machine type, for QEMU boards
+    oem: tuple  # (id, table id, revision, creator id, creator revision)
+    table_revisions: dict
+    max_phys_bits: int
+
+
+BOARDS = {
+    "generic": Board("generic", "any x86_64/arm64 machine; every range is explicit", None,
+                     ("FWC   ", "FWCMACH ", 1, "FWC ", 1),
+                     {"srat": 3, "slit": 1, "madt": 5, "xsdt": 1, "rsdt": 1}, 52),
+    "qemu-q35": Board("qemu-q35", "QEMU 7.2 -machine q35 (pc-q35-7.2)", "q35",
+                      ("BOCHS ", "BXPC    ", 1, "BXPC", 1),
+                      {"srat": 1, "slit": 1, "madt": 1, "xsdt": 1, "rsdt": 1}, 40),
+    "qemu-pc": Board("qemu-pc", "QEMU 7.2 -machine pc (pc-i440fx-7.2)", "pc",
+                     ("BOCHS ", "BXPC    ", 1, "BXPC", 1),
+                     {"srat": 1, "slit": 1, "madt": 1, "xsdt": 1, "rsdt": 1}, 40),
+}
+
+
+def is_qemu(board: str) -> bool:
+    return BOARDS[board].qemu_machine is not None
+
+
+def below_4g(board: str, ram_size: int) -> int:
+    """How much of ``ram_size`` bytes of QEMU RAM lies below 4 GiB."""
+    if board == "qemu-q35":
+        lowmem = 0x80000000 if ram_size >= 0xB0000000 else 0xB0000000
+    else:  # qemu-pc
+        lowmem = 0xE0000000 if ram_size < 0xE0000000 else 0xC0000000
+    return min(ram_size, lowmem)
+
+
+def ram_to_phys(offset: int, below: int) -> int:
+    """Guest-physical address of a pc.ram offset."""
+    return offset if offset < below else FOUR_G + (offset - below)
+
+
+def phys_to_ram(addr: int, below: int) -> int | None:
+    """pc.ram offset of a guest-physical address, or None in the PCI hole."""
+    if addr < below:
+        return addr
+    if addr >= FOUR_G:
+        return addr - FOUR_G + below
+    return None
+
+
+def srat_pieces(start: int, end: int, below: int) -> list[tuple[int, int]]:
+    """The SRAT ranges QEMU emits for pc.ram offsets [start, end): split at
+    640 KiB (resuming at 1 MiB) and at the low-RAM end (resuming at 4 GiB)."""
+    out = []
+    base = start
+    if base < HOLE_640K < end:
+        out.append((base, HOLE_640K))
+        base = ONE_M
+    elif HOLE_640K <= base < ONE_M:
+        base = min(ONE_M, end)
+    if base < below < end:
+        out.append((base, below))
+        out.append((FOUR_G, FOUR_G + end - below))
+    elif base >= below:
+        out.append((FOUR_G + base - below, FOUR_G + end - below))
+    elif base < end:
+        out.append((base, end))
+    return [(b, e - b) for b, e in out if e > b]
+
+
+def device_window(above_4g: int, ram_size: int, slots: int, maxmem: int) -> tuple[int, int]:
+    """(base, size) of QEMU's device-memory (DIMM) window."""
+    if above_4g:
+        base = (FOUR_G + above_4g + GiB - 1) // GiB * GiB
+    else:
+        base = FOUR_G
+    return base, (maxmem - ram_size) + GiB * slots
+
+
+class Interrupts(NamedTuple):
+    """Board MADT defaults: what QEMU 7.2 emits for a PC."""
+
+    ioapics: tuple = ((0, 0xFEC00000, 0),)
+    # (source IRQ, GSI, INTI flags): IRQ0 -> GSI 2, PCI IRQs level/active high.
+    overrides: tuple = ((0, 2, 0x0), (5, 5, 0xD), (9, 9, 0xD), (10, 10, 0xD), (11, 11, 0xD))
+    nmis: tuple = ((None, 1, 0x0),)  # (processor UID or None = all, LINT#, flags)
+
+
+PC_INTERRUPTS = Interrupts()

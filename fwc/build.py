@@ -1,0 +1,596 @@
+"""Elaboration: statements -> the resolved machine model.
+
+Ordered passes, each reporting diagnostics rather than stopping:
+
+1. read files: parse the root file, follow ``include`` (relative to the
+   including file, then the include path), refuse include cycles;
+2. evaluate: constants (``let``) in order, expressions, units; every value
+   lands in a model field;
+3. resolve defaults, once, here: board OEM identity and table revisions,
+   proximity domains, interrupt controllers, QEMU's RAM layout for size-only
+   memory on QEMU boards, DIMM placement, slots and maxmem.
+
+Whole-machine rules (overlaps, SLIT validity, hotplug alignment, ...) are not
+here: they are named checks in ``fwc.checks``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+from . import boards, syntax
+from .diagnostics import ERROR, WARNING, Diagnostic, Related, Span, Sources
+from .syntax import BinOp, Name, Num, Stmt
+
+# The widest value any field takes: 64-bit addresses and sizes.
+U64 = (1 << 64) - 1
+MAX_CPUS = 1 << 20  # a description with more CPUs is surely a typo (Linux: 8192)
+
+
+class Loader:
+    """Reads files (root and includes) into statements, keeping their text."""
+
+    def __init__(self, sources: Sources, include_path=(), read: Callable[[str], str] | None = None):
+        self.sources = sources
+        self.include_path = list(include_path)
+        self.read = read or _read_file
+        self.files: list[str] = []
+
+    def parse(self, text: str, name: str, start: str, diags: list) -> list | None:
+        self.sources.add(name, text)
+        if name not in self.files:
+            self.files.append(name)
+        stmts, d = syntax.parse(text, name, start)
+        diags.extend(d)
+        return stmts
+
+    def resolve(self, path: str, including: str | None) -> str | None:
+        if os.path.isabs(path):
+            return path if os.path.exists(path) else None
+        dirs = []
+        if including and not including.startswith("<"):
+            dirs.append(os.path.dirname(os.path.abspath(including)))
+        else:
+            dirs.append(os.getcwd())
+        dirs.extend(self.include_path)
+        for d in dirs:
+            cand = os.path.join(d, path)
+            if os.path.exists(cand):
+                return os.path.normpath(cand)
+        return None
+
+
+def _read_file(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+class Elaborator:
+    def __init__(self, loader: Loader):
+        self.loader = loader
+        self.diags: list[Diagnostic] = []
+        self.stack: list[str] = []  # include chain, for cycle detection
+        # Constants: name -> (value, span); lookups walk the scope chain.
+        self.scopes: list[dict] = [{}]
+
+    # ---- diagnostics
+    def error(self, check: str, message: str, span, **kw) -> None:
+        self.diags.append(Diagnostic(ERROR, check, message, span, **kw))
+
+    def warning(self, check: str, message: str, span, **kw) -> None:
+        self.diags.append(Diagnostic(WARNING, check, message, span, **kw))
+
+    # ---- expressions
+    def eval(self, expr, what: str = "value", lo: int = 0, hi: int = U64) -> int | None:
+        """Evaluate ``expr``; report and return None if it fails or is out of [lo, hi]."""
+        if expr is None:
+            return None
+        v = self._eval(expr)
+        if v is None:
+            return None
+        if not lo <= v <= hi:
+            self.error("field-range", f"{what} {_show(v)} is out of range [{_show(lo)}, {_show(hi)}]", expr.span)
+            return None
+        return v
+
+    def _eval(self, e) -> int | None:
+        if isinstance(e, Num):
+            return e.value
+        if isinstance(e, Name):
+            for scope in reversed(self.scopes):
+                if e.name in scope:
+                    return scope[e.name][0]
+            self.error("undefined-name", f"undefined name '{e.name}'", e.span)
+            return None
+        if isinstance(e, BinOp):
+            a, b = self._eval(e.left), self._eval(e.right)
+            if a is None or b is None:
+                return None
+            if e.op == "+":
+                return a + b
+            if e.op == "-":
+                return a - b
+            if e.op == "*":
+                return a * b
+            if b == 0:
+                self.error("division-by-zero", "division by zero", e.right.span)
+                return None
+            if a % b:
+                self.error("inexact-division", f"{_show(a)} / {_show(b)} is not a whole number", e.span)
+                return None
+            return a // b
+        raise TypeError(e)  # pragma: no cover - the grammar has no other expression
+
+    def define(self, stmt: Stmt) -> None:
+        name = stmt.args["name"]
+        value = self._eval(stmt.args["expr"])
+        for scope in self.scopes:
+            if name.name in scope:
+                prev = scope[name.name][1]
+                self.error("redefined-name", f"'{name.name}' is already defined", name.span,
+                           related=(Related("first defined here", prev),))
+                return
+        if value is not None:
+            self.scopes[-1][name.name] = (value, name.span)
+
+    # ---- includes
+    def include(self, stmt: Stmt, start: str) -> list:
+        path = stmt.args["path"]
+        including = stmt.span.file
+        full = self.loader.resolve(path.value, including)
+        if full is None:
+            self.error("include", f"cannot find include file '{path.value}'", path.span)
+            return []
+        if full in self.stack:
+            chain = " -> ".join(os.path.basename(p) for p in self.stack + [full])
+            self.error("include", f"include cycle: {chain}", path.span)
+            return []
+        try:
+            text = self.loader.read(full)
+        except (OSError, UnicodeDecodeError) as e:
+            self.error("include", f"cannot read '{path.value}': {getattr(e, 'strerror', None) or e}", path.span)
+            return []
+        stmts = self.loader.parse(text, full, start, self.diags)
+        return [(s, full) for s in stmts] if stmts else []
+
+    def expand(self, stmts, start: str, file: str):
+        """Yield statements with includes expanded in place (depth first)."""
+        self.stack.append(file)
+        try:
+            for s in stmts:
+                if s.kind == "include":
+                    inner = self.include(s, start)
+                    if inner:
+                        full = inner[0][1]
+                        yield from self.expand([x for x, _ in inner], start, full)
+                else:
+                    yield s
+        finally:
+            self.stack.pop()
+
+
+def _show(v: int) -> str:
+    return hex(v) if v >= 4096 or v < 0 else str(v)
+
+
+# ---------------------------------------------------------------------------
+# The machine statement
+
+
+def _string(el: Elaborator, s: syntax.Str, what: str, width: int, pad: str = "\0") -> str | None:
+    if s is None:
+        return None
+    v = s.value
+    if len(v) > width:
+        el.error("field-range", f"{what} \"{v}\" is {len(v)} characters; the field holds {width}", s.span)
+        return None
+    if any(ord(c) > 0x7F for c in v):
+        el.error("field-range", f"{what} must be ASCII", s.span)
+        return None
+    return v.ljust(width, pad)
+
+
+class _Once:
+    """Statements that may appear once per machine."""
+
+    def __init__(self, el: Elaborator):
+        self.el = el
+        self.seen: dict[str, Span] = {}
+
+    def __call__(self, stmt: Stmt) -> bool:
+        prev = self.seen.get(stmt.kind)
+        if prev is not None:
+            self.el.error("duplicate-statement", f"'{stmt.kind}' is given more than once", stmt.span,
+                          related=(Related("first given here", prev),))
+            return False
+        self.seen[stmt.kind] = stmt.span
+        return True
+
+
+def build_machine(el: Elaborator, mstmt: Stmt, file: str):
+    from . import model as M
+
+    once = _Once(el)
+    a = mstmt.args
+    el.scopes.append({})
+    name = a["name"].value
+    arch, board, arch_span, board_span = "x86_64", "generic", None, None
+    oem_fields: dict = {}
+    oem_span = None
+    table_revs: dict = {}
+    tables_base = None
+    node_stmts: list[Stmt] = []
+    distances, reserved = [], []
+    kernel = initrd = topology = None
+    cmdline_parts: list[str] = []
+    slots = maxmem = None
+    slots_span = None
+    ioapics, irqs, nmis = [], [], []
+    lapic = None
+
+    for s in el.expand(a["body"], "body", file):
+        k = s.kind
+        args = s.args
+        if k == "let":
+            el.define(s)
+        elif k == "arch":
+            if once(s):
+                arch, arch_span = args["value"].value, args["value"].span
+                if arch not in M.ARCHES:
+                    el.error("unknown-value", f"unknown arch '{arch}' (known: {', '.join(M.ARCHES)})", arch_span)
+                    arch = "x86_64"
+        elif k == "board":
+            if once(s):
+                board, board_span = args["value"].value, args["value"].span
+                if board not in boards.BOARDS:
+                    el.error("unknown-value", f"unknown board '{board}' (known: {', '.join(boards.BOARDS)})",
+                             board_span)
+                    board = "generic"
+        elif k == "oem":
+            if once(s):
+                oem_span = s.span
+                for f in args["fields"]:
+                    if f.kind in oem_fields:
+                        el.error("duplicate-statement", f"oem {f.kind} is given more than once", f.span)
+                    oem_fields[f.kind] = f
+        elif k == "tables":
+            if once(s):
+                tables_base = el.eval(args["at"], "table address", 0, (1 << 64) - 1)
+                for opt in args["options"]:
+                    t = opt.args["table"]
+                    if t.value not in M.TABLE_SIGNATURES:
+                        el.error("unknown-value", f"unknown table '{t.value}' (known: {', '.join(M.TABLE_SIGNATURES)})",
+                                 t.span)
+                        continue
+                    rev = el.eval(opt.args["revision"], f"{t.value} revision", 0, 255)
+                    if rev is not None:
+                        table_revs[t.value] = rev
+        elif k == "node":
+            node_stmts.append(s)
+        elif k == "distance":
+            src = el.eval(args["src"], "node id", 0, U64)
+            dst = el.eval(args["dst"], "node id", 0, U64)
+            val = el.eval(args["value"], "distance", 0, 255)
+            if None not in (src, dst, val):
+                distances.append(M.Distance(src, dst, val, span=s.span))
+        elif k == "reserved":
+            base = el.eval(args["base"], "address")
+            size = el.eval(args["size"], "size")
+            typ = args["type"].value if args["type"] else "reserved"
+            if typ not in M.E820_TYPES:
+                el.error("unknown-value", f"unknown e820 type '{typ}' (known: {', '.join(M.E820_TYPES)})",
+                         args["type"].span)
+            elif base is not None and size is not None:
+                reserved.append(M.Reserved(base, size, typ, span=s.span))
+        elif k == "kernel":
+            if once(s):
+                base, size = el.eval(args["base"], "address"), el.eval(args["size"], "size")
+                if base is not None and size is not None:
+                    kernel = M.Placement(base, size, span=s.span)
+        elif k == "initrd":
+            if once(s):
+                initrd = _initrd(el, s, M)
+        elif k == "cmdline":
+            cmdline_parts.extend(p.value for p in args["parts"])
+        elif k == "slots":
+            if once(s):
+                slots = el.eval(args["count"], "slot count", 0, 256)
+                maxmem = el.eval(args["maxmem"], "maxmem")
+                slots_span = s.span
+        elif k == "topology":
+            if once(s):
+                vals = [el.eval(args[x], x, 1, 1 << 16) for x in ("sockets", "cores", "threads")]
+                if None not in vals:
+                    topology = M.Topology(*vals, span=s.span)
+        elif k == "ioapic":
+            v = (el.eval(args["id"], "I/O APIC ID", 0, 255), el.eval(args["address"], "address", 0, 0xFFFFFFFF),
+                 el.eval(args["gsi_base"], "GSI base", 0, 0xFFFFFFFF) if args["gsi_base"] else 0)
+            if None not in v:
+                ioapics.append(M.IoApic(*v, span=s.span))
+        elif k == "irq":
+            v = (el.eval(args["source"], "source IRQ", 0, 255), el.eval(args["gsi"], "GSI", 0, 0xFFFFFFFF),
+                 el.eval(args["flags"], "INTI flags", 0, 0xFFFF) if args["flags"] else 0)
+            if None not in v:
+                irqs.append(M.IrqOverride(*v, span=s.span))
+        elif k == "nmi":
+            cpu = el.eval(args["cpu"], "processor UID", 0, 0xFFFFFFFE) if args["cpu"] is not None else None
+            lint = el.eval(args["lint"], "LINT#", 0, 255)
+            flags = el.eval(args["flags"], "INTI flags", 0, 0xFFFF) if args["flags"] else 0
+            if lint is not None and flags is not None:
+                nmis.append(M.Nmi(cpu, lint, flags, span=s.span))
+        elif k == "lapic":
+            if once(s):
+                lapic = el.eval(args["address"], "local APIC address", 0, 0xFFFFFFFF)
+        else:  # pragma: no cover - every statement kind is handled above
+            raise AssertionError(k)
+
+    bd = boards.BOARDS[board]
+    oem = _oem(el, oem_fields, bd, oem_span, M)
+    revisions = dict(bd.table_revisions)
+    revisions.update(table_revs)
+
+    nodes = [_node(el, s, arch, M) for s in node_stmts]
+    nodes = [n for n in nodes if n is not None]
+    nodes.sort(key=lambda n: n.id)
+    dimm_total = sum(m.size for n in nodes for m in n.dimms)
+    if boards.is_qemu(board):
+        nodes, ram_size, above = _qemu_layout(el, nodes, board, M)
+        if slots is None and dimm_total:
+            slots = sum(len(n.dimms) for n in nodes)
+        if maxmem is None:
+            maxmem = ram_size + dimm_total
+        if slots:
+            nodes = _place_dimms(el, nodes, above, ram_size, slots, maxmem, M)
+    else:
+        for n in nodes:
+            for m in n.dimms:
+                el.error("board-memory", f"dimm needs a QEMU board (this machine's board is '{board}')", m.span)
+        slots = slots or 0
+        maxmem = maxmem or 0
+
+    defaults = boards.PC_INTERRUPTS
+    interrupts = M.Interrupts(
+        lapic_address=0xFEE00000 if lapic is None else lapic,
+        ioapics=ioapics or [M.IoApic(*x) for x in defaults.ioapics] if arch == "x86_64" else ioapics,
+        overrides=irqs or [M.IrqOverride(*x) for x in defaults.overrides] if arch == "x86_64" else irqs,
+        nmis=nmis or [M.Nmi(*x) for x in defaults.nmis] if arch == "x86_64" else nmis,
+    )
+    el.scopes.pop()
+    return M.Machine(
+        name=name, arch=arch, board=board, oem=oem, table_revisions=revisions, tables_base=tables_base,
+        nodes=nodes, distances=distances, reserved=reserved, kernel=kernel, initrd=initrd,
+        cmdline=" ".join(cmdline_parts), slots=slots or 0, maxmem=maxmem or 0, topology=topology,
+        interrupts=interrupts, files=tuple(el.loader.files), span=mstmt.span,
+    )
+
+
+def _oem(el, fields, bd, span, M):
+    dflt = bd.oem
+    oid = _string(el, fields["id"].args["value"], "OEM ID", 6) if "id" in fields else dflt[0]
+    tid = _string(el, fields["table"].args["value"], "OEM table ID", 8) if "table" in fields else dflt[1]
+    rev = el.eval(fields["revision"].args["value"], "OEM revision", 0, 0xFFFFFFFF) if "revision" in fields else dflt[2]
+    cid, crev = dflt[3], dflt[4]
+    if "creator" in fields:
+        c = fields["creator"].args
+        cid = _string(el, c["value"], "creator ID", 4)
+        if c["revision"] is not None:
+            crev = el.eval(c["revision"], "creator revision", 0, 0xFFFFFFFF)
+    return M.Oem(id=oid or dflt[0], table_id=tid or dflt[1], revision=dflt[2] if rev is None else rev,
+                 creator_id=cid or dflt[3], creator_revision=dflt[4] if crev is None else crev, span=span)
+
+
+def _initrd(el, s, M):
+    a = s.args
+    base, size = el.eval(a["base"], "address"), el.eval(a["size"], "size")
+    overrides = []
+    for o in a["overrides"]:
+        oa = o.args
+        rev = el.eval(oa["revision"], "OEM revision", 0, 0xFFFFFFFF) if oa["revision"] is not None else None
+        if oa["table"] is not None:
+            t = oa["table"]
+            if t.value not in ("srat", "slit", "madt"):
+                el.error("unknown-value", f"cannot override '{t.value}': fwc generates srat, slit and madt", t.span)
+                continue
+            overrides.append(M.Override(table=t.value, revision=rev, span=o.span))
+        else:
+            f = oa["file"]
+            full = el.loader.resolve(f.value, f.span.file)
+            if full is None:
+                el.error("include", f"cannot find table file '{f.value}'", f.span)
+                continue
+            overrides.append(M.Override(file=full, span=o.span))
+    if base is None or size is None:
+        return None
+    return M.Initrd(base, size, span=s.span, overrides=overrides)
+
+
+def _node(el, s, arch, M):
+    a = s.args
+    el.scopes.append({})
+    try:
+        nid = el.eval(a["id"], "node id", 0, U64)
+        pxm = el.eval(a["pxm"], "proximity domain", 0, 0xFFFFFFFF) if a["pxm"] is not None else nid
+        cpus, memory, inits, its = [], [], [], []
+        ncpus = 0
+        for st in el.expand(a["body"], "body", s.span.file):
+            k, sa = st.kind, st.args
+            if k == "let":
+                el.define(st)
+            elif k == "cpus":
+                flags = {f.value for f in sa["flags"]}
+                for item in sa["items"]:
+                    first = el.eval(item.first, "APIC ID", 0, 0xFFFFFFFF)
+                    last = first if item.last is None else el.eval(item.last, "APIC ID", 0, 0xFFFFFFFF)
+                    if first is None or last is None:
+                        continue
+                    if last < first:
+                        el.error("empty-range", f"CPU range {first}-{last} is empty", item.span)
+                        continue
+                    ncpus += last - first + 1
+                    if ncpus > MAX_CPUS:
+                        el.error("field-range", f"more than {MAX_CPUS} CPUs in one node", item.span)
+                        break
+                    for apic in range(first, last + 1):
+                        cpus.append(M.Cpu(apic, enabled="disabled" not in flags,
+                                          online_capable="online-capable" in flags,
+                                          x2apic="x2apic" in flags, span=item.span))
+            elif k == "memory":
+                base = el.eval(sa["base"], "address") if sa["base"] is not None else None
+                size = el.eval(sa["size"], "size")
+                if size is None or (sa["base"] is not None and base is None):
+                    continue
+                flags = {f.value for f in sa["flags"]}
+                memory.append(M.MemoryRange(-1 if base is None else base, size,
+                                            hotpluggable="hotpluggable" in flags,
+                                            nonvolatile="nonvolatile" in flags,
+                                            enabled="disabled" not in flags, mirror="mirror" in flags,
+                                            span=st.span))
+            elif k == "dimm":
+                size = el.eval(sa["size"], "size")
+                at = el.eval(sa["at"], "address") if sa["at"] is not None else -1
+                if size is not None and at is not None:
+                    memory.append(M.MemoryRange(at, size, hotpluggable=True, dimm=True, span=st.span))
+            elif k == "initiator":
+                g = _initiator(el, st, M)
+                if g is not None:
+                    inits.append(g)
+            elif k == "its":
+                v = el.eval(sa["id"], "ITS ID", 0, 0xFFFFFFFF)
+                if v is not None:
+                    its.append(M.Its(v, span=st.span))
+            else:
+                el.error("misplaced-statement", f"'{k}' cannot appear inside a node", st.span)
+        if nid is None or pxm is None:
+            return None
+        return M.Node(nid, pxm, cpus=cpus, memory=memory, initiators=inits, its=its, span=s.span)
+    finally:
+        el.scopes.pop()
+
+
+def _initiator(el, st, M):
+    sa = st.args
+    kind = sa["kind"].value
+    flags = {f.value for f in sa["flags"]}
+    h = sa["handle"]
+    common = dict(kind=kind, enabled="disabled" not in flags,
+                  arch_transactions="arch-transactions" in flags, span=st.span)
+    if h.kind == "acpi":
+        hid = _string(el, h.args["hid"], "_HID", 8)
+        uid = el.eval(h.args["uid"], "_UID", 0, 0xFFFFFFFF)
+        if hid is None or uid is None:
+            return None
+        return M.Initiator(handle_type="acpi", hid=hid, uid=uid, **common)
+    bdf = h.args["bdf"]
+    parts = _parse_bdf(bdf.value)
+    if parts is None:
+        el.error("unknown-value", f"PCI address '{bdf.value}' is not of the form SSSS:BB:DD.F", bdf.span)
+        return None
+    seg, bus, dev, fn = parts
+    return M.Initiator(handle_type="pci", segment=seg, bus=bus, devfn=(dev << 3) | fn, **common)
+
+
+def _parse_bdf(text: str):
+    try:
+        seg, bus, rest = text.split(":")
+        dev, fn = rest.split(".")
+        seg, bus, dev, fn = int(seg, 16), int(bus, 16), int(dev, 16), int(fn, 16)
+    except ValueError:
+        return None
+    if seg > 0xFFFF or bus > 0xFF or dev > 0x1F or fn > 7:
+        return None
+    return seg, bus, dev, fn
+
+
+def _qemu_layout(el, nodes, board, M):
+    """Give size-only memory its QEMU addresses; return (nodes, ram_size, above_4g)."""
+    import attrs
+
+    boot = [(n, m) for n in nodes for m in n.boot_memory]
+    sized = [(n, m) for n, m in boot if m.base < 0]
+    placed = [(n, m) for n, m in boot if m.base >= 0]
+    if sized and placed:
+        el.error("memory-layout",
+                 f"on board {board} give either every memory range a base address or none "
+                 "(fwc then lays the RAM out as QEMU does)", sized[0][1].span,
+                 related=(Related("this range has a base address", placed[0][1].span),))
+        return nodes, 0, 0
+    if not sized:
+        ram = _explicit_ram_size(boot, board)
+        below = boards.below_4g(board, ram)
+        return nodes, ram, ram - below
+    ram = sum(m.size for _, m in sized)
+    below = boards.below_4g(board, ram)
+    out, offset = [], 0
+    for n in nodes:
+        mem = []
+        for m in n.memory:
+            if m.dimm:
+                mem.append(m)
+                continue
+            for base, size in boards.srat_pieces(offset, offset + m.size, below):
+                mem.append(attrs.evolve(m, base=base, size=size))
+            offset += m.size
+        out.append(attrs.evolve(n, memory=mem))
+    return out, ram, ram - below
+
+
+def _explicit_ram_size(boot, board) -> int:
+    """QEMU's -m for explicitly placed boot RAM: the end of the highest range in
+    pc.ram terms (the 640K-1M gap and the PCI hole belong to no range)."""
+    if not boot:
+        return 0
+    top = max(m.end for _, m in boot)
+    if top <= boards.FOUR_G:
+        return top
+    low_end = 0x80000000 if board == "qemu-q35" else 0xC0000000
+    return low_end + (top - boards.FOUR_G)
+
+
+def _place_dimms(el, nodes, above, ram, slots, maxmem, M):
+    import attrs
+
+    if maxmem < ram:
+        return nodes
+    base, size = boards.device_window(above, ram, slots, maxmem)
+    cursor = base
+    out = []
+    for n in nodes:
+        mem = []
+        for m in n.memory:
+            if m.dimm and m.base < 0:
+                m = attrs.evolve(m, base=cursor)
+            if m.dimm:
+                cursor = max(cursor, m.end)
+            mem.append(m)
+        out.append(attrs.evolve(n, memory=mem))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Entry point
+
+
+def load(loader: Loader, text: str, name: str):
+    """Parse and elaborate a file; return (machine or None, diagnostics)."""
+    el = Elaborator(loader)
+    stmts = loader.parse(text, name, "start", el.diags)
+    if stmts is None:
+        return None, el.diags
+    machines = []
+    for s in el.expand(stmts, "start", name):
+        if s.kind == "let":
+            el.define(s)
+        elif s.kind == "machine":
+            machines.append(s)
+    if not machines:
+        el.error("no-machine", "no machine is described (expected 'machine \"name\" { ... }')",
+                 Span(name, 1, 1, 1, 2))
+        return None, el.diags
+    for extra in machines[1:]:
+        el.error("duplicate-statement", "only one machine may be described per file", extra.span,
+                 related=(Related("first machine here", machines[0].span),))
+    machine = build_machine(el, machines[0], machines[0].span.file)
+    if any(d.severity == ERROR for d in el.diags):
+        return None, el.diags
+    return machine, el.diags

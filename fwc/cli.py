@@ -1,0 +1,226 @@
+"""The ``fwc`` command: a thin layer over :mod:`fwc.api`.
+
+Exit status: 0 fine (warnings allowed), 1 invalid input (any error
+diagnostic), 2 usage error, 3 internal error (one line; ``--debug`` shows the
+traceback).  Diagnostics go to stderr; machine-readable output (``--json``)
+to stdout.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parser():
+    import argparse
+
+    from . import __version__
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message):  # usage errors exit 2 with our prefix
+            self.print_usage(sys.stderr)
+            raise UsageError(message)
+
+    p = Parser(prog="fwc", description="Firmware description compiler: NUMA machines to ACPI tables, "
+                                       "QEMU command lines and a simulated Linux early boot.")
+    p.add_argument("--version", action="version", version=f"fwc {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def common(sp):
+        sp.add_argument("-W", dest="warn", action="append", default=[], metavar="[no-]CHECK",
+                        help="enable CHECK as a warning (no-CHECK: disable it)")
+        sp.add_argument("-E", dest="error", action="append", default=[], metavar="[no-]CHECK",
+                        help="make CHECK an error (no-CHECK: back to a warning)")
+        sp.add_argument("--Werror", action="store_true", help="treat every warning as an error")
+        sp.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
+                        help="search DIR for include files")
+        sp.add_argument("--json", action="store_true", help="print diagnostics (and outputs) as JSON on stdout")
+        sp.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+        sp.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+    c = sub.add_parser("check", help="parse and check a description")
+    c.add_argument("file")
+    common(c)
+
+    k = sub.add_parser("compile", help="check a description and run backends")
+    k.add_argument("file")
+    k.add_argument("-b", "--backend", dest="backends", action="append", metavar="BACKEND",
+                   help="run BACKEND (repeatable; default: all)")
+    k.add_argument("-o", "--output", default=".", metavar="DIR", help="output directory (default: .)")
+    k.add_argument("-O", dest="options", action="append", default=[], metavar="BACKEND.OPTION=VALUE",
+                   help="set a backend option")
+    common(k)
+
+    b = sub.add_parser("backends", help="list backends with their plugin and version")
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--debug", action="store_true")
+
+    ch = sub.add_parser("checks", help="list checks with their default level")
+    ch.add_argument("--json", action="store_true")
+    ch.add_argument("--debug", action="store_true")
+    return p
+
+
+def _colour(args, stream) -> bool:
+    if args.color == "always":
+        return True
+    if args.color == "never" or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return stream.isatty()
+
+
+def _print_diagnostics(result, args) -> None:
+    from .diagnostics import render, summary
+
+    if not result.diagnostics:
+        return
+    colour = _colour(args, sys.stderr)
+    out = [render(d, result.sources, colour) for d in result.diagnostics]
+    out.append(summary(result.diagnostics))
+    sys.stderr.write("\n".join(out) + "\n")
+
+
+def _make_fwc(args):
+    from .api import Fwc
+
+    f = Fwc(include_path=args.include, warn=args.warn, error=args.error, werror=args.Werror)
+    try:
+        f.levels
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    return f
+
+
+def _json_out(obj) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def cmd_check(args) -> int:
+    f = _make_fwc(args)
+    r = f.check(args.file)
+    if args.json:
+        _json_out({"ok": r.ok, "diagnostics": [d.as_dict() for d in r.diagnostics]})
+    else:
+        _print_diagnostics(r, args)
+    return EXIT_OK if r.ok else EXIT_INVALID
+
+
+def cmd_compile(args) -> int:
+    from .output import write_atomically
+
+    options = {}
+    for o in args.options:
+        key, eq, value = o.partition("=")
+        if not eq or "." not in key:
+            raise UsageError(f"-O expects BACKEND.OPTION=VALUE, got '{o}'")
+        options[key] = value
+    f = _make_fwc(args)
+    r = f.compile(args.file, backends=args.backends, options=options)
+    written = []
+    if r.ok:
+        try:
+            written = write_atomically(args.output, r.artifacts)
+        except OSError as e:
+            from .diagnostics import ERROR, Diagnostic
+
+            r.diagnostics.append(Diagnostic(ERROR, "output", f"cannot write to '{args.output}': {e.strerror or e}"))
+    ok = r.ok
+    if args.json:
+        import hashlib
+
+        _json_out({"ok": ok, "diagnostics": [d.as_dict() for d in r.diagnostics],
+                   "outputs": [{"backend": a.backend, "path": p, "size": len(a.data),
+                                "sha256": hashlib.sha256(a.data).hexdigest()}
+                               for a, p in zip(r.artifacts, written)]})
+    else:
+        _print_diagnostics(r, args)
+    return EXIT_OK if ok else EXIT_INVALID
+
+
+def cmd_backends(args) -> int:
+    from .api import Fwc
+
+    f = Fwc()
+    rows = [{"name": b.name, "plugin": b.plugin, "version": b.version, "description": b.description,
+             "outputs": list(b.outputs), "options": {k: {"default": o.default, "help": o.help}
+                                                     for k, o in b.options.items()}}
+            for b in sorted(f.backends.values(), key=lambda b: b.name)]
+    problems = [d.message for d in f.host.diagnostics]
+    if args.json:
+        _json_out({"backends": rows, "problems": problems})
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=True, highlight=False)
+    t = Table(show_edge=False, box=None, pad_edge=False)
+    for col in ("backend", "plugin", "version", "outputs", "description"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(r["name"], r["plugin"], r["version"], " ".join(r["outputs"]), r["description"], style=None)
+    console.print(t, markup=False)
+    for p in problems:
+        sys.stderr.write(f"fwc: warning: {p} [plugin]\n")
+    return EXIT_OK
+
+
+def cmd_checks(args) -> int:
+    from .api import Fwc
+
+    f = Fwc()
+    rows = [{"name": c.name, "code": c.code, "level": c.level, "plugin": c.plugin, "description": c.description}
+            for c in sorted(f.checks, key=lambda c: c.code)]
+    if args.json:
+        _json_out({"checks": rows})
+        return EXIT_OK
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        sys.stdout.write(f"FWC{r['code']:04d}  {r['name']:<{width}}  {r['level']:<7}  {r['description']}\n")
+    return EXIT_OK
+
+
+COMMANDS = {"check": cmd_check, "compile": cmd_compile, "backends": cmd_backends, "checks": cmd_checks}
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv
+    try:
+        parser = _parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # --help / --version
+            return int(e.code or 0)
+        if not args.command:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        return COMMANDS[args.command](args)
+    except UsageError as e:
+        sys.stderr.write(f"fwc: error: {e}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("fwc: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as e:  # noqa: BLE001 - the last line of defence
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        sys.stderr.write(f"fwc: internal error: {type(e).__name__}: {e}\n"
+                         "fwc: this is a bug in fwc or a plugin; re-run with --debug for the traceback\n")
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Diagnostics: one record for every problem fwc reports, and its renderings.
+
+A diagnostic carries a severity, a stable kebab-case check name (and numeric
+code), a message, a primary source span and optional related spans and notes.
+It renders GCC-style::
+
+    machine.fwc:12:5: error: memory range overlaps node 1 [memory-overlap]
+       12 |     memory 1G size 2G
+          |     ^~~~~~~~~~~~~~~~~
+
+This module imports nothing heavy: it is on every command's path.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+ERROR = "error"
+WARNING = "warning"
+NOTE = "note"
+SEVERITIES = (ERROR, WARNING, NOTE)
+
+
+class Span(NamedTuple):
+    """A 1-based source position; ``end_col`` is exclusive."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+    @classmethod
+    def cover(cls, first: "Span | None", last: "Span | None") -> "Span | None":
+        """The span from the start of ``first`` to the end of ``last``."""
+        if first is None:
+            return last
+        if last is None or last.file != first.file:
+            return first
+        return cls(first.file, first.line, first.col, last.end_line, last.end_col)
+
+
+class Related(NamedTuple):
+    message: str
+    span: Span | None
+
+
+class Diagnostic(NamedTuple):
+    severity: str
+    check: str
+    message: str
+    span: Span | None = None
+    related: tuple[Related, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def with_severity(self, severity: str) -> "Diagnostic":
+        return self._replace(severity=severity)
+
+    def sort_key(self):
+        s = self.span
+        return (s.file, s.line, s.col, self.check, self.message) if s else ("", 0, 0, self.check, self.message)
+
+    def as_dict(self) -> dict:
+        def span(s):
+            if s is None:
+                return None
+            return {"file": s.file, "line": s.line, "column": s.col,
+                    "end_line": s.end_line, "end_column": s.end_col}
+
+        return {
+            "severity": self.severity,
+            "check": self.check,
+            "message": self.message,
+            "span": span(self.span),
+            "related": [{"message": r.message, "span": span(r.span)} for r in self.related],
+            "notes": list(self.notes),
+        }
+
+
+class Sources:
+    """The text of every file read in a run, for echoing source lines."""
+
+    def __init__(self) -> None:
+        self._text: dict[str, str] = {}
+        self._lines: dict[str, list[str]] = {}
+
+    def add(self, name: str, text: str) -> None:
+        self._text[name] = text
+        self._lines.pop(name, None)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._text
+
+    def files(self) -> list[str]:
+        return list(self._text)
+
+    def line(self, name: str, lineno: int) -> str | None:
+        if name not in self._text:
+            return None
+        lines = self._lines.get(name)
+        if lines is None:
+            lines = self._lines[name] = self._text[name].split("\n")
+        if 1 <= lineno <= len(lines):
+            return lines[lineno - 1].rstrip("\r")
+        return None
+
+
+_COLOURS = {ERROR: "\x1b[1;31m", WARNING: "\x1b[1;35m", NOTE: "\x1b[1;36m"}
+_BOLD, _RESET, _GREEN = "\x1b[1m", "\x1b[0m", "\x1b[1;32m"
+
+
+def _caret_lines(src: str, span: Span, colour: bool) -> list[str]:
+    num = str(span.line)
+    pad = " " * len(num)
+    # Expand tabs identically in the echoed line and the caret line.
+    prefix = src[: span.col - 1]
+    width = 1
+    if span.end_line == span.line and span.end_col > span.col:
+        width = span.end_col - span.col
+    elif span.end_line != span.line:
+        width = max(1, len(src) - (span.col - 1))
+    marker_pad = "".join("\t" if c == "\t" else " " for c in prefix)
+    marker = "^" + "~" * (width - 1)
+    if colour:
+        marker = _GREEN + marker + _RESET
+    return [f" {num} | {src}", f" {pad} | {marker_pad}{marker}"]
+
+
+def render(diag: Diagnostic, sources: Sources | None = None, colour: bool = False) -> str:
+    """Render one diagnostic with its source line, caret, related spans and notes."""
+    out: list[str] = []
+    where = f"{diag.span}: " if diag.span else "fwc: "
+    sev = diag.severity
+    if colour:
+        head = f"{_BOLD}{where}{_RESET}{_COLOURS[sev]}{sev}:{_RESET} {_BOLD}{diag.message}{_RESET} [{diag.check}]"
+    else:
+        head = f"{where}{sev}: {diag.message} [{diag.check}]"
+    out.append(head)
+    if diag.span and sources is not None:
+        src = sources.line(diag.span.file, diag.span.line)
+        if src is not None:
+            out.extend(_caret_lines(src, diag.span, colour))
+    for rel in diag.related:
+        loc = f"{rel.span}: " if rel.span else ""
+        out.append(f"{loc}note: {rel.message}")
+        if rel.span and sources is not None:
+            src = sources.line(rel.span.file, rel.span.line)
+            if src is not None:
+                out.extend(_caret_lines(src, rel.span, colour))
+    for note in diag.notes:
+        out.append(f"  note: {note}")
+    return "\n".join(out)
+
+
+def summary(diags) -> str:
+    errors = sum(1 for d in diags if d.severity == ERROR)
+    warnings = sum(1 for d in diags if d.severity == WARNING)
+    def plural(n, word):
+        return f"{n} {word}" + ("" if n == 1 else "s")
+    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')}"

@@ -1,0 +1,149 @@
+"""The plugin host: finds plugins, isolates their failures, collects registrations.
+
+Load order: entry points of the ``fwc.backends`` group (fwc's own built-in
+backends are registered there exactly like third-party ones), one at a time;
+then plugins passed in by the caller (tests, API users); then
+``check_pending()``.  A plugin that fails to import, has a misspelled hook or
+raises inside a hook is reported by name as a ``plugin`` diagnostic, and the
+others keep working.
+
+Environment:
+
+* ``FWC_DISABLE_PLUGIN_AUTOLOAD=1``: load only fwc's own entry points;
+* ``FWC_PLUGINS=a,b``: load only the entry points with these names (plus fwc's own).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, NamedTuple
+
+from .backends import Backend, Option
+from .checks import CheckRegistry, builtin_registry
+from .diagnostics import WARNING, Diagnostic
+
+GROUP = "fwc.backends"
+SELF_DIST = "fwc"
+
+
+class PluginInfo(NamedTuple):
+    name: str
+    dist: str
+    version: str
+    module: str
+    error: str | None = None
+
+
+def _entry_points():
+    from importlib.metadata import entry_points
+
+    return entry_points(group=GROUP)
+
+
+class Host:
+    def __init__(self, entry_points: bool = True, plugins: tuple = ()):
+        import pluggy
+
+        from . import hookspecs
+
+        self.pm = pluggy.PluginManager("fwc")
+        self.pm.add_hookspecs(hookspecs)
+        self.infos: list[PluginInfo] = []
+        self.diagnostics: list[Diagnostic] = []
+        self.backends: dict[str, Backend] = {}
+        self.checks: CheckRegistry = builtin_registry()
+        self._meta: dict[str, tuple[str, str]] = {}  # plugin name -> (dist, version)
+        if entry_points:
+            self._load_entry_points()
+        for i, p in enumerate(plugins):
+            name = getattr(p, "__name__", None) or f"plugin-{i}"
+            self._register(p, name, "", "")
+        self._collect()
+
+    # ---- loading
+    def _problem(self, plugin: str, message: str) -> None:
+        self.diagnostics.append(Diagnostic(WARNING, "plugin", f"plugin '{plugin}': {message}"))
+
+    def _load_entry_points(self) -> None:
+        only = os.environ.get("FWC_PLUGINS")
+        allow = None if only is None else {x.strip() for x in only.split(",") if x.strip()}
+        no_auto = os.environ.get("FWC_DISABLE_PLUGIN_AUTOLOAD", "") not in ("", "0")
+        seen = set()
+        for ep in sorted(_entry_points(), key=lambda e: (getattr(e.dist, "name", "") != SELF_DIST, e.name)):
+            dist = getattr(ep.dist, "name", "") or ""
+            version = getattr(ep.dist, "version", "") or ""
+            own = dist == SELF_DIST
+            if not own and (no_auto or (allow is not None and ep.name not in allow)):
+                continue
+            if ep.name in seen:
+                self._problem(ep.name, f"another installed plugin already uses this name; skipped the one from {dist}")
+                continue
+            seen.add(ep.name)
+            try:
+                obj = ep.load()
+            except BaseException as e:  # noqa: BLE001 - includes SystemExit from a broken import
+                if isinstance(e, KeyboardInterrupt):
+                    raise
+                self.infos.append(PluginInfo(ep.name, dist, version, ep.value, f"{type(e).__name__}: {e}"))
+                self._problem(ep.name, f"failed to load {ep.value} from {dist} {version}: {type(e).__name__}: {e}")
+                continue
+            self._register(obj, ep.name, dist, version, ep.value)
+
+    def _register(self, obj: Any, name: str, dist: str, version: str, module: str = "") -> None:
+        try:
+            self.pm.register(obj, name=name)
+        except Exception as e:  # noqa: BLE001 - pluggy validation errors and duplicates
+            self.infos.append(PluginInfo(name, dist, version, module, f"{type(e).__name__}: {e}"))
+            self._problem(name, f"cannot be registered: {e}")
+            return
+        try:
+            self.pm.check_pending()
+        except Exception as e:  # noqa: BLE001 - a misspelled hook name
+            self.pm.unregister(obj)
+            self.infos.append(PluginInfo(name, dist, version, module, f"{type(e).__name__}: {e}"))
+            self._problem(name, f"implements an unknown hook: {e}")
+            return
+        self.infos.append(PluginInfo(name, dist, version, module or getattr(obj, "__name__", "")))
+        self._meta[name] = (dist, version)
+
+    # ---- calling hooks, one plugin at a time
+    def _call_each(self, hook_name: str, make_register) -> None:
+        hook = getattr(self.pm.hook, hook_name)
+        for impl in reversed(hook.get_hookimpls()):  # registration order
+            plugin = impl.plugin_name
+            register = make_register(plugin)
+            try:
+                impl.function(**{k: register for k in impl.argnames})
+            except Exception as e:  # noqa: BLE001 - isolate a broken plugin
+                self._problem(plugin, f"{hook_name} raised {type(e).__name__}: {e}")
+
+    def _collect(self) -> None:
+        def backend_register(plugin):
+            dist, version = self._meta.get(plugin, ("", ""))
+
+            def register(name, generate, *, description="", outputs=(), options=None):
+                if not callable(generate):
+                    raise TypeError(f"backend '{name}': generate must be callable")
+                opts = {}
+                for k, v in (options or {}).items():
+                    opts[k] = v if isinstance(v, Option) else Option(*v) if isinstance(v, tuple) else Option(v)
+                if name in self.backends:
+                    prev = self.backends[name]
+                    self._problem(plugin, f"backend '{name}' is already registered by plugin '{prev.plugin}'; "
+                                          "this one is ignored")
+                    return
+                self.backends[name] = Backend(name, generate, description, tuple(outputs), opts, plugin,
+                                              version or dist)
+            return register
+
+        def check_register(plugin):
+            def register(name, level, description, fn=None, code=None):
+                if name in self.checks:
+                    self._problem(plugin, f"check '{name}' is already registered by "
+                                          f"'{self.checks.get(name).plugin}'; this one is ignored")
+                    return
+                self.checks(name, level, description, fn, code=code, plugin=plugin)
+            return register
+
+        self._call_each("fwc_register_backends", backend_register)
+        self._call_each("fwc_register_checks", check_register)

@@ -1,0 +1,287 @@
+"""The machine model: the one thing checks and backends see.
+
+Frozen attrs classes with tuple collections, so a model can be shared between
+passes and plugins without copying.  Every value is resolved (defaults applied
+once, in ``fwc.build``); every object keeps the span of the statement it came
+from so checks can point at it.  Addresses and sizes are plain ints in bytes;
+ranges are half-open ``[base, base + size)``.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import attrs
+
+from .diagnostics import Span
+
+ARCHES = ("x86_64", "arm64")
+BOARDS = ("generic", "qemu-q35", "qemu-pc")
+E820_TYPES = ("reserved", "acpi", "nvs", "unusable", "pmem")
+# Tables fwc writes, by the name used in the language, and their signatures.
+TABLE_SIGNATURES = {"srat": "SRAT", "slit": "SLIT", "madt": "APIC", "xsdt": "XSDT", "rsdt": "RSDT"}
+
+
+def _tuple(x):
+    return tuple(x)
+
+
+@attrs.frozen
+class Oem:
+    """The identity written into every table header fwc generates."""
+
+    id: str = "FWC   "
+    table_id: str = "FWCMACH "
+    revision: int = 1
+    creator_id: str = "FWC "
+    creator_revision: int = 1
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Cpu:
+    """One logical CPU, by its (x2)APIC ID (or ACPI processor UID on arm64)."""
+
+    apic_id: int
+    enabled: bool = True
+    online_capable: bool = False
+    x2apic: bool = False  # forced x2APIC entries even for small IDs
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+    @property
+    def needs_x2apic(self) -> bool:
+        return self.x2apic or self.apic_id >= 255
+
+
+@attrs.frozen
+class MemoryRange:
+    base: int
+    size: int
+    hotpluggable: bool = False
+    nonvolatile: bool = False
+    enabled: bool = True
+    mirror: bool = False
+    dimm: bool = False  # a pc-dimm (device memory), not boot RAM
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+
+@attrs.frozen
+class Initiator:
+    """An SRAT Generic Initiator (``initiator``) or Generic Port (``port``)."""
+
+    kind: str  # "initiator" | "port"
+    handle_type: str  # "acpi" | "pci"
+    hid: str = ""
+    uid: int = 0
+    segment: int = 0
+    bus: int = 0
+    devfn: int = 0
+    enabled: bool = True
+    arch_transactions: bool = False
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Its:
+    id: int
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Node:
+    id: int
+    pxm: int
+    cpus: tuple[Cpu, ...] = attrs.field(default=(), converter=_tuple)
+    memory: tuple[MemoryRange, ...] = attrs.field(default=(), converter=_tuple)
+    initiators: tuple[Initiator, ...] = attrs.field(default=(), converter=_tuple)
+    its: tuple[Its, ...] = attrs.field(default=(), converter=_tuple)
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+    @property
+    def boot_memory(self) -> tuple[MemoryRange, ...]:
+        return tuple(m for m in self.memory if not m.dimm)
+
+    @property
+    def dimms(self) -> tuple[MemoryRange, ...]:
+        return tuple(m for m in self.memory if m.dimm)
+
+
+@attrs.frozen
+class Distance:
+    src: int  # node ids
+    dst: int
+    value: int
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Reserved:
+    """A non-RAM e820 entry."""
+
+    base: int
+    size: int
+    type: str = "reserved"
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+
+@attrs.frozen
+class Placement:
+    """Where the kernel image or the initrd sits in physical memory."""
+
+    base: int
+    size: int
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+
+@attrs.frozen
+class Override:
+    """A table the initrd carries: one of this machine's (``table``) or a file."""
+
+    table: Optional[str] = None  # "srat", "slit", "madt"
+    file: Optional[str] = None  # absolute path of an external .aml
+    revision: Optional[int] = None  # OEM revision for this table, if not the machine's
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Initrd(Placement):
+    overrides: tuple[Override, ...] = attrs.field(default=(), converter=_tuple)
+
+
+@attrs.frozen
+class IoApic:
+    id: int
+    address: int = 0xFEC00000
+    gsi_base: int = 0
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class IrqOverride:
+    source: int
+    gsi: int
+    flags: int = 0
+    bus: int = 0
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Nmi:
+    cpu: Optional[int]  # ACPI processor UID, None = all
+    lint: int = 1
+    flags: int = 0
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Interrupts:
+    """What the MADT says besides the CPUs."""
+
+    lapic_address: int = 0xFEE00000
+    pcat_compat: bool = True
+    ioapics: tuple[IoApic, ...] = attrs.field(default=(), converter=_tuple)
+    overrides: tuple[IrqOverride, ...] = attrs.field(default=(), converter=_tuple)
+    nmis: tuple[Nmi, ...] = attrs.field(default=(), converter=_tuple)
+
+
+@attrs.frozen
+class Topology:
+    sockets: int
+    cores: int
+    threads: int
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Machine:
+    name: str
+    arch: str = "x86_64"
+    board: str = "generic"
+    oem: Oem = Oem()
+    table_revisions: dict = attrs.field(factory=dict, eq=False)  # table name -> revision
+    tables_base: Optional[int] = None  # where RSDP/XSDT/RSDT and tables are laid out
+    nodes: tuple[Node, ...] = attrs.field(default=(), converter=_tuple)
+    distances: tuple[Distance, ...] = attrs.field(default=(), converter=_tuple)
+    reserved: tuple[Reserved, ...] = attrs.field(default=(), converter=_tuple)
+    kernel: Optional[Placement] = None
+    initrd: Optional[Initrd] = None
+    cmdline: str = ""
+    slots: int = 0
+    maxmem: int = 0
+    topology: Optional[Topology] = None
+    interrupts: Interrupts = Interrupts()
+    files: tuple[str, ...] = attrs.field(default=(), converter=_tuple, eq=False)  # every file read
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+    # -- derived views (cheap; computed on demand)
+    @property
+    def cpus(self) -> tuple[tuple[Node, Cpu], ...]:
+        return tuple((n, c) for n in self.nodes for c in n.cpus)
+
+    @property
+    def memory(self) -> tuple[tuple[Node, MemoryRange], ...]:
+        return tuple((n, m) for n in self.nodes for m in n.memory)
+
+    def node(self, node_id: int) -> Optional[Node]:
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        return None
+
+    def distance_matrix(self) -> dict[tuple[int, int], int]:
+        """Distances between node ids: explicit entries, mirrored where only one
+        direction is given, 10 on the diagonal and 20 elsewhere (Linux's default)."""
+        given = {(d.src, d.dst): d.value for d in self.distances}
+        out = {}
+        for a in self.nodes:
+            for b in self.nodes:
+                key = (a.id, b.id)
+                if key in given:
+                    out[key] = given[key]
+                elif (b.id, a.id) in given:
+                    out[key] = given[(b.id, a.id)]
+                else:
+                    out[key] = 10 if a.id == b.id else 20
+        return out
+
+    def table_revision(self, table: str, default: int) -> int:
+        return self.table_revisions.get(table, default)
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The kernel command line as ``{name: value}`` (flags map to "")."""
+        out = {}
+        for word in self.cmdline.split():
+            name, _, value = word.partition("=")
+            out[name] = value
+        return out
+
+
+def to_dict(obj):
+    """A JSON-ready view of any model object (spans as ``file:line:col``)."""
+    if attrs.has(type(obj)):
+        out = {}
+        for f in attrs.fields(type(obj)):
+            v = getattr(obj, f.name)
+            if f.name == "span":
+                out[f.name] = str(v) if v is not None else None
+            else:
+                out[f.name] = to_dict(v)
+        return out
+    if isinstance(obj, (tuple, list)):
+        return [to_dict(x) for x in obj]
+    if isinstance(obj, dict):
+        return {str(k): to_dict(v) for k, v in obj.items()}
+    return obj

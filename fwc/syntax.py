@@ -1,0 +1,464 @@
+"""The syntax layer: text -> statements (with spans), or syntax diagnostics.
+
+The grammar lives in ``grammars/fwc.lark``.  It is parsed with Lark's LALR
+parser and a contextual lexer.  The parse-time ("internal") transformer below
+builds light statement records directly, without a parse tree; every span
+comes from tokens, which always carry positions.
+
+Start-up cost matters (``fwc check`` should cost little more than starting
+Python), so the parser is built lazily, once per process, and comes from a
+stand-alone parser module generated at build time (``fwc/_lalr.py``, see
+``setup.py``) whenever one matching the grammar is installed.  Otherwise Lark
+itself builds the parser from the grammar.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from typing import Any, NamedTuple
+
+from .diagnostics import ERROR, Diagnostic, Span
+
+GRAMMAR_FILE = "fwc.lark"
+
+# --------------------------------------------------------------------------
+# Statement and expression records
+
+
+class Num(NamedTuple):
+    value: int
+    span: Span
+
+
+class Name(NamedTuple):
+    name: str
+    span: Span
+
+
+class BinOp(NamedTuple):
+    op: str
+    left: Any
+    right: Any
+    span: Span
+
+
+class Str(NamedTuple):
+    value: str
+    span: Span
+
+
+class Word(NamedTuple):
+    value: str
+    span: Span
+
+
+class CpuItem(NamedTuple):
+    first: Any
+    last: Any  # None for a single id
+    span: Span
+
+
+class Stmt(NamedTuple):
+    """One statement: ``kind`` is the grammar rule, ``args`` its fields."""
+
+    kind: str
+    span: Span
+    args: dict
+
+
+_UNITS = {"K": 10, "M": 20, "G": 30, "T": 40, "P": 50, "E": 60}
+
+
+def parse_number(text: str) -> int:
+    t = text.replace("_", "")
+    low = t.lower()
+    if low.startswith("0x"):
+        return int(t[2:], 16)
+    if low.startswith("0b"):
+        return int(t[2:], 2)
+    if t.endswith("iB"):
+        t = t[:-2]
+        return int(t[:-1]) << _UNITS[t[-1]]
+    if t[-1] in _UNITS:
+        return int(t[:-1]) << _UNITS[t[-1]]
+    return int(t)
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"'}
+
+
+def parse_string(raw: str) -> str:
+    body = raw[1:-1]
+    if "\\" not in body:
+        return body
+    out, i = [], 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\" and i + 1 < len(body):
+            n = body[i + 1]
+            if n == "x" and i + 3 < len(body) + 0 and all(ch in "0123456789abcdefABCDEF" for ch in body[i + 2:i + 4]) and len(body[i + 2:i + 4]) == 2:
+                out.append(chr(int(body[i + 2:i + 4], 16)))
+                i += 4
+                continue
+            out.append(_ESCAPES.get(n, "\\" + n))
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+class _Builder:
+    """Parse-time callbacks, one per grammar rule.  ``file`` is set per parse."""
+
+    file = "<input>"
+
+    # -- helpers
+    def _tspan(self, tok) -> Span:
+        return Span(self.file, tok.line, tok.column, tok.end_line, tok.end_column)
+
+    def _span(self, children) -> Span:
+        first = last = None
+        for c in children:
+            s = self._child_span(c)
+            if s is not None:
+                if first is None:
+                    first = s
+                last = s
+        return Span.cover(first, last)
+
+    def _child_span(self, c):
+        if c is None:
+            return None
+        if isinstance(c, str):  # a Token
+            return self._tspan(c)
+        if isinstance(c, list):
+            return self._span(c)
+        return c.span
+
+    def _stmt(self, kind, children, **args) -> Stmt:
+        return Stmt(kind, self._span(children), args)
+
+    def _word(self, tok):
+        return Word(str(tok), self._tspan(tok)) if tok is not None else None
+
+    def _str(self, tok):
+        return Str(parse_string(str(tok)), self._tspan(tok)) if tok is not None else None
+
+    # -- files
+    def start(self, c):
+        return c
+
+    def body(self, c):
+        return c
+
+    # -- expressions
+    def number(self, c):
+        return Num(parse_number(str(c[0])), self._tspan(c[0]))
+
+    def name(self, c):
+        return Name(str(c[0]), self._tspan(c[0]))
+
+    def binop(self, c):
+        return BinOp(str(c[1]), c[0], c[2], Span.cover(c[0].span, c[2].span))
+
+    # -- statements
+    def machine(self, c):
+        return self._stmt("machine", c[:2], name=self._str(c[1]), body=c[2:])
+
+    def let(self, c):
+        return self._stmt("let", c, name=Name(str(c[1]), self._tspan(c[1])), expr=c[2])
+
+    def include(self, c):
+        return self._stmt("include", c, path=self._str(c[1]))
+
+    def arch(self, c):
+        return self._stmt("arch", c, value=self._word(c[1]))
+
+    def board(self, c):
+        return self._stmt("board", c, value=self._word(c[1]))
+
+    def oem(self, c):
+        return self._stmt("oem", c, fields=c[1:])
+
+    def oem_id(self, c):
+        return self._stmt("id", c, value=self._str(c[1]))
+
+    def oem_table(self, c):
+        return self._stmt("table", c, value=self._str(c[1]))
+
+    def oem_revision(self, c):
+        return self._stmt("revision", c, value=c[1])
+
+    def oem_creator(self, c):
+        return self._stmt("creator", c, value=self._str(c[1]), revision=c[2])
+
+    def tables(self, c):
+        return self._stmt("tables", c[:3], at=c[2], options=[x for x in c[3:] if x is not None])
+
+    def table_opt(self, c):
+        return self._stmt("table_opt", c, table=self._word(c[0]), revision=c[2])
+
+    def node(self, c):
+        return self._stmt("node", c[:4], id=c[1], pxm=c[3], body=[x for x in c[4:] if x is not None])
+
+    def cpus(self, c):
+        items = [x for x in c[1:] if isinstance(x, CpuItem)]
+        flags = [x for x in c[1:] if isinstance(x, Word)]
+        return self._stmt("cpus", c, items=items, flags=flags)
+
+    def cpu_one(self, c):
+        return CpuItem(c[0], None, c[0].span)
+
+    def cpu_range(self, c):
+        return CpuItem(c[0], c[1], Span.cover(c[0].span, c[1].span))
+
+    def cpu_flag(self, c):
+        return self._word(c[0])
+
+    mem_flag = cpu_flag
+    gi_flag = cpu_flag
+
+    def memory(self, c):
+        return self._stmt("memory", c, base=c[1], size=c[3], flags=list(c[4:]))
+
+    def dimm(self, c):
+        return self._stmt("dimm", c, size=c[2], at=c[4])
+
+    def initiator(self, c):
+        return self._stmt("initiator", c, kind=self._word(c[0]), handle=c[1], flags=list(c[2:]))
+
+    def acpi_handle(self, c):
+        return self._stmt("acpi", c, hid=self._str(c[1]), uid=c[3])
+
+    def pci_handle(self, c):
+        return self._stmt("pci", c, bdf=self._str(c[1]))
+
+    def its(self, c):
+        return self._stmt("its", c, id=c[1])
+
+    def distance(self, c):
+        return self._stmt("distance", c, src=c[1], dst=c[2], value=c[3])
+
+    def reserved(self, c):
+        return self._stmt("reserved", c, base=c[1], size=c[3], type=self._word(c[4]))
+
+    def kernel(self, c):
+        return self._stmt("kernel", c, base=c[2], size=c[4])
+
+    def initrd(self, c):
+        return self._stmt("initrd", c[:5], base=c[2], size=c[4], overrides=[x for x in c[5:] if x is not None])
+
+    def override_table(self, c):
+        return self._stmt("override", c, table=self._word(c[1]), file=None, revision=c[3])
+
+    def override_file(self, c):
+        return self._stmt("override", c, table=None, file=self._str(c[1]), revision=None)
+
+    def cmdline(self, c):
+        return self._stmt("cmdline", c, parts=[self._str(t) for t in c[1:]])
+
+    def slots(self, c):
+        return self._stmt("slots", c, count=c[1], maxmem=c[3])
+
+    def topology(self, c):
+        return self._stmt("topology", c, sockets=c[2], cores=c[4], threads=c[6])
+
+    def ioapic(self, c):
+        return self._stmt("ioapic", c, id=c[1], address=c[3], gsi_base=c[5])
+
+    def irq(self, c):
+        return self._stmt("irq", c, source=c[1], gsi=c[3], flags=c[5])
+
+    def nmi(self, c):
+        cpu = c[2]
+        if isinstance(cpu, str):  # the ALL token
+            cpu = None
+        return self._stmt("nmi", c, cpu=cpu, lint=c[4], flags=c[6])
+
+    def lapic(self, c):
+        return self._stmt("lapic", c, address=c[2])
+
+
+# --------------------------------------------------------------------------
+# Parser construction (lazy, memoised)
+
+_lock = threading.Lock()
+_parser = None
+
+
+def grammar_text() -> str:
+    from importlib import resources
+
+    return resources.files("fwc.grammars").joinpath(GRAMMAR_FILE).read_text(encoding="utf-8")
+
+
+def grammar_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class _Parser:
+    """A memoised LALR parser plus the exception classes of the module it came from."""
+
+    def __init__(self) -> None:
+        self.builder = _Builder()
+        self.standalone = False
+        mod = None
+        try:
+            from . import _lalr as mod  # generated at build time
+            if mod.GRAMMAR_SHA256 != grammar_digest(grammar_text()):
+                mod = None
+        except Exception:  # noqa: BLE001 - any problem: fall back to Lark
+            mod = None
+        if mod is not None:
+            self.standalone = True
+            self.errors = mod
+            self.Token = mod.Token
+            self.parsers = {s: mod.Lark_StandAlone(transformer=self.builder, start=s) for s in ("start", "body")}
+        else:
+            import lark
+            import lark.exceptions
+
+            self.errors = lark.exceptions
+            self.Token = lark.Token
+            self.parsers = {
+                s: lark.Lark(grammar_text(), parser="lalr", lexer="contextual", start=s,
+                             maybe_placeholders=True, transformer=self.builder)
+                for s in ("start", "body")
+            }
+
+
+def _get_parser() -> _Parser:
+    global _parser
+    if _parser is None:
+        with _lock:
+            if _parser is None:
+                _parser = _Parser()
+    return _parser
+
+
+# --------------------------------------------------------------------------
+# Syntax errors
+
+_TOKEN_NAMES = {
+    "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'", "EQUAL": "'='",
+    "COMMA": "','", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'",
+    "NUMBER": "a number", "STRING": "a string", "NAME": "a name", "WORD": "a word",
+    "$END": "end of input",
+}
+
+
+def _describe(term: str) -> str:
+    if term in _TOKEN_NAMES:
+        return _TOKEN_NAMES[term]
+    if term.isupper():
+        return "'" + term.lower().replace("_", "-") + "'"
+    return term
+
+
+def _expected(names) -> str:
+    items = sorted({_describe(n) for n in names if not n.startswith("__")})
+    # Long keyword lists are summarised: a statement was expected.
+    keywords = [i for i in items if i.startswith("'") and i[1:-1].replace("-", "").isalpha()]
+    if len(keywords) > 6:
+        others = [i for i in items if i not in keywords]
+        items = others + ["a statement keyword"]
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _syntax_diag(e, errors, file: str, text: str) -> Diagnostic:
+    line = getattr(e, "line", None) or 1
+    col = getattr(e, "column", None) or 1
+    if isinstance(e, errors.UnexpectedToken):
+        tok = e.token
+        if tok.type == "$END":
+            lines = text.split("\n")
+            line = len(lines)
+            col = len(lines[-1]) + 1
+            msg = f"unexpected end of input, expected {_expected(e.expected)}"
+            span = Span(file, line, col, line, col + 1)
+        else:
+            shown = str(tok)
+            if len(shown) > 30:
+                shown = shown[:27] + "..."
+            msg = f"unexpected {shown!r}, expected {_expected(e.expected)}"
+            span = Span(file, tok.line, tok.column, tok.end_line or tok.line,
+                        tok.end_column or tok.column + 1)
+        return Diagnostic(ERROR, "syntax", msg, span)
+    if isinstance(e, errors.UnexpectedCharacters):
+        ch = text[e.pos_in_stream] if 0 <= e.pos_in_stream < len(text) else "?"
+        if ch == '"':
+            msg = "unterminated string"
+        else:
+            msg = f"unexpected character {ch!r}"
+        return Diagnostic(ERROR, "syntax", msg, Span(file, line, col, line, col + 1))
+    return Diagnostic(ERROR, "syntax", str(e).splitlines()[0], Span(file, line, col, line, col + 1))
+
+
+MAX_SYNTAX_ERRORS = 20
+
+# Tokens tried, in order, to repair the input after an unexpected token: a
+# missing value or a missing closing brace is the usual mistake.
+_REPAIRS = (("NUMBER", "0"), ("STRING", '""'), ("WORD", "x"), ("RBRACE", "}"), ("EQUAL", "="))
+
+
+def _repair(p: _Parser, e) -> bool:
+    """Insert one token before the unexpected one if that lets parsing go on."""
+    ip = e.interactive_parser
+    for type_, value in _REPAIRS:
+        if type_ not in e.expected:
+            continue
+        trial = ip.copy()
+        try:
+            trial.feed_token(p.Token.new_borrow_pos(type_, value, e.token))
+            trial.feed_token(e.token)
+        except Exception:  # noqa: BLE001 - that repair does not fit
+            continue
+        ip.feed_token(p.Token.new_borrow_pos(type_, value, e.token))
+        ip.feed_token(e.token)
+        return True
+    return False
+
+
+def parse(text: str, file: str = "<input>", start: str = "start") -> tuple[list | None, list[Diagnostic]]:
+    """Parse ``text``; return (statements or None, diagnostics).
+
+    Several syntax errors are reported per run: after an error the offending
+    token is dropped and parsing resumes; further errors on the same line are
+    not reported (they are nearly always consequences of the first).
+    """
+    p = _get_parser()
+    errors = p.errors
+    diags: list[Diagnostic] = []
+    last_line = [0]
+
+    def on_error(e) -> bool:
+        d = _syntax_diag(e, errors, file, text)
+        if d.span.line != last_line[0]:
+            diags.append(d)
+            last_line[0] = d.span.line
+        if len(diags) >= MAX_SYNTAX_ERRORS:
+            return False
+        if isinstance(e, errors.UnexpectedToken) and e.token.type != "$END":
+            _repair(p, e)
+        return not (isinstance(e, errors.UnexpectedToken) and e.token.type == "$END")
+
+    with _lock:
+        p.builder.file = file
+        try:
+            result = p.parsers[start].parse(text, on_error=on_error)
+        except errors.UnexpectedInput as e:
+            d = _syntax_diag(e, errors, file, text)
+            if not diags or diags[-1].span != d.span:
+                diags.append(d)
+            return None, diags
+        except Exception as e:  # a callback failed on a tree left broken by recovery
+            if diags:
+                return None, diags
+            raise
+    if diags:
+        return None, diags
+    return result, diags
