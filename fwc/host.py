@@ -34,10 +34,83 @@ class PluginInfo(NamedTuple):
     error: str | None = None
 
 
-def _entry_points():
-    from importlib.metadata import entry_points
+class EntryPoint(NamedTuple):
+    name: str
+    value: str  # "module:attr"
+    dist: str
+    version: str
 
-    return entry_points(group=GROUP)
+    def load(self):
+        import importlib
+
+        module, _, attr = self.value.partition(":")
+        obj = importlib.import_module(module.strip())
+        for part in filter(None, attr.strip().split(".")):
+            obj = getattr(obj, part)
+        return obj
+
+
+def _metadata(info_dir: str) -> tuple[str, str]:
+    name = version = ""
+    for fname in ("METADATA", "PKG-INFO"):
+        try:
+            with open(os.path.join(info_dir, fname), encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    if line.startswith("Name:"):
+                        name = line[5:].strip()
+                    elif line.startswith("Version:"):
+                        version = line[8:].strip()
+                    elif not line.strip():
+                        break
+        except OSError:
+            continue
+        break
+    return name, version
+
+
+def entry_points(group: str = GROUP) -> list[EntryPoint]:
+    """The installed entry points of ``group``, read straight from each
+    distribution's ``entry_points.txt`` on ``sys.path`` (first distribution of a
+    name wins, as with importlib.metadata, whose import alone costs more than
+    starting Python)."""
+    import sys
+
+    found: list[EntryPoint] = []
+    dists: set[str] = set()
+    header = f"[{group}]"
+    for base in sys.path:
+        try:
+            names = os.listdir(base or ".")
+        except OSError:
+            continue
+        for entry in names:
+            if not (entry.endswith(".dist-info") or entry.endswith(".egg-info")):
+                continue
+            info = os.path.join(base or ".", entry)
+            try:
+                with open(os.path.join(info, "entry_points.txt"), encoding="utf-8") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            if header not in text:
+                continue
+            name, version = _metadata(info)
+            key = name.lower().replace("_", "-")
+            if key in dists:
+                continue
+            dists.add(key)
+            section = None
+            for line in text.splitlines():
+                line = line.strip()
+                if not line or line[0] in "#;":
+                    continue
+                if line.startswith("["):
+                    section = line
+                    continue
+                if section == header and "=" in line:
+                    ep_name, _, value = line.partition("=")
+                    found.append(EntryPoint(ep_name.strip(), value.strip(), name, version))
+    return found
 
 
 class Host:
@@ -69,9 +142,8 @@ class Host:
         allow = None if only is None else {x.strip() for x in only.split(",") if x.strip()}
         no_auto = os.environ.get("FWC_DISABLE_PLUGIN_AUTOLOAD", "") not in ("", "0")
         seen = set()
-        for ep in sorted(_entry_points(), key=lambda e: (getattr(e.dist, "name", "") != SELF_DIST, e.name)):
-            dist = getattr(ep.dist, "name", "") or ""
-            version = getattr(ep.dist, "version", "") or ""
+        for ep in sorted(entry_points(), key=lambda e: (e.dist != SELF_DIST, e.name)):
+            dist, version = ep.dist, ep.version
             own = dist == SELF_DIST
             if not own and (no_auto or (allow is not None and ep.name not in allow)):
                 continue

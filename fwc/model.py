@@ -26,7 +26,7 @@ def _tuple(x):
     return tuple(x)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Oem:
     """The identity written into every table header fwc generates."""
 
@@ -38,7 +38,7 @@ class Oem:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Cpu:
     """One logical CPU, by its (x2)APIC ID (or ACPI processor UID on arm64)."""
 
@@ -53,7 +53,7 @@ class Cpu:
         return self.x2apic or self.apic_id >= 255
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class MemoryRange:
     base: int
     size: int
@@ -69,7 +69,7 @@ class MemoryRange:
         return self.base + self.size
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Initiator:
     """An SRAT Generic Initiator (``initiator``) or Generic Port (``port``)."""
 
@@ -85,13 +85,13 @@ class Initiator:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Its:
     id: int
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Node:
     id: int
     pxm: int
@@ -110,7 +110,7 @@ class Node:
         return tuple(m for m in self.memory if m.dimm)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Distance:
     src: int  # node ids
     dst: int
@@ -118,7 +118,7 @@ class Distance:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Reserved:
     """A non-RAM e820 entry."""
 
@@ -132,7 +132,7 @@ class Reserved:
         return self.base + self.size
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Placement:
     """Where the kernel image or the initrd sits in physical memory."""
 
@@ -145,7 +145,7 @@ class Placement:
         return self.base + self.size
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Override:
     """A table the initrd carries: one of this machine's (``table``) or a file."""
 
@@ -155,12 +155,12 @@ class Override:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Initrd(Placement):
     overrides: tuple[Override, ...] = attrs.field(default=(), converter=_tuple)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class IoApic:
     id: int
     address: int = 0xFEC00000
@@ -168,7 +168,7 @@ class IoApic:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class IrqOverride:
     source: int
     gsi: int
@@ -177,7 +177,7 @@ class IrqOverride:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Nmi:
     cpu: Optional[int]  # ACPI processor UID, None = all
     lint: int = 1
@@ -185,7 +185,7 @@ class Nmi:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Interrupts:
     """What the MADT says besides the CPUs."""
 
@@ -196,7 +196,7 @@ class Interrupts:
     nmis: tuple[Nmi, ...] = attrs.field(default=(), converter=_tuple)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Topology:
     sockets: int
     cores: int
@@ -204,7 +204,7 @@ class Topology:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Machine:
     name: str
     arch: str = "x86_64"

@@ -137,8 +137,8 @@ class _Builder:
             return self._span(c)
         return c.span
 
-    def _stmt(self, kind, children, **args) -> Stmt:
-        return Stmt(kind, self._span(children), args)
+    def _stmt(self, _kind, children, **args) -> Stmt:
+        return Stmt(_kind, self._span(children), args)
 
     def _word(self, tok):
         return Word(str(tok), self._tspan(tok)) if tok is not None else None
@@ -289,7 +289,15 @@ _parser = None
 
 
 def grammar_text() -> str:
-    from importlib import resources
+    """The grammar: package data when installed, ``grammars/`` in a source tree."""
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in (os.path.join(here, "grammars", GRAMMAR_FILE), os.path.join(here, os.pardir, "grammars", GRAMMAR_FILE)):
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                return f.read()
+    from importlib import resources  # zip installs and other loaders
 
     return resources.files("fwc.grammars").joinpath(GRAMMAR_FILE).read_text(encoding="utf-8")
 
@@ -315,18 +323,15 @@ class _Parser:
             self.standalone = True
             self.errors = mod
             self.Token = mod.Token
-            self.parsers = {s: mod.Lark_StandAlone(transformer=self.builder, start=s) for s in ("start", "body")}
+            self.parser = mod.Lark_StandAlone(transformer=self.builder)
         else:
             import lark
             import lark.exceptions
 
             self.errors = lark.exceptions
             self.Token = lark.Token
-            self.parsers = {
-                s: lark.Lark(grammar_text(), parser="lalr", lexer="contextual", start=s,
-                             maybe_placeholders=True, transformer=self.builder)
-                for s in ("start", "body")
-            }
+            self.parser = lark.Lark(grammar_text(), parser="lalr", lexer="contextual", start=["start", "body"],
+                                    maybe_placeholders=True, transformer=self.builder)
 
 
 def _get_parser() -> _Parser:
@@ -449,7 +454,7 @@ def parse(text: str, file: str = "<input>", start: str = "start") -> tuple[list 
     with _lock:
         p.builder.file = file
         try:
-            result = p.parsers[start].parse(text, on_error=on_error)
+            result = p.parser.parse(text, start=start, on_error=on_error)
         except errors.UnexpectedInput as e:
             d = _syntax_diag(e, errors, file, text)
             if not diags or diags[-1].span != d.span:
