@@ -171,7 +171,7 @@ class Elaborator:
 
 
 def _show(v: int) -> str:
-    return hex(v) if v >= 4096 or v < 0 else str(v)
+    return hex(v) if v >= 4096 else str(v)
 
 
 # ---------------------------------------------------------------------------
@@ -344,8 +344,12 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
             nodes = _place_dimms(el, nodes, above, ram_size, slots, maxmem, M)
     else:
         for n in nodes:
-            for m in n.dimms:
-                el.error("board-memory", f"dimm needs a QEMU board (this machine's board is '{board}')", m.span)
+            for m in n.memory:
+                if m.dimm:
+                    el.error("board-memory", f"dimm needs a QEMU board (this machine's board is '{board}')", m.span)
+                elif m.base < 0:
+                    el.error("memory-layout", f"memory on board {board} needs a base address "
+                             "(only QEMU boards lay memory out themselves)", m.span)
         slots = slots or 0
         maxmem = maxmem or 0
 

@@ -411,19 +411,35 @@ _REPAIRS = (("NUMBER", "0"), ("STRING", '""'), ("WORD", "x"), ("RBRACE", "}"), (
 
 
 def _repair(p: _Parser, e) -> bool:
-    """Insert one token before the unexpected one if that lets parsing go on."""
+    """Repair the input at an unexpected token, if one small edit lets parsing go on.
+
+    Insertions: the usual missing values (a number, a string, a word, '}',
+    '='), or the one keyword the parser expects; an insertion must let the
+    unexpected token itself be parsed next.  Replacement: a misspelt word
+    where exactly one keyword fits."""
     ip = e.interactive_parser
-    for type_, value in _REPAIRS:
-        if type_ not in e.expected:
-            continue
+    inserts = [(t, v) for t, v in _REPAIRS if t in e.expected]
+    replaces = []
+    if len(e.expected) == 1:
+        (only,) = e.expected
+        if only.isupper() and only not in dict(_REPAIRS):
+            replaces.append((only, only.lower().replace("_", "-")))
+    wordy = e.token.type in ("NAME", "WORD") or (e.token.type.isupper() and str(e.token).isalpha())
+    edits = [(c, False) for c in inserts + replaces]
+    if wordy:
+        edits = [(c, True) for c in replaces] + edits
+    for (type_, value), replace in edits:
         trial = ip.copy()
+        tok = p.Token.new_borrow_pos(type_, value, e.token)
         try:
-            trial.feed_token(p.Token.new_borrow_pos(type_, value, e.token))
-            trial.feed_token(e.token)
-        except Exception:  # noqa: BLE001 - that repair does not fit
+            trial.feed_token(tok)
+            if not replace:
+                trial.feed_token(e.token)
+        except Exception:  # noqa: BLE001 - that edit does not fit
             continue
-        ip.feed_token(p.Token.new_borrow_pos(type_, value, e.token))
-        ip.feed_token(e.token)
+        ip.feed_token(tok)
+        if not replace:
+            ip.feed_token(e.token)
         return True
     return False
 
@@ -439,16 +455,23 @@ def parse(text: str, file: str = "<input>", start: str = "start") -> tuple[list 
     errors = p.errors
     diags: list[Diagnostic] = []
     last_line = [0]
+    dropped_braces = [0]  # '{' dropped by recovery: their '}' must not count as errors
 
     def on_error(e) -> bool:
         d = _syntax_diag(e, errors, file, text)
-        if d.span.line != last_line[0]:
+        is_token = isinstance(e, errors.UnexpectedToken)
+        quiet = is_token and dropped_braces[0] and e.token.type in ("RBRACE", "$END")
+        if quiet:
+            if e.token.type == "RBRACE":
+                dropped_braces[0] -= 1
+        elif d.span.line != last_line[0]:
             diags.append(d)
             last_line[0] = d.span.line
         if len(diags) >= MAX_SYNTAX_ERRORS:
             return False
-        if isinstance(e, errors.UnexpectedToken) and e.token.type != "$END":
-            _repair(p, e)
+        if is_token and e.token.type != "$END" and not quiet and not _repair(p, e):
+            if e.token.type == "LBRACE":
+                dropped_braces[0] += 1
         return not (isinstance(e, errors.UnexpectedToken) and e.token.type == "$END")
 
     with _lock:
