@@ -142,7 +142,7 @@ class Host:
         allow = None if only is None else {x.strip() for x in only.split(",") if x.strip()}
         no_auto = os.environ.get("FWC_DISABLE_PLUGIN_AUTOLOAD", "") not in ("", "0")
         seen = set()
-        for ep in sorted(entry_points(), key=lambda e: (e.dist != SELF_DIST, e.name)):
+        for ep in sorted(entry_points(), key=lambda e: (e.dist != SELF_DIST, e.name, e.dist)):
             dist, version = ep.dist, ep.version
             own = dist == SELF_DIST
             if not own and (no_auto or (allow is not None and ep.name not in allow)):
@@ -181,7 +181,7 @@ class Host:
     # ---- calling hooks, one plugin at a time
     def _call_each(self, hook_name: str, make_register) -> None:
         hook = getattr(self.pm.hook, hook_name)
-        for impl in reversed(hook.get_hookimpls()):  # registration order
+        for impl in hook.get_hookimpls():  # registration order
             plugin = impl.plugin_name
             register = make_register(plugin)
             try:

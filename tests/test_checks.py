@@ -1,0 +1,176 @@
+"""Each named check, firing on a bad machine and quiet on its corrected twin."""
+
+import pytest
+
+from conftest import machine
+from fwc import Fwc
+from fwc.checks import BUILTIN_CHECKS
+
+BASE = 'node 0 { cpus 0-1 memory 0 size 2G }\nnode 1 { cpus 2-3 memory 4G size 2G }'
+
+# check name -> (bad body, good body, message substring, line of the primary span or None)
+CASES = {
+    "no-nodes": ('kernel at 16M size 1M', BASE, "no NUMA node", 1),
+    "empty-range": ('node 0 { memory 0 size 0 memory 1G size 1G }', 'node 0 { memory 1G size 1G }',
+                    "memory range is empty", 2),
+    "memory-overlap": ('node 0 { memory 0 size 2G }\nnode 1 { memory 1G size 2G }',
+                       'node 0 { memory 0 size 1G }\nnode 1 { memory 1G size 2G }',
+                       "overlaps node 0's range [0x0-0x7fffffff]", 3),
+    "reserved-overlap": (BASE + '\nreserved 0x1000 size 4K', BASE + '\nreserved 3G size 4K',
+                         "reserved range [0x1000-0x1fff] overlaps RAM", 4),
+    "duplicate-node": ('node 0 { memory 0 size 1G }\nnode 0 { memory 1G size 1G }',
+                       'node 0 { memory 0 size 1G }\nnode 1 { memory 1G size 1G }', "node 0 is defined twice", 3),
+    "duplicate-pxm": ('node 0 { memory 0 size 1G }\nnode 1 pxm 0 { memory 1G size 1G }',
+                      'node 0 { memory 0 size 1G }\nnode 1 pxm 5 { memory 1G size 1G }',
+                      "nodes 0 and 1 share proximity domain 0", 3),
+    "duplicate-apic-id": ('node 0 { cpus 0-2 memory 0 size 1G }\nnode 1 { cpus 2 memory 1G size 1G }',
+                          'node 0 { cpus 0-1 memory 0 size 1G }\nnode 1 { cpus 2 memory 1G size 1G }',
+                          "APIC ID 2 is used twice", 3),
+    "distance-node": (BASE + '\ndistance 0 2 = 20', BASE + '\ndistance 0 1 = 20',
+                      "names node 2, which is not defined", 4),
+    "distance-duplicate": (BASE + '\ndistance 0 1 = 20\ndistance 0 1 = 30', BASE + '\ndistance 0 1 = 20\ndistance 1 0 = 30',
+                           "distance 0 1 is given twice", 5),
+    "slit-diagonal": (BASE + '\ndistance 1 1 = 11', BASE + '\ndistance 1 1 = 10', "must be 10, not 11", 4),
+    "slit-value": (BASE + '\ndistance 0 1 = 10', BASE + '\ndistance 0 1 = 255', "must be above 10", 4),
+    "slit-size": ('node 0 { memory 0 size 1G }\nnode 1 pxm 100000 { memory 1G size 1G }\ndistance 0 1 = 20',
+                  'node 0 { memory 0 size 1G }\nnode 1 pxm 100 { memory 1G size 1G }\ndistance 0 1 = 20',
+                  "100001 localities", 3),
+    "srat-pxm-width": ('tables { srat revision 1 }\nnode 0 pxm 257 { memory 0 size 1G }',
+                       'tables { srat revision 2 }\nnode 0 pxm 257 { memory 0 size 1G }',
+                       "Linux keeps only the low 8 bits (PXM 1)", 3),
+    "node-id-limit": ('node 1024 { memory 0 size 1G }', 'node 1023 { memory 0 size 1G }', "MAX_NUMNODES", 2),
+    "address-width": ('node 0 { memory 0 size 1G memory 0xF_FFFF_FFFF_FFFF size 1G }',
+                      'node 0 { memory 0 size 1G memory 0xF_FFFF_0000_0000 size 1G }', "52-bit", 2),
+    "cpu-arch": ('node 0 { memory 0 size 1G its 1 }', 'arch arm64\nnode 0 { memory 0 size 1G its 1 }',
+                 "GIC ITS entries exist only on arm64", 2),
+    "hotplug-alignment": (BASE + '\nnode 2 { memory 8G size 100M hotpluggable }',
+                          BASE + '\nnode 2 { memory 8G size 128M hotpluggable }',
+                          "not aligned to the 128 MiB memory block", 4),
+    "kernel-in-hotplug": ('node 0 { memory 0 size 1G }\nnode 1 { memory 1G size 1G hotpluggable }\nkernel at 1G size 32M',
+                          'node 0 { memory 0 size 1G }\nnode 1 { memory 1G size 1G hotpluggable }\nkernel at 16M size 32M',
+                          "node 1 will not be movable", 4),
+    "placement-memory": (BASE + '\ninitrd at 3G size 8M', BASE + '\ninitrd at 1G size 8M',
+                         "is not inside the machine's RAM (no RAM at 0xc0000000)", 4),
+    "placement-overlap": (BASE + '\nkernel at 16M size 32M\ninitrd at 32M size 8M',
+                          BASE + '\nkernel at 16M size 32M\ninitrd at 64M size 8M', "the initrd overlaps the kernel", 5),
+    "kernel-alignment": (BASE + '\nkernel at 17M size 32M', BASE + '\nkernel at 16M size 32M', "not aligned to 2 MiB", 4),
+    "override-table": (BASE + '\ninitrd at 1G size 1M { override slit }',
+                       BASE + '\ninitrd at 1G size 1M { override srat }', "has no distances", 4),
+    "topology": (BASE + '\ntopology sockets 2 cores 1 threads 1', BASE + '\ntopology sockets 2 cores 2 threads 1',
+                 "2x1x1 = 2 CPUs, the nodes have 4", 4),
+    "board-memory": ('board qemu-q35\nnode 0 { memory 0 size 640K memory 1M size 3071M }',
+                     'board qemu-q35\nnode 0 { memory 0 size 640K memory 1M size 2047M }',
+                     "reaches into the PCI hole", 3),
+    "cmdline": (BASE + '\ncmdline "kernelcore=lots"', BASE + '\ncmdline "kernelcore=20%"',
+                "kernelcore=lots is not a size", 1),
+}
+
+
+def run(fwc, body):
+    return fwc.check(text=machine(body), name="c.fwc")
+
+
+@pytest.fixture(scope="module")
+def fwc():
+    return Fwc()
+
+
+def test_every_model_check_has_a_case():
+    with_fn = {name for name, _, _, _, fn in BUILTIN_CHECKS if fn is not None}
+    assert with_fn == set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_check_fires(fwc, name):
+    bad, _, msg, line = CASES[name]
+    r = run(fwc, bad)
+    hits = [d for d in r.diagnostics if d.check == name]
+    assert hits, r.render_diagnostics()
+    assert any(msg in d.message for d in hits), [d.message for d in hits]
+    if line is not None:
+        assert hits[0].span is not None and hits[0].span.line == line
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_check_quiet(fwc, name):
+    _, good, _, _ = CASES[name]
+    r = run(fwc, good)
+    assert not [d for d in r.diagnostics if d.check == name], r.render_diagnostics()
+    assert r.ok, r.render_diagnostics()
+
+
+def test_severity_follows_level(fwc):
+    r = run(fwc, CASES["hotplug-alignment"][0])
+    assert [d.severity for d in r.diagnostics] == ["warning"] and r.ok
+
+
+def test_werror_makes_warnings_errors():
+    r = Fwc(werror=True).check(text=machine(CASES["hotplug-alignment"][0]))
+    assert [d.severity for d in r.diagnostics] == ["error"] and not r.ok
+
+
+def test_w_no_disables_a_warning_and_e_promotes():
+    bad = machine(CASES["kernel-alignment"][0])
+    assert not Fwc(warn=["no-kernel-alignment"]).check(text=bad).diagnostics
+    r = Fwc(error=["kernel-alignment"]).check(text=bad)
+    assert [d.severity for d in r.diagnostics] == ["error"]
+
+
+def test_errors_cannot_be_disabled_or_downgraded():
+    for kw in ({"warn": ["no-memory-overlap"]}, {"warn": ["memory-overlap"]}, {"error": ["no-memory-overlap"]}):
+        with pytest.raises(ValueError, match="cannot be disabled or downgraded"):
+            Fwc(**kw).levels
+
+
+def test_unknown_check_name_is_rejected():
+    with pytest.raises(ValueError, match="unknown check 'bogus-check'"):
+        Fwc(warn=["no-bogus-check"]).levels
+
+
+def test_overlap_sweep_is_not_fooled_by_nesting(fwc):
+    # A long range containing two short ones: both overlaps reported.
+    r = run(fwc, 'node 0 { memory 0 size 4G }\nnode 1 { memory 1G size 1M  memory 2G size 1M }')
+    assert len([d for d in r.diagnostics if d.check == "memory-overlap"]) == 2
+
+
+@pytest.mark.parametrize("body,msg", [
+    ('board qemu-q35\nnode 0 { memory 0 size 2G }', "covers [0xa0000-0xfffff]"),
+    ('board qemu-q35\nnode 0 { memory 0 size 640K memory 1M size 1023M }\nnode 1 { memory 2G size 1G }',
+     "should start at 0x40000000"),
+    ('board qemu-q35\nnode 0 { memory 4G size 1G }\nnode 1 { memory 0 size 640K memory 1M size 2047M }',
+     "cannot lie above node 1's"),
+    ('board qemu-pc\nnode 0 { memory 0 size 640K memory 1M size 3583M }\nnode 1 { memory 4G size 1G }',
+     "reaches into the PCI hole"),
+    ('board qemu-q35\nslots 2 maxmem 3G\nnode 0 { memory size 2G  dimm size 1G  dimm size 1G }', "maxmem 3 GiB is less"),
+    ('board qemu-q35\nnode 0 { memory size 2G  dimm size 100M }', "multiples of 128 MiB"),
+])
+def test_board_memory_variants(fwc, body, msg):
+    r = run(fwc, body)
+    assert any(d.check == "board-memory" and msg in d.message for d in r.diagnostics), r.render_diagnostics()
+
+
+def test_qemu_layouts_computed_by_fwc_check_clean(fwc):
+    for body in ('board qemu-q35\nnode 0 { memory size 1G }\nnode 1 { memory size 2G }\nnode 2 { memory size 3G }',
+                 'board qemu-pc\nnode 0 { memory size 1G }\nnode 1 { memory size 3G }',
+                 'board qemu-q35\nslots 4 maxmem 16G\nnode 0 { memory size 2G }\nnode 1 { memory size 2G dimm size 1G }'):
+        r = run(fwc, body)
+        assert r.ok and not r.diagnostics, r.render_diagnostics()
+
+
+def test_disabled_memory_does_not_overlap(fwc):
+    r = run(fwc, 'node 0 { memory 0 size 2G }\nnode 1 { memory 1G size 1G disabled }')
+    assert r.ok, r.render_diagnostics()
+
+
+def test_all_examples_check_clean():
+    import glob
+    import os
+
+    from conftest import EXAMPLES
+
+    files = sorted(glob.glob(os.path.join(EXAMPLES, "*.fwc")))
+    assert files
+    f = Fwc()
+    for path in files:
+        r = f.check(path)
+        assert r.ok and not r.diagnostics, (path, r.render_diagnostics())
