@@ -11,6 +11,7 @@ EXAMPLES = os.path.join(ROOT, "examples")
 def pytest_configure(config):
     config.addinivalue_line("markers", "boot: boots a real kernel under QEMU (slow)")
     config.addinivalue_line("markers", "oracle: needs an external oracle tool")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
 
 
 @pytest.fixture(scope="session")

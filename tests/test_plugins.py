@@ -156,8 +156,15 @@ def test_duplicate_check_name_is_reported():
 
 def test_example_plugin_installed_with_pip(tmp_path):
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py = str(venv / "bin" / "python")
+    # The new environment sees this one's packages (fwc and its dependencies) through a .pth file.
+    import sysconfig
+
+    site = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    with open(os.path.join(site, "parent.pth"), "w") as f:
+        f.write(sysconfig.get_paths()["purelib"] + "\n")
     r = subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps",
                         os.path.join(EXAMPLES, "plugin-hello")], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr

@@ -1,0 +1,115 @@
+"""The Python API: results and diagnostics, never printing or exiting; the wheel works."""
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+
+import pytest
+
+import fwc
+from conftest import EXAMPLES, ROOT
+
+EXAMPLE = os.path.join(EXAMPLES, "two-node-hotplug.fwc")
+
+
+def test_compile_returns_artifacts_and_never_prints(capsys):
+    r = fwc.compile(EXAMPLE, backends=["model"])
+    assert r.ok and r.diagnostics == []
+    data = json.loads(r.artifact("machine.json").text)
+    assert data["name"] == "two-node-hotplug"
+    assert r.machine.nodes[1].memory[0].hotpluggable
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+
+
+def test_errors_are_returned_not_raised(capsys):
+    r = fwc.compile(text='machine "m" { node 0 { memory 0 size 1G } node 0 { memory 1G size 1G } }')
+    assert not r.ok and r.artifacts == []
+    assert [d.check for d in r.errors] == ["duplicate-node"]
+    assert "duplicate-node" in r.render_diagnostics()
+    assert capsys.readouterr() == ("", "")
+
+
+def test_load_check_compile_layers():
+    text = 'machine "m" { node 0 { memory 0 size 1G } kernel at 17M size 1M }'
+    assert fwc.load(text=text).diagnostics == []  # elaboration only: checks not run
+    assert [d.check for d in fwc.check(text=text).diagnostics] == ["kernel-alignment"]
+
+
+def test_instances_do_not_share_settings():
+    text = 'machine "m" { node 0 { memory 0 size 1G } kernel at 17M size 1M }'
+    strict, lax = fwc.Fwc(werror=True), fwc.Fwc(warn=["no-kernel-alignment"])
+    assert not strict.check(text=text).ok
+    assert lax.check(text=text).diagnostics == []
+    assert fwc.check(text=text).ok
+
+
+def test_diagnostics_as_dict_are_json_ready():
+    r = fwc.check(text='machine "m" { node 0 { memory 0 size Q } }', name="x.fwc")
+    d = json.loads(json.dumps([x.as_dict() for x in r.diagnostics]))
+    assert d[0]["span"] == {"file": "x.fwc", "line": 1, "column": 38, "end_line": 1, "end_column": 39}
+
+
+def test_backend_options_through_api():
+    r = fwc.compile(EXAMPLE, backends=["model"], options={"model.spans": True})
+    assert json.loads(r.artifact("machine.json").text)["span"].endswith(":4:1")
+    r = fwc.compile(EXAMPLE, backends=["model"], options={"model.nope": 1})
+    assert not r.ok and "unknown backend option 'model.nope'" in r.errors[0].message
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
+    """Build the wheel, install it in a fresh environment, run fwc away from the source."""
+    dist = tmp_path / "dist"
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), ROOT],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    (wheel,) = [p for p in dist.iterdir() if p.name.startswith("fwc-")]
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "fwc/grammars/fwc.lark" in names and "fwc/_lalr.py" in names
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    site = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    # The test environment's packages (lark, attrs, ...) without its fwc: only the wheel's.
+    target = tmp_path / "fwc-only"
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    deps = sysconfig.get_paths()["purelib"]
+    with open(os.path.join(site, "zz_deps.pth"), "w") as f:
+        f.write(f"{target}\n{deps}\n")
+    code = ("import sys, fwc, fwc.syntax as s; from fwc.cli import main; p = s._get_parser(); "
+            "print(fwc.__file__); print('standalone', p.standalone); sys.exit(main(['check', sys.argv[1]]))")
+    r = subprocess.run([str(venv / "bin" / "python"), "-I", "-c", code, EXAMPLE], capture_output=True, text=True,
+                       cwd=str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0].startswith(str(target))
+    assert r.stdout.splitlines()[1] == "standalone True"
+
+
+def test_standalone_parser_agrees_with_lark():
+    """The build-time stand-alone parser and Lark's own give identical statements."""
+    import glob
+
+    import lark
+
+    from fwc import syntax
+
+    try:
+        import fwc._lalr  # noqa: F401
+    except ImportError:
+        pytest.skip("no stand-alone parser in this install (editable or source tree)")
+    p = syntax._get_parser()
+    assert p.standalone
+    builder = syntax._Builder()
+    ref = lark.Lark(syntax.grammar_text(), parser="lalr", lexer="contextual", start=["start", "body"],
+                    maybe_placeholders=True, transformer=builder)
+    for path in sorted(glob.glob(os.path.join(EXAMPLES, "*.fwc"))):
+        text = open(path).read()
+        builder.file = path
+        assert syntax.parse(text, path)[0] == ref.parse(text, start="start")
