@@ -322,8 +322,8 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
         elif k == "lapic":
             if once(s):
                 lapic = el.eval(args["address"], "local APIC address", 0, 0xFFFFFFFF)
-        else:  # pragma: no cover - every statement kind is handled above
-            raise AssertionError(k)
+        else:  # node statements from an included fragment
+            el.error("misplaced-statement", f"'{k}' belongs inside a node", s.span)
 
     bd = boards.BOARDS[board]
     oem = _oem(el, oem_fields, bd, oem_span, M)

@@ -174,3 +174,13 @@ def test_all_examples_check_clean():
     for path in files:
         r = f.check(path)
         assert r.ok and not r.diagnostics, (path, r.render_diagnostics())
+
+
+def test_docs_list_every_builtin_check():
+    import os
+
+    from conftest import ROOT
+
+    text = open(os.path.join(ROOT, "docs", "checks.md")).read()
+    for name, code, level, desc, _ in BUILTIN_CHECKS:
+        assert f"| FWC{code:04d} | `{name}` | {level} | {desc} |" in text, name

@@ -253,3 +253,23 @@ def test_spans_point_at_statements(fwc):
     m = load(fwc, 'machine "m" {\n  node 0 {\n    memory 0 size 1G hotpluggable\n  }\n}\n', name="s.fwc")
     s = m.nodes[0].memory[0].span
     assert (s.file, s.line, s.col, s.end_line, s.end_col) == ("s.fwc", 3, 5, 3, 34)
+
+
+def test_include_inside_a_node(fwc, tmp_path):
+    (tmp_path / "mem.fwc").write_text("cpus 0-1\nmemory 0 size 1G\n")
+    main = tmp_path / "m.fwc"
+    main.write_text('machine "m" { node 0 { include "mem.fwc" } }\n')
+    r = fwc.load(main)
+    assert r.ok, r.render_diagnostics()
+    assert len(r.machine.nodes[0].cpus) == 2 and r.machine.nodes[0].memory[0].size == G
+
+
+def test_misplaced_statements_from_fragments(fwc, tmp_path):
+    (tmp_path / "node.fwc").write_text("node 5 { memory 0 size 1G }\n")
+    (tmp_path / "mem.fwc").write_text("memory 0 size 1G\n")
+    main = tmp_path / "m.fwc"
+    main.write_text('machine "m" {\n include "mem.fwc"\n node 0 { include "node.fwc" }\n}\n')
+    r = fwc.load(main)
+    got = [(d.check, d.span.file.rsplit("/", 1)[1], d.message) for d in r.diagnostics]
+    assert got == [("misplaced-statement", "mem.fwc", "'memory' belongs inside a node"),
+                   ("misplaced-statement", "node.fwc", "'node' cannot appear inside a node")]
