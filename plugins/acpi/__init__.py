@@ -1,0 +1,44 @@
+"""ACPI backend, binary layer: SRAT, SLIT, MADT, RSDP/XSDT/RSDT as bytes, iasl data-table
+source and acpidump text, all driven by the declarations in :mod:`.layout`.
+
+Stdlib only.  Public API::
+
+    encode_table(signature, header, entries=(), body=None, trailing=b"") -> bytes
+    encode(table: Table) -> bytes
+    decode_table(data, *, base=0) -> (Table | None, list[Problem])     # never raises on bytes
+    to_iasl_source(table, *, offsets=False, strict=True) -> str      # IaslSourceError
+    to_acpidump(tables) -> str
+    parse_acpidump(text) -> (list[DumpEntry], list[Problem])
+    build_table_set(tables, *, base, header, rsdp_revision=2, ...) -> list[DumpEntry]
+    check_table_set(entries) -> list[Problem]
+
+Exceptions: AcpiError (base), AcpiEncodeError, IaslSourceError.
+
+Records: ``Table(signature, header, body, entries, trailing)``; ``header`` needs ``oem_id``,
+``oem_table_id`` and ``creator_id`` (``revision`` defaults per table: SRAT 3, SLIT 1,
+APIC 5, XSDT/RSDT 1, RSDP 2; ``oem_revision``/``creator_revision`` default to 1).  Entries
+are ``Subtable(type, fields)`` (SRAT/MADT), ``bytes`` rows (SLIT) or ``int`` addresses
+(XSDT/RSDT).  Field keys, widths and iasl labels are in :mod:`.layout`; :mod:`.examples`
+has one record of every structure.
+
+iasl 20200925 limits (tests/test_acpi_layout.py checks each): no SRAT type 6 (disassembled
+as "Unknown SRAT subtable type 0x6", rc 0; compile fails), no line for SRAT type 5/6 flag
+bit 1 or MADT type 9 Online Capable (bit lost on recompile: ``to_iasl_source`` refuses it in
+strict mode), "Error 6312 - Value must be non-zero" for a zero XSDT/RSDT address, and no
+disassembly of a standalone RSDP.
+"""
+
+from .acpidump import DumpEntry, parse_acpidump, to_acpidump
+from .binary import (ERROR, NOTE, WARNING, AcpiEncodeError, AcpiError, Problem, Subtable, Table,
+                     checksum, decode_table, encode, encode_table, flag_bits, flags_value)
+from .iasl_source import IaslSourceError, to_iasl_source
+from .layout import TABLES, table_layout
+from .tableset import build_table_set, check_table_set, flat_image
+
+__all__ = [
+    "AcpiError", "AcpiEncodeError", "IaslSourceError", "Problem", "Subtable", "Table",
+    "DumpEntry", "ERROR", "WARNING", "NOTE", "TABLES", "table_layout",
+    "encode_table", "encode", "decode_table", "checksum", "flag_bits", "flags_value",
+    "to_iasl_source", "to_acpidump", "parse_acpidump",
+    "build_table_set", "check_table_set", "flat_image",
+]
