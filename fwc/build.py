@@ -219,6 +219,7 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
     oem_fields: dict = {}
     oem_span = None
     table_revs: dict = {}
+    table_opts: list = []
     tables_base = None
     node_stmts: list[Stmt] = []
     distances, reserved = [], []
@@ -263,9 +264,11 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
                         el.error("unknown-value", f"unknown table '{t.value}' (known: {', '.join(M.TABLE_SIGNATURES)})",
                                  t.span)
                         continue
-                    rev = el.eval(opt.args["revision"], f"{t.value} revision", 0, 255)
-                    if rev is not None:
-                        table_revs[t.value] = rev
+                    if opt.args["revision"] is not None:
+                        rev = el.eval(opt.args["revision"], f"{t.value} revision", 0, 255)
+                        if rev is not None:
+                            table_revs[t.value] = rev
+                    table_opts.append(opt)
         elif k == "node":
             node_stmts.append(s)
         elif k == "distance":
@@ -329,6 +332,13 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
     oem = _oem(el, oem_fields, bd, oem_span, M)
     revisions = dict(bd.table_revisions)
     revisions.update(table_revs)
+    overrides = {}
+    for opt in table_opts:
+        name = opt.args["table"].value
+        if name in overrides:
+            el.error("duplicate-statement", f"table '{name}' is configured twice", opt.span)
+            continue
+        overrides[name] = _table_override(el, opt, oem, bd, M)
 
     nodes = [_node(el, s, arch, M) for s in node_stmts]
     nodes = [n for n in nodes if n is not None]
@@ -363,7 +373,7 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
     el.scopes.pop()
     return M.Machine(
         name=name, arch=arch, board=board, oem=oem, table_revisions=revisions, tables_base=tables_base,
-        nodes=nodes, distances=distances, reserved=reserved, kernel=kernel, initrd=initrd,
+        table_overrides=overrides, nodes=nodes, distances=distances, reserved=reserved, kernel=kernel, initrd=initrd,
         cmdline=" ".join(cmdline_parts), slots=slots or 0, maxmem=maxmem or 0, topology=topology,
         interrupts=interrupts, files=tuple(el.loader.files), span=mstmt.span,
     )
@@ -382,6 +392,38 @@ def _oem(el, fields, bd, span, M):
             crev = el.eval(c["revision"], "creator revision", 0, 0xFFFFFFFF)
     return M.Oem(id=oid or dflt[0], table_id=tid or dflt[1], revision=dflt[2] if rev is None else rev,
                  creator_id=cid or dflt[3], creator_revision=dflt[4] if crev is None else crev, span=span)
+
+
+def _hex(el, s: syntax.Str) -> bytes | None:
+    text = "".join(s.value.split())
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        el.error("bad-bytes", "expected hexadecimal byte pairs (white space allowed)", s.span)
+        return None
+
+
+def _table_override(el, opt, machine_oem, bd, M):
+    import attrs
+
+    fields = {f.kind: f for f in opt.args["oem"]}
+    oem = None
+    if fields:
+        base = (machine_oem.id, machine_oem.table_id, machine_oem.revision, machine_oem.creator_id,
+                machine_oem.creator_revision)
+        oem = _oem(el, fields, bd._replace(oem=base), opt.span, M)
+    append, verbatim = b"", None
+    for d in opt.args["data"]:
+        data = _hex(el, d.args["value"])
+        if data is None:
+            continue
+        if d.kind == "append":
+            append += data
+        elif verbatim is not None:
+            el.error("duplicate-statement", "verbatim is given more than once", d.span)
+        else:
+            verbatim = data
+    return M.TableOverride(oem=oem, append=append, verbatim=verbatim, span=opt.span)
 
 
 def _initrd(el, s, M):

@@ -97,8 +97,8 @@ def check_no_nodes(m, report):
 def check_empty_range(m, report):
     for n in m.nodes:
         for r in n.memory:
-            if r.size == 0:
-                report("memory range is empty (size 0)", r.span)
+            if r.size == 0 and r.enabled:
+                report("memory range is empty (size 0); a disabled one may be (SRAT padding)", r.span)
     for r in m.reserved:
         if r.size == 0:
             report("reserved range is empty (size 0)", r.span)
@@ -398,6 +398,7 @@ BUILTIN_CHECKS = [
     ("misplaced-statement", 1009, ERROR, "a statement appears where it does not belong", None),
     ("no-machine", 1010, ERROR, "the file describes no machine", None),
     ("memory-layout", 1011, ERROR, "explicit and QEMU-computed memory layouts are mixed", None),
+    ("bad-bytes", 1014, ERROR, "a byte string is not hexadecimal", None),
     ("plugin", 1012, WARNING, "a plugin failed to load or raised; the others keep working", None),
     ("backend", 1013, ERROR, "a backend failed or was misused", None),
     ("empty-range", 1100, ERROR, "a memory, reserved or placement range has size 0", check_empty_range),

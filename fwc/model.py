@@ -39,6 +39,16 @@ class Oem:
 
 
 @attrs.frozen(slots=False)
+class TableOverride:
+    """Per-table header identity and bytes fwc does not model (from ``tables { … }``)."""
+
+    oem: Optional[Oem] = None  # the header identity of this table, if not the machine's
+    append: bytes = b""  # subtables appended after the modelled ones
+    verbatim: Optional[bytes] = None  # the whole table, byte for byte
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen(slots=False)
 class Cpu:
     """One logical CPU, by its (x2)APIC ID (or ACPI processor UID on arm64)."""
 
@@ -211,6 +221,7 @@ class Machine:
     board: str = "generic"
     oem: Oem = Oem()
     table_revisions: dict = attrs.field(factory=dict, eq=False)  # table name -> revision
+    table_overrides: dict = attrs.field(factory=dict, eq=False)  # table name -> TableOverride
     tables_base: Optional[int] = None  # where RSDP/XSDT/RSDT and tables are laid out
     nodes: tuple[Node, ...] = attrs.field(default=(), converter=_tuple)
     distances: tuple[Distance, ...] = attrs.field(default=(), converter=_tuple)
@@ -258,6 +269,10 @@ class Machine:
 
     def table_revision(self, table: str, default: int) -> int:
         return self.table_revisions.get(table, default)
+
+    def table_oem(self, table: str) -> Oem:
+        o = self.table_overrides.get(table)
+        return o.oem if o is not None and o.oem is not None else self.oem
 
     @property
     def params(self) -> dict[str, str]:

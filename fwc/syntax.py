@@ -198,7 +198,15 @@ class _Builder:
         return self._stmt("tables", c[:3], at=c[2], options=[x for x in c[3:] if x is not None])
 
     def table_opt(self, c):
-        return self._stmt("table_opt", c, table=self._word(c[0]), revision=c[2])
+        oem = [x for x in c[4:] if isinstance(x, Stmt) and x.kind in ("id", "table", "revision", "creator")]
+        data = [x for x in c[4:] if isinstance(x, Stmt) and x.kind in ("append", "verbatim")]
+        return self._stmt("table_opt", c, table=self._word(c[0]), revision=c[2], oem=oem, data=data)
+
+    def table_append(self, c):
+        return self._stmt("append", c, value=self._str(c[1]))
+
+    def table_verbatim(self, c):
+        return self._stmt("verbatim", c, value=self._str(c[1]))
 
     def node(self, c):
         return self._stmt("node", c[:4], id=c[1], pxm=c[3], body=[x for x in c[4:] if x is not None])

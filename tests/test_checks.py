@@ -59,7 +59,7 @@ CASES = {
     "topology": (BASE + '\ntopology sockets 2 cores 1 threads 1', BASE + '\ntopology sockets 2 cores 2 threads 1',
                  "2x1x1 = 2 CPUs, the nodes have 4", 4),
     "board-memory": ('board qemu-q35\nnode 0 { memory 0 size 640K memory 1M size 3071M }',
-                     'board qemu-q35\nnode 0 { memory 0 size 640K memory 1M size 2047M }',
+                     'board qemu-q35\nnode 0 { cpus 0 memory 0 size 640K memory 1M size 2047M }',
                      "reaches into the PCI hole", 3),
     "cmdline": (BASE + '\ncmdline "kernelcore=lots"', BASE + '\ncmdline "kernelcore=20%"',
                 "kernelcore=lots is not a size", 1),
@@ -150,9 +150,11 @@ def test_board_memory_variants(fwc, body, msg):
 
 
 def test_qemu_layouts_computed_by_fwc_check_clean(fwc):
-    for body in ('board qemu-q35\nnode 0 { memory size 1G }\nnode 1 { memory size 2G }\nnode 2 { memory size 3G }',
-                 'board qemu-pc\nnode 0 { memory size 1G }\nnode 1 { memory size 3G }',
-                 'board qemu-q35\nslots 4 maxmem 16G\nnode 0 { memory size 2G }\nnode 1 { memory size 2G dimm size 1G }'):
+    for body in ('board qemu-q35\nnode 0 { cpus 0 memory size 1G }\nnode 1 { cpus 1 memory size 2G }\n'
+                 'node 2 { cpus 2 memory size 3G }\ntopology sockets 3 cores 1 threads 1',
+                 'board qemu-pc\nnode 0 { cpus 0 memory size 1G }\nnode 1 { cpus 1 memory size 3G }',
+                 'board qemu-q35\nslots 4 maxmem 16G\nnode 0 { cpus 0 memory size 2G }\n'
+                 'node 1 { cpus 1 memory size 2G dimm size 1G }'):
         r = run(fwc, body)
         assert r.ok and not r.diagnostics, r.render_diagnostics()
 
