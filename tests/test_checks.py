@@ -170,7 +170,7 @@ def test_all_examples_check_clean():
 
     from conftest import EXAMPLES
 
-    files = sorted(glob.glob(os.path.join(EXAMPLES, "*.fwc")))
+    files = sorted(glob.glob(os.path.join(EXAMPLES, "**", "*.fwc"), recursive=True))
     assert files
     f = Fwc()
     for path in files:

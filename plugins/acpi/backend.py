@@ -1,0 +1,113 @@
+"""Built-in backend ``acpi``: SRAT, SLIT and MADT, the RSDP/XSDT/RSDT set around them, as
+binaries, iasl data-table source and acpidump text; plus the checks for what Linux 6.1
+will not read as intended.
+
+Outputs (under ``acpi/``): ``SRAT.aml``, ``SLIT.aml`` (when the machine has distances),
+``APIC.aml`` (the MADT; x86_64 only), each with its iasl source ``*.dsl`` (``iasl`` compiles
+it back to the same bytes; a table iasl 20200925 cannot express, such as one with an SRAT
+Generic Port, gets no ``.dsl`` and a note), ``RSDP.aml``, ``XSDT.aml``, ``RSDT.aml`` laid
+out from the ``tables at`` address (option ``base``), and ``acpidump.txt`` holding the whole
+set as ``acpidump`` prints it (``acpixtract -a`` reads it back).
+"""
+
+from __future__ import annotations
+
+from fwc.plugin import Option, hookimpl
+
+DEFAULT_BASE = 0x000E0000  # the legacy RSDP search area, like a PC BIOS
+
+
+@hookimpl
+def fwc_register_backends(register):
+    register("acpi", generate, description="SRAT, SLIT, MADT and RSDP/XSDT/RSDT: .aml, iasl .dsl, acpidump",
+             outputs=["acpi/SRAT.aml", "acpi/SLIT.aml", "acpi/APIC.aml", "acpi/*.dsl", "acpi/RSDP.aml",
+                      "acpi/XSDT.aml", "acpi/RSDT.aml", "acpi/acpidump.txt"],
+             options={"base": Option(-1, "physical address of the RSDP (default: the machine's 'tables at', "
+                                         "else 0xE0000)"),
+                      "dsl": Option(True, "write iasl data-table source next to each table")})
+
+
+@hookimpl
+def fwc_register_checks(register):
+    register("acpi-disabled-initiator", "warning",
+             "a disabled Generic Initiator makes Linux skip later SRAT entries", check_disabled_initiator)
+    register("acpi-x2apic-mode", "warning", "x2APIC entries Linux reads only in x2APIC mode", check_x2apic_mode)
+    register("acpi-srat-dropped", "warning", "an SRAT Linux drops whole", check_srat_dropped)
+    register("acpi-append-slit", "error", "bytes appended to a SLIT", check_append_slit)
+
+
+def check_disabled_initiator(machine, report):
+    for n in machine.nodes:
+        for g in n.initiators:
+            if not g.enabled and g.kind == "initiator":
+                report("a disabled Generic Initiator entry makes Linux's SRAT walker fail, and it then calls no "
+                       "handler for any later entry of that pass (CPU, GICC and initiator affinity after it are "
+                       "lost); leave the initiator out instead", g.span)
+
+
+def check_x2apic_mode(machine, report):
+    if machine.arch != "x86_64":
+        return
+    for n in machine.nodes:
+        for c in n.cpus:
+            if c.apic_id >= 255:
+                report(f"APIC ID {c.apic_id} needs x2APIC entries (SRAT type 2, MADT type 9), which Linux accepts "
+                       "only when it runs in x2APIC mode (otherwise 'x2apic entry ignored'); QEMU 7.2 under TCG "
+                       "cannot start such a guest", c.span)
+                return
+
+
+def check_srat_dropped(machine, report):
+    for n in machine.nodes:
+        if n.pxm >= 1024:
+            report(f"proximity domain {n.pxm} is beyond Linux's MAX_PXM_DOMAINS (1024 with NODES_SHIFT=10): "
+                   "'SRAT: Too many proximity domains', and Linux ignores the whole SRAT", n.span)
+            return
+    ranges = sum(1 for n in machine.nodes for r in n.boot_memory if r.enabled and r.size)
+    if ranges > 2048:
+        report(f"{ranges} memory ranges exceed Linux's NR_NODE_MEMBLKS (2048): NUMA initialisation fails", machine.span)
+    if machine.nodes and not any(r.enabled and r.size for n in machine.nodes for r in n.memory):
+        report("no enabled memory entry: Linux ignores the SRAT's NUMA layout and fakes a single node", machine.span)
+
+
+def check_append_slit(machine, report):
+    o = machine.table_overrides.get("slit")
+    if o is not None and o.append:
+        report("a SLIT has no subtables; 'append' applies to srat and madt (use 'verbatim' for other bytes)", o.span)
+
+
+def generate(ctx):
+    from . import tables
+    from .acpidump import to_acpidump
+    from .binary import AcpiError, decode_table
+    from .iasl_source import IaslSourceError, to_iasl_source
+    from .tableset import build_table_set
+
+    m = ctx.machine
+    built = tables.build(m)
+    for name, (sig, data) in built.items():
+        ctx.emit(f"acpi/{sig}.aml", data)
+        if ctx.options["dsl"]:
+            table, problems = decode_table(data)
+            try:
+                if table is None or any(p.severity == "error" for p in problems):
+                    raise IaslSourceError("the table does not decode cleanly")
+                ctx.emit(f"acpi/{sig}.dsl", to_iasl_source(table))
+            except IaslSourceError as e:
+                o = m.table_overrides.get(name)
+                ctx.warning("acpi-iasl-source", f"no iasl source for {sig}: {e}", o.span if o else m.span)
+    base = ctx.options["base"]
+    if base < 0:
+        base = m.tables_base if m.tables_base is not None else DEFAULT_BASE
+    oem = m.oem
+    try:
+        entries = build_table_set([data for _, data in built.values()], base=base, header={
+            "oem_id": oem.id, "oem_table_id": oem.table_id, "oem_revision": oem.revision,
+            "creator_id": oem.creator_id, "creator_revision": oem.creator_revision})
+    except AcpiError as e:
+        ctx.error("acpi-layout", f"cannot lay the tables out at {base:#x}: {e}", m.span)
+        return
+    for e in entries:
+        if e.signature in ("RSDP", "RSD ", "XSDT", "RSDT"):
+            ctx.emit(f"acpi/{'RSDP' if e.signature == 'RSD ' else e.signature}.aml", e.data)
+    ctx.emit("acpi/acpidump.txt", to_acpidump(entries))
