@@ -6,11 +6,11 @@ and a simulated Linux early boot.  The API (``load``, ``check``, ``compile``,
 """
 
 __version__ = "0.1.0"
-__all__ = ["Fwc", "Result", "load", "check", "compile", "__version__"]
+__all__ = ["Fwc", "Result", "load", "check", "compile", "decompile", "__version__"]
 
 
 def __getattr__(name):
-    if name in ("Fwc", "Result", "load", "check", "compile"):
+    if name in ("Fwc", "Result", "load", "check", "compile", "decompile"):
         from . import api
 
         return getattr(api, name)

@@ -29,6 +29,7 @@ class Result:
         self.diagnostics: list[Diagnostic] = sorted(diagnostics, key=Diagnostic.sort_key)
         self.artifacts: list[Artifact] = list(artifacts)
         self.sources = sources or Sources()
+        self.text: str | None = None  # decompile: the description
 
     @property
     def ok(self) -> bool:
@@ -176,6 +177,29 @@ class Fwc:
             result.artifacts = []
         return result
 
+    def decompile(self, paths, *, using: str = "acpi", name: str | None = None) -> Result:
+        """Turn firmware artefacts (``paths``: files or directories) back into a description.
+
+        The result's ``text`` is the description (None on error); it compiles back to the
+        same tables (the decompiler checks that itself)."""
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        paths = [os.fspath(p) for p in paths]
+        entry = self.host.decompilers.get(using)
+        if entry is None:
+            d = Diagnostic(ERROR, "backend", f"unknown decompiler '{using}' "
+                                             f"(known: {', '.join(sorted(self.host.decompilers)) or 'none'})")
+            return Result(None, [d])
+        fn, _, plugin = entry
+        try:
+            text, diags = fn(paths, self, name)
+        except Exception as e:  # noqa: BLE001 - a decompiler bug is reported, not raised
+            text, diags = None, [Diagnostic(ERROR, "backend", f"decompiler '{using}' ({plugin}) failed: "
+                                                              f"{type(e).__name__}: {e}")]
+        r = Result(None, diags)
+        r.text = text if not any(d.severity == ERROR for d in diags) else None
+        return r
+
     def _select(self, names, options):
         table = self.host.backends
         bad = []
@@ -221,6 +245,10 @@ def load(path=None, *, text=None, name=None) -> Result:
 
 def check(path=None, *, text=None, name=None) -> Result:
     return _get_default().check(path, text=text, name=name)
+
+
+def decompile(paths, *, using="acpi", name=None) -> Result:
+    return _get_default().decompile(paths, using=using, name=name)
 
 
 def compile(path=None, *, text=None, name=None, backends=None, options=None) -> Result:  # noqa: A001

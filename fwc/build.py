@@ -185,8 +185,8 @@ def _string(el: Elaborator, s: syntax.Str, what: str, width: int, pad: str = "\0
     if len(v) > width:
         el.error("field-range", f"{what} \"{v}\" is {len(v)} characters; the field holds {width}", s.span)
         return None
-    if any(ord(c) > 0x7F for c in v):
-        el.error("field-range", f"{what} must be ASCII", s.span)
+    if any(ord(c) > 0xFF for c in v):
+        el.error("field-range", f"{what} must be bytes (characters up to \\xff)", s.span)
         return None
     return v.ljust(width, pad)
 

@@ -198,12 +198,16 @@ def check_slit_value(m, report):
                    "(0-9 are reserved, 10 means local); Linux rejects the whole SLIT otherwise", d.span)
 
 
+SLIT_MAX_LOCALITIES = 4096
+
+
 def check_slit_size(m, report):
     if m.distances and m.nodes:
         n = max(x.pxm for x in m.nodes) + 1
-        if 44 + n * n > 0xFFFFFFFF:
-            report(f"the SLIT is indexed by proximity domain: {n} localities need {n * n} bytes, more than a "
-                   "table can hold; use small proximity domains", m.nodes[-1].span)
+        if n > SLIT_MAX_LOCALITIES:
+            report(f"the SLIT is indexed by proximity domain: {n} localities make it {n * n} bytes "
+                   f"(fwc writes at most {SLIT_MAX_LOCALITIES}; Linux reads PXMs below 1024); use small "
+                   "proximity domains", m.nodes[-1].span)
 
 
 def check_srat_pxm_width(m, report):

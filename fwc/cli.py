@@ -58,6 +58,15 @@ def _parser():
                    help="set a backend option")
     common(k)
 
+    d = sub.add_parser("decompile", help="turn ACPI tables (files, acpidump text, a directory) into a description")
+    d.add_argument("inputs", nargs="+", metavar="INPUT")
+    d.add_argument("-o", "--output", metavar="FILE", help="write the description here (default: stdout)")
+    d.add_argument("--name", help="machine name (default: decompiled)")
+    d.add_argument("--from", dest="using", default="acpi", help="decompiler (default: acpi)")
+    d.add_argument("--json", action="store_true")
+    d.add_argument("--debug", action="store_true")
+    d.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
     b = sub.add_parser("backends", help="list backends with their plugin and version")
     b.add_argument("--json", action="store_true")
     b.add_argument("--debug", action="store_true")
@@ -146,6 +155,24 @@ def cmd_compile(args) -> int:
     return EXIT_OK if ok else EXIT_INVALID
 
 
+def cmd_decompile(args) -> int:
+    from .api import Fwc
+    from .output import write_atomically
+    from .backends import Artifact
+
+    r = Fwc().decompile(args.inputs, using=args.using, name=args.name)
+    if r.text is not None and args.output:
+        outdir, base = os.path.split(os.path.abspath(args.output))
+        write_atomically(outdir, [Artifact("decompile", base, r.text.encode())])
+    if args.json:
+        _json_out({"ok": r.ok, "text": r.text, "diagnostics": [d.as_dict() for d in r.diagnostics]})
+    else:
+        if r.text is not None and not args.output:
+            sys.stdout.write(r.text)
+        _print_diagnostics(r, args)
+    return EXIT_OK if r.ok else EXIT_INVALID
+
+
 def cmd_backends(args) -> int:
     from .api import Fwc
 
@@ -188,7 +215,8 @@ def cmd_checks(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"check": cmd_check, "compile": cmd_compile, "backends": cmd_backends, "checks": cmd_checks}
+COMMANDS = {"check": cmd_check, "compile": cmd_compile, "decompile": cmd_decompile, "backends": cmd_backends,
+            "checks": cmd_checks}
 
 
 def main(argv=None) -> int:

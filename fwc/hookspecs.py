@@ -41,3 +41,13 @@ def fwc_register_checks(register) -> None:
     Names share one namespace with fwc's own checks and are switched with
     ``-W NAME`` / ``-E NAME``.
     """
+
+
+@hookspec
+def fwc_register_decompilers(register) -> None:
+    """Add decompilers: firmware artefacts back into a description.
+
+    Call ``register(name, decompile, description="")``; ``decompile(paths, fwc, name)``
+    returns ``(text or None, diagnostics)`` and must never raise for bad input.
+    ``fwc decompile --from NAME`` selects one (default ``acpi``).
+    """

@@ -124,6 +124,7 @@ class Host:
         self.infos: list[PluginInfo] = []
         self.diagnostics: list[Diagnostic] = []
         self.backends: dict[str, Backend] = {}
+        self.decompilers: dict[str, tuple] = {}  # name -> (function, description, plugin)
         self.checks: CheckRegistry = builtin_registry()
         self._meta: dict[str, tuple[str, str]] = {}  # plugin name -> (dist, version)
         if entry_points:
@@ -217,5 +218,14 @@ class Host:
                 self.checks(name, level, description, fn, code=code, plugin=plugin)
             return register
 
+        def decompiler_register(plugin):
+            def register(name, decompile, description=""):
+                if name in self.decompilers:
+                    self._problem(plugin, f"decompiler '{name}' is already registered; this one is ignored")
+                    return
+                self.decompilers[name] = (decompile, description, plugin)
+            return register
+
         self._call_each("fwc_register_backends", backend_register)
+        self._call_each("fwc_register_decompilers", decompiler_register)
         self._call_each("fwc_register_checks", check_register)

@@ -34,7 +34,7 @@ CASES = {
     "slit-value": (BASE + '\ndistance 0 1 = 10', BASE + '\ndistance 0 1 = 255', "must be above 10", 4),
     "slit-size": ('node 0 { memory 0 size 1G }\nnode 1 pxm 100000 { memory 1G size 1G }\ndistance 0 1 = 20',
                   'node 0 { memory 0 size 1G }\nnode 1 pxm 100 { memory 1G size 1G }\ndistance 0 1 = 20',
-                  "100001 localities", 3),
+                  "100001 localities make it", 3),
     "srat-pxm-width": ('tables { srat revision 1 }\nnode 0 pxm 257 { memory 0 size 1G }',
                        'tables { srat revision 2 }\nnode 0 pxm 257 { memory 0 size 1G }',
                        "Linux keeps only the low 8 bits (PXM 1)", 3),

@@ -107,8 +107,10 @@ def test_compile_is_deterministic(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     assert run_fwc("compile", EXAMPLE, "-o", str(a)).returncode == 0
     assert run_fwc("compile", EXAMPLE, "-o", str(b)).returncode == 0
-    for name in os.listdir(a):
-        assert (a / name).read_bytes() == (b / name).read_bytes()
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file()) and len(files) > 3
+    for f in files:
+        assert (a / f).read_bytes() == (b / f).read_bytes(), f
 
 
 def test_failed_compile_writes_nothing(tmp_path):

@@ -28,6 +28,13 @@ def fwc_register_backends(register):
 
 
 @hookimpl
+def fwc_register_decompilers(register):
+    from .decompile import decompile
+
+    register("acpi", decompile, description="SRAT, SLIT and MADT (binaries, acpidump text, a table directory)")
+
+
+@hookimpl
 def fwc_register_checks(register):
     register("acpi-disabled-initiator", "warning",
              "a disabled Generic Initiator makes Linux skip later SRAT entries", check_disabled_initiator)

@@ -1,1 +1,139 @@
-"""Built-in backend ``qemu``: the QEMU 7.2 command line that realizes a machine."""
+"""Built-in backend ``qemu``: the QEMU 7.2 command line that realizes a machine.
+
+Outputs, for boards ``qemu-q35`` and ``qemu-pc``:
+
+* ``qemu/argv.json``: the argv as a JSON list (``argv[0]`` is the QEMU binary);
+* ``qemu/cmdline.sh``: the same argv as one shell line (every word ``shlex.quote``d).
+
+The command line (QEMU 7.2, ``../shared/spec/qemu.md``)::
+
+    qemu-system-x86_64 -accel tcg -cpu max -machine q35|pc
+      -smp N[,maxcpus=M],sockets=S,cores=C,threads=T -m RAM[,slots=K,maxmem=X]
+      -object memory-backend-ram,id=mN,size=...     one per node with boot RAM
+      -numa node,nodeid=N[,memdev=mN]               every node (memoryless: no memdev)
+      -numa cpu,node-id=N,socket-id=S              whole sockets (else per socket/core/thread)
+      -numa dist,src=A,dst=B,val=V                  every pair, when the machine has distances
+      -object memory-backend-ram,id=dimmK,size=... -device pc-dimm,id=dK,memdev=dimmK,node=N[,addr=A]
+      -nographic -no-reboot -nic none -serial stdio -monitor none
+      -kernel <vmlinuz> -initrd <initrd> -append "<the machine's cmdline>"
+
+Decisions:
+
+* ``-accel tcg``: KVM is not usable in the reference environment, and KVM would change
+  the CPU model and so the e820 map, so results are only comparable under TCG.
+* ``-cpu max``: under TCG this is an **AMD**-vendor CPU with 40 or more physical address
+  bits.  SeaBIOS therefore reserves the AMD HyperTransport hole: the guest's e820 map ends
+  with ``[0xfd00000000-0xffffffffff] reserved`` (an Intel ``-cpu`` model would not have
+  it), and QEMU would move RAM above 4 GiB to 1 TiB if it reached that hole (not at these
+  sizes).  The e820 map fwc predicts assumes this CPU.
+* CPUs: QEMU numbers possible CPUs 0..maxcpus-1 socket-major and packs socket, core and
+  thread ids into power-of-two APIC ID fields; the first ``-smp N`` CPUs are present, the
+  rest possible but absent (the model's ``disabled`` CPUs).  With a ``topology`` statement
+  that topology is used; otherwise one socket per node with CPUs (when all such nodes have
+  as many CPUs and the APIC IDs then match), so whole sockets map to nodes and the guest
+  does not warn about llc siblings on other nodes; otherwise one socket per CPU (APIC IDs
+  0..n-1).
+* Memory: QEMU stacks the node memdevs in node-id order into ``pc.ram`` (``-m`` is their
+  sum); a node's memdev is its span of pc.ram, so explicit ``[0, 640K) + [1M, 2G)`` is a
+  2 GiB memdev.  QEMU splits ``-m`` below/above 4 GiB per machine type (``fwc.boards``).
+* DIMMs go out in address order; ``addr=`` is given only where QEMU's first fit from the
+  device-memory window's base would not put the DIMM where the model has it.
+* ``-append`` defaults to the machine's ``cmdline``; options ``kernel``, ``initrd``,
+  ``append`` and ``qemu`` override the placeholders (an empty ``initrd`` drops ``-initrd``).
+  fwc does not predict where QEMU's loader puts the kernel and initrd.
+
+On the ``generic`` board (and for arm64) the backend writes nothing and reports a
+**note** (check name ``qemu-board``): there is no QEMU machine to realize, so this is
+not a problem of the description, and ``fwc compile`` without ``-b`` runs every backend.
+
+Where the description cannot be realized on its QEMU board, checks say why and what
+would fit (see ``CHECKS``).  They are computed by :func:`plan.plan`, which simulates what
+QEMU builds from the argv (below/above 4G split, its own SRAT's node ranges, the DIMM
+window and first fit) and compares it with the model.  Heavy imports stay in
+``generate``; the checks only import the stdlib-only :mod:`.plan`.
+"""
+
+from __future__ import annotations
+
+from fwc.plugin import hookimpl
+
+#: (name, code, level, description)
+CHECKS = [
+    ("qemu-cpu-numbering", 4100, "error",
+     "QEMU cannot give the CPUs these APIC IDs or this present/absent pattern"),
+    ("qemu-x2apic", 4101, "error",
+     "APIC IDs of 255 or more (x2APIC), which QEMU 7.2 refuses under TCG"),
+    ("qemu-node-ids", 4102, "error", "node ids QEMU cannot express (gaps, 128 or more)"),
+    ("qemu-memory-layout", 4103, "error",
+     "boot RAM that QEMU's node-ordered memdev stacking cannot produce"),
+    ("qemu-hotplug-memory", 4104, "error", "slots, maxmem or DIMM addresses QEMU refuses or places elsewhere"),
+    ("qemu-pxm", 4105, "warning", "a proximity domain other than the node id, without an SRAT override"),
+    ("qemu-hotplug-boot-ram", 4106, "warning",
+     "hotpluggable boot RAM without an initrd SRAT override (QEMU never marks boot RAM hotpluggable)"),
+    ("qemu-memory-flags", 4107, "warning",
+     "nonvolatile, mirror or disabled boot RAM without an SRAT override"),
+    ("qemu-initiators", 4108, "warning", "generic initiators or ports without an SRAT override"),
+    ("qemu-socket-split", 4109, "warning", "a CPU socket split across nodes (guest llc-sibling warning)"),
+    ("qemu-kaslr", 4110, "warning", "an SRAT override for hotpluggable RAM without 'nokaslr'"),
+    ("qemu-smt", 4111, "warning", "more than one thread per core, which -cpu max under TCG cannot describe"),
+]
+
+
+def _is_target(m) -> bool:
+    from fwc import boards
+
+    return boards.is_qemu(m.board) and m.arch == "x86_64"
+
+
+def _make_check(name):
+    def check(machine, report):
+        if not _is_target(machine):
+            return
+        from .plan import cached_plan
+
+        for p in cached_plan(machine).problems:
+            if p.check == name:
+                report(p.message, p.span, notes=p.notes)
+
+    check.__name__ = "check_" + name.replace("-", "_")
+    return check
+
+
+@hookimpl
+def fwc_register_checks(register):
+    for name, code, level, desc in CHECKS:
+        register(name, level, desc, _make_check(name), code=code)
+
+
+@hookimpl
+def fwc_register_backends(register):
+    register("qemu", generate, description="QEMU 7.2 command line (argv JSON and shell line) for qemu boards",
+             outputs=["qemu/argv.json", "qemu/cmdline.sh"],
+             options={
+                 "qemu": ("qemu-system-x86_64", "the QEMU binary (argv[0])"),
+                 "kernel": ("<vmlinuz>", "path of the kernel image for -kernel"),
+                 "initrd": ("<initrd>", "path of the initrd for -initrd (empty: no -initrd)"),
+                 "append": ("", "kernel command line (default: the machine's cmdline)"),
+             })
+
+
+def generate(ctx):
+    from fwc.diagnostics import NOTE, Diagnostic
+
+    m = ctx.machine
+    if not _is_target(m):
+        what = f"board '{m.board}'" if m.arch == "x86_64" else f"arch '{m.arch}'"
+        ctx.diagnostics.append(Diagnostic(
+            NOTE, "qemu-board",
+            f"backend qemu writes nothing for {what}: it realizes only x86_64 machines on boards "
+            "qemu-q35 and qemu-pc", m.span))
+        return
+    from .argv import argv_json, full_argv, shell_line
+    from .plan import cached_plan
+
+    p = cached_plan(m)
+    opts = ctx.options
+    argv = full_argv(p, qemu=opts["qemu"], kernel=opts["kernel"], initrd=opts["initrd"],
+                     append=opts["append"] or m.cmdline)
+    ctx.emit("qemu/argv.json", argv_json(argv))
+    ctx.emit("qemu/cmdline.sh", shell_line(argv))

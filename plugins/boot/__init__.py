@@ -1,0 +1,1 @@
+"""Boot simulator backend: Linux 6.1 x86_64 early boot, memblock and zones."""
