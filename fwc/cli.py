@@ -18,7 +18,7 @@ class UsageError(Exception):
     pass
 
 
-def _parser():
+def _parser(plugin_commands=None):
     import argparse
 
     from . import __version__
@@ -74,6 +74,10 @@ def _parser():
     ch = sub.add_parser("checks", help="list checks with their default level")
     ch.add_argument("--json", action="store_true")
     ch.add_argument("--debug", action="store_true")
+    for name, (configure, _, help_, plugin) in (plugin_commands or {}).items():
+        sp = sub.add_parser(name, help=f"{help_} (plugin {plugin})")
+        sp.add_argument("--debug", action="store_true")
+        configure(sp)
     return p
 
 
@@ -223,7 +227,16 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
     try:
-        parser = _parser()
+        # Plugins are loaded for the parser only when the command is not a built-in one,
+        # so that built-in commands (and --version, --help) start fast.
+        plugin_commands = None
+        first = next((a for a in argv if not a.startswith("-")), None)
+        if first is not None and first not in COMMANDS:
+            from .api import Fwc
+
+            fwc = Fwc()
+            plugin_commands = fwc.host.commands
+        parser = _parser(plugin_commands)
         try:
             args = parser.parse_args(argv)
         except SystemExit as e:  # --help / --version
@@ -231,7 +244,9 @@ def main(argv=None) -> int:
         if not args.command:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        return COMMANDS[args.command](args)
+        if args.command in COMMANDS:
+            return COMMANDS[args.command](args)
+        return plugin_commands[args.command][1](args, fwc)
     except UsageError as e:
         sys.stderr.write(f"fwc: error: {e}\n")
         return EXIT_USAGE

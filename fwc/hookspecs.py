@@ -51,3 +51,14 @@ def fwc_register_decompilers(register) -> None:
     returns ``(text or None, diagnostics)`` and must never raise for bad input.
     ``fwc decompile --from NAME`` selects one (default ``acpi``).
     """
+
+
+@hookspec
+def fwc_register_commands(register) -> None:
+    """Add ``fwc`` sub-commands.
+
+    Call ``register(name, configure, run, help="")``: ``configure(parser)`` adds
+    arguments to an ``argparse`` sub-parser; ``run(args, fwc)`` does the work with the
+    ``fwc.Fwc`` instance and returns the exit status (0 fine, 1 invalid input, 2 usage).
+    Built-in command names cannot be taken.
+    """

@@ -125,6 +125,7 @@ class Host:
         self.diagnostics: list[Diagnostic] = []
         self.backends: dict[str, Backend] = {}
         self.decompilers: dict[str, tuple] = {}  # name -> (function, description, plugin)
+        self.commands: dict[str, tuple] = {}  # name -> (configure, run, help, plugin)
         self.checks: CheckRegistry = builtin_registry()
         self._meta: dict[str, tuple[str, str]] = {}  # plugin name -> (dist, version)
         if entry_points:
@@ -226,6 +227,17 @@ class Host:
                 self.decompilers[name] = (decompile, description, plugin)
             return register
 
+        def command_register(plugin):
+            def register(name, configure, run, help=""):
+                from .cli import COMMANDS
+
+                if name in self.commands or name in COMMANDS:
+                    self._problem(plugin, f"command '{name}' is already taken; this one is ignored")
+                    return
+                self.commands[name] = (configure, run, help, plugin)
+            return register
+
+        self._call_each("fwc_register_commands", command_register)
         self._call_each("fwc_register_backends", backend_register)
         self._call_each("fwc_register_decompilers", decompiler_register)
         self._call_each("fwc_register_checks", check_register)
