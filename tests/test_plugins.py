@@ -30,6 +30,18 @@ PLUGINS = {
                 if len(machine.nodes) > 1:
                     report("more than one node", machine.nodes[1].span)
             register("good-many-nodes", "warning", "more than one node", fn)
+
+        @hookimpl
+        def fwc_register_commands(register):
+            def configure(parser):
+                parser.add_argument("file")
+
+            def run(args, fwc):
+                r = fwc.check(args.file)
+                print(f"{len(r.machine.nodes)} nodes")
+                return 0
+
+            register("count-nodes", configure, run, help="print the node count")
     '''),
     "broken-import": ("broken", "fwcp_broken", '''
         raise ImportError("this plugin is broken on purpose")
@@ -113,6 +125,13 @@ def test_rest_keep_working_with_broken_plugins(plugin_path, tmp_path):
     # The plugin's check ran, and the broken plugins were reported as warnings by name.
     assert "warning: more than one node [good-many-nodes]" in r.stderr
     assert "plugin 'broken'" in r.stderr and "[plugin]" in r.stderr
+
+
+def test_plugin_command(plugin_path):
+    r = run_fwc("count-nodes", EXAMPLE, env=env(plugin_path))
+    assert r.returncode == 0 and r.stdout == "2 nodes\n", r.stderr
+    r = run_fwc("--help", env=env(plugin_path))
+    assert "count-nodes" not in r.stdout  # plugins are not loaded for built-in paths
 
 
 def test_failing_backend_is_an_error_and_writes_nothing(plugin_path, tmp_path):
