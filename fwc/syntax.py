@@ -1,15 +1,14 @@
 """The syntax layer: text -> statements (with spans), or syntax diagnostics.
 
-The grammar lives in ``grammars/fwc.lark``.  It is parsed with Lark's LALR
-parser and a contextual lexer.  The parse-time ("internal") transformer below
-builds light statement records directly, without a parse tree; every span
-comes from tokens, which always carry positions.
+The grammar lives in ``grammars/fwc.lark``.  Lark analyses it (LALR(1), contextual
+lexer) and :mod:`fwc.lalr` runs the resulting tables; the parse-time callbacks below
+build light statement records directly, without a parse tree; every span comes from
+tokens, which always carry positions.
 
-Start-up cost matters (``fwc check`` should cost little more than starting
-Python), so the parser is built lazily, once per process, and comes from a
-stand-alone parser module generated at build time (``fwc/_lalr.py``, see
-``setup.py``) whenever one matching the grammar is installed.  Otherwise Lark
-itself builds the parser from the grammar.
+Start-up cost matters (``fwc check`` should cost little more than starting Python),
+so the tables are computed at build time into ``fwc/_tables.py`` (see ``setup.py``)
+and the runtime does not import Lark; in a source tree they are computed from the
+grammar on first use.
 """
 
 from __future__ import annotations
@@ -315,31 +314,27 @@ def grammar_digest(text: str) -> str:
 
 
 class _Parser:
-    """A memoised LALR parser plus the exception classes of the module it came from."""
+    """The memoised LALR parser: tables generated at build time (``fwc/_tables.py``) when
+    they match the grammar, else computed from the grammar with Lark (a source tree)."""
 
     def __init__(self) -> None:
-        self.builder = _Builder()
-        self.standalone = False
-        mod = None
-        try:
-            from . import _lalr as mod  # generated at build time
-            if mod.GRAMMAR_SHA256 != grammar_digest(grammar_text()):
-                mod = None
-        except Exception:  # noqa: BLE001 - any problem: fall back to Lark
-            mod = None
-        if mod is not None:
-            self.standalone = True
-            self.errors = mod
-            self.Token = mod.Token
-            self.parser = mod.Lark_StandAlone(transformer=self.builder)
-        else:
-            import lark
-            import lark.exceptions
+        from . import lalr
 
-            self.errors = lark.exceptions
-            self.Token = lark.Token
-            self.parser = lark.Lark(grammar_text(), parser="lalr", lexer="contextual", start=["start", "body"],
-                                    maybe_placeholders=True, transformer=self.builder)
+        self.builder = _Builder()
+        self.errors = lalr
+        self.Token = lalr.Token
+        tables = None
+        self.prebuilt = False
+        try:
+            from . import _tables
+
+            if _tables.GRAMMAR_SHA256 == grammar_digest(grammar_text()):
+                tables, self.prebuilt = _tables.TABLES, True
+        except ImportError:
+            pass
+        if tables is None:
+            tables = lalr.export(grammar_text())
+        self.parser = lalr.Parser(tables, self.builder)
 
 
 def _get_parser() -> _Parser:
@@ -425,7 +420,7 @@ def _repair(p: _Parser, e) -> bool:
     '='), or the one keyword the parser expects; an insertion must let the
     unexpected token itself be parsed next.  Replacement: a misspelt word
     where exactly one keyword fits."""
-    ip = e.interactive_parser
+    parser = e.parser
     inserts = [(t, v) for t, v in _REPAIRS if t in e.expected]
     replaces = []
     if len(e.expected) == 1:
@@ -436,19 +431,17 @@ def _repair(p: _Parser, e) -> bool:
     edits = [(c, False) for c in inserts + replaces]
     if wordy:
         edits = [(c, True) for c in replaces] + edits
+    saved = parser.copy_state()
     for (type_, value), replace in edits:
-        trial = ip.copy()
-        tok = p.Token.new_borrow_pos(type_, value, e.token)
+        parser.set_state(saved)
         try:
-            trial.feed_token(tok)
+            parser.feed(p.Token.new_borrow_pos(type_, value, e.token))
             if not replace:
-                trial.feed_token(e.token)
-        except Exception:  # noqa: BLE001 - that edit does not fit
+                parser.feed(e.token)
+        except p.errors.UnexpectedToken:
             continue
-        ip.feed_token(tok)
-        if not replace:
-            ip.feed_token(e.token)
         return True
+    parser.set_state(saved)
     return False
 
 
@@ -491,7 +484,7 @@ def parse(text: str, file: str = "<input>", start: str = "start") -> tuple[list 
             if not diags or diags[-1].span != d.span:
                 diags.append(d)
             return None, diags
-        except Exception as e:  # a callback failed on a tree left broken by recovery
+        except Exception:  # a callback failed on a tree left broken by recovery
             if diags:
                 return None, diags
             raise

@@ -70,7 +70,7 @@ def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
     import zipfile
 
     names = zipfile.ZipFile(wheel).namelist()
-    assert "fwc/grammars/fwc.lark" in names and "fwc/_lalr.py" in names
+    assert "fwc/grammars/fwc.lark" in names and "fwc/_tables.py" in names
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     site = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -84,32 +84,13 @@ def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
     with open(os.path.join(site, "zz_deps.pth"), "w") as f:
         f.write(f"{target}\n{deps}\n")
     code = ("import sys, fwc, fwc.syntax as s; from fwc.cli import main; p = s._get_parser(); "
-            "print(fwc.__file__); print('standalone', p.standalone); sys.exit(main(['check', sys.argv[1]]))")
+            "print(fwc.__file__); print('prebuilt', p.prebuilt); sys.exit(main(['check', sys.argv[1]]))")
     r = subprocess.run([str(venv / "bin" / "python"), "-I", "-c", code, EXAMPLE], capture_output=True, text=True,
                        cwd=str(tmp_path))
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0].startswith(str(target))
-    assert r.stdout.splitlines()[1] == "standalone True"
-
-
-def test_standalone_parser_agrees_with_lark():
-    """The build-time stand-alone parser and Lark's own give identical statements."""
-    import glob
-
-    import lark
-
-    from fwc import syntax
-
-    try:
-        import fwc._lalr  # noqa: F401
-    except ImportError:
-        pytest.skip("no stand-alone parser in this install (editable or source tree)")
-    p = syntax._get_parser()
-    assert p.standalone
-    builder = syntax._Builder()
-    ref = lark.Lark(syntax.grammar_text(), parser="lalr", lexer="contextual", start=["start", "body"],
-                    maybe_placeholders=True, transformer=builder)
-    for path in sorted(glob.glob(os.path.join(EXAMPLES, "*.fwc"))):
-        text = open(path).read()
-        builder.file = path
-        assert syntax.parse(text, path)[0] == ref.parse(text, start="start")
+    assert r.stdout.splitlines()[1] == "prebuilt True"
+    assert "lark" not in subprocess.run([str(venv / "bin" / "python"), "-I", "-c",
+                                         "import sys, fwc.syntax as s; s.parse('machine \"m\" { }'); "
+                                         "print(sorted(m for m in sys.modules if m.startswith('lark')))"],
+                                        capture_output=True, text=True, cwd=str(tmp_path)).stdout.replace("[]", "")

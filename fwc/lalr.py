@@ -1,0 +1,292 @@
+"""A small LALR(1) runtime for the tables Lark computes from ``grammars/fwc.lark``.
+
+Lark analyses the grammar (LALR(1) tables, terminal ordering, keyword "unless" rules,
+child filtering and ``[...]`` placeholders) — at build time, into ``fwc/_tables.py`` —
+and this module only runs the result: a contextual lexer (one alternation regex per set of
+terminals a parser state accepts, compiled on first use) and the shift/reduce loop with
+Lark's parse-tree-builder semantics applied to the callbacks of a transformer object.
+Importing Lark alone costs more than starting Python; this runtime imports ``re``.
+
+:func:`export` (needs Lark) produces the tables; :class:`Parser` runs them.  The test
+suite checks that both give Lark's own results on every example and fuzzed input.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+class Token(str):
+    """A token: its text, ``type`` and 1-based ``line``/``column`` (end exclusive)."""
+
+    __slots__ = ("type", "start_pos", "line", "column", "end_line", "end_column", "end_pos", "allowed")
+
+    def __new__(cls, type_, value, start_pos=0, line=1, column=1, end_line=1, end_column=1, end_pos=0):
+        self = super().__new__(cls, value)
+        self.type = type_
+        self.start_pos, self.line, self.column = start_pos, line, column
+        self.end_line, self.end_column, self.end_pos = end_line, end_column, end_pos
+        self.allowed = None  # set when lexed outside the parser state's terminals
+        return self
+
+    @classmethod
+    def new_borrow_pos(cls, type_, value, borrow):
+        return cls(type_, value, borrow.start_pos, borrow.line, borrow.column, borrow.end_line,
+                   borrow.end_column, borrow.end_pos)
+
+    def __repr__(self):
+        return f"Token({self.type!r}, {str(self)!r})"
+
+
+class UnexpectedInput(Exception):
+    line = column = 1
+    pos_in_stream = 0
+
+
+class UnexpectedToken(UnexpectedInput):
+    def __init__(self, token, expected, parser):
+        self.token, self.expected, self.parser = token, expected, parser
+        self.line, self.column = token.line, token.column
+        self.pos_in_stream = token.start_pos
+        super().__init__(f"unexpected {token!r}")
+
+
+class UnexpectedCharacters(UnexpectedInput):
+    def __init__(self, text, pos, line, column):
+        self.pos_in_stream, self.line, self.column = pos, line, column
+        super().__init__(f"unexpected character at line {line}, column {column}")
+
+
+class _Inline(list):
+    """The children of an inlined ``_rule``, spliced into the parent by its filter."""
+
+    @property
+    def children(self):
+        return self
+
+
+# --------------------------------------------------------------------------------------
+# Export (build time, or at first use in a source tree): needs Lark
+
+
+def export(grammar: str, starts=("start", "body")) -> dict:
+    """Lark's analysis of ``grammar`` as plain data for :class:`Parser`."""
+    import lark
+    from lark.lexer import PatternStr, _create_unless, _regexp_has_newline
+
+    L = lark.Lark(grammar, parser="lalr", lexer="contextual", start=list(starts), maybe_placeholders=True)
+    table = L.parser.parser.parser.parse_table
+    rules = list(L.rules)
+    rule_index = {r: i for i, r in enumerate(rules)}
+    states = []
+    for s in range(len(table.states)):
+        acts = {}
+        for sym, (action, arg) in table.states[s].items():
+            acts[str(sym)] = arg if action.name == "Shift" else -1 - rule_index[arg]
+        states.append(acts)
+    out_rules = []
+    for r in rules:
+        o = r.options
+        name = r.alias or o.template_source or r.origin.name
+        out_rules.append((str(r.origin.name), len(r.expansion), str(name), bool(o.expand1 and not r.alias),
+                          _child_filter(r.expansion, o.keep_all_tokens, o.empty_indices)))
+    terms = {t.name: t for t in L.terminals}
+    ignore = tuple(L.ignore_tokens)
+
+    def lexer_def(names):
+        ts = [terms[n] for n in set(names) | set(ignore) if n in terms]
+        ts.sort(key=lambda x: (-x.priority, -x.pattern.max_width, -len(x.pattern.value), x.name))
+        final, callbacks = _create_unless(ts, 0, re, False)
+        unless = {}
+        for name, cb in callbacks.items():
+            unless[name] = {t.pattern.value: t.name for t in cb.scanner.terminals if isinstance(t.pattern, PatternStr)}
+        return ([(t.name, t.pattern.to_regexp()) for t in final], unless)
+
+    defs, by_key, lexers = [], {}, []
+    for s in range(len(states)):
+        key = frozenset(k for k in states[s] if k.isupper())
+        if key not in by_key:
+            by_key[key] = len(defs)
+            defs.append(lexer_def(key))
+        lexers.append(by_key[key])
+    root = len(defs)
+    defs.append(lexer_def(terms))
+    newline = tuple(sorted(n for n, t in terms.items() if _regexp_has_newline(t.pattern.to_regexp())))
+    return {"states": states, "starts": {s: (table.start_states[s], table.end_states[s]) for s in starts},
+            "rules": out_rules, "lexers": lexers, "lexer_defs": defs, "root_lexer": root,
+            "ignore": ignore, "newline": newline}
+
+
+def _child_filter(expansion, keep_all_tokens, _empty_indices):
+    """Lark's maybe_create_child_filter, as data: ((index, expand, nones_before), ...), nones_after."""
+    if _empty_indices:
+        s = "".join(str(int(b)) for b in _empty_indices)
+        empty = [len(ones) for ones in s.split("0")]
+    else:
+        empty = [0] * (len(expansion) + 1)
+    include, nones = [], 0
+    for i, sym in enumerate(expansion):
+        nones += empty[i]
+        if keep_all_tokens or not (sym.is_term and sym.filter_out):
+            include.append((i, (not sym.is_term) and sym.name.startswith("_"), nones))
+            nones = 0
+    nones += empty[len(expansion)]
+    if _empty_indices or len(include) < len(expansion) or any(e for _, e, _ in include):
+        return (tuple(include), nones)
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# Runtime
+
+
+class _Lexer:
+    def __init__(self, terms, unless):
+        self.terms = terms
+        self.unless = unless
+        self.names = {n for n, _ in terms}
+        self._re = None
+
+    @property
+    def regex(self):
+        if self._re is None:
+            self._re = re.compile("|".join(f"(?P<{n}>{p})" for n, p in self.terms))
+        return self._re
+
+
+class Parser:
+    """Runs exported tables, calling ``transformer.<rule>(children)`` on every reduction."""
+
+    def __init__(self, tables: dict, transformer):
+        self.t = tables
+        self.states = tables["states"]
+        self.ignore = frozenset(tables["ignore"])
+        self.newline = frozenset(tables["newline"])
+        self.lexers = [_Lexer(terms, unless) for terms, unless in tables["lexer_defs"]]
+        self.root = self.lexers[tables["root_lexer"]]
+        self.callbacks = [self._callback(r, transformer) for r in tables["rules"]]
+
+    @staticmethod
+    def _callback(rule, transformer):
+        origin, size, name, expand1, filt = rule
+        user = getattr(transformer, name, None)
+        if user is None:
+            user = _Inline
+        if expand1:
+            inner = user
+
+            def user(children, inner=inner):
+                return children[0] if len(children) == 1 else inner(children)
+        if filt is None:
+            return user
+        include, after = filt
+
+        def call(children):
+            out = []
+            for i, expand, nones in include:
+                if nones:
+                    out += [None] * nones
+                if expand:
+                    out += children[i]
+                else:
+                    out.append(children[i])
+            if after:
+                out += [None] * after
+            return user(out)
+        return call
+
+    # -- lexing
+    def _tokens(self, text, pos=0, line=1, col=1):
+        """Yield tokens from ``pos``, each lexed with the terminals the parser state accepts."""
+        n = len(text)
+        last = None
+        lexers, ignore, newline = self.t["lexers"], self.ignore, self.newline
+        while pos < n:
+            lexer = self.lexers[lexers[self._stack[-1]]]
+            m = lexer.regex.match(text, pos)
+            allowed = None
+            if m is None:
+                # Not a terminal of this state: lex it with every terminal for a better error.
+                allowed = lexer.names - ignore
+                m = self.root.regex.match(text, pos)
+                if m is None:
+                    raise UnexpectedCharacters(text, pos, line, col)
+                lexer = self.root
+            value, type_ = m.group(0), m.lastgroup
+            if type_ in lexer.unless:
+                type_ = lexer.unless[type_].get(value, type_)
+            end = pos + len(value)
+            if type_ in newline and "\n" in value:
+                nl = value.count("\n")
+                eline, ecol = line + nl, len(value) - value.rfind("\n")
+            else:
+                eline, ecol = line, col + len(value)
+            if type_ not in ignore:
+                last = Token(type_, value, pos, line, col, eline, ecol, end)
+                last.allowed = allowed
+                yield last
+            pos, line, col = end, eline, ecol
+        yield Token.new_borrow_pos("$END", "", last) if last is not None else Token("$END", "")
+
+    # -- parsing
+    def parse(self, text: str, start: str = "start", on_error=None):
+        start_state, end_state = self.t["starts"][start]
+        self._stack = [start_state]
+        self._values = []
+        self.end_state = end_state
+        tokens = self._tokens(text)
+        while True:
+            try:
+                tok = next(tokens)
+            except UnexpectedCharacters as e:
+                if on_error is None or not on_error(e):
+                    raise
+                nl = text[e.pos_in_stream] == "\n"
+                tokens = self._tokens(text, e.pos_in_stream + 1, e.line + nl, 1 if nl else e.column + 1)
+                continue
+            try:
+                result = self.feed(tok)
+            except UnexpectedToken as e:
+                if on_error is None or not on_error(e):
+                    raise
+                if tok.type == "$END":
+                    raise
+                continue
+            if tok.type == "$END":
+                return result
+
+    def copy_state(self):
+        return list(self._stack), list(self._values)
+
+    def set_state(self, state):
+        self._stack, self._values = list(state[0]), list(state[1])
+
+    def expected(self):
+        return {s for s in self.states[self._stack[-1]] if s.isupper()}
+
+    def feed(self, tok):
+        """Feed one token; returns the result when ``$END`` completes the parse."""
+        stack, values, states, callbacks = self._stack, self._values, self.states, self.callbacks
+        rules = self.t["rules"]
+        while True:
+            act = states[stack[-1]].get(tok.type)
+            if act is None:
+                expected = tok.allowed if tok.allowed is not None else {s for s in states[stack[-1]] if s.isupper()}
+                raise UnexpectedToken(tok, expected, self)
+            if act >= 0:
+                stack.append(act)
+                values.append(tok)
+                return None
+            r = -1 - act
+            origin, size = rules[r][0], rules[r][1]
+            if size:
+                children = values[-size:]
+                del stack[-size:]
+                del values[-size:]
+            else:
+                children = []
+            value = callbacks[r](children)
+            stack.append(states[stack[-1]][origin])
+            values.append(value)
+            if tok.type == "$END" and stack[-1] == self.end_state:
+                return values[-1]

@@ -1,0 +1,77 @@
+"""fwc's LALR runtime against Lark itself: same statements, same first error, on every
+example and on fuzzed input (the runtime runs tables Lark computed; this proves it runs
+them as Lark does)."""
+
+import glob
+import os
+
+import lark
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import EXAMPLES
+from fwc import lalr, syntax
+from test_fuzz import KEYWORDS, SEEDS, mutated
+
+GRAMMAR = syntax.grammar_text()
+TABLES = lalr.export(GRAMMAR)
+
+
+def ours(text, start="start"):
+    b = syntax._Builder()
+    b.file = "f"
+    try:
+        return "ok", lalr.Parser(TABLES, b).parse(text, start=start)
+    except lalr.UnexpectedToken as e:
+        return "token", (e.token.type, str(e.token), e.token.line, e.token.column, sorted(e.expected))
+    except lalr.UnexpectedCharacters as e:
+        return "chars", (e.line, e.column)
+
+
+_B = syntax._Builder()
+_B.file = "f"
+_LARK = lark.Lark(GRAMMAR, parser="lalr", lexer="contextual", start=["start", "body"], maybe_placeholders=True,
+                  transformer=_B)
+
+
+def theirs(text, start="start"):
+    try:
+        return "ok", _LARK.parse(text, start=start)
+    except lark.exceptions.UnexpectedToken as e:
+        return "token", (e.token.type, str(e.token), e.token.line, e.token.column, sorted(e.expected))
+    except lark.exceptions.UnexpectedCharacters as e:
+        return "chars", (e.line, e.column)
+
+
+@pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(EXAMPLES, "**", "*.fwc"), recursive=True)))
+def test_examples_parse_identically(path):
+    text = open(path).read()
+    assert ours(text) == theirs(text) and ours(text)[0] == "ok"
+
+
+def test_body_start_symbol():
+    text = "node 1 { memory 0 size 1G }\ndistance 0 1 = 20\ncpus 0-3\n"
+    assert ours(text, "body") == theirs(text, "body")
+
+
+SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(mutated())
+def test_mutated_inputs_agree(text):
+    assert ours(text) == theirs(text)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(KEYWORDS), max_size=40))
+def test_token_soup_agrees(tokens):
+    text = " ".join(tokens)
+    assert ours(text) == theirs(text)
+
+
+def test_tables_are_plain_data():
+    import ast
+
+    assert ast.literal_eval(repr(TABLES)) == TABLES
