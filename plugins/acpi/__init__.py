@@ -28,12 +28,27 @@ strict mode), "Error 6312 - Value must be non-zero" for a zero XSDT/RSDT address
 disassembly of a standalone RSDP.
 """
 
-from .acpidump import DumpEntry, parse_acpidump, to_acpidump
-from .binary import (ERROR, NOTE, WARNING, AcpiEncodeError, AcpiError, Problem, Subtable, Table,
-                     checksum, decode_table, encode, encode_table, flag_bits, flags_value)
-from .iasl_source import IaslSourceError, to_iasl_source
-from .layout import TABLES, table_layout
-from .tableset import build_table_set, check_table_set, flat_image
+# Exports load their module on first use (PEP 562), so that registering the backend
+# (fwc imports fwc_plugins.acpi.backend at every start) costs nothing.
+_EXPORTS = {
+    "acpidump": ("DumpEntry", "parse_acpidump", "to_acpidump"),
+    "binary": ("ERROR", "NOTE", "WARNING", "AcpiEncodeError", "AcpiError", "Problem", "Subtable", "Table",
+               "checksum", "decode_table", "encode", "encode_table", "flag_bits", "flags_value"),
+    "iasl_source": ("IaslSourceError", "to_iasl_source"),
+    "layout": ("TABLES", "table_layout"),
+    "tableset": ("build_table_set", "check_table_set", "flat_image"),
+}
+_WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name):
+    mod = _WHERE.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+
 
 __all__ = [
     "AcpiError", "AcpiEncodeError", "IaslSourceError", "Problem", "Subtable", "Table",

@@ -1,0 +1,210 @@
+"""Backend ``initrd``: the uncompressed cpio Linux's ACPI table upgrade reads.
+
+Output ``initrd/acpi-override.cpio``: a newc archive holding ``kernel/firmware/acpi/<name>.aml``
+for each ``override`` of the machine's ``initrd`` statement: this machine's SRAT, SLIT or MADT
+(with the override's OEM revision if given, else the machine's), or an external table file.
+With option ``base`` (the path of an existing initramfs), also ``initrd/initrd.img`` = the
+archive followed by that file, since Linux finds the tables only in the leading uncompressed
+part of the initrd (acpi-tables.md §11.2).  Deterministic: names sorted, directories
+included, inode numbers counted from 1, mtimes 0, uid/gid 0.
+
+Checks (``initrd-*``): Linux's acceptance rules are errors (the kernel would skip the file);
+where the kernel would accept the table but not do what the description means, a warning
+says why: replacing a firmware table needs its OEM ID and OEM table ID and a strictly higher
+OEM revision, else Linux silently drops the table or installs a second one it never reads.
+The firmware's tables are QEMU's (``BOCHS ``/``BXPC    ``, revision 1) on qemu boards and
+the machine's own tables on other boards.
+
+:func:`archive_files` and :func:`linux_view` are the API for other plugins (``fwc boot``,
+the boot simulator): the files in archive order, and what Linux 6.1 does with each.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from fwc.plugin import Option, hookimpl
+
+#: (name, code, level, description)
+CHECKS = [
+    ("initrd-file", 4200, "error", "an override table file that cannot be read"),
+    ("initrd-table-size", 4201, "error", "an override table shorter than an ACPI header"),
+    ("initrd-signature", 4202, "error", "a table signature Linux does not take from the initrd (RSDP, FACS, ...)"),
+    ("initrd-table-length", 4203, "error", "an override file whose size differs from its header's Length"),
+    ("initrd-checksum", 4204, "error", "an override table with a bad checksum"),
+    ("initrd-too-many", 4205, "error", "more than 64 tables in the initrd (Linux reads 64)"),
+    ("initrd-missing-table", 4206, "error", "an override of a table this machine does not have"),
+    ("initrd-revision", 4207, "warning",
+     "an override with the firmware's IDs but an OEM revision not above the firmware's (silently dropped)"),
+    ("initrd-oem-mismatch", 4208, "warning",
+     "an override whose OEM ID or table ID differs from the firmware table's (added, never read)"),
+    ("initrd-duplicate", 4209, "warning", "two initrd tables with one signature: the later one is never read"),
+    ("initrd-root-table", 4210, "warning", "an RSDT/XSDT in the initrd that overrides nothing (never installed)"),
+]
+
+_NAME_OK = re.compile(r"^[A-Za-z0-9_.+-]+$")
+
+
+class ArchiveFile:
+    """One file of the archive: ``name`` (after kernel/firmware/acpi/), bytes or a problem."""
+
+    __slots__ = ("name", "data", "override", "problem")
+
+    def __init__(self, name, data, override, problem=None):
+        self.name, self.data, self.override, self.problem = name, data, override, problem
+
+    def __repr__(self):
+        return f"ArchiveFile({self.name!r}, {len(self.data or b'')} bytes)"
+
+
+def _file_name(path: str, used: set) -> str:
+    from .cpio import MAX_NAME
+
+    base = os.path.basename(path)
+    if not base.endswith(".aml"):
+        base = os.path.splitext(base)[0] + ".aml"
+    if not _NAME_OK.match(base) or len(base) > MAX_NAME:
+        stem = re.sub(r"[^A-Za-z0-9_+-]", "_", os.path.splitext(base)[0])
+        base = stem[:MAX_NAME - 4] + ".aml"
+    name, k = base, 1
+    while name in used:
+        suffix = f"-{k}.aml"
+        name = base[:-4][:MAX_NAME - len(suffix)] + suffix
+        k += 1
+    used.add(name)
+    return name
+
+
+def archive_files(machine) -> list[ArchiveFile]:
+    """The archive's files in archive (= Linux's scan) order: sorted by name."""
+    from .upgrade import set_oem_revision
+
+    if machine.initrd is None or not machine.initrd.overrides:
+        return []
+    built = None
+    files, used = [], set()
+    for o in machine.initrd.overrides:
+        if o.table is not None:
+            if built is None:
+                from ..acpi import tables
+
+                built = tables.build(machine)
+            name = _file_name(f"{o.table}.aml", used)
+            if o.table not in built:
+                files.append(ArchiveFile(name, None, o, ("initrd-missing-table",
+                             f"the machine has no {o.table.upper()} to put into the initrd"
+                             + (" (a SLIT needs distances)" if o.table == "slit" else ""))))
+                continue
+            data = built[o.table][1]
+            if o.revision is not None:
+                data = set_oem_revision(data, o.revision)
+            files.append(ArchiveFile(name, data, o))
+        else:
+            name = _file_name(o.file, used)
+            try:
+                with open(o.file, "rb") as f:
+                    data = f.read()
+            except OSError as e:
+                files.append(ArchiveFile(name, None, o, ("initrd-file", f"cannot read '{o.file}': "
+                                                                        f"{e.strerror or e}")))
+                continue
+            files.append(ArchiveFile(name, data, o))
+    files.sort(key=lambda f: f.name.encode())
+    return files
+
+
+def linux_view(machine, files=None):
+    """``[(ArchiveFile, upgrade.Outcome)]``: what Linux 6.1 does with each readable file."""
+    from .upgrade import firmware_tables, predict
+
+    files = archive_files(machine) if files is None else files
+    ok = [f for f in files if f.data is not None]
+    outcomes = predict([(f.name, f.data) for f in ok], firmware_tables(machine))
+    return list(zip(ok, outcomes))
+
+
+def effective_tables(machine) -> dict[str, bytes]:
+    """The SRAT/SLIT/APIC ... Linux reads after the upgrade, for tables the initrd replaces or
+    adds (signature -> bytes); the firmware's own tables are not included."""
+    out = {}
+    for f, o in linux_view(machine):
+        if o.fate in ("override", "install") and o.header.signature not in out:
+            out[o.header.signature] = f.data
+    return out
+
+
+_cache: list = [None, None]
+
+
+def _problems(machine):
+    """[(check, message, span)] for the machine, computed once per machine."""
+    if _cache[0] is machine:
+        return _cache[1]
+    out = []
+    if machine.initrd is not None and machine.initrd.overrides:
+        files = archive_files(machine)
+        for f in files:
+            if f.problem is not None:
+                out.append((f.problem[0], f"initrd table '{f.name}': {f.problem[1]}", f.override.span))
+        for f, o in linux_view(machine, files):
+            if o.check is not None:
+                out.append((o.check, f"initrd table '{f.name}': {o.message}", f.override.span))
+    _cache[0], _cache[1] = machine, out
+    return out
+
+
+def _make_check(name):
+    def check(machine, report):
+        for c, msg, span in _problems(machine):
+            if c == name:
+                report(msg, span)
+
+    check.__name__ = "check_" + name.replace("-", "_")
+    return check
+
+
+@hookimpl
+def fwc_register_checks(register):
+    for name, code, level, desc in CHECKS:
+        register(name, level, desc, _make_check(name), code=code)
+
+
+@hookimpl
+def fwc_register_backends(register):
+    register("initrd", generate,
+             description="uncompressed newc cpio of kernel/firmware/acpi/*.aml for Linux's initrd table upgrade",
+             outputs=["initrd/acpi-override.cpio", "initrd/initrd.img"],
+             options={"base": Option("", "path of an initramfs to append after the archive (writes initrd.img)")})
+
+
+def build_archive(machine) -> bytes | None:
+    """The override archive's bytes (None if the machine's initrd carries no table)."""
+    from .cpio import ACPI_PREFIX, tree
+
+    files = archive_files(machine)
+    if not files:
+        return None
+    return tree({ACPI_PREFIX + f.name: f.data for f in files if f.data is not None},
+                dirs=("kernel", "kernel/firmware", "kernel/firmware/acpi"))
+
+
+def generate(ctx):
+    from fwc.diagnostics import NOTE, Diagnostic
+
+    m = ctx.machine
+    blob = build_archive(m)
+    if blob is None:
+        ctx.diagnostics.append(Diagnostic(NOTE, "initrd-none", "backend initrd writes nothing: the machine has no "
+                                          "'initrd { override … }' tables", m.span))
+        return
+    ctx.emit("initrd/acpi-override.cpio", blob)
+    base = ctx.options.get("base") or ""
+    if base:
+        try:
+            with open(base, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            ctx.error("backend", f"initrd: cannot read the base initramfs '{base}': {e.strerror or e}", m.span)
+            return
+        ctx.emit("initrd/initrd.img", blob + data)

@@ -1,0 +1,186 @@
+"""Linux 6.1's initrd ACPI table upgrade, as a function of the archive and the firmware.
+
+``drivers/acpi/tables.c`` (acpi-tables.md §11.3-§11.4), in three steps:
+
+1. **acceptance** (``acpi_table_upgrade``): per file under ``kernel/firmware/acpi/``, in
+   archive order, at most 64 files: size >= 36, signature in the allow-list, file size ==
+   header Length, checksum 0;
+2. **override** (``acpi_table_initrd_override``, once per firmware table): the first
+   accepted table with the same signature, OEM ID and OEM Table ID (byte for byte) and a
+   strictly higher OEM revision replaces it.  Every matching table met before it is
+   marked used *before* the revision test, so an equal or lower revision is dropped
+   without a message;
+3. **install** (``acpi_table_initrd_scan``): every table not yet used, except RSDT/XSDT,
+   is installed as an additional table.  Linux's NUMA and APIC code read only the first
+   table of a signature, so an installed table matters only if the firmware has none.
+
+:func:`firmware_tables` says which tables the firmware of a machine has (QEMU's own on
+qemu boards, the machine's own on other boards); :func:`predict` applies the three steps.
+Stdlib only (plus ``fwc.boards``); the caller supplies the bytes.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+HEADER = 36
+MAX_FILES = 64  # NR_ACPI_INITRD_TABLES
+#: table_sigs[] of drivers/acpi/tables.c (Linux 6.1).
+ALLOWED = frozenset("""BERT BGRT CPEP ECDT EINJ ERST HEST APIC MSCT SBST SLIT SRAT ASF! BOOT DBGP DMAR HPET
+IBFT IVRS MCFG MCHI SLIC SPCR SPMI TCPA UEFI WAET WDAT WDDT WDRT DSDT FACP PSDT RSDT XSDT SSDT IORT NFIT
+HMAT PPTT NHLT AEST CEDT AGDI""".split())
+ROOT_TABLES = ("RSDT", "XSDT")
+
+#: QEMU 7.2's own tables: OEM ID, OEM Table ID and OEM revision of every one of them.
+QEMU_OEM = (b"BOCHS ", b"BXPC    ", 1)
+
+
+class Header(NamedTuple):
+    signature: str
+    length: int
+    oem_id: bytes
+    oem_table_id: bytes
+    oem_revision: int
+
+    @classmethod
+    def of(cls, data: bytes) -> "Header":
+        return cls(data[0:4].decode("latin-1"), int.from_bytes(data[4:8], "little"), bytes(data[10:16]),
+                   bytes(data[16:24]), int.from_bytes(data[24:28], "little"))
+
+    @property
+    def ident(self) -> str:
+        """``SIG-OEMID-TABLEID`` as Linux prints it in ``Table Upgrade:`` lines."""
+        return f"{self.signature}-{_show(self.oem_id)}-{_show(self.oem_table_id)}"
+
+
+def _show(b: bytes) -> str:
+    return b.split(b"\0", 1)[0].decode("latin-1")
+
+
+def set_oem_revision(data: bytes, revision: int) -> bytes:
+    """The table with OEM revision ``revision`` and its checksum fixed."""
+    out = bytearray(data)
+    out[24:28] = revision.to_bytes(4, "little")
+    out[9] = 0
+    out[9] = (-sum(out)) & 0xFF
+    return bytes(out)
+
+
+def rejection(data: bytes) -> tuple[str, str] | None:
+    """Why Linux rejects this file, as ``(check name, message)``, or None if accepted."""
+    if len(data) < HEADER:
+        return "initrd-table-size", (f"the file has {len(data)} bytes, fewer than an ACPI header (36): "
+                                     "Linux skips it ('Table smaller than ACPI header')")
+    sig = data[0:4].decode("latin-1")
+    if sig not in ALLOWED:
+        what = "an RSDP" if data[:8] == b"RSD PTR " else "a FACS" if sig == "FACS" else f"signature {sig!r}"
+        return "initrd-signature", (f"Linux does not take {what} from the initrd ('Unknown signature'); "
+                                    "allowed: " + " ".join(sorted(ALLOWED)))
+    length = int.from_bytes(data[4:8], "little")
+    if length != len(data):
+        return "initrd-table-length", (f"the {sig} file has {len(data)} bytes but its header says {length}: "
+                                       "Linux skips it ('File length does not match table length')")
+    if sum(data) & 0xFF:
+        return "initrd-checksum", (f"the {sig} checksum is wrong (the bytes sum to {sum(data) & 0xFF:#04x}, "
+                                   "not 0): Linux skips it ('Bad table checksum')")
+    return None
+
+
+def firmware_tables(machine) -> dict[str, Header] | None:
+    """The tables the machine's firmware gives Linux before any upgrade, by signature
+    (headers only); None when unknown."""
+    from fwc import boards
+
+    if boards.is_qemu(machine.board):
+        oid, tid, rev = QEMU_OEM
+        sigs = ["FACP", "DSDT", "APIC", "HPET", "WAET", "RSDT"]
+        if machine.board == "qemu-q35":
+            sigs.append("MCFG")
+        # fwc's qemu backend passes -numa for every node, so QEMU always builds an SRAT;
+        # a SLIT exactly when there are -numa dist options (the machine has distances).
+        if machine.nodes or machine.slots:
+            sigs.append("SRAT")
+        if machine.distances and len(machine.nodes) > 1:
+            sigs.append("SLIT")
+        return {s: Header(s, 0, oid, tid, rev) for s in sigs}
+    from ..acpi import tables
+
+    out = {}
+    for _, (sig, data) in tables.build(machine).items():
+        if len(data) >= HEADER:
+            out[sig] = Header.of(data)
+    return out
+
+
+class Outcome(NamedTuple):
+    name: str  # file name after kernel/firmware/acpi/
+    header: Header | None
+    fate: str  # rejected | ignored | override | dropped | install | unused | not-installed
+    check: str | None  # the check that reports it (None: does what it should)
+    message: str
+    index: int  # position among the archive's files
+
+
+def predict(files: list[tuple[str, bytes]], firmware: dict[str, Header] | None) -> list[Outcome]:
+    """What Linux does with each file (archive order) given the firmware's tables."""
+    accepted: list[tuple[int, str, Header]] = []
+    out: dict[int, Outcome] = {}
+    for i, (name, data) in enumerate(files):
+        if i >= MAX_FILES:
+            out[i] = Outcome(name, None, "ignored", "initrd-too-many",
+                             f"Linux reads at most {MAX_FILES} tables from the initrd; '{name}' is number {i + 1}", i)
+            continue
+        r = rejection(data)
+        if r is not None:
+            out[i] = Outcome(name, Header.of(data) if len(data) >= HEADER else None, "rejected", r[0], r[1], i)
+            continue
+        accepted.append((i, name, Header.of(data)))
+    used: set[int] = set()
+    fw = firmware or {}
+    # Step 2: ACPICA calls the override hook once per firmware table.
+    for sig, f in fw.items():
+        for i, name, h in accepted:
+            if h.signature != sig or h.oem_id != f.oem_id or h.oem_table_id != f.oem_table_id:
+                continue
+            if i in used:
+                continue
+            used.add(i)
+            if h.oem_revision <= f.oem_revision:
+                out[i] = Outcome(name, h, "dropped", "initrd-revision",
+                                 f"{sig} has the firmware's OEM ID and table ID but OEM revision {h.oem_revision}, "
+                                 f"not above the firmware's {f.oem_revision}: Linux drops it without a message and "
+                                 f"keeps the firmware's {sig} (use revision {f.oem_revision + 1})", i)
+                continue
+            out[i] = Outcome(name, h, "override", None,
+                             f"Table Upgrade: override [{h.ident}]: replaces the firmware's {sig}", i)
+            break
+    # Step 3: the rest is installed after the firmware's tables.
+    seen = set(fw)
+    for i, name, h in accepted:
+        if i in used:
+            continue
+        sig = h.signature
+        if sig in ROOT_TABLES:
+            f = fw.get(sig)
+            ids = f" (the firmware's is {f.ident})" if f else " (the firmware has none)"
+            out[i] = Outcome(name, h, "not-installed", "initrd-root-table",
+                             f"{sig} from the initrd is used only to override the firmware's {sig} with the same "
+                             f"OEM IDs{ids}; otherwise Linux never installs it", i)
+            continue
+        if sig in seen:
+            f = fw.get(sig)
+            if f is not None and (h.oem_id, h.oem_table_id) != (f.oem_id, f.oem_table_id):
+                msg = (f"{sig} has OEM ID '{_show(h.oem_id)}' and table ID '{_show(h.oem_table_id)}', the "
+                       f"firmware's {sig} '{_show(f.oem_id)}' '{_show(f.oem_table_id)}': Linux installs it as a "
+                       f"second {sig} ('Table Upgrade: install [{h.ident}]') and keeps reading the firmware's; "
+                       f"to replace it use the firmware's IDs and OEM revision {f.oem_revision + 1} or more")
+            else:
+                msg = (f"another {sig} from the initrd comes first; Linux installs this one as an extra {sig} "
+                       "that it never reads")
+            out[i] = Outcome(name, h, "unused", "initrd-oem-mismatch" if f is not None and
+                             (h.oem_id, h.oem_table_id) != (f.oem_id, f.oem_table_id) else "initrd-duplicate", msg, i)
+            continue
+        seen.add(sig)
+        out[i] = Outcome(name, h, "install", None,
+                         f"Table Upgrade: install [{h.ident}]: the firmware has no {sig}, so Linux uses this one", i)
+    return [out[i] for i in sorted(out)]
