@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from collections.abc import Mapping  # the ABC: isinstance on typing.Mapping is slow
+from typing import Any, Iterable
 
 from . import layout as L
 
@@ -165,7 +166,7 @@ class _Codec:
     # -- encode ---------------------------------------------------------------------------
     def values(self, rec: Mapping, where: str, computed: Mapping | None = None) -> list:
         """Record → list of struct values (raises AcpiEncodeError)."""
-        if not isinstance(rec, Mapping):
+        if type(rec) is not dict and not isinstance(rec, Mapping):
             raise AcpiEncodeError(
                 f"{where}: expected a mapping of fields, got {type(rec).__name__}")
         extra = set(rec) - self.record_key_set
@@ -416,7 +417,7 @@ def _row_bytes(r, i) -> bytes:
 
 
 def _encode_subtable(lay: L.TableLayout, st, index: int) -> bytes:
-    if isinstance(st, Mapping):
+    if type(st) is not Subtable and isinstance(st, Mapping):
         rec = dict(st)
         try:
             t = rec.pop("type")

@@ -188,29 +188,33 @@ ORDERS = ("merged", "table", "memory", "initiator", "pxm")
 def _merged_order(srat) -> list[int]:
     """The node order consistent with every group's order of first appearance (processors,
     memory, ITS, initiators): a topological merge, ties broken by table order."""
+    import heapq
+
     groups = ((0, 2, 3), (1,), (4,), (5, 6))
-    after: dict[int, set] = {}
-    first: list[int] = []
+    pxms = [(e.type, _pxm_of(e)) for e in srat.entries]
+    first = list(dict.fromkeys(p for _, p in pxms if p is not None))
+    rank = {p: i for i, p in enumerate(first)}
+    after: dict[int, set] = {p: set() for p in first}
     for types in groups:
-        seq = []
-        for e in srat.entries:
-            p = _pxm_of(e)
-            if e.type in types and p is not None and p not in seq:
-                seq.append(p)
+        seq = list(dict.fromkeys(p for t, p in pxms if t in types and p is not None))
         for a, b in zip(seq, seq[1:]):
-            after.setdefault(b, set()).add(a)
-    for e in srat.entries:
-        p = _pxm_of(e)
-        if p is not None and p not in first:
-            first.append(p)
-    out, done = [], set()
-    while len(out) < len(first):
-        ready = [p for p in first if p not in done and not (after.get(p, set()) - done)]
-        if not ready:  # contradictory orders: no merge exists
-            return first
-        out.append(ready[0])
-        done.add(ready[0])
-    return out
+            after[b].add(a)
+    waiting = {p: len(after[p]) for p in first}
+    users: dict[int, list] = {}
+    for b, before in after.items():
+        for a in before:
+            users.setdefault(a, []).append(b)
+    ready = [rank[p] for p in first if not waiting[p]]
+    heapq.heapify(ready)
+    out = []
+    while ready:
+        p = first[heapq.heappop(ready)]
+        out.append(p)
+        for b in users.get(p, ()):
+            waiting[b] -= 1
+            if not waiting[b]:
+                heapq.heappush(ready, rank[b])
+    return out if len(out) == len(first) else first  # contradictory orders: no merge exists
 
 
 def _node_order(srat, order: str) -> list[int]:
@@ -462,7 +466,7 @@ def decompile(paths, fwc=None, name: str | None = None):
         text = describe(decoded, board, inp.rsdp_address, name, order)
         if text is None:
             continue
-        out, ok = _compile(fwc, text, T)
+        out, ok = _compile(fwc, text, T, set(original))
         if ok and all(_same(out.get(sig), original[sig]) for sig in original):
             return text, diags
         if fallback is None and board == "generic":
@@ -499,8 +503,8 @@ def _same(a, b) -> bool:
     return a is not None and a == b
 
 
-def _compile(fwc, text, T):
+def _compile(fwc, text, T, only=None):
     r = fwc.check(text=text, name="<decompiled>")
     if not r.ok:
         return {}, False
-    return {sig: data for sig, data in (T.build(r.machine).values())}, True
+    return {sig: data for sig, data in (T.build(r.machine, only).values())}, True

@@ -161,12 +161,15 @@ def _append(machine, name) -> list:
 TABLES = (("srat", "SRAT", srat), ("slit", "SLIT", slit), ("madt", "APIC", madt))
 
 
-def build(machine) -> dict[str, tuple[str, bytes]]:
-    """``{name: (signature, bytes)}`` for every table the machine has."""
+def build(machine, only=None) -> dict[str, tuple[str, bytes]]:
+    """``{name: (signature, bytes)}`` for every table the machine has (or those of ``only``,
+    a set of signatures)."""
     from .binary import encode
 
     out = {}
     for name, sig, make in TABLES:
+        if only is not None and sig not in only:
+            continue
         o = machine.table_overrides.get(name)
         if o is not None and o.verbatim is not None:
             out[name] = (sig, o.verbatim)
