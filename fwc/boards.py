@@ -91,6 +91,24 @@ def srat_pieces(start: int, end: int, below: int) -> list[tuple[int, int]]:
     return [(b, e - b) for b, e in out if e > b]
 
 
+def ram_size(board: str, boot_ranges) -> int:
+    """QEMU's ``-m`` for boot RAM at these addresses: the end of the highest range in
+    pc.ram terms (the 640K-1M gap and the PCI hole are inside pc.ram, in no range)."""
+    top = max((r.base + r.size for r in boot_ranges), default=0)
+    if top <= FOUR_G:
+        return top
+    low_end = 0x80000000 if board == "qemu-q35" else 0xC0000000
+    return low_end + (top - FOUR_G)
+
+
+def window(board: str, boot_ranges, slots: int, maxmem: int) -> tuple[int, int] | None:
+    """(base, size) of QEMU's DIMM window for this boot RAM, or None without slots."""
+    if not slots:
+        return None
+    ram = ram_size(board, boot_ranges)
+    return device_window(ram - below_4g(board, ram), ram, slots, maxmem)
+
+
 def device_window(above_4g: int, ram_size: int, slots: int, maxmem: int) -> tuple[int, int]:
     """(base, size) of QEMU's device-memory (DIMM) window."""
     if above_4g:

@@ -562,7 +562,7 @@ def _qemu_layout(el, nodes, board, M):
                  related=(Related("this range has a base address", placed[0][1].span),))
         return nodes, 0, 0
     if not sized:
-        ram = _explicit_ram_size(boot, board)
+        ram = boards.ram_size(board, [m for _, m in boot])
         below = boards.below_4g(board, ram)
         return nodes, ram, ram - below
     ram = sum(m.size for _, m in sized)
@@ -579,18 +579,6 @@ def _qemu_layout(el, nodes, board, M):
             offset += m.size
         out.append(attrs.evolve(n, memory=mem))
     return out, ram, ram - below
-
-
-def _explicit_ram_size(boot, board) -> int:
-    """QEMU's -m for explicitly placed boot RAM: the end of the highest range in
-    pc.ram terms (the 640K-1M gap and the PCI hole belong to no range)."""
-    if not boot:
-        return 0
-    top = max(m.end for _, m in boot)
-    if top <= boards.FOUR_G:
-        return top
-    low_end = 0x80000000 if board == "qemu-q35" else 0xC0000000
-    return low_end + (top - boards.FOUR_G)
 
 
 def _place_dimms(el, nodes, above, ram, slots, maxmem, M):

@@ -284,6 +284,19 @@ class Machine:
         return out
 
 
+def id_ranges(ids, sep: str = ", ") -> str:
+    """``[0, 1, 2, 5]`` as ``"0-2, 5"``: the form of a ``cpus`` list."""
+    ids = sorted(ids)
+    out, i = [], 0
+    while i < len(ids):
+        j = i
+        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
+            j += 1
+        out.append(str(ids[i]) if i == j else f"{ids[i]}-{ids[j]}")
+        i = j + 1
+    return sep.join(out)
+
+
 def to_dict(obj):
     """A JSON-ready view of any model object (spans as ``file:line:col``)."""
     if attrs.has(type(obj)):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 
 from fwc.diagnostics import ERROR, NOTE, WARNING, Diagnostic
+from fwc.model import id_ranges
 
 MODELLED = {"SRAT": "srat", "SLIT": "slit", "APIC": "madt"}
 ROOTS = ("RSDP", "RSD ", "XSDT", "RSDT")
@@ -67,13 +68,12 @@ def read_inputs(paths) -> Input:
             for name in sorted(os.listdir(path)):
                 full = os.path.join(path, name)
                 if os.path.isfile(full) and _looks_like_table(full):
-                    _read_binary(inp, full)
+                    data = _read(inp, full)
+                    if data is not None:
+                        inp.add(data, full)
             continue
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except OSError as e:
-            inp.diags.append(Diagnostic(ERROR, "include", f"cannot read '{path}': {e.strerror or e}"))
+        data = _read(inp, path)
+        if data is None:
             continue
         if _looks_like_dump(data):
             entries, problems = parse_acpidump(data.decode("latin-1"))
@@ -84,7 +84,7 @@ def read_inputs(paths) -> Input:
             for e in entries:
                 inp.add(e.data, f"{path}: {e.signature} @ {e.address:#x}", e.address)
         else:
-            _read_binary(inp, path, data)
+            inp.add(data, path)
     return inp
 
 
@@ -110,15 +110,13 @@ def _looks_like_dump(data: bytes) -> bool:
     return " @ 0x" in head.split("\n", 1)[0]
 
 
-def _read_binary(inp: Input, path: str, data: bytes | None = None):
-    if data is None:
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except OSError as e:
-            inp.diags.append(Diagnostic(ERROR, "include", f"cannot read '{path}': {e.strerror or e}"))
-            return
-    inp.add(data, path)
+def _read(inp: Input, path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        inp.diags.append(Diagnostic(ERROR, "include", f"cannot read '{path}': {e.strerror or e}"))
+        return None
 
 
 # --------------------------------------------------------------------------------------
@@ -151,17 +149,6 @@ def _addr(n: int) -> str:
 def _oem_text(h) -> str:
     return (f'id {_q(h["oem_id"])} table {_q(h["oem_table_id"])} revision {h["oem_revision"]} '
             f'creator {_q(h["creator_id"])} {h["creator_revision"]:#x}')
-
-
-def _ranges(ids):
-    out, i = [], 0
-    while i < len(ids):
-        j = i
-        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
-            j += 1
-        out.append(str(ids[i]) if i == j else f"{ids[i]}-{ids[j]}")
-        i = j + 1
-    return ", ".join(out)
 
 
 class _Node:
@@ -372,7 +359,7 @@ def describe(decoded: dict, board: str, rsdp_address=None, name="decompiled", or
             else:
                 groups.append((words, [apic]))
         for words, ids in groups:
-            body.append(f"cpus {_ranges(ids)}" + (f" {words}" if words else ""))
+            body.append(f"cpus {id_ranges(ids)}" + (f" {words}" if words else ""))
         body += n.lines
         pxm = f" pxm {n.pxm}" if n.pxm != n.id else ""
         lines.append(f"    node {n.id}{pxm} {{")

@@ -74,16 +74,8 @@ def _initiator(node, g) -> Subtable:
 
 def qemu_window(machine):
     """(base, size) of QEMU's DIMM window, or None without slots."""
-    if not machine.slots:
-        return None
-    boot = [r for n in machine.nodes for r in n.boot_memory]
-    ram = sum(r.size for r in boot)
-    above = sum(r.size for r in boot if r.base >= boards.FOUR_G)
-    # ram counts QEMU's -m: boot RAM plus the 640K-1M gap that QEMU's SRAT skips.
-    if any(r.base < boards.HOLE_640K < r.end or r.base == boards.ONE_M for r in boot) and \
-            any(r.base == 0 for r in boot):
-        ram += boards.ONE_M - boards.HOLE_640K
-    return boards.device_window(above, ram, machine.slots, machine.maxmem)
+    return boards.window(machine.board, [r for n in machine.nodes for r in n.boot_memory], machine.slots,
+                         machine.maxmem)
 
 
 def srat(machine) -> Table:

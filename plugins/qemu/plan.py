@@ -106,15 +106,9 @@ def show_ranges(ranges) -> str:
 
 
 def id_ranges(ids) -> str:
-    ids = sorted(ids)
-    out, i = [], 0
-    while i < len(ids):
-        j = i
-        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
-            j += 1
-        out.append(str(ids[i]) if i == j else f"{ids[i]}-{ids[j]}")
-        i = j + 1
-    return ",".join(out)
+    from fwc.model import id_ranges as ranges
+
+    return ranges(ids, ",")
 
 
 def overrides_srat(m) -> bool:
