@@ -49,13 +49,14 @@ def _parser(plugin_commands=None):
     c.add_argument("file")
     common(c)
 
-    k = sub.add_parser("compile", help="check a description and run backends")
-    k.add_argument("file")
+    k = sub.add_parser("compile", help="check descriptions and run backends")
+    k.add_argument("files", nargs="+", metavar="FILE", help="descriptions, or directories of .fwc files")
     k.add_argument("-b", "--backend", dest="backends", action="append", metavar="BACKEND",
                    help="run BACKEND (repeatable; default: all)")
     k.add_argument("-o", "--output", default=".", metavar="DIR", help="output directory (default: .)")
     k.add_argument("-O", dest="options", action="append", default=[], metavar="BACKEND.OPTION=VALUE",
                    help="set a backend option")
+    k.add_argument("--depfile", metavar="FILE", help="write a make rule: outputs depend on every file read")
     common(k)
 
     d = sub.add_parser("decompile", help="turn ACPI tables (files, acpidump text, a directory) into a description")
@@ -127,7 +128,28 @@ def cmd_check(args) -> int:
     return EXIT_OK if r.ok else EXIT_INVALID
 
 
+def _inputs(paths) -> list[str]:
+    """Files, with directories expanded to the .fwc files below them (sorted)."""
+    out = []
+    for p in paths:
+        if os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs.sort()
+                out += [os.path.join(root, f) for f in sorted(files) if f.endswith(".fwc")]
+        else:
+            out.append(p)
+    if not out:
+        raise UsageError(f"no .fwc file in {', '.join(paths)}")
+    return out
+
+
+def _make_quote(path: str) -> str:
+    return path.replace("\\", "\\\\").replace(" ", "\\ ").replace("#", "\\#").replace("$", "$$")
+
+
 def cmd_compile(args) -> int:
+    from .backends import Artifact
+    from .diagnostics import ERROR, Diagnostic
     from .output import write_atomically
 
     options = {}
@@ -136,26 +158,55 @@ def cmd_compile(args) -> int:
         if not eq or "." not in key:
             raise UsageError(f"-O expects BACKEND.OPTION=VALUE, got '{o}'")
         options[key] = value
+    files = _inputs(args.files)
+    stems = [os.path.splitext(os.path.basename(f))[0] for f in files]
+    if len(files) > 1 and len(set(stems)) != len(stems):
+        raise UsageError("two inputs have the same file name; their outputs would collide")
     f = _make_fwc(args)
-    r = f.compile(args.file, backends=args.backends, options=options)
-    written = []
-    if r.ok:
+    results = [f.compile(path, backends=args.backends, options=options) for path in files]
+    # One input writes into the output directory; several write one sub-directory each.
+    staged, owner = [], []
+    for path, stem, r in zip(files, stems, results):
+        prefix = f"{stem}/" if len(files) > 1 else ""
+        for a in r.artifacts:
+            staged.append(Artifact(a.backend, prefix + a.path, a.data))
+            owner.append(path)
+    ok = all(r.ok for r in results)
+    written, problems = [], []
+    if ok:
+        extra = []
+        if args.depfile:
+            rules = []
+            for path, r in zip(files, results):
+                targets = [os.path.join(args.output, a.path) for a, o in zip(staged, owner) if o == path]
+                deps = list(r.machine.files) + [ov.file for ov in (r.machine.initrd.overrides if r.machine.initrd
+                                                                    else ()) if ov.file]
+                rules.append(" ".join(map(_make_quote, targets)) + ": " + " ".join(map(_make_quote, deps)) + "\n")
+            extra.append((args.depfile, "".join(rules)))
         try:
-            written = write_atomically(args.output, r.artifacts)
+            written = write_atomically(args.output, staged)
+            for dest, text in extra:
+                outdir, base = os.path.split(os.path.abspath(dest))
+                write_atomically(outdir, [Artifact("depfile", base, text.encode())])
         except OSError as e:
-            from .diagnostics import ERROR, Diagnostic
-
-            r.diagnostics.append(Diagnostic(ERROR, "output", f"cannot write to '{args.output}': {e.strerror or e}"))
-    ok = r.ok
+            problems.append(Diagnostic(ERROR, "output", f"cannot write to '{args.output}': {e.strerror or e}"))
+            ok = False
     if args.json:
         import hashlib
 
-        _json_out({"ok": ok, "diagnostics": [d.as_dict() for d in r.diagnostics],
-                   "outputs": [{"backend": a.backend, "path": p, "size": len(a.data),
+        _json_out({"ok": ok, "inputs": [{"file": path, "ok": r.ok,
+                                          "diagnostics": [d.as_dict() for d in r.diagnostics]}
+                                         for path, r in zip(files, results)],
+                   "diagnostics": [d.as_dict() for r in results for d in r.diagnostics] +
+                                  [d.as_dict() for d in problems],
+                   "outputs": [{"backend": a.backend, "path": p, "input": o, "size": len(a.data),
                                 "sha256": hashlib.sha256(a.data).hexdigest()}
-                               for a, p in zip(r.artifacts, written)]})
+                               for a, p, o in zip(staged, written, owner)]})
     else:
-        _print_diagnostics(r, args)
+        for r in results:
+            _print_diagnostics(r, args)
+        for d in problems:
+            sys.stderr.write(f"fwc: error: {d.message} [{d.check}]\n")
     return EXIT_OK if ok else EXIT_INVALID
 
 

@@ -173,3 +173,32 @@ def test_colour_only_when_asked(tmp_path):
     path = write(tmp_path, 'node 0 { memory 0 size X }')
     assert "\x1b[" not in run_fwc("check", path).stderr
     assert "\x1b[" in run_fwc("check", "--color", "always", path).stderr
+
+
+def test_batch_compile_of_a_directory_with_depfile_and_manifest(tmp_path):
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "common.fwc").write_text("let NODE_MEM = 1G\n")
+    (src / "a.fwc").write_text('include "common.fwc"\nmachine "a" { node 0 { cpus 0 memory 0 size NODE_MEM } }\n')
+    (src / "sub" / "b.fwc").write_text(machine('node 0 { cpus 0 memory 0 size 2G }'))
+    out, dep = tmp_path / "out", tmp_path / "deps.d"
+    r = run_fwc("compile", str(src / "a.fwc"), str(src / "sub"), "-b", "model", "-o", str(out),
+                "--depfile", str(dep), "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert sorted(o["path"] for o in data["outputs"]) == [str(out / "a" / "machine.json"), str(out / "b" / "machine.json")]
+    # make itself reads the depfile: each output depends on its description and its includes.
+    mk = subprocess.run(["make", "-p", "-n", "-f", str(dep), "-f", "/dev/null"], capture_output=True, text=True)
+    rules = {l.split(":", 1)[0]: l.split(":", 1)[1].split() for l in mk.stdout.splitlines()
+             if l.startswith(str(out)) and ":" in l}
+    assert sorted(rules[str(out / "a" / "machine.json")]) == sorted([str(src / "a.fwc"), str(src / "common.fwc")])
+    assert rules[str(out / "b" / "machine.json")] == [str(src / "sub" / "b.fwc")]
+
+
+def test_batch_compile_is_all_or_nothing(tmp_path):
+    (tmp_path / "good.fwc").write_text(machine('node 0 { cpus 0 memory 0 size 1G }'))
+    (tmp_path / "bad.fwc").write_text(machine('node 0 { cpus 0 memory 0 size X }'))
+    out = tmp_path / "out"
+    r = run_fwc("compile", str(tmp_path), "-b", "model", "-o", str(out))
+    assert r.returncode == 1 and "undefined name 'X'" in r.stderr
+    assert not out.exists() or not any(out.rglob("*.json"))
