@@ -1,0 +1,88 @@
+"""pytest plugin (entry point ``pytest11``): machines as fixtures for other test suites.
+
+::
+
+    def test_node1_is_movable(fwc_build):
+        b = fwc_build('''
+            machine "m" { board qemu-q35
+                node 0 { cpus 0-1 memory size 2G }
+                node 1 { cpus 2-3 memory size 2G hotpluggable } }''')
+        assert b.tables["SRAT"][:4] == b"SRAT"
+        assert "-numa" in b.qemu_argv
+
+``fwc_build(text=None, *, path=None, backends=None, options=None, expect_errors=False)``
+compiles a description (inline text, or a file) and returns a :class:`Build`.  A
+description with errors fails the test with the diagnostics, unless ``expect_errors``.
+The fixture ``fwc_compiler`` is the :class:`fwc.Fwc` instance it uses (one per session).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+class Build:
+    """What one compile produced, in the forms tests want."""
+
+    def __init__(self, result):
+        self.result = result
+        self.ok = result.ok
+        self.machine = result.machine
+        self.diagnostics = result.diagnostics
+        self.artifacts = {a.path: a.data for a in result.artifacts}
+
+    def text(self, path: str) -> str:
+        return self.artifacts[path].decode("utf-8")
+
+    @property
+    def tables(self) -> dict:
+        """ACPI tables by signature (``SRAT``, ``SLIT``, ``APIC``, ``RSDP``, …)."""
+        return {p[5:-4]: d for p, d in self.artifacts.items() if p.startswith("acpi/") and p.endswith(".aml")}
+
+    @property
+    def qemu_argv(self) -> list:
+        return json.loads(self.text("qemu/argv.json")) if "qemu/argv.json" in self.artifacts else []
+
+    @property
+    def boot(self) -> dict:
+        """The boot simulation (``boot/boot.json``): trace, zones, memblock arrays."""
+        return json.loads(self.text("boot/boot.json")) if "boot/boot.json" in self.artifacts else {}
+
+    @property
+    def trace(self) -> list:
+        """The simulated dmesg lines."""
+        return self.text("boot/dmesg.txt").splitlines() if "boot/dmesg.txt" in self.artifacts else []
+
+    @property
+    def zones(self):
+        return self.boot.get("zones")
+
+    @property
+    def memblock(self):
+        return self.boot.get("memblock")
+
+    def __repr__(self):
+        return f"<fwc Build ok={self.ok} outputs={len(self.artifacts)}>"
+
+
+@pytest.fixture(scope="session")
+def fwc_compiler():
+    from fwc import Fwc
+
+    return Fwc()
+
+
+@pytest.fixture
+def fwc_build(fwc_compiler):
+    def build(text=None, *, path=None, backends=None, options=None, expect_errors=False):
+        if (text is None) == (path is None):
+            raise TypeError("fwc_build needs a description text or path=")
+        r = fwc_compiler.compile(path, text=text, name=None if text is None else "<fwc_build>",
+                                 backends=backends, options=options)
+        if not r.ok and not expect_errors:
+            pytest.fail("fwc: the description has errors:\n" + r.render_diagnostics(), pytrace=False)
+        return Build(r)
+
+    return build
