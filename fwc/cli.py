@@ -68,6 +68,11 @@ def _parser(plugin_commands=None):
     d.add_argument("--debug", action="store_true")
     d.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
+    sh = sub.add_parser("show", help="the machine at a glance: nodes, memory, reservations, zones")
+    sh.add_argument("file")
+    sh.add_argument("--no-boot", action="store_true", help="do not run the boot simulation for the zones")
+    common(sh)
+
     b = sub.add_parser("backends", help="list backends with their plugin and version")
     b.add_argument("--json", action="store_true")
     b.add_argument("--debug", action="store_true")
@@ -228,6 +233,32 @@ def cmd_decompile(args) -> int:
     return EXIT_OK if r.ok else EXIT_INVALID
 
 
+def cmd_show(args) -> int:
+    import json
+
+    from rich.console import Console
+
+    from .show import render
+
+    f = _make_fwc(args)
+    r = f.check(args.file)
+    _print_diagnostics(r, args)
+    if r.machine is None:
+        return EXIT_INVALID
+    boot = None
+    if not args.no_boot and "boot" in f.backends:
+        b = f.compile(args.file, backends=["boot"])
+        try:
+            boot = json.loads(b.artifact("boot/boot.json").text) if b.ok else None
+        except (KeyError, ValueError):
+            boot = None
+    colour = _colour(args, sys.stdout)
+    console = Console(soft_wrap=not sys.stdout.isatty(), highlight=False, no_color=not colour,
+                      force_terminal=colour if args.color != "auto" else None)
+    render(r.machine, boot, console)
+    return EXIT_OK if r.ok else EXIT_INVALID
+
+
 def cmd_backends(args) -> int:
     from .api import Fwc
 
@@ -270,8 +301,8 @@ def cmd_checks(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"check": cmd_check, "compile": cmd_compile, "decompile": cmd_decompile, "backends": cmd_backends,
-            "checks": cmd_checks}
+COMMANDS = {"check": cmd_check, "compile": cmd_compile, "decompile": cmd_decompile, "show": cmd_show,
+            "backends": cmd_backends, "checks": cmd_checks}
 
 
 def main(argv=None) -> int:

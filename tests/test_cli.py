@@ -202,3 +202,14 @@ def test_batch_compile_is_all_or_nothing(tmp_path):
     r = run_fwc("compile", str(tmp_path), "-b", "model", "-o", str(out))
     assert r.returncode == 1 and "undefined name 'X'" in r.stderr
     assert not out.exists() or not any(out.rglob("*.json"))
+
+
+def test_show_is_plain_when_piped_and_fits_80_columns():
+    r = run_fwc("show", os.path.join(EXAMPLES, "qemu", "c_q35_3node_slit.fwc"), "--no-boot", env={"COLUMNS": "80"})
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert "\x1b[" not in r.stdout
+    assert max(map(len, lines)) <= 80
+    assert lines[0].startswith("machine c_q35_3node_slit  x86_64, board qemu-q35")
+    assert any(l.split()[:4] == ["2", "2", "4-5", "0x140000000-0x1ffffffff"] for l in lines)
+    assert any(l.split() == ["1", "21", "10", "17"] for l in lines)

@@ -1,0 +1,99 @@
+"""``fwc show``: the machine at a glance, in the terminal.
+
+Nodes with their CPUs, memory (hot-pluggable ranges marked), DIMMs, distances, the e820
+reservations, where the kernel and initrd sit, and — when the boot backend is installed —
+the zones Linux 6.1 will build for each node and the kernel allocations that pin
+hot-pluggable memory.  Readable at 80 columns; plain text when piped.
+"""
+
+from __future__ import annotations
+
+import json
+
+
+def _size(n: int) -> str:
+    for unit, shift in (("T", 40), ("G", 30), ("M", 20), ("K", 10)):
+        if n >= 1 << shift and n % (1 << (shift - 4 if shift > 10 else shift)) == 0:
+            v = n / (1 << shift)
+            return f"{v:g}{unit}"
+    return str(n)
+
+
+def _range(base: int, size: int) -> str:
+    return f"{base:#x}-{base + size - 1:#x}"
+
+
+def render(machine, boot: dict | None, console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from .model import id_ranges
+
+    m = machine
+    head = Text()
+    head.append(f"machine {m.name}", style="bold")
+    head.append(f"  {m.arch}, board {m.board}, OEM {m.oem.id.strip(chr(0))!r}/{m.oem.table_id.strip(chr(0))!r} "
+                f"rev {m.oem.revision}")
+    console.print(head)
+    if m.cmdline:
+        console.print(Text(f"cmdline: {m.cmdline}"))
+    t = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
+    for col in ("node", "pxm", "cpus", "memory"):
+        t.add_column(col, overflow="fold")
+    for n in m.nodes:
+        cpus = id_ranges([c.apic_id for c in n.cpus if c.enabled])
+        off = [c.apic_id for c in n.cpus if not c.enabled]
+        if off:
+            cpus += f" (+{id_ranges(off)} not present)"
+        mem = Text()
+        for i, r in enumerate(n.memory):
+            if i:
+                mem.append("\n")
+            style = "bold yellow" if r.hotpluggable else None
+            label = f"{_range(r.base, r.size)} {_size(r.size)}"
+            tags = [w for w, on in (("dimm", r.dimm), ("hotpluggable", r.hotpluggable and not r.dimm),
+                                    ("nonvolatile", r.nonvolatile), ("disabled", not r.enabled)) if on]
+            mem.append(label + (" " + ",".join(tags) if tags else ""), style=style)
+        t.add_row(str(n.id), str(n.pxm), Text(cpus or "-"), mem if n.memory else Text("-"))
+    console.print(t)
+    if m.distances:
+        d = m.distance_matrix()
+        ids = [n.id for n in m.nodes]
+        dt = Table(title=None, show_edge=False, box=None, pad_edge=False, header_style="bold")
+        dt.add_column("distance")
+        for j in ids:
+            dt.add_column(str(j), justify="right")
+        for i in ids:
+            dt.add_row(str(i), *[str(d[(i, j)]) for j in ids])
+        console.print(dt)
+    places = [(f"kernel", m.kernel), ("initrd", m.initrd)] + [(f"e820 {r.type}", r) for r in m.reserved]
+    for what, p in places:
+        if p is not None:
+            console.print(Text(f"{what:<14} {_range(p.base, p.size)} {_size(p.size)}"))
+    if boot:
+        _boot(boot, console)
+
+
+def _boot(boot: dict, console) -> None:
+    """The zones and pinned allocations of the boot simulation, if its JSON has them."""
+    from rich.table import Table
+    from rich.text import Text
+
+    zones = boot.get("zones")
+    if isinstance(zones, list) and zones:
+        zt = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
+        for col in ("node", "zone", "start_pfn", "spanned", "present"):
+            zt.add_column(col, justify="right" if col != "zone" else "left")
+        for z in zones:
+            if not isinstance(z, dict):
+                continue
+            style = "bold green" if str(z.get("zone", "")).lower() == "movable" else None
+            zt.add_row(str(z.get("node", "")), Text(str(z.get("zone", "")), style=style),
+                       str(z.get("start_pfn", "")), str(z.get("spanned", "")), str(z.get("present", "")))
+        console.print(Text("zones after boot (Linux 6.1, simulated)", style="bold"))
+        console.print(zt)
+    pins = boot.get("pins")
+    if isinstance(pins, list) and pins:
+        console.print(Text("kernel allocations in hot-pluggable memory", style="bold red"))
+        for p in pins:
+            console.print(Text(f"  {json.dumps(p, sort_keys=True) if not isinstance(p, str) else p}"))
