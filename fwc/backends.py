@@ -66,6 +66,22 @@ class BackendContext:
             raise ValueError(f"backend {self.backend.name}: output path '{path}' must be relative")
         self.artifacts.append(Artifact(self.backend.name, path, bytes(data)))
 
+    def run(self, name: str, options: dict | None = None) -> dict:
+        """Run another backend on the same machine; return its outputs ``{path: bytes}``
+        (empty when it is not installed or failed; its errors join this run's as warnings)."""
+        if self.fwc is None or name not in self.fwc.backends:
+            return {}
+        b = self.fwc.backends[name]
+        opts = {k: o.default for k, o in b.options.items()}
+        opts.update(options or {})
+        sub = BackendContext(b, self.machine, opts, self.fwc)
+        try:
+            b.generate(sub)
+        except Exception as e:  # noqa: BLE001 - reported like any backend failure
+            sub.error("backend", f"backend '{name}' ({b.plugin}) failed: {type(e).__name__}: {e}")
+        self.diagnostics += [d.with_severity(WARNING) for d in sub.diagnostics if d.severity == ERROR]
+        return {} if any(d.severity == ERROR for d in sub.diagnostics) else {a.path: a.data for a in sub.artifacts}
+
     def error(self, check: str, message: str, span=None, **kw) -> None:
         self.diagnostics.append(Diagnostic(ERROR, check, message, span, **kw))
 

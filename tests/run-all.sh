@@ -18,7 +18,8 @@ if [ "$(id -u)" = 0 ]; then SUDO=(); else SUDO=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -qq
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
-    acpica-tools qemu-system-x86 busybox-static gcc make libc6-dev xz-utils python3-venv >/dev/null
+    acpica-tools qemu-system-x86 busybox-static gcc make libc6-dev xz-utils python3-venv \
+    librsvg2-bin cpio >/dev/null
 
 PY=${PYTHON:-python3}
 "$PY" -m venv .venv
