@@ -56,12 +56,15 @@ class Build:
         return self.text("boot/dmesg.txt").splitlines() if "boot/dmesg.txt" in self.artifacts else []
 
     @property
-    def zones(self):
-        return self.boot.get("zones")
+    def zones(self) -> list:
+        """``[{node, zone, start_pfn, spanned, present}, …]`` after early boot."""
+        b = self.boot
+        return b.get("zones") or b.get("summary", {}).get("zones", [])
 
     @property
-    def memblock(self):
-        return self.boot.get("memblock")
+    def memblock(self) -> dict:
+        """The final memblock arrays: ``{"memory": [...], "reserved": [...]}``."""
+        return self.boot.get("memblock", {})
 
     def __repr__(self):
         return f"<fwc Build ok={self.ok} outputs={len(self.artifacts)}>"

@@ -79,7 +79,7 @@ def _boot(boot: dict, console) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    zones = boot.get("zones")
+    zones = boot.get("zones") or boot.get("summary", {}).get("zones")
     if isinstance(zones, list) and zones:
         zt = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
         for col in ("node", "zone", "start_pfn", "spanned", "present"):
