@@ -480,14 +480,18 @@ class Levels:
 def run_checks(machine, registry: CheckRegistry, levels: Levels):
     """Run every enabled check; return its diagnostics (with their levels applied).
 
-    A check that raises is reported as an internal-check error naming it; the
-    other checks still run."""
+    fwc's own checks run first; plugins' checks (which may simulate, lay out or encode the
+    machine) run only on a machine with no error so far — their prerequisite, as in dtc.
+    A check that raises is reported as an error naming it; the other checks still run."""
     from .diagnostics import Diagnostic
 
     out = []
-    for c in registry:
+    ordered = sorted(registry, key=lambda c: c.plugin != "fwc")
+    for c in ordered:
         if c.fn is None or levels.level.get(c.name) == OFF:
             continue
+        if c.plugin != "fwc" and any(d.severity == ERROR for d in out):
+            break
 
         def report(message, span=None, related=(), notes=(), _c=c):
             out.append(Diagnostic(levels.level[_c.name], _c.name, message, span, tuple(related), tuple(notes)))

@@ -1,1 +1,142 @@
-"""Built-in backend ``boot``: Linux 6.1 x86_64 early boot, memblock and zones (in progress)."""
+"""Built-in backend ``boot``: Linux 6.1 x86_64 early boot, memblock and zones.
+
+Outputs (under ``boot/``): ``dmesg.txt`` (the kernel's own line formats, diffable against a
+real dmesg), ``memblock.log`` (``memblock=debug`` style, every call with its purpose as the
+caller), ``memblock.txt`` (final arrays), ``zones.txt`` (per node: start_pfn, spanned,
+present; at the end of early boot and after cold-plugged DIMMs are onlined), ``pins.txt``
+(kernel allocations in hotpluggable memory and the nodes they keep from being hot-removed),
+``policies.txt`` (upstream 6.1 against the 2013 seed design) and ``boot.json`` (all of it).
+
+Options: ``policy`` = ``upstream`` (default) or ``seed``; ``cmdline``: words appended to the
+machine's kernel command line; ``dsdt-size``: QEMU's DSDT length, for exact ACPI addresses.
+
+Command: ``fwc memblock run SCRIPT`` runs an op-script (shared/spec/oracles.md §3.5) on the
+memblock model and prints the driver's output.
+"""
+
+from __future__ import annotations
+
+from fwc.plugin import Option, hookimpl
+
+OUTPUTS = ["boot/dmesg.txt", "boot/memblock.log", "boot/memblock.txt", "boot/zones.txt", "boot/pins.txt",
+           "boot/policies.txt", "boot/boot.json"]
+
+
+@hookimpl
+def fwc_register_backends(register):
+    register("boot", generate, description="simulated Linux 6.1 x86_64 early boot: dmesg, memblock, zones, pins",
+             outputs=OUTPUTS,
+             options={"policy": Option("upstream", "upstream (Linux 6.1) or seed (2013 movablecore=acpi design)"),
+                      "cmdline": Option("", "words appended to the machine's kernel command line"),
+                      "dsdt-size": Option(0, "QEMU boards: DSDT length in bytes (0: known value or estimate)")})
+
+
+@hookimpl
+def fwc_register_checks(register):
+    register("boot-pinned-hotplug", "warning",
+             "hotpluggable memory that Linux 6.1 pins with kernel allocations at boot", check_pinned)
+
+
+@hookimpl
+def fwc_register_commands(register):
+    register("memblock", configure_memblock, run_memblock, help="run memblock op-scripts on fwc's memblock model")
+
+
+# ---------------------------------------------------------------------------
+def _applies(machine) -> bool:
+    return machine.arch == "x86_64" and bool(machine.nodes)
+
+
+def check_pinned(machine, report):
+    if not _applies(machine):
+        return
+    from .sim import simulate
+
+    try:
+        b = simulate(machine)
+    except Exception:  # noqa: BLE001 - a simulation problem is the backend's to report
+        return
+    if not b.sim.o.movable_node:
+        return  # without movable_node no memory is ZONE_MOVABLE anyway (a different problem)
+    for nid, reason, why, inside in b.pins:
+        if not why and not inside:
+            continue
+        node = _node_of(machine, b, nid)
+        what = "; ".join(f"{a.purpose} at {a.base:#x}" for a in why[:4])
+        more = f" (+{len(why) - 4} more)" if len(why) > 4 else ""
+        report(f"Linux node {nid}: hotpluggable memory cannot be hot-removed: {reason}"
+               + (f": {what}{more}" if what else ""), node.span if node is not None else machine.span)
+
+
+def _node_of(machine, b, nid):
+    inv = {v: k for k, v in getattr(b.sim, "pxm2nid", {}).items()}
+    pxm = inv.get(nid)
+    for n in machine.nodes:
+        if n.pxm == pxm or (boards_is_qemu(machine) and n.id == pxm):
+            return n
+    return None
+
+
+def boards_is_qemu(machine) -> bool:
+    from fwc import boards
+
+    return boards.is_qemu(machine.board)
+
+
+# ---------------------------------------------------------------------------
+def generate(ctx):
+    from . import render
+    from .sim import simulate
+
+    m = ctx.machine
+    if not _applies(m):
+        ctx.warning("boot", "the boot simulation covers x86_64 machines with nodes only", m.span)
+        return
+    policy = ctx.options["policy"]
+    if policy not in ("upstream", "seed"):
+        ctx.error("boot", f"option boot.policy: expected upstream or seed, got '{policy}'", m.span)
+        return
+    cmdline = " ".join(x for x in (m.cmdline, ctx.options["cmdline"]) if x)
+    dsdt = ctx.options["dsdt-size"] or None
+    main = simulate(m, policy=policy, cmdline=cmdline, dsdt_size=dsdt)
+    other = simulate(m, policy="seed" if policy == "upstream" else "upstream", cmdline=cmdline, dsdt_size=dsdt)
+    for path, data in render.outputs(m, main, other).items():
+        ctx.emit(path, data)
+
+
+# ---------------------------------------------------------------------------
+def configure_memblock(parser):
+    sub = parser.add_subparsers(dest="memblock_command", metavar="ACTION", required=True)
+    r = sub.add_parser("run", help="run an op-script and print the dump format of oracles.md")
+    r.add_argument("script", help="op-script file ('-' for stdin)")
+    r.add_argument("-e", "--echo", action="store_true", help="echo each op as '> …' before its result")
+    r.add_argument("--debian", action="store_true",
+                   help="Debian's build constants (MAX_NUMNODES 1024, 64-byte cache lines) instead of the harness's")
+
+
+def run_memblock(args, fwc):
+    import sys
+
+    from .memblock import DEBIAN_X86_64, HARNESS, MemblockBug, ScriptError, run_script
+
+    name = args.script
+    try:
+        if name == "-":
+            text = sys.stdin.read()
+            name = "<stdin>"
+        else:
+            with open(name, encoding="utf-8") as f:
+                text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        sys.stderr.write(f"{name}: error: cannot read: {getattr(e, 'strerror', None) or e} [memblock-script]\n")
+        return 1
+    try:
+        out = run_script(text, config=DEBIAN_X86_64 if args.debian else HARNESS, echo=args.echo)
+    except ScriptError as e:
+        sys.stderr.write(f"{name}:{e.line}:{e.col}: error: {e.message} [memblock-script]\n")
+        return 1
+    except MemblockBug as e:
+        sys.stderr.write(f"{name}: error: the kernel would BUG(): {e} [memblock-script]\n")
+        return 1
+    sys.stdout.write(out)
+    return 0

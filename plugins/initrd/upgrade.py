@@ -30,6 +30,9 @@ ALLOWED = frozenset("""BERT BGRT CPEP ECDT EINJ ERST HEST APIC MSCT SBST SLIT SR
 IBFT IVRS MCFG MCHI SLIC SPCR SPMI TCPA UEFI WAET WDAT WDDT WDRT DSDT FACP PSDT RSDT XSDT SSDT IORT NFIT
 HMAT PPTT NHLT AEST CEDT AGDI""".split())
 ROOT_TABLES = ("RSDT", "XSDT")
+#: Tables ACPICA loads every instance of (definition blocks); any other signature is read
+#: once, from its first table.
+MULTI = frozenset({"SSDT", "PSDT"})
 
 #: QEMU 7.2's own tables: OEM ID, OEM Table ID and OEM revision of every one of them.
 QEMU_OEM = (b"BOCHS ", b"BXPC    ", 1)
@@ -167,7 +170,7 @@ def predict(files: list[tuple[str, bytes]], firmware: dict[str, Header] | None) 
                              f"{sig} from the initrd is used only to override the firmware's {sig} with the same "
                              f"OEM IDs{ids}; otherwise Linux never installs it", i)
             continue
-        if sig in seen:
+        if sig in seen and sig not in MULTI:
             f = fw.get(sig)
             if f is not None and (h.oem_id, h.oem_table_id) != (f.oem_id, f.oem_table_id):
                 msg = (f"{sig} has OEM ID '{_show(h.oem_id)}' and table ID '{_show(h.oem_table_id)}', the "
@@ -181,6 +184,6 @@ def predict(files: list[tuple[str, bytes]], firmware: dict[str, Header] | None) 
                              (h.oem_id, h.oem_table_id) != (f.oem_id, f.oem_table_id) else "initrd-duplicate", msg, i)
             continue
         seen.add(sig)
-        out[i] = Outcome(name, h, "install", None,
-                         f"Table Upgrade: install [{h.ident}]: the firmware has no {sig}, so Linux uses this one", i)
+        why = "an additional definition block" if sig in MULTI else f"the firmware has no {sig}, so Linux uses this one"
+        out[i] = Outcome(name, h, "install", None, f"Table Upgrade: install [{h.ident}]: {why}", i)
     return [out[i] for i in sorted(out)]

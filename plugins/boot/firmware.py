@@ -1,0 +1,243 @@
+"""What the firmware hands Linux: the e820 map, the ACPI tables and where they sit, the
+initrd placement, and the tables the initrd carries for the table upgrade.
+
+QEMU boards follow QEMU 7.2 + SeaBIOS 1.16.2 (shared/spec/qemu.md §1.3); the numbers that
+fwc does not model (DSDT length, RSDP address in the F segment, SeaBIOS's reserved tail,
+where ``-initrd`` lands) are taken from the real-boot goldens in tests/golden/qemu/*/ and
+named as such below.  Generic boards: RAM = the enabled boot-memory ranges, plus the
+machine's ``reserved`` statements; tables laid out by the acpi backend at ``tables at``.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import NamedTuple
+
+import attrs
+
+from fwc import boards
+from fwc.boards import FOUR_G, GiB
+
+# e820 types (arch/x86/include/asm/e820/types.h) and their dmesg names.
+RAM, RESERVED, ACPI, NVS, UNUSABLE, PMEM, PRAM = 1, 2, 3, 4, 5, 7, 12
+TYPE_NAMES = {RAM: "usable", RESERVED: "reserved", ACPI: "ACPI data", NVS: "ACPI NVS", UNUSABLE: "unusable",
+              PMEM: "persistent (type 7)", PRAM: "persistent (type 12)"}
+LANG_TYPES = {"reserved": RESERVED, "acpi": ACPI, "nvs": NVS, "unusable": UNUSABLE, "pmem": PRAM}
+
+# --- QEMU 7.2 / SeaBIOS constants ------------------------------------------------------
+#: SeaBIOS's reserved tail just below the low-RAM end (qemu.md §1.3; every golden).
+QEMU_LOW_TAIL = {"qemu-q35": 0x21000, "qemu-pc": 0x20000}
+#: QEMU's ACPI blob starts 128 KiB below the low-RAM end: FACS at +0, then DSDT, FACP, APIC,
+#: HPET, SRAT, SLIT, MCFG (q35), WAET, RSDT, packed without padding.  Derived from the
+#: goldens: APIC address - FACP length - DSDT length = low end - 0x20000 + 0x40 in every case.
+QEMU_TABLES_BELOW_END = 0x20000
+QEMU_FIXED_TABLES = {"FACS": 0x40, "HPET": 0x38, "MCFG": 0x3C, "WAET": 0x28}
+QEMU_FACP_LEN = {"qemu-q35": 0xF4, "qemu-pc": 0x74}
+#: DSDT lengths read from the goldens (case.json), keyed by
+#: (board, possible CPUs, slots, memory-device window present).
+QEMU_DSDT_KNOWN = {
+    ("qemu-q35", 4, 0): 8607,      # a_q35_2node
+    ("qemu-q35", 4, 4): 10083,     # b_q35_2node_dimm
+    ("qemu-q35", 6, 0): 8794,      # c_q35_3node_slit
+    ("qemu-pc", 2, 0): 6571,       # d_pc_2node_split
+    ("qemu-q35", 2, 2): 9653,      # e_q35_memoryless
+    # f_q35_maxcpus: /sys shows a 9712-byte DSDT, but the table addresses the kernel printed
+    # (APIC at 0x7FFE24A4) put only 9072 bytes between FACS and FACP at boot
+    ("qemu-q35", 16, 0): 9072,
+    ("qemu-q35", 255, 0): 31702,   # h_q35_maxcpus255
+}
+#: RSDP addresses in the F segment seen in the goldens, same key.
+QEMU_RSDP_KNOWN = {
+    ("qemu-q35", 4, 0): 0xF59C0, ("qemu-q35", 4, 4): 0xF59C0, ("qemu-q35", 6, 0): 0xF5920,
+    ("qemu-pc", 2, 0): 0xF5960, ("qemu-q35", 2, 2): 0xF5990, ("qemu-q35", 16, 0): 0xF5B20,
+    ("qemu-q35", 255, 0): 0xF59C0,
+}
+#: QEMU's -initrd placement: initrd_max = low end - this - 1, start page-aligned down
+#: (derived from the goldens' RAMDISK lines: q35 0x7fed3000, pc 0xbfee3000).
+QEMU_INITRD_GAP = {"qemu-q35": 0x30000, "qemu-pc": 0x20000}
+#: The oracle's busybox initramfs (tests/oracles/qemu), used when a QEMU machine has no
+#: ``initrd`` statement: its RAMDISK line spans 0xfd000 bytes.
+QEMU_DEFAULT_INITRD_SIZE = 0xFC800
+HT_HOLE = (0xFD00000000, 0x10000000000)  # AMD HyperTransport hole (-cpu max is AMD under TCG)
+
+
+class Table(NamedTuple):
+    signature: str
+    address: int
+    data: bytes  # empty for tables fwc does not model (DSDT, FACP, ...)
+    length: int
+
+
+class Firmware(NamedTuple):
+    e820: list          # [(base, end, type)] as the BIOS hands it over
+    tables: list        # Table, in root-table (install) order; RSDP/RSDT first
+    rsdp: Table
+    root: Table         # RSDT or XSDT
+    initrd: tuple | None  # (base, size)
+    initrd_files: list  # [(name, bytes)] from ``initrd { override ... }``
+    notes: list         # what was assumed
+
+
+def sanitize(entries):
+    """e820__update_table: overlaps resolved in favour of the higher type, then merged."""
+    points = sorted({b for b, e, t in entries} | {e for b, e, t in entries})
+    out = []
+    for a, b in zip(points, points[1:]):
+        ts = [t for s, e, t in entries if s <= a and e >= b]
+        if not ts:
+            continue
+        t = max(ts)
+        if out and out[-1][1] == a and out[-1][2] == t:
+            out[-1] = (out[-1][0], b, t)
+        else:
+            out.append((a, b, t))
+    return out
+
+
+def qemu_key(m):
+    return (m.board, len(m.cpus), m.slots)
+
+
+def _low_end(m) -> int:
+    ends = [r.end for n in m.nodes for r in n.boot_memory if r.base < FOUR_G]
+    return max(ends) if ends else 0
+
+
+def firmware_view(m):
+    """The machine as QEMU's own ACPI builder sees it: board OEM, PXM = node id, boot RAM
+    never hotpluggable (qemu.md §3) -- the tables QEMU puts in memory."""
+    from fwc.model import MemoryRange, Oem
+
+    b = boards.BOARDS[m.board]
+    nodes = []
+    for n in m.nodes:
+        mem = [r if r.dimm else MemoryRange(r.base, r.size) for r in n.memory]
+        nodes.append(attrs.evolve(n, pxm=n.id, memory=mem, initiators=()))
+    return attrs.evolve(m, oem=Oem(*b.oem), table_revisions=dict(b.table_revisions), table_overrides={},
+                        nodes=nodes)
+
+
+def with_oem_revision(data: bytes, rev: int) -> bytes:
+    d = bytearray(data)
+    struct.pack_into("<I", d, 24, rev)
+    d[9] = 0
+    d[9] = (-sum(d)) & 0xFF
+    return bytes(d)
+
+
+def build(m, *, dsdt_size: int | None = None) -> Firmware:
+    from fwc_plugins.acpi import tables as acpi_tables
+
+    notes = []
+    qemu = boards.is_qemu(m.board)
+    e820 = []
+    if qemu:
+        low = _low_end(m)
+        above = [(r.base, r.end) for n in m.nodes for r in n.boot_memory if r.base >= FOUR_G]
+        tail = QEMU_LOW_TAIL[m.board]
+        e820 += [(0, 0x9FC00, RAM), (0x9FC00, 0xA0000, RESERVED), (0xF0000, 0x100000, RESERVED)]
+        if low > 0x100000:
+            e820 += [(0x100000, low - tail, RAM), (low - tail, low, RESERVED)]
+        if m.board == "qemu-q35":
+            e820 += [(0xB0000000, 0xC0000000, RESERVED), (0xFED1C000, 0xFED20000, RESERVED)]
+        e820.append((0xFFFC0000, FOUR_G, RESERVED))
+        if above:
+            e820.append((FOUR_G, max(e for _, e in above), RAM))
+        e820.append((HT_HOLE[0], HT_HOLE[1], RESERVED))
+    else:
+        for n in m.nodes:
+            for r in n.boot_memory:
+                if r.enabled and r.size:
+                    e820.append((r.base, r.end, PRAM if r.nonvolatile else RAM))
+    for r in m.reserved:
+        e820.append((r.base, r.end, LANG_TYPES.get(r.type, RESERVED)))
+    e820 = sanitize(e820)
+
+    # ---- ACPI tables
+    fw = firmware_view(m) if qemu else m
+    built = acpi_tables.build(fw)
+    tabs = []
+    if qemu:
+        key = qemu_key(m)
+        low = _low_end(m)
+        if dsdt_size is None:
+            dsdt_size = QEMU_DSDT_KNOWN.get(key)
+            if dsdt_size is None:
+                # rough fit of the goldens: ~92 bytes per possible CPU, ~369 per slot
+                base = 8607 - 4 * 92 if m.board == "qemu-q35" else 6571 - 2 * 92
+                dsdt_size = base + 92 * len(m.cpus) + 369 * m.slots
+                notes.append(f"DSDT length {dsdt_size} estimated (no golden for {key}): ACPI table addresses "
+                             "printed for this QEMU machine are approximate")
+        addr = low - QEMU_TABLES_BELOW_END
+        order = [("FACS", b"", 0x40), ("DSDT", b"", dsdt_size), ("FACP", b"", QEMU_FACP_LEN[m.board])]
+        if "madt" in built:
+            order.append(("APIC", built["madt"][1], len(built["madt"][1])))
+        order.append(("HPET", b"", 0x38))
+        for name in ("srat", "slit"):
+            if name in built:
+                order.append((built[name][0], built[name][1], len(built[name][1])))
+        if m.board == "qemu-q35":
+            order.append(("MCFG", b"", 0x3C))
+        order.append(("WAET", b"", 0x28))
+        placed = {}
+        for sig, data, ln in order:
+            placed[sig] = Table(sig, addr, data, ln)
+            addr += ln
+        rsdt_entries = [s for s, _, _ in order if s not in ("FACS", "DSDT")]
+        root = Table("RSDT", addr, b"", 36 + 4 * len(rsdt_entries))
+        rsdp_addr = QEMU_RSDP_KNOWN.get(key)
+        if rsdp_addr is None:
+            rsdp_addr = 0xF59C0
+            notes.append("RSDP address assumed 0xF59C0 (SeaBIOS F segment; varies with the machine)")
+        rsdp = Table("RSDP", rsdp_addr, b"", 20)
+        # root-table install order: FACP, then DSDT and FACS (from the FADT), then the rest
+        tabs = [placed["FACP"], placed["DSDT"], placed["FACS"]] + \
+            [placed[s] for s in rsdt_entries if s != "FACP"]
+    else:
+        from fwc_plugins.acpi.tableset import build_table_set
+
+        base = m.tables_base if m.tables_base is not None else 0xE0000
+        oem = m.oem
+        entries = build_table_set([d for _, d in built.values()], base=base, header={
+            "oem_id": oem.id, "oem_table_id": oem.table_id, "oem_revision": oem.revision,
+            "creator_id": oem.creator_id, "creator_revision": oem.creator_revision})
+        rsdp = root = None
+        for e in entries:
+            t = Table(e.signature if e.signature != "RSD " else "RSDP", e.address, e.data, len(e.data))
+            if t.signature == "RSDP":
+                rsdp = t
+            elif t.signature == "XSDT":
+                root = t
+            elif t.signature != "RSDT":
+                tabs.append(t)
+    # ---- initrd
+    initrd = None
+    if m.initrd is not None:
+        initrd = (m.initrd.base, m.initrd.size)
+    elif qemu:
+        low = _low_end(m)
+        size = QEMU_DEFAULT_INITRD_SIZE
+        initrd = (((low - QEMU_INITRD_GAP[m.board] - 1) - size) & ~0xFFF, size)
+        notes.append("no 'initrd' statement: assumed QEMU -initrd of the oracle's busybox initramfs "
+                     f"({size:#x} bytes) at {initrd[0]:#x}")
+    files = []
+    if m.initrd is not None:
+        own = acpi_tables.build(m)
+        for i, o in enumerate(m.initrd.overrides):
+            if o.file:
+                try:
+                    with open(o.file, "rb") as f:
+                        data = f.read()
+                except OSError as e:
+                    notes.append(f"cannot read override file {o.file}: {e}")
+                    continue
+                name = o.file.rsplit("/", 1)[-1]
+            else:
+                if o.table not in own:
+                    continue
+                data = own[o.table][1]
+                if o.revision is not None:
+                    data = with_oem_revision(data, o.revision)
+                name = f"{own[o.table][0].lower()}{i}.aml"
+            files.append((f"kernel/firmware/acpi/{name}", data))
+    return Firmware(e820, tabs, rsdp, root, initrd, files, notes)

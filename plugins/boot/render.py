@@ -1,0 +1,129 @@
+"""The boot backend's output files, from one simulated boot per policy."""
+
+from __future__ import annotations
+
+import json
+
+from .memblock import Memblock
+
+
+def _zones_text(b) -> str:
+    out = ["# node zone start_pfn spanned present (populated zones, end of early boot)"]
+    out += [f"{n} {z} {s} {sp} {pr}" for n, z, s, sp, pr in b.zones]
+    if getattr(b, "dimm_online", None):
+        out.append("# after cold-plugged DIMMs are hot-added and onlined per memhp_default_state")
+        for nid, base, size, state in b.dimm_online:
+            out.append(f"# dimm [mem {base:#x}-{base + size - 1:#x}] node {nid}: {state}")
+        out += [f"{n} {z} {s} {sp} {pr}" for n, z, s, sp, pr in b.zones_final]
+    out.append("# per node, every zone (start_pfn spanned present)")
+    for nid in sorted(b.sim.zone_info):
+        row = " | ".join(f"{z} {s} {sp} {pr}" for z, (s, sp, pr) in
+                         zip(("DMA", "DMA32", "Normal", "Movable", "Device"), b.sim.zone_info[nid]))
+        out.append(f"node {nid}: {row}")
+    return "\n".join(out) + "\n"
+
+
+def _memblock_text(mb: Memblock) -> str:
+    return mb.dump_all() + "\n\n" + mb.dump() + "\n"
+
+
+def _pins_text(b) -> str:
+    out = [f"# policy {b.policy}: kernel allocations in hotpluggable memory (per the SRAT Linux used)"]
+    if not b.hotplug_nodes:
+        out.append("no hotpluggable boot memory in the SRAT: nothing to pin")
+        return "\n".join(out) + "\n"
+    for nid in sorted(b.hotplug_nodes):
+        out.append(f"node {nid}: {b.hotplug_nodes[nid] >> 20} MiB hotpluggable boot RAM, "
+                   f"{b.movable_pages.get(nid, 0) * 4096 >> 20} MiB in ZONE_MOVABLE")
+    pinned = sorted({nid for nid, *_ in b.pins})
+    for nid, reason, why, inside in b.pins:
+        out.append(f"node {nid} cannot be hot-removed: {reason}")
+        for a in why:
+            perm = "permanent" if a.permanent else "freed later"
+            out.append(f"  {a.stage:5} {perm:11} [mem {a.base:#018x}-{a.base + a.size - 1:#018x}] {a.purpose}")
+        for a in inside:
+            if a in why:
+                continue
+            perm = "permanent" if a.permanent else "freed later"
+            out.append(f"  in hotpluggable memory: {perm} [mem {a.base:#018x}-{a.base + a.size - 1:#018x}] "
+                       f"{a.purpose}")
+    out.append("nodes that cannot be hot-removed: " + (",".join(map(str, pinned)) if pinned else "none"))
+    return "\n".join(out) + "\n"
+
+
+def summary(b) -> dict:
+    s = b.sim
+    return {
+        "policy": b.policy,
+        "cmdline": s.cmdline,
+        "kernel_nodes": sorted(b.kernel_nodes),
+        "movable_zone_start": {str(n): f"{v << 12:#x}" for n, v in sorted(b.zmp.items())},
+        "node_data": {str(n): {"address": f"{a:#x}", "on_node": t} for n, (a, t) in sorted(s.node_data.items())},
+        "zones": [{"node": n, "zone": z, "start_pfn": st, "spanned": sp, "present": pr}
+                  for n, z, st, sp, pr in b.zones],
+        "movable_pages": {str(n): v for n, v in sorted(b.movable_pages.items())},
+        "pinned_nodes": sorted({nid for nid, *_ in b.pins}),
+    }
+
+
+def _policies_text(m, up, seed) -> str:
+    a, c = summary(up), summary(seed)
+    out = [f"# {m.name}: the same machine under Linux 6.1 (upstream, movable_node) and the 2013 seed design "
+           "(movablecore=acpi: hotpluggable ranges reserved early, freed after memory init)",
+           f"cmdline: {a['cmdline']}"]
+    rows = [("Movable zone start", lambda s: ", ".join(f"node {n}: {v}" for n, v in s["movable_zone_start"].items())
+             or "none"),
+            ("kernel nodes (upstream rule)", lambda s: ",".join(map(str, s["kernel_nodes"])) or "none"),
+            ("ZONE_MOVABLE pages", lambda s: ", ".join(f"node {n}: {v}" for n, v in s["movable_pages"].items())
+             or "none"),
+            ("NODE_DATA", lambda s: ", ".join(f"{n}@{d['address']}" + (f" (on node {d['on_node']})"
+                                                                        if str(d['on_node']) != n else "")
+                                               for n, d in s["node_data"].items())),
+            ("nodes that cannot be hot-removed", lambda s: ",".join(map(str, s["pinned_nodes"])) or "none")]
+    for title, f in rows:
+        x, y = f(a), f(c)
+        out.append(f"{title}:")
+        out.append(f"  upstream: {x}")
+        out.append(f"  seed:     {y}" + ("" if x != y else "   (same)"))
+    out.append("zones (node zone start_pfn spanned present):")
+    za = {(z["node"], z["zone"]): (z["start_pfn"], z["spanned"], z["present"]) for z in a["zones"]}
+    zc = {(z["node"], z["zone"]): (z["start_pfn"], z["spanned"], z["present"]) for z in c["zones"]}
+    for key in sorted(set(za) | set(zc)):
+        x, y = za.get(key), zc.get(key)
+        mark = "" if x == y else "   <- differs"
+        fx = " ".join(map(str, x)) if x else "-"
+        fy = " ".join(map(str, y)) if y else "-"
+        out.append(f"  node {key[0]} {key[1]:<8} upstream {fx:<26} seed {fy}{mark}")
+    return "\n".join(out) + "\n"
+
+
+def outputs(m, main, other) -> dict:
+    up, seed = (main, other) if main.policy == "upstream" else (other, main)
+    data = {
+        "policy": main.policy,
+        "summary": summary(main),
+        "other_policy": summary(other),
+        "notes": main.notes,
+        "dmesg": main.dmesg,
+        "memblock": {
+            "memory": [r._asdict() for r in main.memblock.memory.regions()],
+            "reserved": [r._asdict() for r in main.memblock.reserved.regions()],
+        },
+        "allocations": [a._asdict() for a in main.allocs],
+        "zones_all": {str(n): [{"zone": z, "start_pfn": s, "spanned": sp, "present": pr}
+                               for z, (s, sp, pr) in zip(("DMA", "DMA32", "Normal", "Movable", "Device"), zi)]
+                      for n, zi in sorted(main.sim.zone_info.items())},
+        "zones_after_hotadd": [{"node": n, "zone": z, "start_pfn": s, "spanned": sp, "present": pr}
+                               for n, z, s, sp, pr in getattr(main, "zones_final", [])],
+        "pins": [{"node": nid, "reason": r, "because": [a._asdict() for a in why],
+                  "in_hotpluggable": [a._asdict() for a in ins]} for nid, r, why, ins in main.pins],
+    }
+    return {
+        "boot/dmesg.txt": "\n".join(main.dmesg) + "\n",
+        "boot/memblock.log": "\n".join(main.log) + "\n",
+        "boot/memblock.txt": _memblock_text(main.memblock),
+        "boot/zones.txt": _zones_text(main),
+        "boot/pins.txt": _pins_text(main),
+        "boot/policies.txt": _policies_text(m, up, seed),
+        "boot/boot.json": json.dumps(data, indent=1, sort_keys=True) + "\n",
+    }

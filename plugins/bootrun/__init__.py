@@ -1,0 +1,24 @@
+"""Command ``fwc boot``: predict a machine's Linux boot, boot it for real, compare.
+
+``fwc boot FILE --kernel BZIMAGE [--initrd BASE] [--cmdline …] [--timeout S] [--keep DIR]``
+builds the QEMU command line (``qemu`` backend), the ACPI override archive (``initrd``
+backend) and a small busybox init that prints what the kernel decided (SRAT lines,
+NODE_DATA, zone ranges, Movable zone starts, early memory node ranges, per-node zoneinfo)
+between markers on the serial console; runs the ``boot`` simulator on the same machine;
+boots QEMU under TCG (bounded by ``--timeout``; the whole process group is killed at the
+end); keeps the serial log; prints predicted and real side by side, differences marked.
+Exit status: 0 agree, 1 invalid input, 2 usage, 3 the boot (or the prediction) cannot run,
+4 prediction and real boot differ.
+See :mod:`.run`.
+"""
+
+from __future__ import annotations
+
+from fwc.plugin import hookimpl
+
+
+@hookimpl
+def fwc_register_commands(register):
+    from .run import configure, run
+
+    register("boot", configure, run, help="boot a qemu-board machine for real and compare with the prediction")

@@ -1,0 +1,112 @@
+"""The initramfs ``fwc boot`` gives the kernel: its own small busybox init, plus the
+ACPI override archive in front and, optionally, the user's initramfs.
+
+Layout of the initrd (``initrd.img``), in this order:
+
+1. the override archive (``initrd`` backend; uncompressed, first: the only place Linux's
+   table upgrade looks);
+2. the user's initramfs (``--initrd``), padded with NULs to 4 bytes, if given;
+3. fwc's own gzip-compressed archive: ``/fwc/busybox`` (Debian's busybox-static),
+   ``/fwc/init`` and ``/dev/console``.  Everything lives under ``/fwc`` so it never
+   replaces the user's files; the kernel starts it with ``rdinit=/fwc/init``.
+
+Deterministic: fixed names, modes, inode numbers, mtimes; gzip with mtime 0.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import struct
+
+from ..initrd.cpio import Writer
+
+MARK = "@@FWC-BOOT"
+INIT_PATH = "/fwc/init"
+
+#: /fwc/init: prints what the kernel decided between marker lines, then powers off.
+#: Busybox awk's printf %x truncates to 32 bits, so nothing here does arithmetic.
+INIT_SCRIPT = r"""#!/fwc/busybox sh
+/fwc/busybox mkdir -p /fwc/bin /proc /sys /dev
+/fwc/busybox --install -s /fwc/bin
+export PATH=/fwc/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+dmesg -n 1 2>/dev/null
+M=@@FWC-BOOT
+echo "$M START"
+echo "$M BEGIN info"
+echo "release=$(uname -r)"
+echo "cmdline=$(cat /proc/cmdline)"
+echo "$M END info"
+echo "$M BEGIN dmesg"
+dmesg | sed -E 's/^\[ *[0-9]+\.[0-9]+\] ?//' | grep -E 'ACPI: SRAT: |SRAT: PXM|NUMA: |NODE_DATA|Zone ranges|^  (DMA|DMA32|Normal|Movable|Device) |Movable zone start|^  Node [0-9]+: 0x|Early memory node ranges|^  node +[0-9]+: \[mem|Initmem setup|^On node|Policy zone|Table Upgrade|found in initrd|ACPI OVERRIDE|Physical table override|RAMDISK|^modified|BIOS-e820|Command line|No NUMA|Faking|movable|kernelcore|hotplug'
+echo "$M END dmesg"
+echo "$M BEGIN zoneinfo"
+grep -E '^Node|^ +(spanned|present|managed) |^ +start_pfn:' /proc/zoneinfo
+echo "$M END zoneinfo"
+echo "$M BEGIN nodes"
+for m in online possible has_memory has_normal_memory has_cpu; do
+  [ -f /sys/devices/system/node/$m ] && echo "$m=$(cat /sys/devices/system/node/$m)"
+done
+echo "$M END nodes"
+echo "$M DONE"
+sync
+poweroff -f
+"""
+
+
+class BusyboxError(RuntimeError):
+    pass
+
+
+def _static_elf(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            hdr = f.read(64)
+            if hdr[:4] != b"\x7fELF" or hdr[4] != 2 or hdr[5] != 1:
+                return False
+            phoff, = struct.unpack_from("<Q", hdr, 0x20)
+            phentsize, phnum = struct.unpack_from("<HH", hdr, 0x36)
+            f.seek(phoff)
+            ph = f.read(phentsize * phnum)
+    except OSError:
+        return False
+    return all(struct.unpack_from("<I", ph, i * phentsize)[0] != 3 for i in range(phnum))  # no PT_INTERP
+
+
+def find_busybox(explicit: str | None = None) -> str:
+    """A statically linked busybox: ``explicit``, else Debian busybox-static's."""
+    cands = [explicit] if explicit else ["/bin/busybox", "/usr/bin/busybox", shutil.which("busybox") or ""]
+    for c in cands:
+        if c and os.path.isfile(c) and _static_elf(c):
+            return os.path.realpath(c)
+    if explicit:
+        raise BusyboxError(f"'{explicit}' is not a statically linked x86_64 busybox")
+    raise BusyboxError("no static busybox found (install Debian's busybox-static: apt-get install busybox-static)")
+
+
+def fwc_archive(busybox: str) -> bytes:
+    """fwc's own part: gzip'd newc with /fwc/busybox, /fwc/init, /dev/console."""
+    with open(busybox, "rb") as f:
+        bb = f.read()
+    w = Writer()
+    w.dir("dev")
+    w.chardev("dev/console", 5, 1)
+    w.dir("fwc")
+    w.file("fwc/busybox", bb, 0o755)
+    w.file("fwc/init", INIT_SCRIPT.encode(), 0o755)
+    w.dir("proc")
+    w.dir("sys")
+    return gzip.compress(w.getvalue(), compresslevel=9, mtime=0)
+
+
+def combine(override: bytes | None, base: bytes | None, own: bytes) -> bytes:
+    out = bytearray(override or b"")
+    if base:
+        out += base
+        out += b"\0" * (-len(out) % 4)
+    out += own
+    return bytes(out)

@@ -1,0 +1,141 @@
+"""What a boot decided, as one comparable structure (for the real boot and a prediction).
+
+An observation is a plain dict (JSON-ready); every key is optional, and a key that is
+absent means "not known" (a prediction that does not cover it is not compared):
+
+``srat``           ["Node 0 PXM 0 [mem 0x00000000-0x0009ffff]", ...]  (``ACPI: SRAT:`` lines)
+``node_data``      {"0": "[mem 0x7fea8000-0x7fed2fff]", "1": "[mem …] on node 0"}
+``zone_ranges``    {"DMA": "[mem 0x…-0x…]", …, "Device": "empty"}
+``movable_start``  {"1": "0x0000000100000000"}  (empty dict: no Movable zone)
+``early_ranges``   {"0": ["[mem 0x…-0x…]", …], …}
+``zones``          {"0 DMA": [start_pfn, spanned, present], …}  (populated zones only)
+``table_upgrade``  ["override [SRAT-BOCHS -BXPC    ]", …]
+``ramdisk``        "[mem 0x7fed3000-0x7ffcffff]"
+"""
+
+from __future__ import annotations
+
+import re
+
+from .initramfs import MARK
+
+_TS = re.compile(r"^\[ *\d+\.\d+\] ?")
+
+
+def strip(line: str) -> str:
+    return _TS.sub("", line.rstrip("\r"))
+
+
+def parse_dmesg(text: str) -> dict:
+    """The dmesg-derived keys of an observation (Linux 6.1 message formats)."""
+    obs: dict = {"srat": [], "node_data": {}, "zone_ranges": {}, "early_ranges": {}, "table_upgrade": []}
+    movable = None
+    section = None
+    last_nd = None
+    for raw in text.splitlines():
+        ln = strip(raw)
+        m = re.match(r"ACPI: SRAT: (Node \d+ PXM \d+ \[mem .*)$", ln)
+        if m:
+            obs["srat"].append(m.group(1).rstrip())
+            continue
+        m = re.match(r"NODE_DATA\((\d+)\) allocated (\[mem [^\]]*\])", ln)
+        if m:
+            last_nd = m.group(1)
+            obs["node_data"][last_nd] = m.group(2)
+            continue
+        m = re.match(r"\s+NODE_DATA\((\d+)\) on node (\d+)", ln)
+        if m and m.group(1) in obs["node_data"]:
+            obs["node_data"][m.group(1)] += f" on node {m.group(2)}"
+            continue
+        m = re.match(r"ACPI: Table Upgrade: (.*)$", ln)
+        if m:
+            obs["table_upgrade"].append(m.group(1))
+            continue
+        m = re.match(r"RAMDISK: (\[mem .*\])", ln)
+        if m:
+            obs["ramdisk"] = m.group(1)
+            continue
+        if ln.startswith("Zone ranges:"):
+            section = "zones"
+            continue
+        if ln.startswith("Movable zone start for each node"):
+            section = "movable"
+            movable = {}
+            continue
+        if ln.startswith("Early memory node ranges"):
+            section = "early"
+            continue
+        if section == "zones":
+            m = re.match(r"  (DMA|DMA32|Normal|Movable|Device)\s+(.*)$", ln)
+            if m:
+                obs["zone_ranges"][m.group(1)] = m.group(2).strip()
+                continue
+        if section == "movable":
+            m = re.match(r"  Node (\d+): (0x[0-9a-f]+)", ln)
+            if m:
+                movable[m.group(1)] = m.group(2)
+                continue
+        if section == "early":
+            m = re.match(r"  node\s+(\d+): (\[mem .*\])", ln)
+            if m:
+                obs["early_ranges"].setdefault(m.group(1), []).append(m.group(2))
+                continue
+        section = None
+    if movable is not None:
+        obs["movable_start"] = movable
+    return {k: v for k, v in obs.items() if v or k == "movable_start"}
+
+
+def parse_zoneinfo(text: str) -> dict:
+    """``{"N ZONE": [start_pfn, spanned, present]}`` for populated zones of /proc/zoneinfo
+    (or of its grep'd lines)."""
+    out, cur = {}, None
+
+    def flush():
+        if cur and cur.get("present", 0) > 0:
+            out[f"{cur['node']} {cur['zone']}"] = [cur.get("start_pfn", 0), cur.get("spanned", 0), cur["present"]]
+
+    for ln in text.splitlines():
+        m = re.match(r"Node (\d+), zone +(\S+)", ln)
+        if m:
+            flush()
+            cur = {"node": int(m.group(1)), "zone": m.group(2)}
+            continue
+        if cur is None:
+            continue
+        m = re.match(r"\s+(spanned|present|managed|start_pfn):?\s+(\d+)", ln)
+        if m and m.group(1) not in cur:
+            cur[m.group(1)] = int(m.group(2))
+    flush()
+    return out
+
+
+def sections(console: str) -> dict[str, str]:
+    out, cur, body = {}, None, []
+    for ln in console.replace("\r", "").splitlines():
+        if ln.startswith(MARK + " BEGIN "):
+            cur, body = ln[len(MARK) + 7:].strip(), []
+        elif ln.startswith(MARK + " END ") and cur is not None:
+            out[cur] = "\n".join(body)
+            cur = None
+        elif cur is not None:
+            body.append(ln)
+    return out
+
+
+def parse_serial(console: str) -> tuple[dict | None, dict]:
+    """(observation, info) from a serial log; observation None without the DONE marker."""
+    secs = sections(console)
+    info = {}
+    for ln in secs.get("info", "").splitlines():
+        k, _, v = ln.partition("=")
+        info[k] = v
+    if f"{MARK} DONE" not in console or "dmesg" not in secs:
+        return None, info
+    obs = parse_dmesg(secs["dmesg"])
+    obs["zones"] = parse_zoneinfo(secs.get("zoneinfo", ""))
+    for ln in secs.get("nodes", "").splitlines():
+        k, _, v = ln.partition("=")
+        if k == "has_normal_memory":
+            info["has_normal_memory"] = v
+    return obs, info

@@ -1,0 +1,165 @@
+"""The prediction side: the machine as QEMU will boot it, and an adapter over the ``boot``
+backend's outputs.
+
+The adapter only needs the backend's artifacts: ``boot/dmesg.txt`` in Linux's message
+formats is read with the same parser as the real serial log, ``boot/zones.txt`` (rows
+``node zone start_pfn spanned present [managed]``, or /proc/zoneinfo text) gives the zones,
+and ``boot/boot.json`` may add or override any observation key (see ``observe``), or give
+``zones`` as a list of ``{node, zone, start_pfn, spanned, present}``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+import time
+from typing import NamedTuple
+
+from .observe import parse_dmesg, parse_zoneinfo
+
+#: QEMU 7.2 x86_load_linux(): the initrd ends just below below_4g - acpi_data_size, page
+#: aligned down.  Calibrated on the recorded boots (tests/golden/qemu, a 1032526-byte initrd):
+#: q35 RAMDISK 0x7fed3000 (-m 4G, 2 GiB below 4G) needs 0x30000, pc 0xbfee3000 (3 GiB) 0x20000.
+QEMU_ACPI_DATA_SIZE = {"qemu-q35": 0x30000, "qemu-pc": 0x20000}
+UINT32_MAX = 0xFFFFFFFF
+#: Where a nokaslr Debian 6.1 kernel's reservation sits when the description has no
+#: 'kernel' statement (kernel-boot.md §4.1: _text 0x1000000, __end_of_kernel_reserve 0x4400000).
+DEFAULT_KERNEL = (0x1000000, 0x3400000)
+
+
+class BzImage(NamedTuple):
+    protocol: int
+    initrd_addr_max: int
+    xloadflags: int
+    pref_address: int
+    init_size: int
+
+
+def read_bzimage(path: str) -> BzImage:
+    with open(path, "rb") as f:
+        h = f.read(0x270)
+    if len(h) < 0x268 or h[0x202:0x206] != b"HdrS":
+        raise ValueError(f"'{path}' is not an x86 bzImage (no 'HdrS' boot header)")
+    protocol, = struct.unpack_from("<H", h, 0x206)
+    addr_max, = struct.unpack_from("<I", h, 0x22C) if protocol >= 0x203 else (0x37FFFFFF,)
+    xlf, = struct.unpack_from("<H", h, 0x236) if protocol >= 0x20C else (0,)
+    pref, = struct.unpack_from("<Q", h, 0x258) if protocol >= 0x20A else (0x100000,)
+    init_size, = struct.unpack_from("<I", h, 0x260) if protocol >= 0x20A else (0,)
+    return BzImage(protocol, addr_max, xlf, pref, init_size)
+
+
+def qemu_initrd_base(below_4g: int, size: int, kernel: BzImage | None = None, board: str = "qemu-q35") -> int:
+    """Where QEMU 7.2's -kernel loader puts an initrd of ``size`` bytes."""
+    acpi = QEMU_ACPI_DATA_SIZE[board]
+    if kernel is None or (kernel.protocol >= 0x20C and kernel.xloadflags & 2):
+        initrd_max = UINT32_MAX  # XLF_CAN_BE_LOADED_ABOVE_4G
+    elif kernel.protocol >= 0x203:
+        initrd_max = kernel.initrd_addr_max
+    else:
+        initrd_max = 0x37FFFFFF
+    if initrd_max >= below_4g - acpi:
+        initrd_max = below_4g - acpi - 1
+    return (initrd_max - size) & ~4095
+
+
+def machine_as_booted(machine, cmdline: str, initrd_base: int, initrd_size: int):
+    """The description with what fwc boot changes: the kernel command line and where
+    QEMU loads the initrd (and the Debian kernel's place if the description has none)."""
+    import attrs
+
+    from fwc.model import Initrd, Placement
+
+    overrides = machine.initrd.overrides if machine.initrd is not None else ()
+    span = machine.initrd.span if machine.initrd is not None else None
+    kernel = machine.kernel or Placement(*DEFAULT_KERNEL)
+    return attrs.evolve(machine, cmdline=cmdline, kernel=kernel,
+                        initrd=Initrd(initrd_base, initrd_size, overrides=overrides, span=span))
+
+
+_ZONE_ROW = re.compile(r"^\s*(?:node\s*)?(\d+)\s+(?:zone\s*)?(DMA|DMA32|Normal|Movable|Device)\s+(\d+)\s+(\d+)\s+(\d+)")
+
+
+def parse_zones_txt(text: str) -> dict:
+    if "Node " in text and ", zone" in text:
+        return parse_zoneinfo(text)
+    out = {}
+    for ln in text.splitlines():
+        m = _ZONE_ROW.match(ln)
+        if m and int(m.group(5)) > 0:
+            out[f"{m.group(1)} {m.group(2)}"] = [int(m.group(3)), int(m.group(4)), int(m.group(5))]
+    return out
+
+
+def _zones_from_json(z) -> dict:
+    out = {}
+    items = z.items() if isinstance(z, dict) else enumerate(z)
+    for k, v in items:
+        if isinstance(v, dict):
+            node, zone = v.get("node"), v.get("zone") or v.get("name")
+            if node is None and isinstance(k, str) and " " in k:
+                node, zone = k.split()[0], k.split()[1]
+            vals = [v.get("start_pfn"), v.get("spanned", v.get("spanned_pages")), v.get("present",
+                                                                                      v.get("present_pages"))]
+        else:
+            node, zone = (k.split() if isinstance(k, str) else (None, None))
+            vals = list(v)[:3]
+        if node is None or zone is None or any(x is None for x in vals) or not vals[2]:
+            continue
+        out[f"{int(node)} {zone}"] = [int(x) for x in vals]
+    return out
+
+
+def from_artifacts(arts: dict[str, bytes]) -> dict:
+    """An observation from the boot backend's artifacts (path -> bytes)."""
+    obs: dict = {}
+    if "boot/dmesg.txt" in arts:
+        obs.update(parse_dmesg(arts["boot/dmesg.txt"].decode()))
+    if "boot/zones.txt" in arts:
+        obs["zones"] = parse_zones_txt(arts["boot/zones.txt"].decode())
+    if "boot/boot.json" in arts:
+        try:
+            doc = json.loads(arts["boot/boot.json"])
+        except ValueError:
+            doc = {}
+        if isinstance(doc, dict):
+            if "zones" in doc and "zones" not in obs:
+                z = _zones_from_json(doc["zones"])
+                if z:
+                    obs["zones"] = z
+            for k in ("srat", "node_data", "zone_ranges", "movable_start", "early_ranges", "table_upgrade"):
+                if k in doc and k not in obs and isinstance(doc[k], (dict, list)):
+                    obs[k] = doc[k]
+    return obs
+
+
+class Prediction(NamedTuple):
+    observation: dict | None
+    seconds: float
+    problem: str  # why there is no observation
+    diagnostics: tuple = ()
+
+
+def predict(fwc, machine, backend: str = "boot") -> Prediction:
+    """Run the boot simulator backend on ``machine`` (in process) and read its outputs."""
+    from fwc.plugin import BackendContext
+
+    b = fwc.backends.get(backend)
+    if b is None:
+        return Prediction(None, 0.0, f"no '{backend}' backend is registered")
+    ctx = BackendContext(b, machine, {k: o.default for k, o in b.options.items()}, fwc)
+    t0 = time.perf_counter()
+    try:
+        b.generate(ctx)
+    except Exception as e:  # noqa: BLE001 - a simulator bug is reported, not raised
+        return Prediction(None, time.perf_counter() - t0, f"backend '{backend}' failed: {type(e).__name__}: {e}")
+    secs = time.perf_counter() - t0
+    errs = [d for d in ctx.diagnostics if d.severity == "error"]
+    if errs:
+        return Prediction(None, secs, f"backend '{backend}': " + "; ".join(d.message for d in errs),
+                          tuple(ctx.diagnostics))
+    obs = from_artifacts({a.path: a.data for a in ctx.artifacts})
+    if not obs.get("zones"):
+        return Prediction(None, secs, f"backend '{backend}' wrote no zones (boot/zones.txt or boot/boot.json)",
+                          tuple(ctx.diagnostics))
+    return Prediction(obs, secs, "", tuple(ctx.diagnostics))
