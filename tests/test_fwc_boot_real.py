@@ -41,6 +41,11 @@ SPEC = {
     "equal-revision": {"movable_start": {}, "table_upgrade": None, "zones": {"1 Normal": [1048576, 524288, 524288]}},
     "initrd-node": {"movable_start": {}, "table_upgrade": ["override [SRAT-BOCHS -BXPC    ]"],
                     "srat_hotplug": 2},
+    # Not in the spec; observed in real boots (fwc boot, 2026-11-26) and kept as goldens:
+    "mem-limit": {"movable_start": {"1": N1}, "zones": {"1 Movable": [1048576, 262144, 262144]}},
+    "movablecore-percent": {"movable_start": {"1": "0x0000000140000000"},
+                            "zones": {"1 Normal": [1048576, 262144, 262144], "1 Movable": [1310720, 262144, 262144]}},
+    "kernelcore-mirror": {"movable_start": {"1": N1}, "zones": {"1 Movable": [1048576, 524288, 524288]}},
 }
 NODE0 = {"0 DMA": [1, 4095, 3998], "0 DMA32": [4096, 520159, 520159]}  # every 2+2 GiB q35 machine
 CASES = sorted(SPEC)
