@@ -17,7 +17,7 @@ import pytest
 
 from conftest import ROOT
 
-DOCS = [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
+DOCS = [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "**", "*.md"), recursive=True))
 SYSFS = "/sys/firmware/acpi/tables"
 
 
@@ -85,3 +85,17 @@ def test_documented_commands(doc, line, cmds, expect, tmp_path):
         output += r.stdout + r.stderr
     for pattern in expect or []:
         assert _matches(pattern, output), f"{doc}:{line}: output lacks {pattern!r}\n{output}"
+
+
+def test_every_backend_has_its_page():
+    """Each installed built-in backend has docs/backends/NAME.md naming all its outputs and options."""
+    from fwc import Fwc
+
+    for name, b in Fwc().backends.items():
+        if b.plugin not in ("model", "acpi", "qemu", "initrd", "boot", "svg"):
+            continue
+        page = open(os.path.join(ROOT, "docs", "backends", f"{name}.md"), encoding="utf-8").read()
+        for o in b.outputs:
+            assert f"`{o}`" in page, (name, o)
+        for k in b.options:
+            assert f"`{name}.{k}`" in page, (name, k)
