@@ -271,6 +271,13 @@ def cmd_backends(args) -> int:
     if args.json:
         _json_out({"backends": rows, "problems": problems})
         return EXIT_OK
+    if not sys.stdout.isatty():  # piped: one plain line per backend, nothing wrapped
+        for r in rows:
+            sys.stdout.write(f"{r['name']}\t{r['plugin']}\t{r['version']}\t{' '.join(r['outputs'])}\t"
+                             f"{r['description']}\n")
+        for p in problems:
+            sys.stderr.write(f"fwc: warning: {p} [plugin]\n")
+        return EXIT_OK
     from rich.console import Console
     from rich.table import Table
 

@@ -141,7 +141,7 @@ def test_backends_listing():
     line = next(l for l in r.stdout.splitlines() if l.startswith("model"))
     from fwc import __version__
 
-    assert line.split()[:3] == ["model", "model", __version__]
+    assert line.split("\t") == ["model", "model", __version__, "machine.json", "the resolved machine model as JSON"]
     data = json.loads(run_fwc("backends", "--json").stdout)
     assert any(b["name"] == "model" and b["outputs"] == ["machine.json"] for b in data["backends"])
 
