@@ -121,10 +121,20 @@ class Fwc:
             if path is None:
                 raise TypeError("load() needs a path or text=")
             name = name or os.fspath(path)
-            try:
-                text = loader.read(os.fspath(path))
-            except (OSError, UnicodeDecodeError) as e:
-                d = Diagnostic(ERROR, "include", f"cannot read '{name}': {getattr(e, 'strerror', None) or e}")
+            d = None
+            if not os.path.isfile(path):
+                d = Diagnostic(ERROR, "include", f"cannot read '{name}': "
+                                                 f"{'not a regular file' if os.path.exists(path) else 'no such file'}")
+            else:
+                try:
+                    text = loader.read(os.fspath(path))
+                except OSError as e:
+                    d = Diagnostic(ERROR, "include", f"cannot read '{name}': {e.strerror or e}")
+                except UnicodeDecodeError as e:
+                    from .build import undecodable
+
+                    d = Diagnostic(ERROR, "include", f"'{name}' is not UTF-8 text ({undecodable(path, e)})")
+            if d is not None:
                 return Result(None, [d], sources=sources)
         else:
             name = name or (os.fspath(path) if path is not None else "<input>")

@@ -25,7 +25,9 @@ from .syntax import BinOp, Name, Num, Stmt
 
 # The widest value any field takes: 64-bit addresses and sizes.
 U64 = (1 << 64) - 1
-MAX_CPUS = 1 << 20  # a description with more CPUs is surely a typo (Linux: 8192)
+MAX_CPUS = 1 << 18  # a description with more CPUs is surely a typo (Linux: 8192)
+VALUE_BITS = 128  # no field is wider than 64 bits; intermediate values may not pass 128
+MAX_INCLUDE_DEPTH = 64
 
 
 class Loader:
@@ -59,6 +61,18 @@ class Loader:
             if os.path.exists(cand):
                 return os.path.normpath(cand)
         return None
+
+
+def undecodable(path: str, e: UnicodeDecodeError) -> str:
+    """Where a UTF-8 decoding error is, as ``line L, column C``."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(e.start)
+    except OSError:
+        return f"byte {e.start}"
+    line = head.count(b"\n") + 1
+    column = e.start - (head.rfind(b"\n") + 1) + 1
+    return f"line {line}, column {column}"
 
 
 def _read_file(path: str) -> str:
@@ -95,32 +109,53 @@ class Elaborator:
         return v
 
     def _eval(self, e) -> int | None:
-        if isinstance(e, Num):
-            return e.value
-        if isinstance(e, Name):
-            for scope in reversed(self.scopes):
-                if e.name in scope:
-                    return scope[e.name][0]
-            self.error("undefined-name", f"undefined name '{e.name}'", e.span)
+        """Evaluate an expression tree without recursion (a long chain of operators is a
+        deep tree); values beyond 2**128 stop with an error instead of growing on."""
+        stack, values = [(e, False)], []
+        while stack:
+            node, visited = stack.pop()
+            if isinstance(node, Num):
+                values.append(node.value)
+            elif isinstance(node, Name):
+                values.append(self._lookup(node))
+            elif not visited:
+                stack.append((node, True))
+                stack.append((node.right, False))
+                stack.append((node.left, False))
+            else:
+                b, a = values.pop(), values.pop()
+                values.append(None if a is None or b is None else self._apply(node, a, b))
+        return values[0]
+
+    def _lookup(self, e) -> int | None:
+        for scope in reversed(self.scopes):
+            if e.name in scope:
+                return scope[e.name][0]
+        self.error("undefined-name", f"undefined name '{e.name}'", e.span)
+        return None
+
+    def _apply(self, e, a: int, b: int) -> int | None:
+        if e.op == "+":
+            v = a + b
+        elif e.op == "-":
+            v = a - b
+        elif e.op == "*":
+            if a.bit_length() + b.bit_length() > 2 * VALUE_BITS:
+                v = 1 << (2 * VALUE_BITS)
+            else:
+                v = a * b
+        elif b == 0:
+            self.error("division-by-zero", "division by zero", e.right.span)
             return None
-        if isinstance(e, BinOp):
-            a, b = self._eval(e.left), self._eval(e.right)
-            if a is None or b is None:
-                return None
-            if e.op == "+":
-                return a + b
-            if e.op == "-":
-                return a - b
-            if e.op == "*":
-                return a * b
-            if b == 0:
-                self.error("division-by-zero", "division by zero", e.right.span)
-                return None
-            if a % b:
-                self.error("inexact-division", f"{_show(a)} / {_show(b)} is not a whole number", e.span)
-                return None
-            return a // b
-        raise TypeError(e)  # pragma: no cover - the grammar has no other expression
+        elif a % b:
+            self.error("inexact-division", f"{_show(a)} / {_show(b)} is not a whole number", e.span)
+            return None
+        else:
+            v = a // b
+        if abs(v).bit_length() > VALUE_BITS:
+            self.error("field-range", f"the value of this expression is beyond {VALUE_BITS} bits", e.span)
+            return None
+        return v
 
     def define(self, stmt: Stmt) -> None:
         name = stmt.args["name"]
@@ -146,17 +181,26 @@ class Elaborator:
             chain = " -> ".join(os.path.basename(p) for p in self.stack + [full])
             self.error("include", f"include cycle: {chain}", path.span)
             return []
+        if len(self.stack) >= MAX_INCLUDE_DEPTH:
+            self.error("include", f"includes nested more than {MAX_INCLUDE_DEPTH} deep", path.span)
+            return []
+        if not os.path.isfile(full):
+            self.error("include", f"'{path.value}' is not a regular file", path.span)
+            return []
         try:
             text = self.loader.read(full)
-        except (OSError, UnicodeDecodeError) as e:
-            self.error("include", f"cannot read '{path.value}': {getattr(e, 'strerror', None) or e}", path.span)
+        except OSError as e:
+            self.error("include", f"cannot read '{path.value}': {e.strerror or e}", path.span)
+            return []
+        except UnicodeDecodeError as e:
+            self.error("include", f"'{path.value}' is not UTF-8 text ({undecodable(full, e)})", path.span)
             return []
         stmts = self.loader.parse(text, full, start, self.diags)
         return [(s, full) for s in stmts] if stmts else []
 
     def expand(self, stmts, start: str, file: str):
         """Yield statements with includes expanded in place (depth first)."""
-        self.stack.append(file)
+        self.stack.append(file if file.startswith("<") else os.path.normpath(os.path.abspath(file)))
         try:
             for s in stmts:
                 if s.kind == "include":
@@ -171,6 +215,8 @@ class Elaborator:
 
 
 def _show(v: int) -> str:
+    if v.bit_length() > VALUE_BITS:
+        return f"(a {v.bit_length()}-bit number)"
     return hex(v) if v >= 4096 else str(v)
 
 

@@ -375,9 +375,24 @@ def check_board_memory(m, report):
                 break
 
 
+def _cmdline_size(text: str) -> int | None:
+    import re
+
+    g = re.match(r"^(\d+)([KMGTPEkmgtpe]?)$", text)
+    if not g:
+        return None
+    return int(g.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30, "T": 40, "P": 50, "E": 60}[g.group(2).upper()]
+
+
 def check_cmdline(m, report):
     import re
 
+    limit = _cmdline_size(m.params.get("mem", ""))
+    if limit:
+        for what, p in (("kernel image", m.kernel), ("initrd", m.initrd)):
+            if p is not None and p.end > limit:
+                report(f"mem={m.params['mem']} drops all RAM above {limit:#x}, but the {what} ends at "
+                       f"{p.end:#x}", p.span)
     size = re.compile(r"^(\d+[KMGTPEkmgtpe]?|\d+%)$")
     for name, value in m.params.items():
         if name in ("kernelcore", "movablecore"):

@@ -168,6 +168,14 @@ def cmd_compile(args) -> int:
     if len(files) > 1 and len(set(stems)) != len(stems):
         raise UsageError("two inputs have the same file name; their outputs would collide")
     f = _make_fwc(args)
+    known = f.backends
+    for name in args.backends or ():
+        if name not in known:
+            raise UsageError(f"unknown backend '{name}' (known: {', '.join(sorted(known))})")
+    for key in options:
+        bname, _, oname = key.partition(".")
+        if bname not in known or oname not in known[bname].options:
+            raise UsageError(f"unknown backend option '{key}'")
     results = [f.compile(path, backends=args.backends, options=options) for path in files]
     # One input writes into the output directory; several write one sub-directory each.
     staged, owner = [], []

@@ -116,9 +116,21 @@ _COLOURS = {ERROR: "\x1b[1;31m", WARNING: "\x1b[1;35m", NOTE: "\x1b[1;36m"}
 _BOLD, _RESET, _GREEN = "\x1b[1m", "\x1b[0m", "\x1b[1;32m"
 
 
+WINDOW = 100  # longer source lines are shown around the column
+
+
 def _caret_lines(src: str, span: Span, colour: bool) -> list[str]:
     num = str(span.line)
     pad = " " * len(num)
+    if len(src) > WINDOW + 40:
+        start = max(0, span.col - 1 - 40)
+        end = min(len(src), start + WINDOW)
+        shown = ("…" if start else "") + src[start:end] + ("…" if end < len(src) else "")
+        shift = start - (1 if start else 0)
+        end_col = min(span.end_col, end + 1) if span.end_line == span.line else span.col + 1
+        span = span._replace(col=span.col - shift, end_col=max(span.col - shift + 1, end_col - shift),
+                             end_line=span.line)
+        src = shown
     # Expand tabs identically in the echoed line and the caret line.
     prefix = src[: span.col - 1]
     width = 1

@@ -82,7 +82,7 @@ def _boot(boot: dict, console) -> None:
     zones = boot.get("zones") or boot.get("summary", {}).get("zones")
     if isinstance(zones, list) and zones:
         zt = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
-        for col in ("node", "zone", "start_pfn", "spanned", "present"):
+        for col in ("linux node", "zone", "start_pfn", "spanned", "present"):
             zt.add_column(col, justify="right" if col != "zone" else "left")
         for z in zones:
             if not isinstance(z, dict):
@@ -90,7 +90,8 @@ def _boot(boot: dict, console) -> None:
             style = "bold green" if str(z.get("zone", "")).lower() == "movable" else None
             zt.add_row(str(z.get("node", "")), Text(str(z.get("zone", "")), style=style),
                        str(z.get("start_pfn", "")), str(z.get("spanned", "")), str(z.get("present", "")))
-        console.print(Text("zones after boot (Linux 6.1, simulated)", style="bold"))
+        console.print(Text("zones after boot (Linux 6.1, simulated; Linux numbers nodes by first proximity "
+                           "domain in the SRAT)", style="bold"))
         console.print(zt)
     pins = boot.get("pins")
     if isinstance(pins, list) and pins:

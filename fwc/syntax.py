@@ -154,7 +154,10 @@ class _Builder:
 
     # -- expressions
     def number(self, c):
-        return Num(parse_number(str(c[0])), self._tspan(c[0]))
+        text = str(c[0])
+        if len(text) > 60:  # far beyond any field; int() of huge literals is slow or refused
+            return Num(1 << 1024, self._tspan(c[0]))
+        return Num(parse_number(text), self._tspan(c[0]))
 
     def name(self, c):
         return Name(str(c[0]), self._tspan(c[0]))

@@ -123,7 +123,9 @@ def test_failed_compile_writes_nothing(tmp_path):
 
 def test_compile_unknown_backend(tmp_path):
     r = run_fwc("compile", EXAMPLE, "-b", "nope", "-o", str(tmp_path))
-    assert r.returncode == 1 and "unknown backend 'nope'" in r.stderr
+    assert r.returncode == 2 and "unknown backend 'nope'" in r.stderr
+    r = run_fwc("compile", EXAMPLE, "-O", "model.nope=1", "-o", str(tmp_path))
+    assert r.returncode == 2 and "unknown backend option 'model.nope'" in r.stderr
 
 
 def test_compile_backend_option(tmp_path):

@@ -41,6 +41,21 @@ def fwc_register_checks(register):
     register("acpi-x2apic-mode", "warning", "x2APIC entries Linux reads only in x2APIC mode", check_x2apic_mode)
     register("acpi-srat-dropped", "warning", "an SRAT Linux drops whole", check_srat_dropped)
     register("acpi-append-slit", "error", "bytes appended to a SLIT", check_append_slit)
+    register("acpi-qemu-x2apic", "warning", "a forced x2APIC entry on a QEMU board, where QEMU writes a Local APIC one",
+             check_qemu_x2apic)
+
+
+def check_qemu_x2apic(machine, report):
+    from fwc import boards
+
+    if not boards.is_qemu(machine.board):
+        return
+    for n in machine.nodes:
+        for c in n.cpus:
+            if c.x2apic and c.apic_id < 255:
+                report(f"on {machine.board} QEMU 7.2 describes APIC ID {c.apic_id} with Local APIC entries; 'x2apic' "
+                       "makes fwc's SRAT and MADT differ from the ones QEMU builds", c.span)
+                return
 
 
 def check_disabled_initiator(machine, report):

@@ -423,7 +423,8 @@ def decompile(paths, fwc=None, name: str | None = None):
     inp = read_inputs(paths)
     diags = list(inp.diags)
     decoded, original = {}, {}
-    left_out = sorted(sig for sig in inp.tables if sig not in MODELLED and sig not in ROOTS)
+    left_out = sorted(sig for sig in inp.tables if sig not in MODELLED and sig not in ROOTS
+                      and all(c in _SIG_CHARS for c in sig) and len(sig) == 4)
     if left_out:
         diags.append(Diagnostic(NOTE, "acpi-unmodelled-table",
                                 f"tables fwc does not model are left out: {', '.join(left_out)}"))
