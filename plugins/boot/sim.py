@@ -1154,37 +1154,40 @@ class _Sim:
         sl = getattr(self, "slit", None)
         if sl:
             n, data = sl
-            inv = {v: k for k, v in self.pxm2nid.items()}
+            inv = self._nid2pxm()
             pa, pb = inv.get(a), inv.get(b)
             if pa is not None and pb is not None and pa < n and pb < n:
                 return data[44 + pa * n + pb]
         return 10 if a == b else 20
 
+    def _nid2pxm(self):
+        inv = getattr(self, "_inv_pxm", None)
+        if inv is None or len(inv) != len(self.pxm2nid):
+            inv = self._inv_pxm = {v: k for k, v in self.pxm2nid.items()}
+        return inv
+
     def zonelists(self):
+        """build_zonelists(): each node's fallback order.  find_next_best_node() scores the
+        remaining nodes by distance (+1 below the local node, +1 with CPUs) and node_load;
+        node_load only changes for nodes already taken, so within one node's loop the scores
+        are fixed and the kernel's repeated minimum search is one sort (ties: lowest id)."""
         n_memory = sorted(n for n, zi in self.zone_info.items() if any(pr for _, _, pr in zi))
         has_cpu = {n for n, c in self.node_cpus.items() if c}
         node_load = {}
         orders = {}
         for local in sorted(self.possible):
-            used = {local}
+            dist = {n: self._distance(local, n) for n in n_memory}
+            rest = sorted((n for n in n_memory if n != local),
+                          key=lambda n: ((dist[n] + (n < local) + (n in has_cpu)) * MAX_NUMNODES
+                                         + node_load.get(n, 0), n))
             order = [local]
             prev = local
-            while True:
-                best, bv = None, None
-                for n in n_memory:
-                    if n in used:
-                        continue
-                    v = self._distance(local, n) + (1 if n < local else 0) + (1 if n in has_cpu else 0)
-                    v = v * MAX_NUMNODES + node_load.get(n, 0)
-                    if bv is None or v < bv:
-                        best, bv = n, v
-                if best is None:
-                    break
-                used.add(best)
-                if self._distance(local, best) != self._distance(local, prev):
+            dprev = self._distance(local, local)
+            for best in rest:
+                if dist[best] != dprev:
                     node_load[best] = node_load.get(best, 0) + 1
                 order.append(best)
-                prev = best
+                prev, dprev = best, dist[best]
             orders[local] = order
             self.p(f"Fallback order for Node {local}: " + "".join(f"{x} " for x in order))
         boot_nid = self.pxm2nid_cpu0()
