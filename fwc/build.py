@@ -21,7 +21,7 @@ from typing import Callable
 
 from . import boards, syntax
 from .diagnostics import ERROR, WARNING, Diagnostic, Related, Span, Sources
-from .syntax import BinOp, Name, Num, Stmt
+from .syntax import Name, Num, Stmt
 
 # The widest value any field takes: 64-bit addresses and sizes.
 U64 = (1 << 64) - 1
@@ -272,7 +272,6 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
     kernel = initrd = topology = None
     cmdline_parts: list[str] = []
     slots = maxmem = None
-    slots_span = None
     ioapics, irqs, nmis = [], [], []
     lapic = None
 
@@ -346,7 +345,6 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
             if once(s):
                 slots = el.eval(args["count"], "slot count", 0, 256)
                 maxmem = el.eval(args["maxmem"], "maxmem")
-                slots_span = s.span
         elif k == "topology":
             if once(s):
                 vals = [el.eval(args[x], x, 1, 1 << 16) for x in ("sockets", "cores", "threads")]
@@ -450,8 +448,6 @@ def _hex(el, s: syntax.Str) -> bytes | None:
 
 
 def _table_override(el, opt, machine_oem, bd, M):
-    import attrs
-
     fields = {f.kind: f for f in opt.args["oem"]}
     oem = None
     if fields:

@@ -66,7 +66,7 @@ def render(machine, boot: dict | None, console) -> None:
         for i in ids:
             dt.add_row(str(i), *[str(d[(i, j)]) for j in ids])
         console.print(dt)
-    places = [(f"kernel", m.kernel), ("initrd", m.initrd)] + [(f"e820 {r.type}", r) for r in m.reserved]
+    places = [("kernel", m.kernel), ("initrd", m.initrd)] + [(f"e820 {r.type}", r) for r in m.reserved]
     for what, p in places:
         if p is not None:
             console.print(Text(f"{what:<14} {_range(p.base, p.size)} {_size(p.size)}"))

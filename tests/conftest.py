@@ -40,3 +40,17 @@ MACHINE = """machine "m" {{
 
 def machine(body: str) -> str:
     return MACHINE.format(body=body)
+
+
+@pytest.fixture(scope="session")
+def qemu_tools():
+    """QEMU 7.2, busybox and the Debian kernel (tests/oracles/qemu); skipped when they
+    cannot be had, failed under CI=true."""
+    from oracles.qemu import OracleUnavailable, ensure_tools
+
+    try:
+        return ensure_tools()
+    except OracleUnavailable as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"QEMU oracle unavailable under CI: {e}")
+        pytest.skip(f"QEMU oracle unavailable: {e}")

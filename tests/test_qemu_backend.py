@@ -436,16 +436,6 @@ def test_cpu_numbering_says_what_fits(fwc):
 
 # --- QEMU itself ---------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def qemu_tools():
-    from oracles.qemu import OracleUnavailable, ensure_tools
-
-    try:
-        return ensure_tools()
-    except OracleUnavailable as e:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"QEMU oracle unavailable under CI: {e}")
-        pytest.skip(f"QEMU oracle unavailable: {e}")
 
 
 def qemu_node_ranges(lay):

@@ -8,16 +8,13 @@ CI=true where they fail.  Boot tests (10-20 s each under TCG) carry the `boot` m
 from __future__ import annotations
 
 import hashlib
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-from oracles.qemu import (OracleUnavailable, acpi_override_cpio, boot,  # noqa: E402
-                                ensure_tools, inspect_layout)
+from oracles.qemu import acpi_override_cpio, boot, inspect_layout  # noqa: E402
 from oracles.qemu.cases import BY_NAME  # noqa: E402
 from oracles.qemu.golden import (GOLDEN_DIR, acpi_checksum_ok,  # noqa: E402
                                        layout_summary, load_case, load_table)
@@ -28,13 +25,8 @@ OK_CASES = [c for c in GOLDEN_CASES if load_case(c).get("status") == "ok"]
 
 
 @pytest.fixture(scope="module")
-def tools():
-    try:
-        return ensure_tools()
-    except OracleUnavailable as e:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"QEMU oracle unavailable under CI: {e}")
-        pytest.skip(f"QEMU oracle unavailable: {e}")
+def tools(qemu_tools):
+    return qemu_tools
 
 
 # --- golden files (no QEMU needed) -----------------------------------------------------

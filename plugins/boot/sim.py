@@ -1181,13 +1181,12 @@ class _Sim:
                           key=lambda n: ((dist[n] + (n < local) + (n in has_cpu)) * MAX_NUMNODES
                                          + node_load.get(n, 0), n))
             order = [local]
-            prev = local
             dprev = self._distance(local, local)
             for best in rest:
                 if dist[best] != dprev:
                     node_load[best] = node_load.get(best, 0) + 1
                 order.append(best)
-                prev, dprev = best, dist[best]
+                dprev = dist[best]
             orders[local] = order
             self.p(f"Fallback order for Node {local}: " + "".join(f"{x} " for x in order))
         boot_nid = self.pxm2nid_cpu0()
