@@ -118,13 +118,16 @@ class _Builder:
         return Span(self.file, tok.line, tok.column, tok.end_line, tok.end_column)
 
     def _span(self, children) -> Span:
+        """From the first child that has a position to the last one."""
         first = last = None
         for c in children:
-            s = self._child_span(c)
-            if s is not None:
-                if first is None:
-                    first = s
-                last = s
+            first = self._child_span(c)
+            if first is not None:
+                break
+        for c in reversed(children):
+            last = self._child_span(c)
+            if last is not None:
+                break
         return Span.cover(first, last)
 
     def _child_span(self, c):
