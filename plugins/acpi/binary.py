@@ -162,6 +162,10 @@ class _Codec:
         self.has_computed = len(self.record_keys) != len(self.keys)
         # decode converters for "s" fields (index, field)
         self.post = [(i, f) for i, f in self.pre if f.kind != L.KIND_FLAGS]
+        # A record of plain integers with every field given packs directly (encoding large
+        # tables); anything else takes the checked path through values().
+        plain = not self.has_computed and all(f.kind == L.KIND_FLAGS for _, f in self.pre)
+        self.fast_keys = self.record_keys if plain else None
 
     # -- encode ---------------------------------------------------------------------------
     def values(self, rec: Mapping, where: str, computed: Mapping | None = None) -> list:
@@ -434,12 +438,20 @@ def _encode_subtable(lay: L.TableLayout, st, index: int) -> bytes:
         raise AcpiEncodeError(f"{where}: unknown type {st.type!r}; give its raw bytes")
     where += f" ({s.key})"
     c = _codec(s)
-    vals = c.values(st.fields or {}, where)
-    try:
-        body = c.st.pack(*vals)
-    except struct.error:
-        c.pack(st.fields or {}, where)   # raises the precise error
-        raise  # pragma: no cover
+    body = None
+    f = st.fields
+    if c.fast_keys is not None and type(f) is dict and len(f) == len(c.fast_keys):
+        try:
+            body = c.st.pack(*[f[k] for k in c.fast_keys])
+        except (KeyError, struct.error):
+            body = None
+    if body is None:
+        vals = c.values(st.fields or {}, where)
+        try:
+            body = c.st.pack(*vals)
+        except struct.error:
+            c.pack(st.fields or {}, where)   # raises the precise error
+            raise  # pragma: no cover
     n = 2 + len(body) + len(st.extra)
     if n > 255:
         raise AcpiEncodeError(f"{where}: length {n} does not fit the 1-byte length field")
