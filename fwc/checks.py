@@ -63,6 +63,32 @@ class CheckRegistry:
         return sorted(self._checks)
 
 
+def check_group(analyse):
+    """Named checks that share one analysis of the machine.
+
+    ``analyse(machine)`` returns ``[(check name, message, span[, notes]), ...]`` and runs once
+    per machine; ``check_group(analyse)(name)`` is the check function for one name::
+
+        checks = check_group(plan_problems)
+        for name, code, level, desc in CHECKS:
+            register(name, level, desc, checks(name), code=code)
+    """
+    memo: list = [None, None]
+
+    def for_check(name):
+        def check(machine, report):
+            if memo[0] is not machine:
+                memo[0], memo[1] = machine, analyse(machine)
+            for p in memo[1]:
+                if p[0] == name:
+                    report(p[1], p[2], notes=p[3] if len(p) > 3 else ())
+
+        check.__name__ = "check_" + name.replace("-", "_")
+        return check
+
+    return for_check
+
+
 def _overlaps(items, key=lambda x: (x.base, x.end)):
     """Pairs of overlapping items, by sweeping ranges sorted by start: O(n log n)."""
     ordered = sorted((key(x) + (i, x) for i, x in enumerate(items)), key=lambda t: (t[0], t[1], t[2]))

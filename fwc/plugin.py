@@ -28,6 +28,7 @@ from typing import Callable, TypeVar
 import pluggy
 
 from .backends import Artifact, Backend, BackendContext, Option  # noqa: F401 - re-exported
+from .checks import check_group  # noqa: F401 - re-exported
 
 F = TypeVar("F", bound=Callable)
 PROJECT = "fwc"

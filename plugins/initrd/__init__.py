@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import re
 
-from fwc.plugin import Option, hookimpl
+from fwc.plugin import Option, check_group, hookimpl
 
 #: (name, code, level, description)
 CHECKS = [
@@ -134,13 +134,8 @@ def effective_tables(machine) -> dict[str, bytes]:
     return out
 
 
-_cache: list = [None, None]
-
-
 def _problems(machine):
-    """[(check, message, span)] for the machine, computed once per machine."""
-    if _cache[0] is machine:
-        return _cache[1]
+    """[(check, message, span)] for the machine (run once per machine by check_group)."""
     out = []
     if machine.initrd is not None and machine.initrd.overrides:
         files = archive_files(machine)
@@ -150,24 +145,14 @@ def _problems(machine):
         for f, o in linux_view(machine, files):
             if o.check is not None:
                 out.append((o.check, f"initrd table '{f.name}': {o.message}", f.override.span))
-    _cache[0], _cache[1] = machine, out
     return out
-
-
-def _make_check(name):
-    def check(machine, report):
-        for c, msg, span in _problems(machine):
-            if c == name:
-                report(msg, span)
-
-    check.__name__ = "check_" + name.replace("-", "_")
-    return check
 
 
 @hookimpl
 def fwc_register_checks(register):
+    checks = check_group(_problems)
     for name, code, level, desc in CHECKS:
-        register(name, level, desc, _make_check(name), code=code)
+        register(name, level, desc, checks(name), code=code)
 
 
 @hookimpl

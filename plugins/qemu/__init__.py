@@ -55,7 +55,7 @@ window and first fit) and compares it with the model.  Heavy imports stay in
 
 from __future__ import annotations
 
-from fwc.plugin import hookimpl
+from fwc.plugin import check_group, hookimpl
 
 #: (name, code, level, description)
 CHECKS = [
@@ -85,24 +85,20 @@ def _is_target(m) -> bool:
     return boards.is_qemu(m.board) and m.arch == "x86_64"
 
 
-def _make_check(name):
-    def check(machine, report):
-        if not _is_target(machine):
-            return
-        from .plan import cached_plan
+def _problems(machine):
+    """Every problem the plan of a QEMU-board machine finds, for check_group."""
+    if not _is_target(machine):
+        return []
+    from .plan import cached_plan
 
-        for p in cached_plan(machine).problems:
-            if p.check == name:
-                report(p.message, p.span, notes=p.notes)
-
-    check.__name__ = "check_" + name.replace("-", "_")
-    return check
+    return [(p.check, p.message, p.span, p.notes) for p in cached_plan(machine).problems]
 
 
 @hookimpl
 def fwc_register_checks(register):
+    checks = check_group(_problems)
     for name, code, level, desc in CHECKS:
-        register(name, level, desc, _make_check(name), code=code)
+        register(name, level, desc, checks(name), code=code)
 
 
 @hookimpl
