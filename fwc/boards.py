@@ -57,6 +57,17 @@ def below_4g(board: str, ram_size: int) -> int:
     return min(ram_size, lowmem)
 
 
+def low_ram_end(board: str) -> int:
+    """Where QEMU ends RAM below 4 GiB once it does not all fit there (2 GiB q35, 3 GiB pc)."""
+    return 0x80000000 if board == "qemu-q35" else 0xC0000000
+
+
+def below_4g_of_top(board: str, top: int) -> int:
+    """The low-RAM end for boot RAM whose highest address is ``top``: RAM reaching above
+    4 GiB implies QEMU's split low end; otherwise it is ``below_4g`` of that much RAM."""
+    return below_4g(board, top) if top <= FOUR_G else low_ram_end(board)
+
+
 def ram_to_phys(offset: int, below: int) -> int:
     """Guest-physical address of a pc.ram offset."""
     return offset if offset < below else FOUR_G + (offset - below)
@@ -97,8 +108,7 @@ def ram_size(board: str, boot_ranges) -> int:
     top = max((r.base + r.size for r in boot_ranges), default=0)
     if top <= FOUR_G:
         return top
-    low_end = 0x80000000 if board == "qemu-q35" else 0xC0000000
-    return low_end + (top - FOUR_G)
+    return low_ram_end(board) + (top - FOUR_G)
 
 
 def window(board: str, boot_ranges, slots: int, maxmem: int) -> tuple[int, int] | None:

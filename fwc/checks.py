@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 from . import boards
+from .units import exact_size
 from .diagnostics import ERROR, WARNING, Related
 
 OFF = "off"
@@ -105,10 +106,7 @@ def _overlaps(items, key=lambda x: (x.base, x.end)):
 
 
 def _size(n: int) -> str:
-    for unit, shift in (("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)):
-        if n >= 1 << shift and n % (1 << shift) == 0:
-            return f"{n >> shift} {unit}"
-    return hex(n)
+    return exact_size(n, iec=True)
 
 
 # ---------------------------------------------------------------------------
@@ -350,12 +348,8 @@ def check_board_memory(m, report):
     if not boot:
         return
     top = max(r.end for _, r in boot)
-    low_end = 0x80000000 if m.board == "qemu-q35" else 0xC0000000
-    if top > boards.FOUR_G:
-        below = low_end
-    else:
-        ram = top
-        below = boards.below_4g(m.board, ram)
+    low_end = boards.low_ram_end(m.board)
+    below = boards.below_4g_of_top(m.board, top)
     for n, r in boot:
         if r.base < boards.ONE_M and r.end > boards.HOLE_640K:
             report(f"[{r.base:#x}-{r.end - 1:#x}] covers [0xa0000-0xfffff], which is never RAM on a PC "

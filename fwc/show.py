@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 
+from .units import approx_size
+
 
 def _size(n: int) -> str:
-    for unit, shift in (("T", 40), ("G", 30), ("M", 20), ("K", 10)):
-        if n >= 1 << shift and n % (1 << (shift - 4 if shift > 10 else shift)) == 0:
-            v = n / (1 << shift)
-            return f"{v:g}{unit}"
-    return str(n)
+    return approx_size(n, precision="g", sixteenths=True, otherwise=str)
 
 
 def _range(base: int, size: int) -> str:

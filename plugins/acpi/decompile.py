@@ -19,6 +19,7 @@ import os
 
 from fwc.diagnostics import ERROR, NOTE, WARNING, Diagnostic
 from fwc.model import id_ranges
+from fwc.units import exact_size
 
 MODELLED = {"SRAT": "srat", "SLIT": "slit", "APIC": "madt"}
 ROOTS = ("RSDP", "RSD ", "XSDT", "RSDT")
@@ -136,10 +137,7 @@ def _q(s: str) -> str:
 
 
 def _size(n: int) -> str:
-    for unit, shift in (("T", 40), ("G", 30), ("M", 20), ("K", 10)):
-        if n and n % (1 << shift) == 0:
-            return f"{n >> shift}{unit}"
-    return f"{n:#x}" if n >= 4096 else str(n)
+    return exact_size(n, otherwise=lambda n: f"{n:#x}" if n >= 4096 else str(n))
 
 
 def _addr(n: int) -> str:

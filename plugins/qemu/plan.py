@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from fwc import boards
 from fwc.boards import FOUR_G, HOLE_640K, KiB, MiB, ONE_M
+from fwc.units import exact_size
 
 #: QEMU 7.2 limits.
 MAX_NODES = 128  # hw/core/numa MAX_NODES
@@ -77,17 +78,11 @@ def fmt_size(n: int, bare_unit: str = "") -> str:
     """QEMU size syntax: the largest binary suffix that divides ``n`` exactly.
 
     ``-m`` reads a bare number as MiB, so a byte count gets an explicit ``B``."""
-    for suffix, shift in (("T", 40), ("G", 30), ("M", 20), ("K", 10)):
-        if n and n % (1 << shift) == 0:
-            return f"{n >> shift}{suffix}"
-    return f"{n}{bare_unit or 'B'}"
+    return exact_size(n, otherwise=lambda n: f"{n}{bare_unit or 'B'}")
 
 
 def human(n: int) -> str:
-    for suffix, shift in (("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)):
-        if n and n % (1 << shift) == 0:
-            return f"{n >> shift} {suffix}"
-    return hex(n)
+    return exact_size(n, iec=True)
 
 
 def merge(ranges) -> list[tuple[int, int]]:
@@ -269,10 +264,9 @@ def _node_memdevs(m, problems: list):
     if any(r.base < 0 for _, r in boot):
         return None, 0  # memory-layout (core) reports mixed layouts
     top = max(r.end for _, r in boot)
-    low_end = 0x80000000 if m.board == "qemu-q35" else 0xC0000000
     # RAM reaching above 4 GiB implies QEMU's split low end (2 GiB q35, 3 GiB pc); the
     # layout check then verifies QEMU really splits there.
-    below = boards.below_4g(m.board, top) if top <= FOUR_G else low_end
+    below = boards.below_4g_of_top(m.board, top)
     spans = {}
     for n in m.nodes:
         offs = []

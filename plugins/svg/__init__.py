@@ -15,6 +15,7 @@ import json
 from xml.sax.saxutils import escape
 
 from fwc.plugin import Option, hookimpl
+from fwc.units import approx_size
 
 
 @hookimpl
@@ -45,11 +46,7 @@ def _colour(purpose: str):
 
 
 def _size(n: int) -> str:
-    for unit, shift in (("T", 40), ("G", 30), ("M", 20), ("K", 10)):
-        if n >= 1 << shift:
-            v = n / (1 << shift)
-            return f"{v:.3g}{unit}"
-    return f"{n}B"
+    return approx_size(n)
 
 
 class Axis:
