@@ -14,6 +14,13 @@ Stdlib only.  Public API::
 
 Exceptions: AcpiError (base), AcpiEncodeError, IaslSourceError.
 
+Names of numbers (:mod:`.names`, ACPICA's ``actbl*.h``): ``SratType``, ``MadtType``,
+``DeviceHandleType`` and the flag enums ``SratCpuFlag``, ``SratMemFlag``, ``SratGenericFlag``,
+``MadtLapicFlag``, ``MadtFlag``; records accept members or plain integers.  For other
+backends that read or write ACPI structures: ``struct_codec(struct_or_fields) -> Codec``
+(one compiled structure: ``pack``, ``unpack``, ``offsets``, ``size``) and
+``model_map`` (:mod:`.model_map`: the machine model <-> record mapping, both ways).
+
 Records: ``Table(signature, header, body, entries, trailing)``; ``header`` needs ``oem_id``,
 ``oem_table_id`` and ``creator_id`` (``revision`` defaults per table: SRAT 3, SLIT 1,
 APIC 5, XSDT/RSDT 1, RSDP 2; ``oem_revision``/``creator_revision`` default to 1).  Entries
@@ -28,20 +35,36 @@ strict mode), "Error 6312 - Value must be non-zero" for a zero XSDT/RSDT address
 disassembly of a standalone RSDP.
 """
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names below, for type checkers (at run time they load on first use)
+    from .acpidump import DumpEntry, parse_acpidump, to_acpidump
+    from .binary import (ERROR, NOTE, WARNING, AcpiEncodeError, AcpiError, Problem, Subtable, Table,
+                         checksum, decode_table, encode, encode_table, flag_bits, flags_value)
+    from .codec import Codec, struct_codec
+    from .iasl_source import IaslSourceError, to_iasl_source
+    from .layout import TABLES, table_layout
+    from .names import (DeviceHandleType, MadtFlag, MadtLapicFlag, MadtType, SratCpuFlag,
+                        SratGenericFlag, SratMemFlag, SratType)
+    from .tableset import build_table_set, check_table_set, flat_image
+
 # Exports load their module on first use (PEP 562), so that registering the backend
 # (fwc imports fwc_plugins.acpi.backend at every start) costs nothing.
 _EXPORTS = {
     "acpidump": ("DumpEntry", "parse_acpidump", "to_acpidump"),
     "binary": ("ERROR", "NOTE", "WARNING", "AcpiEncodeError", "AcpiError", "Problem", "Subtable", "Table",
                "checksum", "decode_table", "encode", "encode_table", "flag_bits", "flags_value"),
+    "codec": ("Codec", "struct_codec"),
     "iasl_source": ("IaslSourceError", "to_iasl_source"),
     "layout": ("TABLES", "table_layout"),
+    "names": ("DeviceHandleType", "MadtFlag", "MadtLapicFlag", "MadtType", "SratCpuFlag",
+              "SratGenericFlag", "SratMemFlag", "SratType"),
     "tableset": ("build_table_set", "check_table_set", "flat_image"),
 }
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     mod = _WHERE.get(name)
     if mod is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -56,4 +79,6 @@ __all__ = [
     "encode_table", "encode", "decode_table", "checksum", "flag_bits", "flags_value",
     "to_iasl_source", "to_acpidump", "parse_acpidump",
     "build_table_set", "check_table_set", "flat_image",
+    "Codec", "struct_codec", "SratType", "MadtType", "DeviceHandleType", "SratCpuFlag",
+    "SratMemFlag", "SratGenericFlag", "MadtLapicFlag", "MadtFlag",
 ]

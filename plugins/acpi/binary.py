@@ -24,9 +24,11 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from collections.abc import Mapping  # the ABC: isinstance on typing.Mapping is slow
-from typing import Any, Iterable
+from typing import Iterable
 
 from . import layout as L
+from .codec import (INT_FORMATS, AcpiEncodeError, AcpiError, checksum, flag_bits,  # noqa: F401
+                    flags_value, struct_codec)
 
 __all__ = [
     "AcpiError", "AcpiEncodeError", "Problem", "Subtable", "Table",
@@ -35,14 +37,6 @@ __all__ = [
 ]
 
 ERROR, WARNING, NOTE = "error", "warning", "note"
-
-
-class AcpiError(Exception):
-    """Base class of every exception raised by :mod:`fwc_plugins.acpi`."""
-
-
-class AcpiEncodeError(AcpiError, ValueError):
-    """A record cannot be encoded (missing/unknown field, value out of range, ...)."""
 
 
 @dataclass(frozen=True)
@@ -99,190 +93,8 @@ class Table:
         return L.TABLES.get(self.signature)
 
 
-# --- helpers ----------------------------------------------------------------------------------
-
-def checksum(data: bytes) -> int:
-    """The byte that makes ``data`` (with that byte zero) sum to 0 mod 256."""
-    return (-sum(data)) & 0xFF
-
-
-def flags_value(f: L.Field, value: Any) -> int:
-    """A flags value given as int or as a mapping of bit keys (or labels) to values."""
-    if isinstance(value, Mapping):
-        out = 0
-        byname = {b.key: b for b in f.bits}
-        byname.update({b.label: b for b in f.bits})
-        for k, v in value.items():
-            b = byname.get(k)
-            if b is None:
-                raise AcpiEncodeError(f"{f.key}: unknown flag {k!r}")
-            v = int(v)
-            if not 0 <= v < (1 << b.width):
-                raise AcpiEncodeError(f"{f.key}.{b.key}: value {v} does not fit {b.width} bit(s)")
-            out |= v << b.shift
-        return out
-    return value
-
-
-def flag_bits(f: L.Field, value: int) -> dict:
-    """Split a flags value into its named bit fields, plus ``"unnamed"`` for other bits."""
-    out = {b.key: (value & b.mask) >> b.shift for b in f.bits}
-    rest = value & ~sum(b.mask for b in f.bits)
-    if rest:
-        out["unnamed"] = rest
-    return out
-
-
-_FMT = {1: "B", 2: "H", 4: "I", 8: "Q"}
-
-
-class _Codec:
-    """A compiled struct (list of fields) → one ``struct.Struct`` plus converters."""
-
-    def __init__(self, fields: tuple[L.Field, ...]):
-        self.fields = fields
-        fmt = "<"
-        self.pre: list[tuple[int, L.Field]] = []    # (index, field) needing conversion on encode
-        for i, f in enumerate(fields):
-            if f.kind in (L.KIND_ASCII, L.KIND_BYTES, L.KIND_HANDLE, L.KIND_SIGNATURE) or \
-                    f.width not in _FMT:
-                fmt += f"{f.width}s"
-                self.pre.append((i, f))
-            else:
-                fmt += _FMT[f.width]
-                if f.kind == L.KIND_FLAGS:
-                    self.pre.append((i, f))
-        self.st = struct.Struct(fmt)
-        self.size = self.st.size
-        self.keys = [f.key for f in fields]
-        self.record_keys = [f.key for f in fields if f.kind not in L.COMPUTED_KINDS]
-        self.record_key_set = frozenset(self.record_keys)
-        self.defaults = {f.key: f.default for f in fields
-                         if f.default is not None and f.kind not in L.COMPUTED_KINDS}
-        self.has_computed = len(self.record_keys) != len(self.keys)
-        # decode converters for "s" fields (index, field)
-        self.post = [(i, f) for i, f in self.pre if f.kind != L.KIND_FLAGS]
-        # A record of plain integers with every field given packs directly (encoding large
-        # tables); anything else takes the checked path through values().
-        plain = not self.has_computed and all(f.kind == L.KIND_FLAGS for _, f in self.pre)
-        self.fast_keys = self.record_keys if plain else None
-
-    # -- encode ---------------------------------------------------------------------------
-    def values(self, rec: Mapping, where: str, computed: Mapping | None = None) -> list:
-        """Record → list of struct values (raises AcpiEncodeError)."""
-        if type(rec) is not dict and not isinstance(rec, Mapping):
-            raise AcpiEncodeError(
-                f"{where}: expected a mapping of fields, got {type(rec).__name__}")
-        extra = set(rec) - self.record_key_set
-        if extra:
-            raise AcpiEncodeError(f"{where}: unknown field(s) {', '.join(sorted(map(str, extra)))}")
-        vals = []
-        for f in self.fields:
-            if f.kind in L.COMPUTED_KINDS:
-                v = (computed or {}).get(f.key, 0)
-            else:
-                v = rec.get(f.key, f.default)
-                if v is None:
-                    raise AcpiEncodeError(f"{where}: missing field {f.key!r} ({f.label})")
-            vals.append(v)
-        for i, f in self.pre:
-            vals[i] = _to_struct(f, vals[i], rec, f"{where}.{f.key}")
-        return vals
-
-    def pack(self, rec: Mapping, where: str, computed: Mapping | None = None) -> bytes:
-        vals = self.values(rec, where, computed)
-        try:
-            return self.st.pack(*vals)
-        except struct.error:
-            for f, v in zip(self.fields, vals):
-                if isinstance(v, bytes):
-                    continue
-                if not isinstance(v, int):
-                    raise AcpiEncodeError(
-                        f"{where}.{f.key}: expected an integer, got {v!r}") from None
-                if not 0 <= v < (1 << (8 * f.width)):
-                    raise AcpiEncodeError(
-                        f"{where}.{f.key}: value {v:#x} does not fit {f.width} byte(s)") from None
-            raise AcpiEncodeError(f"{where}: cannot pack {vals!r}") from None
-
-    # -- decode ---------------------------------------------------------------------------
-    def unpack(self, data, off: int) -> dict:
-        vals = list(self.st.unpack_from(data, off))
-        for i, f in self.post:
-            vals[i] = _from_struct(f, vals[i], vals, self.keys)
-        return dict(zip(self.keys, vals))
-
-
-def _to_struct(f: L.Field, v, rec, where: str):
-    k = f.kind
-    if k == L.KIND_FLAGS:
-        return flags_value(f, v)
-    if k in (L.KIND_ASCII, L.KIND_SIGNATURE):
-        if isinstance(v, str):
-            try:
-                b = v.encode("latin-1")
-            except UnicodeEncodeError:
-                raise AcpiEncodeError(f"{where}: {v!r} is not a latin-1 string") from None
-        elif isinstance(v, (bytes, bytearray)):
-            b = bytes(v)
-        else:
-            raise AcpiEncodeError(f"{where}: expected a string, got {v!r}")
-        if len(b) > f.width:
-            raise AcpiEncodeError(f"{where}: {v!r} is longer than {f.width} bytes")
-        return b
-    if k == L.KIND_HANDLE:
-        if isinstance(v, (bytes, bytearray)):
-            if len(v) != f.width:
-                raise AcpiEncodeError(f"{where}: raw handle must be {f.width} bytes")
-            return bytes(v)
-        sel = rec.get(f.handle.selector)
-        form = f.handle.forms.get(sel)
-        if form is None:
-            raise AcpiEncodeError(
-                f"{where}: a structured handle needs {f.handle.selector} in "
-                f"{sorted(f.handle.forms)}, got {sel!r}; give raw bytes instead")
-        return _codec(form).pack(v, where)
-    if k in (L.KIND_BYTES, L.KIND_RESERVED):
-        if isinstance(v, (bytes, bytearray)):
-            if len(v) != f.width:
-                raise AcpiEncodeError(f"{where}: expected {f.width} bytes, got {len(v)}")
-            return bytes(v)
-        if k == L.KIND_RESERVED and isinstance(v, int) and 0 <= v < (1 << (8 * f.width)):
-            return v.to_bytes(f.width, "little")
-        raise AcpiEncodeError(f"{where}: expected {f.width} bytes, got {v!r}")
-    # 3-byte integers
-    if not isinstance(v, int) or not 0 <= v < (1 << (8 * f.width)):
-        raise AcpiEncodeError(f"{where}: value {v!r} does not fit {f.width} byte(s)")
-    return v.to_bytes(f.width, "little")
-
-
-def _from_struct(f: L.Field, v: bytes, vals, keys):
-    k = f.kind
-    if k in (L.KIND_ASCII, L.KIND_SIGNATURE):
-        return v.rstrip(b"\0").decode("latin-1")
-    if k == L.KIND_HANDLE:
-        sel = vals[keys.index(f.handle.selector)]
-        form = f.handle.forms.get(sel)
-        if form is None:
-            return v
-        return _codec(form).unpack(v, 0)
-    if k == L.KIND_BYTES:
-        return v
-    if k == L.KIND_RESERVED and f.width > 8:
-        return v
-    return int.from_bytes(v, "little")
-
-
-_CODECS: dict[int, _Codec] = {}
-
-
-def _codec(s) -> _Codec:
-    fields = s.fields if isinstance(s, L.Struct) else s
-    c = _CODECS.get(id(fields))
-    if c is None:
-        c = _CODECS[id(fields)] = _Codec(fields)
-    return c
-
+_SDT = struct_codec(L.SDT_HEADER)
+_SUBTABLE_HEADER = struct_codec(L.SUBTABLE_HEADER)
 
 # --- encoder ----------------------------------------------------------------------------------
 
@@ -291,14 +103,6 @@ def _layout_for(signature: str) -> L.TableLayout:
     if lay is None:
         raise AcpiEncodeError(f"no layout for table signature {signature!r}")
     return lay
-
-
-def _body_present(lay: L.TableLayout, header: Mapping) -> bool:
-    if lay.body_when is None:
-        return True
-    key, minimum = lay.body_when
-    hdr_field = next(f for f in lay.header if f.key == key)
-    return header.get(key, hdr_field.default) >= minimum
 
 
 def encode_table(signature: str, header: Mapping, entries: Iterable = (),
@@ -352,13 +156,13 @@ def encode_table(signature: str, header: Mapping, entries: Iterable = (),
                 if not isinstance(a, int) or not 0 <= a < limit:
                     raise AcpiEncodeError(f"{sig} entry {i}: address {a!r} does not fit "
                                           f"{lay.item_width} bytes")
-            parts = [struct.pack(f"<{len(addrs)}{_FMT[lay.item_width]}", *addrs)]
+            parts = [struct.pack(f"<{len(addrs)}{INT_FORMATS[lay.item_width]}", *addrs)]
         except struct.error as e:  # pragma: no cover - guarded above
             raise AcpiEncodeError(str(e)) from None
     elif entries:
         raise AcpiEncodeError(f"{sig} has no entries")
 
-    has_body = _body_present(lay, header) and not omit_body
+    has_body = lay.has_body(header) and not omit_body
     if not has_body and body:
         raise AcpiEncodeError(f"{sig}: body fields given but not present at this revision")
     hsize = L.header_size(lay)
@@ -366,20 +170,19 @@ def encode_table(signature: str, header: Mapping, entries: Iterable = (),
     total = hsize + bsize + sum(map(len, parts)) + len(trailing)
     computed["length"] = total
     computed["signature"] = sig.encode("latin-1")
-    hdr = _codec(lay.header).pack(header, sig, computed)
-    bdy = _codec(lay.body).pack(body, sig, computed) if has_body else b""
+    hdr = struct_codec(lay.header).pack(header, sig, computed)
+    bdy = struct_codec(lay.body).pack(body, sig, computed) if has_body else b""
     out = bytearray(hdr + bdy)
     for p in parts:
         out += p
     out += trailing
-    _fill_checksums(out, lay, has_body)
+    _fill_checksums(out, lay.header + (lay.body if has_body else ()))
     return bytes(out)
 
 
-def _fill_checksums(out: bytearray, lay: L.TableLayout, has_body: bool) -> None:
+def _fill_checksums(out: bytearray, fields: tuple[L.Field, ...]) -> None:
     # checksums in declaration order: RSDP's 20-byte one first, then the extended one
     off = 0
-    fields = list(lay.header) + (list(lay.body) if has_body else [])
     for f in fields:
         if f.kind == L.KIND_CHECKSUM:
             start, end = f.span
@@ -401,13 +204,12 @@ def encode(table: Table) -> bytes:
 def encode_table_generic(table: Table) -> bytes:
     """Encode a table of unknown signature: SDT header + ``trailing`` payload."""
     sig = table.signature
-    c = _codec(L.SDT_HEADER)
+    c = _SDT
     if len(sig.encode("latin-1")) != 4:
         raise AcpiEncodeError(f"table signature {sig!r} must be 4 characters")
     computed = {"signature": sig.encode("latin-1"), "length": c.size + len(table.trailing)}
     out = bytearray(c.pack(table.header, sig, computed) + table.trailing)
-    out[9] = 0
-    out[9] = checksum(out)
+    _fill_checksums(out, L.SDT_HEADER)
     return bytes(out)
 
 
@@ -437,7 +239,7 @@ def _encode_subtable(lay: L.TableLayout, st, index: int) -> bytes:
     if s is None:
         raise AcpiEncodeError(f"{where}: unknown type {st.type!r}; give its raw bytes")
     where += f" ({s.key})"
-    c = _codec(s)
+    c = struct_codec(s)
     body = None
     f = st.fields
     if c.fast_keys is not None and type(f) is dict and len(f) == len(c.fast_keys):
@@ -452,10 +254,10 @@ def _encode_subtable(lay: L.TableLayout, st, index: int) -> bytes:
         except struct.error:
             c.pack(st.fields or {}, where)   # raises the precise error
             raise  # pragma: no cover
-    n = 2 + len(body) + len(st.extra)
+    n = _SUBTABLE_HEADER.size + len(body) + len(st.extra)
     if n > 255:
         raise AcpiEncodeError(f"{where}: length {n} does not fit the 1-byte length field")
-    return bytes((st.type, n)) + body + st.extra
+    return _SUBTABLE_HEADER.st.pack(st.type, n) + body + st.extra
 
 
 # --- decoder ----------------------------------------------------------------------------------
@@ -475,30 +277,32 @@ def decode_table(data: bytes, *, base: int = 0) -> tuple[Table | None, list[Prob
     def P(off, msg, sev=ERROR, code="acpi-malformed"):
         probs.append(Problem(base + off, msg, sev, code))
 
-    if data[:8] == b"RSD PTR ":
+    if L.signature_of(data) == L.RSDP_SIGNATURE:
         return _decode_rsdp(data, P), probs
-    if len(data) < 36:
-        P(len(data), f"truncated table header: {len(data)} bytes, need 36", code="acpi-truncated")
+    hc = _SDT
+    hsize = hc.size
+    if len(data) < hsize:
+        P(len(data), f"truncated table header: {len(data)} bytes, need {hsize}",
+          code="acpi-truncated")
         return None, probs
 
-    hc = _codec(L.SDT_HEADER)
     hdr = hc.unpack(data, 0)
-    sig_b = data[:4]
-    sig = sig_b.decode("latin-1")
+    hdr.pop("signature")             # decoded as a string field; the key is the raw bytes
+    sig = L.signature_of(data)
     length = hdr.pop("length")
     csum = hdr.pop("checksum")
-    hdr.pop("signature")
     stored = {"length": length, "checksum": csum}
     lay = L.TABLES.get(sig)
 
     end = length
-    if length < 36:
-        P(4, f"table length {length} is smaller than the 36-byte header; using the "
-             f"{len(data)} bytes available", code="acpi-bad-length")
+    at_length, at_checksum = hc.offsets["length"], hc.offsets["checksum"]
+    if length < hsize:
+        P(at_length, f"table length {length} is smaller than the {hsize}-byte header; using the "
+                     f"{len(data)} bytes available", code="acpi-bad-length")
         end = len(data)
     elif length > len(data):
-        P(4, f"table length {length} exceeds the {len(data)} bytes available (truncated table)",
-          code="acpi-truncated")
+        P(at_length, f"table length {length} exceeds the {len(data)} bytes available "
+                     f"(truncated table)", code="acpi-truncated")
         end = len(data)
     elif length < len(data):
         P(length, f"{len(data) - length} byte(s) after the table length {length} ignored",
@@ -506,7 +310,7 @@ def decode_table(data: bytes, *, base: int = 0) -> tuple[Table | None, list[Prob
     if end == length and checksum(data[:length]) != 0:
         # report as iasl does: stored value and what it should be
         good = (csum - sum(data[:length])) & 0xFF
-        P(9, f"incorrect checksum 0x{csum:02X}, should be 0x{good:02X}", ERROR,
+        P(at_checksum, f"incorrect checksum 0x{csum:02X}, should be 0x{good:02X}", ERROR,
           code="acpi-bad-checksum")
     elif end != length:
         stored["checksum_unverified"] = True
@@ -515,11 +319,11 @@ def decode_table(data: bytes, *, base: int = 0) -> tuple[Table | None, list[Prob
     if lay is None:
         P(0, f"unknown table signature {sig!r}; payload kept as raw bytes", NOTE,
           code="acpi-unknown-table")
-        table.trailing = data[36:end]
+        table.trailing = data[hsize:end]
         return table, probs
 
-    off = 36
-    bc = _codec(lay.body)
+    off = hsize
+    bc = struct_codec(lay.body)
     if lay.body:
         if end - off < bc.size:
             P(off, f"{sig}: table ends at {end} inside its {bc.size}-byte fixed part",
@@ -541,7 +345,7 @@ def decode_table(data: bytes, *, base: int = 0) -> tuple[Table | None, list[Prob
         avail = end - off
         if n * n != avail:
             # keep the bytes and the stored count so the table re-encodes identically
-            P(36, f"SLIT locality count {n} needs {n * n} matrix bytes but the table has "
+            P(hsize + bc.offsets["localities"], f"SLIT locality count {n} needs {n * n} matrix bytes but the table has "
                   f"{avail}", code="acpi-count-mismatch")
             table.body["localities"] = n
         elif n:
@@ -556,7 +360,7 @@ def decode_table(data: bytes, *, base: int = 0) -> tuple[Table | None, list[Prob
                              f"{avail % w} byte(s) left over", code="acpi-count-mismatch")
         if cnt == 0:
             P(off, f"{sig} lists no tables", WARNING, code="acpi-empty-root")
-        table.entries = list(struct.unpack_from(f"<{cnt}{_FMT[w]}", data, off))
+        table.entries = list(struct.unpack_from(f"<{cnt}{INT_FORMATS[w]}", data, off))
         for i, a in enumerate(table.entries):
             if a == 0:
                 P(off + i * w, f"{sig} entry {i} is a null pointer (skipped by Linux)", WARNING,
@@ -569,18 +373,20 @@ def decode_table(data: bytes, *, base: int = 0) -> tuple[Table | None, list[Prob
 def _decode_subtables(data: bytes, off: int, end: int, lay: L.TableLayout, P):
     entries = []
     subs = lay.subtables
-    codecs = {t: _codec(s) for t, s in subs.items()}
-    unpack = {t: (c.st.unpack_from, c.keys, c.post, c.size) for t, c in codecs.items()}
+    codecs = {t: struct_codec(s) for t, s in subs.items()}
+    unpack = {t: (c.st.unpack_from, c.keys, c.convert if c.post else None, c.size)
+              for t, c in codecs.items()}
     sig = lay.signature
     append = entries.append
+    head = struct_codec(L.SUBTABLE_HEADER)
+    hsize, read_head = head.size, head.st.unpack_from
     while off < end:
-        if end - off < 2:
+        if end - off < hsize:
             P(off, f"{sig}: {end - off} byte(s) at the end are too short for a subtable header",
               code="acpi-truncated")
             break
-        t = data[off]
-        n = data[off + 1]
-        if n < 2:
+        t, n = read_head(data, off)
+        if n < hsize:
             P(off, f"{sig}: invalid {'zero ' if n == 0 else ''}length {n} in subtable of type "
                    f"{t}; decoding stops", code="acpi-zero-length")
             break
@@ -596,18 +402,16 @@ def _decode_subtables(data: bytes, off: int, end: int, lay: L.TableLayout, P):
               code="acpi-unknown-subtable")
             append(Subtable(t, None, raw=data[off:off + n]))
         else:
-            fn, keys, post, size = u
-            need = size + 2
+            fn, keys, convert, size = u
+            need = size + hsize
             if n < need:
                 P(off + 1, f"{sig}: {subs[t].name} subtable length {n} is shorter than {need}; "
                            f"kept as raw bytes", code="acpi-bad-length")
                 append(Subtable(t, None, raw=data[off:off + n]))
             else:
-                vals = fn(data, off + 2)
-                if post:
-                    vals = list(vals)
-                    for i, f in post:
-                        vals[i] = _from_struct(f, vals[i], vals, keys)
+                vals = fn(data, off + hsize)
+                if convert is not None:
+                    vals = convert(vals)
                 extra = b""
                 if n > need:
                     P(off + 1, f"{sig}: {subs[t].name} subtable length {n} is longer than "
@@ -621,45 +425,46 @@ def _decode_subtables(data: bytes, off: int, end: int, lay: L.TableLayout, P):
 
 def _decode_rsdp(data: bytes, P) -> Table | None:
     lay = L.RSDP
-    hc = _codec(lay.header)
-    if len(data) < hc.size:
-        P(len(data), f"truncated RSDP: {len(data)} bytes, need 20", code="acpi-truncated")
+    hc, bc = struct_codec(lay.header), struct_codec(lay.body)
+    v1, v2 = hc.size, hc.size + bc.size          # 20 and 36 bytes
+    if len(data) < v1:
+        P(len(data), f"truncated RSDP: {len(data)} bytes, need {v1}", code="acpi-truncated")
         return None
     hdr = hc.unpack(data, 0)
     hdr.pop("signature")
     stored = {"checksum": hdr.pop("checksum")}
     t = Table(L.RSDP_SIGNATURE, hdr, stored=stored)
-    if checksum(data[:20]) != 0:
-        P(8, f"incorrect RSDP checksum 0x{stored['checksum']:02X}, should be "
-             f"0x{(stored['checksum'] - sum(data[:20])) & 0xFF:02X}", code="acpi-bad-checksum")
+    if checksum(data[:v1]) != 0:
+        P(hc.offsets["checksum"], f"incorrect RSDP checksum 0x{stored['checksum']:02X}, should be "
+          f"0x{(stored['checksum'] - sum(data[:v1])) & 0xFF:02X}", code="acpi-bad-checksum")
     rev = hdr["revision"]
     if rev == 1:
-        P(15, "RSDP revision 1 is undefined; treated as an ACPI 1.0 (20-byte) RSDP", WARNING,
-          code="acpi-rsdp-revision")
-    if not _body_present(lay, hdr):
-        if len(data) > 20:
-            P(20, f"{len(data) - 20} byte(s) after the 20-byte RSDP ignored", WARNING,
+        P(hc.offsets["revision"], "RSDP revision 1 is undefined; treated as an ACPI 1.0 "
+          f"({v1}-byte) RSDP", WARNING, code="acpi-rsdp-revision")
+    if not lay.has_body(hdr):
+        if len(data) > v1:
+            P(v1, f"{len(data) - v1} byte(s) after the {v1}-byte RSDP ignored", WARNING,
               code="acpi-trailing-data")
-        t.stored["length"] = 20
+        t.stored["length"] = v1
         return t
-    bc = _codec(lay.body)
-    if len(data) < 20 + bc.size:
-        P(len(data), f"truncated RSDP: {len(data)} bytes, revision {rev} needs 36",
+    if len(data) < v2:
+        P(len(data), f"truncated RSDP: {len(data)} bytes, revision {rev} needs {v2}",
           code="acpi-truncated")
         t.body = None
-        t.trailing = data[20:]
+        t.trailing = data[v1:]
         return t
-    body = bc.unpack(data, 20)
+    body = bc.unpack(data, v1)
     t.stored["length"] = length = body.pop("length")
     t.stored["extended_checksum"] = xc = body.pop("extended_checksum")
     t.body = body
-    if length != 36:
-        P(20, f"RSDP length field is {length}, expected 36", code="acpi-bad-length")
-    if checksum(data[:36]) != 0:
-        P(32, f"incorrect RSDP extended checksum 0x{xc:02X}, should be "
-              f"0x{(xc - sum(data[:36])) & 0xFF:02X}", code="acpi-bad-checksum")
-    if len(data) > 36:
+    if length != v2:
+        P(v1 + bc.offsets["length"], f"RSDP length field is {length}, expected {v2}",
+          code="acpi-bad-length")
+    if checksum(data[:v2]) != 0:
+        P(v1 + bc.offsets["extended_checksum"], f"incorrect RSDP extended checksum 0x{xc:02X}, "
+          f"should be 0x{(xc - sum(data[:v2])) & 0xFF:02X}", code="acpi-bad-checksum")
+    if len(data) > v2:
         t.trailing = b""
-        P(36, f"{len(data) - 36} byte(s) after the 36-byte RSDP ignored", WARNING,
+        P(v2, f"{len(data) - v2} byte(s) after the {v2}-byte RSDP ignored", WARNING,
           code="acpi-trailing-data")
     return t

@@ -17,22 +17,39 @@ A field has
 * ``default`` – value used when a record omits the field (``None``: the field is required).
 
 Layouts follow ACPI 6.5 and acpi-tables.md; offsets are implicit (fields are packed, little
-endian, no padding).  Subtable layouts exclude the common ``type``/``length`` bytes, which are
-declared once in :data:`SUBTABLE_HEADER`.
+endian, no padding; :func:`offset` computes one).  Subtable layouts exclude the common
+``type``/``length`` bytes, which are declared once in :data:`SUBTABLE_HEADER`.
+
+Numbers have names here and nowhere else, like ACPICA's ``actbl1.h``/``actbl2.h`` (pyelftools
+attaches an ``Enum`` to a field the same way), declared in :mod:`.names` and attached to the
+structures here: subtable types are :class:`SratType` and
+:class:`MadtType` (``TableLayout.types``), the SRAT device-handle type is
+:class:`DeviceHandleType` (``Field.enum``), and every single-bit flag is a member of an
+``IntFlag`` (:class:`SratCpuFlag`, :class:`SratMemFlag`, :class:`SratGenericFlag`,
+:class:`MadtLapicFlag`, :class:`MadtFlag`) from which the flag field's :class:`Bit` records
+are made.  Enum members are ints, so records may hold either.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from enum import IntEnum, IntFlag
 from typing import Mapping
+
+from .names import (DeviceHandleType, MadtFlag, MadtLapicFlag, MadtType, SratCpuFlag,
+                    SratGenericFlag, SratMemFlag, SratType)
 
 __all__ = [
     "KIND_INT", "KIND_ASCII", "KIND_BYTES", "KIND_FLAGS", "KIND_RESERVED", "KIND_HANDLE",
     "KIND_SIGNATURE", "KIND_LENGTH", "KIND_CHECKSUM", "KIND_COUNT",
-    "Bit", "Field", "Struct", "TableLayout", "HandleForms",
+    "Bit", "Field", "Struct", "TableLayout", "HandleForms", "Split",
+    "SratType", "MadtType", "DeviceHandleType",
+    "SratCpuFlag", "SratMemFlag", "SratGenericFlag", "MadtLapicFlag", "MadtFlag",
     "SDT_HEADER", "SUBTABLE_HEADER", "SRAT", "SLIT", "MADT", "XSDT", "RSDT", "RSDP",
-    "TABLES", "table_layout", "header_size",
+    "TABLES", "table_layout", "header_size", "offset", "bits_of", "signature_of",
 ]
+
 
 # --- field kinds ----------------------------------------------------------------------------
 KIND_INT = "int"              # unsigned little-endian integer (width 1, 2, 3, 4 or 8)
@@ -67,6 +84,13 @@ class Bit:
         return ((1 << self.width) - 1) << self.shift
 
 
+def bits_of(flags: type[IntFlag], labels: Mapping[IntFlag, str], *, not_iasl=()) -> tuple[Bit, ...]:
+    """The :class:`Bit` records of a one-bit-per-member ``IntFlag``: key = the member name in
+    lower case, label = the iasl label; members in ``not_iasl`` have no iasl line."""
+    return tuple(Bit(m.name.lower(), m.bit_length() - 1, labels[m], iasl=m not in not_iasl)
+                 for m in flags)
+
+
 @dataclass(frozen=True)
 class HandleForms:
     """Device-handle union: ``selector`` names the sibling field whose value picks a form."""
@@ -86,14 +110,16 @@ class Field:
     #: for KIND_CHECKSUM: the byte range ``(start, end)`` the checksum covers (end None =
     #: the whole structure)
     span: tuple[int, int | None] | None = None
+    #: the names of the field's values (an IntEnum), when it holds an enumeration
+    enum: type[IntEnum] | None = None
 
     @property
     def required(self) -> bool:
         return self.default is None and self.kind not in COMPUTED_KINDS
 
 
-def U(key, width, label, default=None):
-    return Field(key, width, label, KIND_INT, default=default)
+def U(key, width, label, default=None, enum=None):
+    return Field(key, width, label, KIND_INT, default=default, enum=enum)
 
 
 def R(key, width, label):
@@ -109,17 +135,68 @@ def FL(key, width, bits, label="Flags (decoded below)"):
 
 
 @dataclass(frozen=True)
+class Split:
+    """One logical value stored in several fields, low part first: ``parts`` are
+    ``(field key, bit width)`` (the SRAT Processor Local APIC proximity domain is bits 7:0 in
+    one field and 31:8 in another)."""
+    key: str
+    parts: tuple[tuple[str, int], ...]
+
+    def join(self, rec: Mapping) -> int:
+        value, shift = 0, 0
+        for k, bits in self.parts:
+            value |= rec[k] << shift
+            shift += bits
+        return value
+
+    def split(self, value: int) -> dict[str, int]:
+        out, shift = {}, 0
+        for k, bits in self.parts:
+            out[k] = (value >> shift) & ((1 << bits) - 1)
+            shift += bits
+        return out
+
+
+@dataclass(frozen=True)
 class Struct:
     """A fixed-size structure: a subtable body or a device-handle form."""
     key: str                 # record name, e.g. "memory"
     name: str                # human name as iasl prints it in brackets after the type
     fields: tuple[Field, ...]
-    type: int | None = None  # subtable type number
+    type: int | None = None  # subtable type number (a SratType / MadtType member)
     iasl: bool = True        # False: iasl 20200925 does not know this subtable
+    #: logical values split over several fields
+    splits: tuple[Split, ...] = ()
 
     @property
     def size(self) -> int:
         return sum(f.width for f in self.fields)
+
+    @cached_property
+    def all_fields(self) -> tuple[Field, ...]:
+        """The subtable's fields with the common type/length header in front (one tuple
+        per struct: codecs are cached by the tuple's identity)."""
+        return SUBTABLE_HEADER + self.fields
+
+    def join(self, rec: Mapping) -> dict:
+        """``rec`` with each :class:`Split` value joined under its own key (parts removed)."""
+        if not self.splits:
+            return dict(rec)
+        out = dict(rec)
+        for sp in self.splits:
+            out[sp.key] = sp.join(rec)
+            for k, _ in sp.parts:
+                del out[k]
+        return out
+
+    def split(self, values: Mapping) -> dict:
+        """The inverse of :meth:`join`: each split value stored in its parts."""
+        if not self.splits:
+            return dict(values)
+        out = dict(values)
+        for sp in self.splits:
+            out.update(sp.split(out.pop(sp.key)))
+        return out
 
 
 @dataclass(frozen=True)
@@ -144,8 +221,18 @@ class TableLayout:
     item_label: str = ""
     default_revision: int = 1
     body_when: tuple[str, int] | None = None
+    #: the names of the subtable types (SRAT/MADT)
+    types: type[IntEnum] | None = None
     #: iasl rejects a zero item ("Error 6312 - Value must be non-zero"; root-table addresses)
     iasl_item_nonzero: bool = False
+
+    def has_body(self, header: Mapping) -> bool:
+        """Whether a table with these header values has the fixed body (see ``body_when``)."""
+        if self.body_when is None:
+            return True
+        key, minimum = self.body_when
+        hdr_field = next(f for f in self.header if f.key == key)
+        return header.get(key, hdr_field.default) >= minimum
 
 
 # --- common pieces ----------------------------------------------------------------------------
@@ -171,8 +258,18 @@ def header_size(layout: TableLayout) -> int:
     return sum(f.width for f in layout.header)
 
 
+def offset(fields: tuple[Field, ...], key: str) -> int:
+    """Byte offset of field ``key`` in a packed field tuple (KeyError if absent)."""
+    pos = 0
+    for f in fields:
+        if f.key == key:
+            return pos
+        pos += f.width
+    raise KeyError(key)
+
+
 # --- SRAT -------------------------------------------------------------------------------------
-_ENABLED = Bit("enabled", 0, "Enabled")
+_CPU_FLAGS = bits_of(SratCpuFlag, {SratCpuFlag.ENABLED: "Enabled"})
 
 ACPI_DEVICE_HANDLE = Struct("acpi", "ACPI device handle", (
     S("hid", 8, "_HID"),
@@ -185,18 +282,20 @@ PCI_DEVICE_HANDLE = Struct("pci", "PCI device handle", (
     U("devfn", 1, "PCI Devfn"),
     R("reserved", 12, "Reserved"),
 ))
-DEVICE_HANDLE = HandleForms("device_handle_type", {0: ACPI_DEVICE_HANDLE, 1: PCI_DEVICE_HANDLE})
+DEVICE_HANDLE = HandleForms("device_handle_type", {DeviceHandleType.ACPI: ACPI_DEVICE_HANDLE,
+                                                   DeviceHandleType.PCI: PCI_DEVICE_HANDLE})
 
 
 def _generic_affinity(type_, key, name, iasl):
     return Struct(key, name, (
         R("reserved1", 1, "Reserved1"),
-        U("device_handle_type", 1, "Device Handle Type"),
+        U("device_handle_type", 1, "Device Handle Type", enum=DeviceHandleType),
         U("proximity_domain", 4, "Proximity Domain"),
         Field("device_handle", 16, "Device Handle", KIND_HANDLE, handle=DEVICE_HANDLE),
-        FL("flags", 4, (_ENABLED,
-                        Bit("architectural_transactions", 1, "Architectural Transactions",
-                            iasl=False))),
+        FL("flags", 4, bits_of(SratGenericFlag, {
+            SratGenericFlag.ENABLED: "Enabled",
+            SratGenericFlag.ARCHITECTURAL_TRANSACTIONS: "Architectural Transactions"},
+            not_iasl=(SratGenericFlag.ARCHITECTURAL_TRANSACTIONS,))),
         R("reserved2", 4, "Reserved2"),
     ), type=type_, iasl=iasl)
 
@@ -205,50 +304,52 @@ SRAT_SUBTABLES: dict[int, Struct] = {s.type: s for s in (
     Struct("cpu_apic", "Processor Local APIC/SAPIC Affinity", (
         U("proximity_domain_lo", 1, "Proximity Domain Low(8)"),
         U("apic_id", 1, "Apic ID"),
-        FL("flags", 4, (_ENABLED,)),
+        FL("flags", 4, _CPU_FLAGS),
         U("local_sapic_eid", 1, "Local Sapic EID", default=0),
         U("proximity_domain_hi", 3, "Proximity Domain High(24)", default=0),
         U("clock_domain", 4, "Clock Domain", default=0),
-    ), type=0),
+    ), type=SratType.CPU_AFFINITY,
+        splits=(Split("proximity_domain", (("proximity_domain_lo", 8), ("proximity_domain_hi", 24))),)),
     Struct("memory", "Memory Affinity", (
         U("proximity_domain", 4, "Proximity Domain"),
         R("reserved1", 2, "Reserved1"),
         U("base_address", 8, "Base Address"),
         U("address_length", 8, "Address Length"),
         R("reserved2", 4, "Reserved2"),
-        FL("flags", 4, (_ENABLED, Bit("hot_pluggable", 1, "Hot Pluggable"),
-                        Bit("non_volatile", 2, "Non-Volatile"))),
+        FL("flags", 4, bits_of(SratMemFlag, {SratMemFlag.ENABLED: "Enabled",
+                                             SratMemFlag.HOT_PLUGGABLE: "Hot Pluggable",
+                                             SratMemFlag.NON_VOLATILE: "Non-Volatile"})),
         R("reserved3", 8, "Reserved3"),
-    ), type=1),
+    ), type=SratType.MEMORY_AFFINITY),
     Struct("cpu_x2apic", "Processor Local x2APIC Affinity", (
         R("reserved1", 2, "Reserved1"),
         U("proximity_domain", 4, "Proximity Domain"),
         U("apic_id", 4, "Apic ID"),
-        FL("flags", 4, (_ENABLED,)),
+        FL("flags", 4, _CPU_FLAGS),
         U("clock_domain", 4, "Clock Domain", default=0),
         R("reserved2", 4, "Reserved2"),
-    ), type=2),
+    ), type=SratType.X2APIC_CPU_AFFINITY),
     Struct("gicc", "GICC Affinity", (
         U("proximity_domain", 4, "Proximity Domain"),
         U("acpi_processor_uid", 4, "Acpi Processor UID"),
-        FL("flags", 4, (_ENABLED,)),
+        FL("flags", 4, _CPU_FLAGS),
         U("clock_domain", 4, "Clock Domain", default=0),
-    ), type=3),
+    ), type=SratType.GICC_AFFINITY),
     Struct("gic_its", "GIC ITS Affinity", (
         U("proximity_domain", 4, "Proximity Domain"),
         R("reserved", 2, "Reserved"),
         U("its_id", 4, "ITS ID"),
-    ), type=4),
-    _generic_affinity(5, "generic_initiator", "Generic Initiator Affinity", True),
+    ), type=SratType.GIC_ITS_AFFINITY),
+    _generic_affinity(SratType.GENERIC_AFFINITY, "generic_initiator", "Generic Initiator Affinity", True),
     # iasl 20200925 does not know type 6 (added in ACPICA 20210930); labels follow type 5.
-    _generic_affinity(6, "generic_port", "Generic Port Affinity", False),
+    _generic_affinity(SratType.GENERIC_PORT_AFFINITY, "generic_port", "Generic Port Affinity", False),
 )}
 
 SRAT = TableLayout(
     "SRAT", "System Resource Affinity Table", SDT_HEADER,
     body=(U("table_revision", 4, "Table Revision", default=1),
           R("reserved", 8, "Reserved")),
-    items="subtables", subtables=SRAT_SUBTABLES, default_revision=3,
+    items="subtables", subtables=SRAT_SUBTABLES, default_revision=3, types=SratType,
 )
 
 # --- SLIT -------------------------------------------------------------------------------------
@@ -260,61 +361,62 @@ SLIT = TableLayout(
 
 # --- MADT -------------------------------------------------------------------------------------
 _INTI = (Bit("polarity", 0, "Polarity", width=2), Bit("trigger_mode", 2, "Trigger Mode", width=2))
-_LAPIC_FLAGS = (Bit("enabled", 0, "Processor Enabled"),
-                Bit("online_capable", 1, "Runtime Online Capable"))
+_LAPIC_LABELS = {MadtLapicFlag.ENABLED: "Processor Enabled",
+                 MadtLapicFlag.ONLINE_CAPABLE: "Runtime Online Capable"}
+_LAPIC_FLAGS = bits_of(MadtLapicFlag, _LAPIC_LABELS)
 
 MADT_SUBTABLES: dict[int, Struct] = {s.type: s for s in (
     Struct("local_apic", "Processor Local APIC", (
         U("processor_id", 1, "Processor ID"),
         U("apic_id", 1, "Local Apic ID"),
         FL("flags", 4, _LAPIC_FLAGS),
-    ), type=0),
+    ), type=MadtType.LOCAL_APIC),
     Struct("io_apic", "I/O APIC", (
         U("io_apic_id", 1, "I/O Apic ID"),
         R("reserved", 1, "Reserved"),
         U("address", 4, "Address"),
         U("gsi_base", 4, "Interrupt"),
-    ), type=1),
+    ), type=MadtType.IO_APIC),
     Struct("interrupt_override", "Interrupt Source Override", (
         U("bus", 1, "Bus", default=0),
         U("source_irq", 1, "Source"),
         U("gsi", 4, "Interrupt"),
         FL("flags", 2, _INTI),
-    ), type=2),
+    ), type=MadtType.INTERRUPT_OVERRIDE),
     Struct("nmi_source", "NMI Source", (
         FL("flags", 2, _INTI),
         U("gsi", 4, "Interrupt"),
-    ), type=3),
+    ), type=MadtType.NMI_SOURCE),
     Struct("local_apic_nmi", "Local APIC NMI", (
         U("processor_id", 1, "Processor ID"),
         FL("flags", 2, _INTI),
         U("lint", 1, "Interrupt Input LINT"),
-    ), type=4),
+    ), type=MadtType.LOCAL_APIC_NMI),
     Struct("local_apic_override", "Local APIC Address Override", (
         R("reserved", 2, "Reserved"),
         U("address", 8, "APIC Address"),
-    ), type=5),
+    ), type=MadtType.LOCAL_APIC_OVERRIDE),
     Struct("local_x2apic", "Processor Local x2APIC", (
         R("reserved", 2, "Reserved"),
         U("x2apic_id", 4, "Processor x2Apic ID"),
         # iasl 20200925 shows only bit 0 for type 9 (Online Capable, ACPI 6.3, not printed)
-        FL("flags", 4, (Bit("enabled", 0, "Processor Enabled"),
-                        Bit("online_capable", 1, "Runtime Online Capable", iasl=False))),
+        FL("flags", 4, bits_of(MadtLapicFlag, _LAPIC_LABELS,
+                               not_iasl=(MadtLapicFlag.ONLINE_CAPABLE,))),
         U("processor_uid", 4, "Processor UID"),
-    ), type=9),
+    ), type=MadtType.LOCAL_X2APIC),
     Struct("local_x2apic_nmi", "Local x2APIC NMI", (
         FL("flags", 2, _INTI),
         U("processor_uid", 4, "Processor UID"),
         U("lint", 1, "Interrupt Input LINT"),
         R("reserved", 3, "Reserved"),
-    ), type=0x0A),
+    ), type=MadtType.LOCAL_X2APIC_NMI),
 )}
 
 MADT = TableLayout(
     "APIC", "Multiple APIC Description Table (MADT)", SDT_HEADER,
     body=(U("local_apic_address", 4, "Local Apic Address", default=0xFEE00000),
-          FL("flags", 4, (Bit("pcat_compat", 0, "PC-AT Compatibility"),))),
-    items="subtables", subtables=MADT_SUBTABLES, default_revision=5,
+          FL("flags", 4, bits_of(MadtFlag, {MadtFlag.PCAT_COMPAT: "PC-AT Compatibility"}))),
+    items="subtables", subtables=MADT_SUBTABLES, default_revision=5, types=MadtType,
 )
 
 # --- root tables ------------------------------------------------------------------------------
@@ -344,6 +446,14 @@ RSDP = TableLayout(
     body_when=("revision", 2),
     default_revision=2,
 )
+
+def signature_of(data: bytes) -> str:
+    """The signature a table's bytes start with: ``"RSD PTR "`` for an RSDP, else the
+    first four bytes (latin-1)."""
+    if data[:len(RSDP_SIGNATURE)] == RSDP_SIGNATURE.encode("latin-1"):
+        return RSDP_SIGNATURE
+    return bytes(data[:4]).decode("latin-1")
+
 
 #: every table layout by signature ("RSD PTR " for the RSDP)
 TABLES: dict[str, TableLayout] = {t.signature: t for t in (SRAT, SLIT, MADT, XSDT, RSDT, RSDP)}
