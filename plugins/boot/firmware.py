@@ -10,7 +10,6 @@ machine's ``reserved`` statements; tables laid out by the acpi backend at ``tabl
 
 from __future__ import annotations
 
-import struct
 from typing import NamedTuple
 
 import attrs
@@ -74,7 +73,7 @@ class Firmware(NamedTuple):
     rsdp: Table
     root: Table         # RSDT or XSDT
     initrd: tuple | None  # (base, size)
-    initrd_files: list  # [(name, bytes)] from ``initrd { override ... }``
+    upgrade: object     # fwc_plugins.initrd.Upgrade of the initrd's archive, or None
     notes: list         # what was assumed
 
 
@@ -115,14 +114,6 @@ def firmware_view(m):
         nodes.append(attrs.evolve(n, pxm=n.id, memory=mem, initiators=()))
     return attrs.evolve(m, oem=Oem(*b.oem), table_revisions=dict(b.table_revisions), table_overrides={},
                         nodes=nodes)
-
-
-def with_oem_revision(data: bytes, rev: int) -> bytes:
-    d = bytearray(data)
-    struct.pack_into("<I", d, 24, rev)
-    d[9] = 0
-    d[9] = (-sum(d)) & 0xFF
-    return bytes(d)
 
 
 def build(m, *, dsdt_size: int | None = None) -> Firmware:
@@ -220,24 +211,13 @@ def build(m, *, dsdt_size: int | None = None) -> Firmware:
         initrd = (((low - QEMU_INITRD_GAP[m.board] - 1) - size) & ~0xFFF, size)
         notes.append("no 'initrd' statement: assumed QEMU -initrd of the oracle's busybox initramfs "
                      f"({size:#x} bytes) at {initrd[0]:#x}")
-    files = []
+    upgrade = None
     if m.initrd is not None:
-        own = acpi_tables.build(m)
-        for i, o in enumerate(m.initrd.overrides):
-            if o.file:
-                try:
-                    with open(o.file, "rb") as f:
-                        data = f.read()
-                except OSError as e:
-                    notes.append(f"cannot read override file {o.file}: {e}")
-                    continue
-                name = o.file.rsplit("/", 1)[-1]
-            else:
-                if o.table not in own:
-                    continue
-                data = own[o.table][1]
-                if o.revision is not None:
-                    data = with_oem_revision(data, o.revision)
-                name = f"{own[o.table][0].lower()}{i}.aml"
-            files.append((f"kernel/firmware/acpi/{name}", data))
-    return Firmware(e820, tabs, rsdp, root, initrd, files, notes)
+        from fwc_plugins.initrd import archive_files, table_upgrade
+
+        files = archive_files(m)
+        for f in files:
+            if f.problem is not None:
+                notes.append(f"initrd table '{f.name}' left out of the archive: {f.problem[1]}")
+        upgrade = table_upgrade(m, files)
+    return Firmware(e820, tabs, rsdp, root, initrd, upgrade, notes)

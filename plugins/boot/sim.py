@@ -24,6 +24,8 @@ from typing import NamedTuple
 from fwc import boards
 
 from . import firmware as fwmod
+from fwc_plugins.initrd.upgrade import KERNEL_REJECTION
+
 from .memblock import DEBIAN_X86_64, HOTPLUG, MIRROR, NUMA_NO_NODE, Memblock
 
 MiB, GiB = 1 << 20, 1 << 30
@@ -148,6 +150,7 @@ class Boot:
         self.zones = []          # (nid, zone, start_pfn, spanned, present)
         self.zmp = {}
         self.pins = []           # (nid, reason, [Alloc])
+        self.acpi_tables = {}    # signature -> bytes of the table Linux reads (after the initrd upgrade)
         self.hotplug_nodes = {}  # nid -> bytes of hotpluggable boot RAM per the SRAT used
         self.movable_pages = {}  # nid -> pages in ZONE_MOVABLE
         self.memblock = None
@@ -498,23 +501,23 @@ class _Sim:
     # ------------------------------------------------------------------
     # ACPI: table upgrade (§4.5), table list, reservations
     def acpi_tables(self):
-        from fwc_plugins.acpi.binary import checksum  # noqa: F401 - imported for symmetry
-
         mb, fw = self.mb, self.fw
         self.used_tables = {}      # signature -> bytes of the first table of that signature
         if self.o.acpi_off:
             return
-        copies = []                # [offset, bytes, name, used]
+        up = fw.upgrade if self.initrd else None
+        copies = {}                # outcome index -> address offset in the copy
         total = 0
-        if self.initrd:
-            for name, data in fw.initrd_files:
-                if len(data) < 36 or data[:4] in (b"RSD ", b"FACS") or \
-                        int.from_bytes(data[4:8], "little") != len(data) or sum(data) & 0xFF:
-                    self.p(f"ACPI: Table file {name} has bad length, signature or checksum, ignored")
-                    continue
-                self.p(f"ACPI: {data[:4].decode('latin-1')} ACPI table found in initrd [{name}][{len(data):#x}]")
-                copies.append([total, data, name, False])
-                total += len(data)
+        if up is not None:
+            for o in up.outcomes:
+                path = f"kernel/firmware/acpi/{o.name}"
+                if o.fate == "rejected":
+                    self.p(f"ACPI: {KERNEL_REJECTION[o.check]} [{path}]")
+                elif o.fate != "ignored":
+                    data = up.data(o)
+                    self.p(f"ACPI: {data[:4].decode('latin-1')} ACPI table found in initrd [{path}][{len(data):#x}]")
+                    copies[o.index] = total
+                    total += len(data)
         self.copy_addr = 0
         if copies:
             addr = self.alloc("phys_alloc_range", "ACPI table upgrade copy (acpi_table_upgrade)", total, PAGE, 0,
@@ -535,36 +538,32 @@ class _Sim:
         installed = []
         for t in fw.tables:
             addr, length, data = t.address, t.length, t.data
-            if data and copies:
-                for c in copies:
-                    cd = c[1]
-                    if cd[:4] != data[:4] or cd[10:16] != data[10:16] or cd[16:24] != data[16:24]:
-                        continue
-                    if c[3]:
-                        continue
-                    c[3] = True
-                    if int.from_bytes(data[24:28], "little") >= int.from_bytes(cd[24:28], "little"):
-                        continue
-                    self.p(f"ACPI: Table Upgrade: override [{self._ids(cd)}]")
-                    new = self.copy_addr + c[0]
-                    self.p(f"ACPI: {t.signature} 0x{addr:016X} Physical table override, new table: 0x{new:016X}")
-                    addr, length, data = new, len(cd), cd
-                    break
+            o = up.override_of(t.signature) if copies else None
+            if o is not None:
+                cd = up.data(o)
+                self.p(f"ACPI: Table Upgrade: override [{self._ids(cd)}]")
+                new = self.copy_addr + copies[o.index]
+                self.p(f"ACPI: {t.signature} 0x{addr:016X} Physical table override, new table: 0x{new:016X}")
+                addr, length, data = new, len(cd), cd
             if data:
                 self.p(self._hdr(data, addr))
             installed.append((t.signature, addr, length, data))
         for sig, addr, length, data in installed:
             self.reserve(addr, length, f"ACPI {sig} table (acpi_reserve_initial_tables)")
             self.p(f"ACPI: Reserving {sig:>4} table memory at [mem {addr:#x}-{addr + length - 1:#x}]")
-        for c in copies:
-            if not c[3] and c[1][:4] not in (b"RSDT", b"XSDT"):
-                c[3] = True
-                self.p(f"ACPI: Table Upgrade: install [{self._ids(c[1])}]")
-                self.p(self._hdr(c[1], self.copy_addr + c[0]))
-                installed.append((c[1][:4].decode("latin-1"), self.copy_addr + c[0], len(c[1]), c[1]))
+        for o in (up.installed() if copies else ()):
+            cd = up.data(o)
+            self.p(f"ACPI: Table Upgrade: install [{self._ids(cd)}]")
+            self.p(self._hdr(cd, self.copy_addr + copies[o.index]))
         for sig, addr, length, data in installed:
-            if data and sig not in self.used_tables:
+            if data:
                 self.used_tables[sig] = data
+        # the table Linux reads for each signature the archive provides: one decision, the initrd plugin's
+        for o in (up.accepted() if copies else ()):
+            r = up.reads(o.header.signature)
+            if r is not None:
+                self.used_tables[o.header.signature] = up.data(r)
+        self.b.acpi_tables = dict(self.used_tables)
 
     def _fw_ids(self):
         if boards.is_qemu(self.m.board):
@@ -594,16 +593,30 @@ class _Sim:
     # ------------------------------------------------------------------
     # SRAT / NUMA (§5, §6)
     def _decode_srat(self, data):
+        """The SRAT's entries as acpi_numa_init's two passes meet them (drivers/acpi/numa/srat.c):
+        ``(cpus, mems, stopped)``.  A CPU entry is ``(kind, pxm, apic_id, enabled)``; one whose
+        length the kernel refuses (type 0: not 16; type 2: under 24) is ``("bad", ...)``.  A memory
+        entry is ``(pxm, base, length, flags)``, or ``(None, subtable length, 0, 0)`` when it is
+        shorter than 40 bytes.  ``stopped``: a zero-length subtable ended the walk
+        (acpi_parse_entries_array's "Invalid zero length")."""
         from fwc_plugins.acpi import decode_table
 
-        t, _ = decode_table(data)
-        cpus, mems = [], []
+        t, problems = decode_table(data)
         if t is None:
             return None
+        cpus, mems = [], []
         rev = t.header.get("revision", 1)
         for e in t.entries:
-            f = e.fields if hasattr(e, "fields") else {}
-            if e.type == 0:
+            f = e.fields
+            if f is None:  # shorter than its layout: kept as raw bytes by the decoder
+                if e.type in (0, 2):
+                    cpus.append(("bad", None, None, 0))
+                elif e.type == 1:
+                    mems.append((None, e.raw[1] if e.raw and len(e.raw) > 1 else 0, 0, 0))
+            elif e.type == 0:
+                if e.extra:  # acpi_numa_processor_affinity_init: length != 16
+                    cpus.append(("bad", None, None, 0))
+                    continue
                 pxm = f["proximity_domain_lo"] | ((f["proximity_domain_hi"] << 8) if rev >= 2 else 0)
                 cpus.append(("lapic", pxm, f["apic_id"], f["flags"] & 1))
             elif e.type == 2:
@@ -611,19 +624,16 @@ class _Sim:
             elif e.type == 1:
                 pxm = f["proximity_domain"] & (0xFF if rev <= 1 else 0xFFFFFFFF)
                 mems.append((pxm, f["base_address"], f["address_length"], f["flags"]))
-        return cpus, mems
+        stopped = any(p.code == "acpi-zero-length" for p in problems)
+        return cpus, mems, stopped
 
     def _choose_srat_early(self):
         """Seed design: the SRAT to be used (initrd override or firmware), found early."""
         fw = self.fw
         srat = next((t.data for t in fw.tables if t.signature == "SRAT"), None)
-        for name, data in fw.initrd_files:
-            if srat is not None and data[:4] == b"SRAT" and data[10:24] == srat[10:24] and \
-                    int.from_bytes(data[24:28], "little") > int.from_bytes(srat[24:28], "little"):
-                return data
-            if srat is None and data[:4] == b"SRAT":
-                return data
-        return srat
+        up = fw.upgrade if self.initrd else None
+        r = up.reads("SRAT") if up is not None else None
+        return up.data(r) if r is not None else srat
 
     def _seed_reserve_hotplug(self):
         mb = self.mb
@@ -633,7 +643,9 @@ class _Sim:
         dec = self._decode_srat(self.srat)
         if dec is None:
             return
-        _, mems = dec
+        _, mems, stopped = dec
+        if stopped or any(kind == "bad" for kind, *_ in dec[0]) or any(pxm is None for pxm, *_ in mems):
+            return  # a bad SRAT: Linux does not use it
         ranges = {}
         for pxm, base, ln, flags in mems:
             if flags & 1 and ln:
@@ -695,8 +707,13 @@ class _Sim:
         dec = self._decode_srat(srat)
         if dec is None:
             return False
-        cpus, mems = dec
+        cpus, mems, stopped = dec
+        bad = False
         for kind, pxm, apic, en in cpus:
+            if kind == "bad":  # bad_srat(): later entries see srat_disabled()
+                self.p("ACPI: SRAT: SRAT not used.")
+                bad = True
+                break
             if not en:
                 continue
             if pxm >= 1024 or (pxm not in self.pxm2nid and len(self.pxm2nid) >= MAX_NUMNODES):
@@ -710,8 +727,15 @@ class _Sim:
                 self.p(f"SRAT: PXM {pxm} -> APIC 0x{apic:02x} -> Node {nid}")
             else:
                 self.p(f"SRAT: PXM {pxm} -> APIC 0x{apic:04x} -> Node {nid}")
+        if stopped:
+            self.p("ACPI: [SRAT:0x00] Invalid zero length")
         accepted = 0
-        for pxm, base, ln, flags in mems:
+        for pxm, base, ln, flags in ([] if bad else mems):
+            if pxm is None:  # acpi_parse_memory_affinity: length < sizeof(struct acpi_srat_mem_affinity)
+                self.p(f"ACPI: SRAT: Unexpected header length: {base}")
+                self.p("ACPI: SRAT: SRAT not used.")
+                bad = True
+                break
             if not flags & 1:
                 continue
             nid = self._map_pxm(pxm)
@@ -728,6 +752,8 @@ class _Sim:
                 self.note(f"memblock_mark_hotplug: [{base:#018x}-{end - 1:#018x}] SRAT hotpluggable")
                 self.srat_hotplug.append((nid, base, end))
             accepted += 1
+        if stopped:
+            self.p("ACPI: [SRAT:0x01] Invalid zero length")
         slit = self.used_tables.get("SLIT")
         if slit is not None and accepted:
             n = int.from_bytes(slit[36:44], "little")
@@ -742,7 +768,7 @@ class _Sim:
                 self.slit = (n, slit)
             else:
                 self.p("SLIT table looks invalid. Not used.")
-        if not accepted:
+        if not accepted or bad or stopped:
             return False
         mb.set_bottom_up(False)
         if not self._cleanup_meminfo():

@@ -15,8 +15,13 @@ OEM revision, else Linux silently drops the table or installs a second one it ne
 The firmware's tables are QEMU's (``BOCHS ``/``BXPC    ``, revision 1) on qemu boards and
 the machine's own tables on other boards.
 
-:func:`archive_files` and :func:`linux_view` are the API for other plugins (``fwc boot``,
-the boot simulator): the files in archive order, and what Linux 6.1 does with each.
+:data:`__all__` is the API for other plugins (``bootrun``, the boot simulator):
+:func:`archive_files` (the files in archive order, with the names the archive holds),
+:func:`table_upgrade` (what Linux 6.1 does with them: one :class:`~.upgrade.Upgrade`, the only
+place that decides which archive file Linux reads for a signature), :func:`linux_view`,
+:func:`effective_tables`, :func:`build_archive`, and from the cpio module :class:`Writer`,
+:func:`tree`, :func:`scan_acpi` and ``ACPI_PREFIX``.  Names from submodules load on first
+use (PEP 562): ``fwc check`` imports this module at start-up.
 """
 
 from __future__ import annotations
@@ -26,7 +31,24 @@ import re
 
 from fwc.plugin import Option, check_group, hookimpl
 
-#: (name, code, level, description)
+__all__ = ["ACPI_PREFIX", "ArchiveFile", "Upgrade", "Writer", "archive_files", "build_archive", "effective_tables",
+           "linux_view", "scan_acpi", "table_upgrade", "tree"]
+
+#: Names loaded from a submodule on first use.
+_LAZY = {"Writer": "cpio", "tree": "cpio", "scan_acpi": "cpio", "ACPI_PREFIX": "cpio", "Upgrade": "upgrade"}
+
+
+def __getattr__(name):
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+
+
+#: (name, code, level, description); a check with level "note" and no analysis is a name
+#: the backend reports itself.
 CHECKS = [
     ("initrd-file", 4200, "error", "an override table file that cannot be read"),
     ("initrd-table-size", 4201, "error", "an override table shorter than an ACPI header"),
@@ -41,6 +63,11 @@ CHECKS = [
      "an override whose OEM ID or table ID differs from the firmware table's (added, never read)"),
     ("initrd-duplicate", 4209, "warning", "two initrd tables with one signature: the later one is never read"),
     ("initrd-root-table", 4210, "warning", "an RSDT/XSDT in the initrd that overrides nothing (never installed)"),
+]
+#: Names only the backend reports (registered without an analysis): (name, code, level, description).
+BACKEND_DIAGNOSTICS = [
+    ("initrd-none", 4211, "note", "backend initrd has nothing to write: the machine's initrd carries no table"),
+    ("initrd-base", 4212, "error", "the base initramfs given by option initrd.base cannot be read"),
 ]
 
 _NAME_OK = re.compile(r"^[A-Za-z0-9_.+-]+$")
@@ -114,23 +141,35 @@ def archive_files(machine) -> list[ArchiveFile]:
     return files
 
 
-def linux_view(machine, files=None):
-    """``[(ArchiveFile, upgrade.Outcome)]``: what Linux 6.1 does with each readable file."""
-    from .upgrade import firmware_tables, predict
+def table_upgrade(machine, files=None):
+    """Linux 6.1's table upgrade of this machine's archive against its firmware's tables
+    (:class:`~.upgrade.Upgrade`; ``files``: :func:`archive_files`, computed if not given).
+    The archive holds only the readable files, in archive order."""
+    from .upgrade import firmware_tables
+    from .upgrade import table_upgrade as upgrade_of
 
     files = archive_files(machine) if files is None else files
+    return upgrade_of([(f.name, f.data) for f in files if f.data is not None], firmware_tables(machine))
+
+
+def linux_view(machine, files=None):
+    """``[(ArchiveFile, upgrade.Outcome)]``: what Linux 6.1 does with each readable file."""
+    files = archive_files(machine) if files is None else files
     ok = [f for f in files if f.data is not None]
-    outcomes = predict([(f.name, f.data) for f in ok], firmware_tables(machine))
-    return list(zip(ok, outcomes))
+    return list(zip(ok, table_upgrade(machine, files).outcomes))
 
 
 def effective_tables(machine) -> dict[str, bytes]:
     """The SRAT/SLIT/APIC ... Linux reads after the upgrade, for tables the initrd replaces or
     adds (signature -> bytes); the firmware's own tables are not included."""
+    up = table_upgrade(machine)
     out = {}
-    for f, o in linux_view(machine):
-        if o.fate in ("override", "install") and o.header.signature not in out:
-            out[o.header.signature] = f.data
+    for o in up.outcomes:
+        sig = o.header.signature if o.header is not None else None
+        if sig is not None and sig not in out:
+            r = up.reads(sig)
+            if r is not None:
+                out[sig] = up.data(r)
     return out
 
 
@@ -153,6 +192,8 @@ def fwc_register_checks(register):
     checks = check_group(_problems)
     for name, code, level, desc in CHECKS:
         register(name, level, desc, checks(name), code=code)
+    for name, code, level, desc in BACKEND_DIAGNOSTICS:
+        register(name, level, desc, None, code=code)
 
 
 @hookimpl
@@ -190,6 +231,6 @@ def generate(ctx):
             with open(base, "rb") as f:
                 data = f.read()
         except OSError as e:
-            ctx.error("backend", f"initrd: cannot read the base initramfs '{base}': {e.strerror or e}", m.span)
+            ctx.error("initrd-base", f"initrd: cannot read the base initramfs '{base}': {e.strerror or e}", m.span)
             return
         ctx.emit("initrd/initrd.img", blob + data)

@@ -15,8 +15,10 @@
    table of a signature, so an installed table matters only if the firmware has none.
 
 :func:`firmware_tables` says which tables the firmware of a machine has (QEMU's own on
-qemu boards, the machine's own on other boards); :func:`predict` applies the three steps.
-Stdlib only (plus ``fwc.boards``); the caller supplies the bytes.
+qemu boards, the machine's own on other boards); :func:`predict` applies the three steps;
+:func:`table_upgrade` wraps them in an :class:`Upgrade`, which answers the one question both
+the initrd backend and the boot simulator ask: which archive file Linux reads for a signature
+(:meth:`Upgrade.reads`).  Stdlib only (plus ``fwc.boards``); the caller supplies the bytes.
 """
 
 from __future__ import annotations
@@ -67,6 +69,16 @@ def set_oem_revision(data: bytes, revision: int) -> bytes:
     out[9] = 0
     out[9] = (-sum(out)) & 0xFF
     return bytes(out)
+
+
+#: The kernel's own message (``pr_err`` in acpi_table_upgrade, after ``ACPI: ``) for each
+#: rejection, followed by `` [kernel/firmware/acpi/<name>]``.
+KERNEL_REJECTION = {
+    "initrd-table-size": "ACPI OVERRIDE: Table smaller than ACPI header",
+    "initrd-signature": "ACPI OVERRIDE: Unknown signature",
+    "initrd-table-length": "ACPI OVERRIDE: File length does not match table length",
+    "initrd-checksum": "ACPI OVERRIDE: Bad table checksum",
+}
 
 
 def rejection(data: bytes) -> tuple[str, str] | None:
@@ -187,3 +199,50 @@ def predict(files: list[tuple[str, bytes]], firmware: dict[str, Header] | None) 
         why = "an additional definition block" if sig in MULTI else f"the firmware has no {sig}, so Linux uses this one"
         out[i] = Outcome(name, h, "install", None, f"Table Upgrade: install [{h.ident}]: {why}", i)
     return [out[i] for i in sorted(out)]
+
+
+#: Fates of a file Linux copies out of the initrd (acpi_table_upgrade accepted it).
+ACCEPTED = frozenset({"override", "dropped", "install", "unused", "not-installed"})
+#: Fates of a file Linux installs as an additional table (``Table Upgrade: install``).
+INSTALLED = frozenset({"install", "unused"})
+
+
+class Upgrade:
+    """One archive upgraded against one firmware: the outcome of every file (archive order)
+    and, per signature, the archive file Linux reads (:meth:`reads`)."""
+
+    __slots__ = ("files", "outcomes", "firmware")
+
+    def __init__(self, files: list[tuple[str, bytes]], outcomes: list[Outcome], firmware: dict[str, Header]):
+        self.files = files
+        self.outcomes = outcomes
+        self.firmware = firmware
+
+    def data(self, o: Outcome) -> bytes:
+        """The bytes of the file of outcome ``o``."""
+        return self.files[o.index][1]
+
+    def accepted(self) -> list[Outcome]:
+        """The files acpi_table_upgrade copies (``... ACPI table found in initrd``), in order."""
+        return [o for o in self.outcomes if o.fate in ACCEPTED]
+
+    def override_of(self, signature: str) -> Outcome | None:
+        """The file that replaces the firmware's ``signature`` table (acpi_table_initrd_override)."""
+        return next((o for o in self.outcomes if o.fate == "override" and o.header.signature == signature), None)
+
+    def installed(self) -> list[Outcome]:
+        """The files acpi_table_initrd_scan installs as additional tables, in order."""
+        return [o for o in self.outcomes if o.fate in INSTALLED]
+
+    def reads(self, signature: str) -> Outcome | None:
+        """The archive file Linux reads for ``signature`` (its first table of that signature),
+        or None when Linux reads the firmware's table (or has none)."""
+        o = self.override_of(signature)
+        if o is None and signature not in self.firmware:
+            o = next((x for x in self.outcomes if x.fate == "install" and x.header.signature == signature), None)
+        return o
+
+
+def table_upgrade(files: list[tuple[str, bytes]], firmware: dict[str, Header] | None) -> Upgrade:
+    """:func:`predict` as an :class:`Upgrade` (``files``: ``[(name, bytes)]`` in archive order)."""
+    return Upgrade(list(files), predict(files, firmware), dict(firmware or {}))
