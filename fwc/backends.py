@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple
 
-from .diagnostics import ERROR, WARNING, Diagnostic
+from .diagnostics import ERROR, WARNING, Diagnostic, Related, Span
+
+if TYPE_CHECKING:
+    from .api import Fwc
+    from .model import Machine
 
 
 class Option(NamedTuple):
+    """A backend option: its default (whose type a command-line string is converted to) and help."""
+
     default: Any
     help: str = ""
 
-    def convert(self, text: str):
+    def convert(self, text: str) -> Any:
         """Convert a command-line string to the type of the default."""
         d = self.default
         if isinstance(d, bool):
@@ -27,11 +33,13 @@ class Option(NamedTuple):
 
 
 class Backend(NamedTuple):
+    """A registered backend (see ``fwc_register_backends``)."""
+
     name: str
-    generate: Callable
+    generate: Callable[["BackendContext"], None]
     description: str = ""
-    outputs: tuple = ()
-    options: dict = {}
+    outputs: tuple[str, ...] = ()
+    options: Mapping[str, Option] = {}
     plugin: str = ""
     version: str = ""
 
@@ -51,7 +59,7 @@ class Artifact(NamedTuple):
 class BackendContext:
     """What a backend's ``generate`` gets: the machine, its options, and sinks."""
 
-    def __init__(self, backend: Backend, machine, options: dict, fwc=None):
+    def __init__(self, backend: Backend, machine: "Machine", options: dict[str, Any], fwc: "Fwc | None" = None) -> None:
         self.backend = backend
         self.machine = machine
         self.options = options
@@ -66,7 +74,7 @@ class BackendContext:
             raise ValueError(f"backend {self.backend.name}: output path '{path}' must be relative")
         self.artifacts.append(Artifact(self.backend.name, path, bytes(data)))
 
-    def run(self, name: str, options: dict | None = None) -> dict:
+    def run(self, name: str, options: Mapping[str, Any] | None = None) -> dict[str, bytes]:
         """Run another backend on the same machine; return its outputs ``{path: bytes}``
         (empty when it is not installed or failed; its errors join this run's as warnings)."""
         if self.fwc is None or name not in self.fwc.backends:
@@ -78,12 +86,19 @@ class BackendContext:
         try:
             b.generate(sub)
         except Exception as e:  # noqa: BLE001 - reported like any backend failure
-            sub.error("backend", f"backend '{name}' ({b.plugin}) failed: {type(e).__name__}: {e}")
+            from .checks import _traceback
+
+            sub.error("backend", f"backend '{name}' ({b.plugin}) failed: {type(e).__name__}: {e}",
+                      notes=(_traceback(e),) if self.fwc.debug else ())
         self.diagnostics += [d.with_severity(WARNING) for d in sub.diagnostics if d.severity == ERROR]
         return {} if any(d.severity == ERROR for d in sub.diagnostics) else {a.path: a.data for a in sub.artifacts}
 
-    def error(self, check: str, message: str, span=None, **kw) -> None:
-        self.diagnostics.append(Diagnostic(ERROR, check, message, span, **kw))
+    def error(self, check: str, message: str, span: Span | None = None, *, related: Iterable[Related] = (),
+              notes: Iterable[str] = ()) -> None:
+        """Report an error under the registered name ``check``: the run fails."""
+        self.diagnostics.append(Diagnostic(ERROR, check, message, span, tuple(related), tuple(notes)))
 
-    def warning(self, check: str, message: str, span=None, **kw) -> None:
-        self.diagnostics.append(Diagnostic(WARNING, check, message, span, **kw))
+    def warning(self, check: str, message: str, span: Span | None = None, *, related: Iterable[Related] = (),
+                notes: Iterable[str] = ()) -> None:
+        """Report a warning under the registered name ``check``."""
+        self.diagnostics.append(Diagnostic(WARNING, check, message, span, tuple(related), tuple(notes)))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import sys
 
+from .commands import BUILTIN_COMMANDS
+
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
@@ -42,7 +44,7 @@ def _parser(plugin_commands=None):
         sp.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
                         help="search DIR for include files")
         sp.add_argument("--json", action="store_true", help="print diagnostics (and outputs) as JSON on stdout")
-        sp.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+        sp.add_argument("--debug", action="store_true", help="show tracebacks of internal errors and of raising plugins")
         sp.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
     c = sub.add_parser("check", help="parse and check a description")
@@ -109,7 +111,7 @@ def _print_diagnostics(result, args) -> None:
 def _make_fwc(args):
     from .api import Fwc
 
-    f = Fwc(include_path=args.include, warn=args.warn, error=args.error, werror=args.Werror)
+    f = Fwc(include_path=args.include, warn=args.warn, error=args.error, werror=args.Werror, debug=args.debug)
     try:
         f.levels
     except ValueError as e:
@@ -228,7 +230,7 @@ def cmd_decompile(args) -> int:
     from .output import write_atomically
     from .backends import Artifact
 
-    r = Fwc().decompile(args.inputs, using=args.using, name=args.name)
+    r = Fwc(debug=args.debug).decompile(args.inputs, using=args.using, name=args.name)
     if r.text is not None and args.output:
         outdir, base = os.path.split(os.path.abspath(args.output))
         write_atomically(outdir, [Artifact("decompile", base, r.text.encode())])
@@ -270,12 +272,12 @@ def cmd_show(args) -> int:
 def cmd_backends(args) -> int:
     from .api import Fwc
 
-    f = Fwc()
+    f = Fwc(debug=args.debug)
     rows = [{"name": b.name, "plugin": b.plugin, "version": b.version, "description": b.description,
              "outputs": list(b.outputs), "options": {k: {"default": o.default, "help": o.help}
                                                      for k, o in b.options.items()}}
             for b in sorted(f.backends.values(), key=lambda b: b.name)]
-    problems = [d.message for d in f.host.diagnostics]
+    problems = [d.message for d in f.host.diagnostics + f.host.lint]
     if args.json:
         _json_out({"backends": rows, "problems": problems})
         return EXIT_OK
@@ -304,20 +306,25 @@ def cmd_backends(args) -> int:
 def cmd_checks(args) -> int:
     from .api import Fwc
 
-    f = Fwc()
+    f = Fwc(debug=args.debug)
     rows = [{"name": c.name, "code": c.code, "level": c.level, "plugin": c.plugin, "description": c.description}
-            for c in sorted(f.checks, key=lambda c: c.code)]
+            for c in sorted(f.checks, key=lambda c: (c.code is None, c.code or 0, c.name))]
+    problems = [d.message for d in f.host.diagnostics + f.host.lint]
     if args.json:
-        _json_out({"checks": rows})
+        _json_out({"checks": rows, "problems": problems})
         return EXIT_OK
+    for p in problems:
+        sys.stderr.write(f"fwc: warning: {p} [plugin]\n")
     width = max(len(r["name"]) for r in rows)
     for r in rows:
-        sys.stdout.write(f"FWC{r['code']:04d}  {r['name']:<{width}}  {r['level']:<7}  {r['description']}\n")
+        code = f"FWC{r['code']:04d}" if r["code"] is not None else "-      "
+        sys.stdout.write(f"{code}  {r['name']:<{width}}  {r['level']:<7}  {r['description']}\n")
     return EXIT_OK
 
 
 COMMANDS = {"check": cmd_check, "compile": cmd_compile, "decompile": cmd_decompile, "show": cmd_show,
             "backends": cmd_backends, "checks": cmd_checks}
+assert set(COMMANDS) == BUILTIN_COMMANDS, "fwc.commands.BUILTIN_COMMANDS lists the built-in commands"
 
 
 def main(argv=None) -> int:
@@ -328,10 +335,10 @@ def main(argv=None) -> int:
         # so that built-in commands (and --version, --help) start fast.
         plugin_commands = None
         first = next((a for a in argv if not a.startswith("-")), None)
-        if first is not None and first not in COMMANDS:
+        if first is not None and first not in BUILTIN_COMMANDS:
             from .api import Fwc
 
-            fwc = Fwc()
+            fwc = Fwc(debug=debug)
             plugin_commands = fwc.host.commands
         parser = _parser(plugin_commands)
         try:

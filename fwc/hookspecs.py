@@ -9,11 +9,11 @@ subset of them, so parameters may be added in later versions.
 
 from __future__ import annotations
 
-from .plugin import hookspec
+from .plugin import BackendRegister, CheckRegister, CommandRegister, DecompilerRegister, hookspec
 
 
 @hookspec
-def fwc_register_backends(register) -> None:
+def fwc_register_backends(register: BackendRegister) -> None:
     """Add output backends.
 
     Call ``register(name, generate, *, description="", outputs=(), options=None)``
@@ -31,20 +31,31 @@ def fwc_register_backends(register) -> None:
 
 
 @hookspec
-def fwc_register_checks(register) -> None:
-    """Add named checks on the machine model.
+def fwc_register_checks(register: CheckRegister) -> None:
+    """Add named checks on the machine model, and the names a backend reports.
 
-    Call ``register(name, level, description, fn)``: ``level`` is
-    ``"error"``, ``"warning"`` or ``"off"`` (new checks should start off or as
-    warnings); ``fn(machine, report)`` calls
-    ``report(message, span, related=(), notes=())`` for each problem found.
+    Call ``register(name, level, description, fn=None, *, code=N, requires=())``:
+
+    * ``level`` is ``"error"``, ``"warning"``, ``"note"`` or ``"off"`` (new checks
+      should start off or as warnings);
+    * ``fn(machine, report)`` calls ``report(message, span, related=(), notes=())``
+      for each problem found; ``fn=None`` registers a name the plugin's backend
+      reports itself (``ctx.error(name, ...)``), so that ``-W no-NAME`` works;
+    * ``code``: the check's stable number (``FWCnnnn``), owned by the plugin:
+      5000-9999 for plugins outside fwc, one block of 100 per plugin.  A check
+      without a code, or with a taken or reserved one, works but has no number,
+      and ``fwc checks`` reports it as a ``plugin`` problem;
+    * ``requires``: names of checks that must be enabled and report no error
+      before this one runs (dtc's prerequisites).
+
     Names share one namespace with fwc's own checks and are switched with
-    ``-W NAME`` / ``-E NAME``.
+    ``-W NAME`` / ``-E NAME``.  A check function that raises is reported as a
+    ``plugin`` warning and disabled for that run; the other checks keep running.
     """
 
 
 @hookspec
-def fwc_register_decompilers(register) -> None:
+def fwc_register_decompilers(register: DecompilerRegister) -> None:
     """Add decompilers: firmware artefacts back into a description.
 
     Call ``register(name, decompile, description="")``; ``decompile(paths, fwc, name)``
@@ -54,7 +65,7 @@ def fwc_register_decompilers(register) -> None:
 
 
 @hookspec
-def fwc_register_commands(register) -> None:
+def fwc_register_commands(register: CommandRegister) -> None:
     """Add ``fwc`` sub-commands.
 
     Call ``register(name, configure, run, help="")``: ``configure(parser)`` adds

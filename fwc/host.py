@@ -16,10 +16,11 @@ Environment:
 from __future__ import annotations
 
 import os
-from typing import Any, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 from .backends import Backend, Option
-from .checks import CheckRegistry, builtin_registry
+from .checks import LEVELS, THIRD_PARTY_MIN, CheckFn, CheckRegistry, builtin_registry
+from .commands import BUILTIN_COMMANDS
 from .diagnostics import WARNING, Diagnostic
 
 GROUP = "fwc.backends"
@@ -40,7 +41,7 @@ class EntryPoint(NamedTuple):
     dist: str
     version: str
 
-    def load(self):
+    def load(self) -> Any:
         import importlib
 
         module, _, attr = self.value.partition(":")
@@ -114,18 +115,28 @@ def entry_points(group: str = GROUP) -> list[EntryPoint]:
 
 
 class Host:
-    def __init__(self, entry_points: bool = True, plugins: tuple = ()):
+    """The loaded plugins of one :class:`fwc.Fwc`: what they registered and what went wrong.
+
+    Public: ``backends`` (name -> Backend), ``checks`` (the CheckRegistry), ``decompilers``
+    (name -> (function, description, plugin)), ``commands`` (name -> (configure, run, help,
+    plugin)), ``infos`` (PluginInfo per plugin) and ``diagnostics`` (``plugin`` problems).
+    ``lint`` holds problems that change no result (a check without a valid code of its own):
+    ``fwc checks`` and ``fwc backends`` report them.  ``debug``: problems carry the traceback of a raising hook as a note."""
+
+    def __init__(self, entry_points: bool = True, plugins: Iterable[Any] = (), debug: bool = False) -> None:
         import pluggy
 
         from . import hookspecs
 
+        self.debug = debug
         self.pm = pluggy.PluginManager("fwc")
         self.pm.add_hookspecs(hookspecs)
         self.infos: list[PluginInfo] = []
-        self.diagnostics: list[Diagnostic] = []
+        self.diagnostics: list[Diagnostic] = []  # in every run's result
+        self.lint: list[Diagnostic] = []  # metadata problems (check codes): `fwc checks` shows them
         self.backends: dict[str, Backend] = {}
-        self.decompilers: dict[str, tuple] = {}  # name -> (function, description, plugin)
-        self.commands: dict[str, tuple] = {}  # name -> (configure, run, help, plugin)
+        self.decompilers: dict[str, tuple[Callable[..., Any], str, str]] = {}  # name -> (fn, description, plugin)
+        self.commands: dict[str, tuple[Callable[..., Any], Callable[..., int], str, str]] = {}
         self.checks: CheckRegistry = builtin_registry()
         self._meta: dict[str, tuple[str, str]] = {}  # plugin name -> (dist, version)
         if entry_points:
@@ -136,8 +147,16 @@ class Host:
         self._collect()
 
     # ---- loading
-    def _problem(self, plugin: str, message: str) -> None:
-        self.diagnostics.append(Diagnostic(WARNING, "plugin", f"plugin '{plugin}': {message}"))
+    def _problem(self, plugin: str, message: str, notes: tuple[str, ...] = ()) -> None:
+        self.diagnostics.append(Diagnostic(WARNING, "plugin", f"plugin '{plugin}': {message}", None, (), notes))
+
+    def _lint(self, plugin: str, message: str) -> None:
+        self.lint.append(Diagnostic(WARNING, "plugin", f"plugin '{plugin}': {message}"))
+
+    def _traceback_notes(self, e: BaseException) -> tuple[str, ...]:
+        from .checks import _traceback
+
+        return (_traceback(e),) if self.debug else ()
 
     def _load_entry_points(self) -> None:
         only = os.environ.get("FWC_PLUGINS")
@@ -159,7 +178,8 @@ class Host:
                 if isinstance(e, KeyboardInterrupt):
                     raise
                 self.infos.append(PluginInfo(ep.name, dist, version, ep.value, f"{type(e).__name__}: {e}"))
-                self._problem(ep.name, f"failed to load {ep.value} from {dist} {version}: {type(e).__name__}: {e}")
+                self._problem(ep.name, f"failed to load {ep.value} from {dist} {version}: {type(e).__name__}: {e}",
+                              self._traceback_notes(e))
                 continue
             self._register(obj, ep.name, dist, version, ep.value)
 
@@ -181,7 +201,7 @@ class Host:
         self._meta[name] = (dist, version)
 
     # ---- calling hooks, one plugin at a time
-    def _call_each(self, hook_name: str, make_register) -> None:
+    def _call_each(self, hook_name: str, make_register: Callable[[str], Callable[..., Any]]) -> None:
         hook = getattr(self.pm.hook, hook_name)
         for impl in hook.get_hookimpls():  # registration order
             plugin = impl.plugin_name
@@ -189,7 +209,7 @@ class Host:
             try:
                 impl.function(**{k: register for k in impl.argnames})
             except Exception as e:  # noqa: BLE001 - isolate a broken plugin
-                self._problem(plugin, f"{hook_name} raised {type(e).__name__}: {e}")
+                self._problem(plugin, f"{hook_name} raised {type(e).__name__}: {e}", self._traceback_notes(e))
 
     def _collect(self) -> None:
         def backend_register(plugin):
@@ -210,13 +230,34 @@ class Host:
                                               version or dist)
             return register
 
-        def check_register(plugin):
-            def register(name, level, description, fn=None, code=None):
+        def check_register(plugin: str) -> Callable[..., None]:
+            dist = self._meta.get(plugin, ("", ""))[0]
+
+            def register(name: str, level: str, description: str, fn: CheckFn | None = None, *,
+                         code: int | None = None, requires: Sequence[str] = ()) -> None:
                 if name in self.checks:
                     self._problem(plugin, f"check '{name}' is already registered by "
-                                          f"'{self.checks.get(name).plugin}'; this one is ignored")
+                                          f"'{self.checks.get(name).plugin}'; this one is ignored")  # type: ignore[union-attr]
                     return
-                self.checks(name, level, description, fn, code=code, plugin=plugin)
+                if fn is not None and not callable(fn):
+                    self._problem(plugin, f"check '{name}': fn must be callable or None; this one is ignored")
+                    return
+                if level not in LEVELS:
+                    self._problem(plugin, f"check '{name}': level must be one of {', '.join(LEVELS)}, "
+                                          f"not {level!r}; this one is ignored")
+                    return
+                if code is None:
+                    self._lint(plugin, f"check '{name}' declares no code: pass code=N, a number the plugin "
+                                          f"owns ({THIRD_PARTY_MIN}-9999 outside fwc; docs/plugins.md)")
+                elif dist != SELF_DIST and isinstance(code, int) and code < THIRD_PARTY_MIN:
+                    self._lint(plugin, f"check '{name}': code {code} is in the range fwc reserves for itself "
+                                          f"and its own plugins (below {THIRD_PARTY_MIN}); the check has no code")
+                    code = None
+                try:
+                    self.checks(name, level, description, fn, code=code, requires=requires, plugin=plugin)
+                except ValueError as e:  # the code is taken or out of range
+                    self._lint(plugin, f"{e}; the check has no code")
+                    self.checks(name, level, description, fn, code=None, requires=requires, plugin=plugin)
             return register
 
         def decompiler_register(plugin):
@@ -229,9 +270,7 @@ class Host:
 
         def command_register(plugin):
             def register(name, configure, run, help=""):
-                from .cli import COMMANDS
-
-                if name in self.commands or name in COMMANDS:
+                if name in self.commands or name in BUILTIN_COMMANDS:
                     self._problem(plugin, f"command '{name}' is already taken; this one is ignored")
                     return
                 self.commands[name] = (configure, run, help, plugin)
@@ -241,3 +280,5 @@ class Host:
         self._call_each("fwc_register_backends", backend_register)
         self._call_each("fwc_register_decompilers", decompiler_register)
         self._call_each("fwc_register_checks", check_register)
+        for c, message in self.checks.problems():
+            self._problem(c.plugin, message)

@@ -23,14 +23,58 @@ See ``docs/plugins.md``.
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence, TypeVar
 
 import pluggy
 
-from .backends import Artifact, Backend, BackendContext, Option  # noqa: F401 - re-exported
-from .checks import check_group  # noqa: F401 - re-exported
+from .backends import Artifact, Backend, BackendContext, Option
+from .checks import Check, CheckFn, Report, check_group
+from .diagnostics import Diagnostic, Related, Span
 
-F = TypeVar("F", bound=Callable)
+__all__ = [
+    "hookimpl", "hookspec", "Artifact", "Backend", "BackendContext", "Option", "Check", "CheckFn", "Report",
+    "check_group", "register_diagnostics", "BackendRegister", "CheckRegister", "DecompilerRegister",
+    "CommandRegister", "Diagnostic", "Related", "Span",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
 PROJECT = "fwc"
 hookimpl: Callable[[F], F] = pluggy.HookimplMarker(PROJECT)  # type: ignore[assignment]
 hookspec = pluggy.HookspecMarker(PROJECT)
+
+
+class BackendRegister(Protocol):
+    """The ``register`` of ``fwc_register_backends``."""
+
+    def __call__(self, name: str, generate: Callable[[BackendContext], None], *, description: str = "",
+                 outputs: Iterable[str] = (), options: Mapping[str, Option | tuple[Any, str] | Any] | None = None
+                 ) -> None: ...
+
+
+class CheckRegister(Protocol):
+    """The ``register`` of ``fwc_register_checks`` (see docs/plugins.md for codes and levels)."""
+
+    def __call__(self, name: str, level: str, description: str, fn: CheckFn | None = None, *,
+                 code: int | None = None, requires: Sequence[str] = ()) -> None: ...
+
+
+class DecompilerRegister(Protocol):
+    """The ``register`` of ``fwc_register_decompilers``."""
+
+    def __call__(self, name: str, decompile: Callable[..., tuple[str | None, list[Diagnostic]]],
+                 description: str = "") -> None: ...
+
+
+class CommandRegister(Protocol):
+    """The ``register`` of ``fwc_register_commands``."""
+
+    def __call__(self, name: str, configure: Callable[[Any], None], run: Callable[[Any, Any], int],
+                 help: str = "") -> None: ...
+
+
+def register_diagnostics(register: CheckRegister, rows: Iterable[tuple[str, int, str, str]]) -> None:
+    """Register names a backend reports itself (``ctx.error(NAME, ...)``), which have no check
+    function: ``rows`` are ``(name, code, level, description)``.  Registered names are listed by
+    ``fwc checks`` and switched with ``-W``/``-E`` like any check."""
+    for name, code, level, description in rows:
+        register(name, level, description, None, code=code)

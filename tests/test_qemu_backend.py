@@ -389,10 +389,11 @@ CHECK_CASES = {
 def test_every_qemu_check_has_a_case(fwc):
     from fwc_plugins.qemu import CHECKS
 
-    names = {c.name for c in fwc.checks if c.name.startswith("qemu-")}
+    # Checks with a function (qemu-board, the backend's own note, is a diagnostic-only name: issue 9).
+    names = {c.name for c in fwc.checks if c.name.startswith("qemu-") and c.fn is not None}
     assert names == set(CHECK_CASES) == {c[0] for c in CHECKS}
     for c in fwc.checks:
-        if c.name.startswith("qemu-"):
+        if c.name.startswith("qemu-") and c.fn is not None:
             assert c.plugin == "qemu" and c.level in ("error", "warning")
 
 

@@ -159,7 +159,7 @@ def run(args, fwc) -> int:
     p = lambda name: os.path.join(work, name)  # noqa: E731
 
     from ..initrd import build_archive
-    from ..qemu.plan import cached_plan
+    from ..qemu import cached_plan
 
     override = build_archive(m)
     base = None

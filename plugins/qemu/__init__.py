@@ -43,19 +43,33 @@ Decisions:
   fwc does not predict where QEMU's loader puts the kernel and initrd.
 
 On the ``generic`` board (and for arm64) the backend writes nothing and reports a
-**note** (check name ``qemu-board``): there is no QEMU machine to realize, so this is
-not a problem of the description, and ``fwc compile`` without ``-b`` runs every backend.
+**note** (check name ``qemu-board``, FWC4112; ``-W no-qemu-board`` silences it): there is
+no QEMU machine to realize, so this is not a problem of the description, and
+``fwc compile`` without ``-b`` runs every backend.
 
 Where the description cannot be realized on its QEMU board, checks say why and what
 would fit (see ``CHECKS``).  They are computed by :func:`plan.plan`, which simulates what
 QEMU builds from the argv (below/above 4G split, its own SRAT's node ranges, the DIMM
 window and first fit) and compares it with the model.  Heavy imports stay in
 ``generate``; the checks only import the stdlib-only :mod:`.plan`.
+
+Public API, for other plugins and commands (``fwc boot`` uses it): :func:`cached_plan` and
+the :class:`Plan` it returns (``below_4g``, ``ram``, ``memdevs``, ``dimms``, ``cpu``, ...).
+Everything else in this package is private to it.  Codes: FWC4100-FWC4199.
 """
 
 from __future__ import annotations
 
-from fwc.plugin import check_group, hookimpl
+from typing import TYPE_CHECKING, Any
+
+from fwc.plugin import BackendContext, CheckRegister, check_group, hookimpl, register_diagnostics
+
+if TYPE_CHECKING:
+    from fwc.model import Machine
+
+    from .plan import Plan
+
+__all__ = ["cached_plan", "Plan", "CHECKS", "DIAGNOSTICS"]
 
 #: (name, code, level, description)
 CHECKS = [
@@ -78,31 +92,51 @@ CHECKS = [
     ("qemu-smt", 4111, "warning", "more than one thread per core, which -cpu max under TCG cannot describe"),
 ]
 
+#: Names only the backend reports (no check function): (name, code, level, description)
+DIAGNOSTICS = [
+    ("qemu-board", 4112, "note", "the backend writes nothing: not an x86_64 machine on a QEMU board"),
+]
 
-def _is_target(m) -> bool:
+
+def __getattr__(name: str) -> Any:
+    if name == "Plan":  # lazily: .plan is not imported until a QEMU-board machine is checked
+        from .plan import Plan
+
+        return Plan
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def cached_plan(machine: "Machine") -> "Plan":
+    """How ``machine`` (x86_64, board qemu-q35 or qemu-pc) is realized on QEMU 7.2, computed
+    once per machine object: the argv's pieces, QEMU's below/above-4G split, and problems."""
+    from .plan import cached_plan as plan_of
+
+    return plan_of(machine)
+
+
+def _is_target(m: "Machine") -> bool:
     from fwc import boards
 
     return boards.is_qemu(m.board) and m.arch == "x86_64"
 
 
-def _problems(machine):
+def _problems(machine: "Machine") -> list[tuple]:
     """Every problem the plan of a QEMU-board machine finds, for check_group."""
     if not _is_target(machine):
         return []
-    from .plan import cached_plan
-
     return [(p.check, p.message, p.span, p.notes) for p in cached_plan(machine).problems]
 
 
 @hookimpl
-def fwc_register_checks(register):
+def fwc_register_checks(register: CheckRegister) -> None:
     checks = check_group(_problems)
     for name, code, level, desc in CHECKS:
         register(name, level, desc, checks(name), code=code)
+    register_diagnostics(register, DIAGNOSTICS)
 
 
 @hookimpl
-def fwc_register_backends(register):
+def fwc_register_backends(register: Any) -> None:
     register("qemu", generate, description="QEMU 7.2 command line (argv JSON and shell line) for qemu boards",
              outputs=["qemu/argv.json", "qemu/cmdline.sh"],
              options={
@@ -113,7 +147,7 @@ def fwc_register_backends(register):
              })
 
 
-def generate(ctx):
+def generate(ctx: BackendContext) -> None:
     from fwc.diagnostics import NOTE, Diagnostic
 
     m = ctx.machine
@@ -125,7 +159,6 @@ def generate(ctx):
             "qemu-q35 and qemu-pc", m.span))
         return
     from .argv import argv_json, full_argv, shell_line
-    from .plan import cached_plan
 
     p = cached_plan(m)
     opts = ctx.options
