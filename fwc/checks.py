@@ -572,7 +572,9 @@ class Levels:
         self.switched: set[str] = set()  # names a switch set: their level overrides the emitter's
         problems = []
         for spec, target in [(s, WARNING) for s in warn] + [(s, ERROR) for s in error]:
-            neg = spec.startswith("no-")
+            # "no-NAME" negates NAME; a check whose own name starts with "no-" ("no-nodes") is
+            # named as it is, and negated as "no-no-nodes".
+            neg = spec.startswith("no-") and (spec[3:] in registry or spec not in registry)
             name = spec[3:] if neg else spec
             c = registry.get(name)
             if c is None:
