@@ -14,13 +14,22 @@
 compiles a description (inline text, or a file) and returns a :class:`Build`.  A
 description with errors fails the test with the diagnostics, unless ``expect_errors``.
 The fixture ``fwc_compiler`` is the :class:`fwc.Fwc` instance it uses (one per session).
+
+``Build.boot`` is the boot backend's report, typed (:class:`fwc_plugins.boot.report.BootReport`,
+schema in docs/boot-json.md): ``b.boot.summary.zones``, ``b.boot.pins``, ``b.boot.memblock``;
+``Build.boot_json`` is the same document as a plain dict.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from fwc_plugins.boot.report import BootReport
 
 
 class Build:
@@ -45,9 +54,20 @@ class Build:
     def qemu_argv(self) -> list:
         return json.loads(self.text("qemu/argv.json")) if "qemu/argv.json" in self.artifacts else []
 
+    @functools.cached_property
+    def boot(self) -> BootReport | None:
+        """The boot simulation (``boot/boot.json``), typed: ``b.boot.summary.zones[0].present``;
+        None without the boot backend.  Read-only dict-style access (``b.boot["summary"]``)
+        still works for tests written against the JSON layout; see also :attr:`boot_json`."""
+        if "boot/boot.json" not in self.artifacts:
+            return None
+        from fwc_plugins.boot.report import from_json
+
+        return from_json(self.artifacts["boot/boot.json"])
+
     @property
-    def boot(self) -> dict:
-        """The boot simulation (``boot/boot.json``): trace, zones, memblock arrays."""
+    def boot_json(self) -> dict:
+        """``boot/boot.json`` as a plain dict (``{}`` without the boot backend)."""
         return json.loads(self.text("boot/boot.json")) if "boot/boot.json" in self.artifacts else {}
 
     @property
@@ -57,14 +77,15 @@ class Build:
 
     @property
     def zones(self) -> list:
-        """``[{node, zone, start_pfn, spanned, present}, …]`` after early boot."""
-        b = self.boot
-        return b.get("zones") or b.get("summary", {}).get("zones", [])
+        """``[{node, zone, start_pfn, spanned, present}, …]`` after early boot (typed:
+        ``b.boot.summary.zones``)."""
+        return [z.to_dict() for z in self.boot.summary.zones] if self.boot is not None else []
 
     @property
     def memblock(self) -> dict:
-        """The final memblock arrays: ``{"memory": [...], "reserved": [...]}``."""
-        return self.boot.get("memblock", {})
+        """The final memblock arrays: ``{"memory": [...], "reserved": [...]}`` (typed:
+        ``b.boot.memblock``)."""
+        return self.boot.memblock.to_dict() if self.boot is not None else {}
 
     def __repr__(self):
         return f"<fwc Build ok={self.ok} outputs={len(self.artifacts)}>"

@@ -8,9 +8,12 @@ hot-pluggable memory.  Readable at 80 columns; plain text when piped.
 
 from __future__ import annotations
 
-import json
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .units import approx_size
+
+if TYPE_CHECKING:
+    from fwc_plugins.boot.report import BootReport
 
 
 def _size(n: int) -> str:
@@ -21,7 +24,8 @@ def _range(base: int, size: int) -> str:
     return f"{base:#x}-{base + size - 1:#x}"
 
 
-def render(machine, boot: dict | None, console) -> None:
+def render(machine, boot: BootReport | Mapping[str, Any] | None, console) -> None:
+    """``boot``: the boot backend's report (``boot/boot.json``, typed or decoded), or None."""
     from rich.table import Table
     from rich.text import Text
 
@@ -72,27 +76,33 @@ def render(machine, boot: dict | None, console) -> None:
         _boot(boot, console)
 
 
-def _boot(boot: dict, console) -> None:
-    """The zones and pinned allocations of the boot simulation, if its JSON has them."""
+def _boot(boot: BootReport | Mapping[str, Any], console) -> None:
+    """The zones and pinned allocations of the boot simulation (docs/boot-json.md)."""
     from rich.table import Table
     from rich.text import Text
 
-    zones = boot.get("zones") or boot.get("summary", {}).get("zones")
-    if isinstance(zones, list) and zones:
+    from fwc_plugins.boot.report import BootReportError, from_json
+
+    try:
+        report = boot if not isinstance(boot, Mapping) else from_json(boot)
+    except BootReportError as e:
+        console.print(Text(f"boot simulation not shown: {e}", style="dim"))
+        return
+    zones = report.summary.zones
+    if zones:
         zt = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
         for col in ("linux node", "zone", "start_pfn", "spanned", "present"):
             zt.add_column(col, justify="right" if col != "zone" else "left")
         for z in zones:
-            if not isinstance(z, dict):
-                continue
-            style = "bold green" if str(z.get("zone", "")).lower() == "movable" else None
-            zt.add_row(str(z.get("node", "")), Text(str(z.get("zone", "")), style=style),
-                       str(z.get("start_pfn", "")), str(z.get("spanned", "")), str(z.get("present", "")))
+            style = "bold green" if z.zone == "Movable" else None
+            zt.add_row(str(z.node), Text(z.zone, style=style), str(z.start_pfn), str(z.spanned), str(z.present))
         console.print(Text("zones after boot (Linux 6.1, simulated; Linux numbers nodes by first proximity "
                            "domain in the SRAT)", style="bold"))
         console.print(zt)
-    pins = boot.get("pins")
-    if isinstance(pins, list) and pins:
+    if report.pins:
         console.print(Text("kernel allocations in hot-pluggable memory", style="bold red"))
-        for p in pins:
-            console.print(Text(f"  {json.dumps(p, sort_keys=True) if not isinstance(p, str) else p}"))
+        for p in report.pins:
+            console.print(Text(f"  node {p.node} cannot be hot-removed: {p.reason}"))
+            for a in p.because:
+                perm = "permanent" if a.permanent else "freed later"
+                console.print(Text(f"    {a.stage:5} {perm:11} {_range(a.base, a.size)} {_size(a.size)} {a.purpose}"))

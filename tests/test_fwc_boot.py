@@ -366,3 +366,37 @@ def test_boot_no_output_and_usage(tmp_path, kernel, busybox, capsys):
 def test_command_is_registered():
     f = make_fwc()
     assert "boot" in f.host.commands
+
+
+# ---- the prediction reads boot.json through the boot plugin's typed reader ------------------
+
+JSON_ONLY = {}
+
+
+class JsonOnlyBoot:
+    """A stand-in simulator whose only output is JSON_ONLY["doc"] as boot/boot.json."""
+
+    @hookimpl
+    def fwc_register_backends(self, register):
+        register("jsononly", lambda ctx: ctx.emit("boot/boot.json", JSON_ONLY["doc"]))
+
+
+def test_prediction_from_a_boot_report_alone():
+    f = fwc.Fwc(plugins=[JsonOnlyBoot()])
+    path = os.path.join(EXAMPLES, "hotplug-movable.fwc")
+    full = f.compile(path, backends=["boot"])
+    arts = {a.path: a.data for a in full.artifacts}
+    JSON_ONLY["doc"] = arts["boot/boot.json"].decode()
+    machine = f.check(path).machine
+    p = predict.predict(f, machine, "jsononly")
+    assert p.problem == "" and p.observation == predict.from_artifacts(arts)
+    assert p.observation["zones"]["1 Movable"] and p.observation["movable_start"] == {"1": "0x0000000100000000"}
+    doc = json.loads(JSON_ONLY["doc"])
+    doc["schema"] = "fwc-boot/99"
+    JSON_ONLY["doc"] = json.dumps(doc)
+    p = predict.predict(f, machine, "jsononly")
+    assert p.observation is None and "'fwc-boot/99' is not 'fwc-boot/1'" in p.problem
+    del doc["schema"], doc["summary"]["zones"][0]["present"]
+    JSON_ONLY["doc"] = json.dumps(doc)
+    p = predict.predict(f, machine, "jsononly")
+    assert p.observation is None and "summary.zones[0]: missing key 'present'" in p.problem

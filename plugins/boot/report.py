@@ -78,7 +78,7 @@ class BootReportVersionError(BootReportError):
 
     def __init__(self, found: object) -> None:
         self.found = found
-        super().__init__(f"schema {found!r} is not {SCHEMA!r}, the one this fwc reads "
+        super().__init__(f"{found!r} is not {SCHEMA!r}, the schema this fwc reads "
                          "(recompile the description with this fwc)", SCHEMA_KEY)
 
 
@@ -155,9 +155,8 @@ class Zone:
         return self.present > 0
 
     def to_dict(self, with_node: bool = True) -> dict[str, Any]:
-        d = {"zone": self.zone, "start_pfn": self.start_pfn, "spanned": self.spanned, "present": self.present}
-        if with_node:
-            d["node"] = self.node
+        d = {"node": self.node} if with_node else {}
+        d.update(zone=self.zone, start_pfn=self.start_pfn, spanned=self.spanned, present=self.present)
         return d
 
 

@@ -1,11 +1,21 @@
 """The prediction side: the machine as QEMU will boot it, and an adapter over the ``boot``
 backend's outputs.
 
-The adapter only needs the backend's artifacts: ``boot/dmesg.txt`` in Linux's message
-formats is read with the same parser as the real serial log, ``boot/zones.txt`` (rows
-``node zone start_pfn spanned present [managed]``, or /proc/zoneinfo text) gives the zones,
-and ``boot/boot.json`` may add or override any observation key (see ``observe``), or give
-``zones`` as a list of ``{node, zone, start_pfn, spanned, present}``.
+The adapter only needs the backend's artifacts, read in this order (a later source only
+fills the observation keys an earlier one left unknown):
+
+* ``boot/dmesg.txt`` in Linux's message formats, read with the same parser as the real
+  serial log;
+* ``boot/zones.txt``: the zones, as rows ``node zone start_pfn spanned present [managed]``
+  or /proc/zoneinfo text;
+* ``boot/boot.json``: if it is a boot report (``"schema": "fwc-boot/1"``, or unversioned with
+  ``summary`` and ``dmesg``; docs/boot-json.md), it is read with the boot plugin's typed
+  reader (:func:`fwc_plugins.boot.report.from_json`): its ``dmesg`` lines and the zones
+  userspace sees (:attr:`~fwc_plugins.boot.report.BootReport.final_zones`).  A report of
+  another schema version, or a malformed one, is an error (:class:`BootReportError`).
+  Any other JSON object is a third-party backend's own: it may add any observation key
+  (see ``observe``), and give ``zones`` as a list of ``{node, zone, start_pfn, spanned,
+  present}`` (or an object keyed ``"node zone"``).
 """
 
 from __future__ import annotations
@@ -111,7 +121,10 @@ def _zones_from_json(z) -> dict:
 
 
 def from_artifacts(arts: dict[str, bytes]) -> dict:
-    """An observation from the boot backend's artifacts (path -> bytes)."""
+    """An observation from the boot backend's artifacts (path -> bytes).
+
+    Raises :class:`~fwc_plugins.boot.report.BootReportError` for a ``boot.json`` that is a
+    boot report of another schema version or a malformed one."""
     obs: dict = {}
     if "boot/dmesg.txt" in arts:
         obs.update(parse_dmesg(arts["boot/dmesg.txt"].decode()))
@@ -121,16 +134,35 @@ def from_artifacts(arts: dict[str, bytes]) -> dict:
         try:
             doc = json.loads(arts["boot/boot.json"])
         except ValueError:
-            doc = {}
-        if isinstance(doc, dict):
-            if "zones" in doc and "zones" not in obs:
-                z = _zones_from_json(doc["zones"])
-                if z:
-                    obs["zones"] = z
-            for k in ("srat", "node_data", "zone_ranges", "movable_start", "early_ranges", "table_upgrade"):
-                if k in doc and k not in obs and isinstance(doc[k], (dict, list)):
-                    obs[k] = doc[k]
+            doc = None
+        from fwc_plugins.boot.report import from_json, is_boot_report
+
+        if is_boot_report(doc):
+            _add_report(obs, from_json(doc))
+        elif isinstance(doc, dict):
+            _add_foreign(obs, doc)
     return obs
+
+
+def _add_report(obs: dict, report) -> None:
+    """Fill what the other artifacts left unknown from a boot report (schema fwc-boot/1)."""
+    for k, v in parse_dmesg("\n".join(report.dmesg)).items():
+        obs.setdefault(k, v)
+    if not obs.get("zones"):
+        obs["zones"] = {f"{z.node} {z.zone}": [z.start_pfn, z.spanned, z.present]
+                        for z in report.final_zones if z.populated}
+    obs.setdefault("movable_start", {str(n): f"{a:#018x}" for n, a in report.summary.movable_zone_start.items()})
+
+
+def _add_foreign(obs: dict, doc: dict) -> None:
+    """A third-party backend's boot.json: observation keys, zones in a few shapes."""
+    if "zones" in doc and "zones" not in obs:
+        z = _zones_from_json(doc["zones"])
+        if z:
+            obs["zones"] = z
+    for k in ("srat", "node_data", "zone_ranges", "movable_start", "early_ranges", "table_upgrade"):
+        if k in doc and k not in obs and isinstance(doc[k], (dict, list)):
+            obs[k] = doc[k]
 
 
 class Prediction(NamedTuple):
@@ -158,7 +190,12 @@ def predict(fwc, machine, backend: str = "boot") -> Prediction:
     if errs:
         return Prediction(None, secs, f"backend '{backend}': " + "; ".join(d.message for d in errs),
                           tuple(ctx.diagnostics))
-    obs = from_artifacts({a.path: a.data for a in ctx.artifacts})
+    from fwc_plugins.boot.report import BootReportError
+
+    try:
+        obs = from_artifacts({a.path: a.data for a in ctx.artifacts})
+    except BootReportError as e:
+        return Prediction(None, secs, f"backend '{backend}': {e}", tuple(ctx.diagnostics))
     if not obs.get("zones"):
         return Prediction(None, secs, f"backend '{backend}' wrote no zones (boot/zones.txt or boot/boot.json)",
                           tuple(ctx.diagnostics))
