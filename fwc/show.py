@@ -94,7 +94,7 @@ def _boot(boot: BootReport | Mapping[str, Any], console) -> None:
         for col in ("linux node", "zone", "start_pfn", "spanned", "present"):
             zt.add_column(col, justify="right" if col != "zone" else "left")
         for z in zones:
-            style = "bold green" if z.zone == "Movable" else None
+            style = "bold green" if z.zone == "Movable" else ""
             zt.add_row(str(z.node), Text(z.zone, style=style), str(z.start_pfn), str(z.spanned), str(z.present))
         console.print(Text("zones after boot (Linux 6.1, simulated; Linux numbers nodes by first proximity "
                            "domain in the SRAT)", style="bold"))

@@ -16,8 +16,11 @@ Writer side (the backend)::
 
 Every container field takes plain values: a sequence of the record class, of dicts with
 its keys, or of tuples in its field order (so ``memblock.Region`` and the simulator's
-``Alloc`` named tuples pass as they are); mapping fields take any mapping with integer
-(or decimal string) keys.
+``Alloc`` named tuples pass as they are, and a zone row ``(node, zone, start_pfn, spanned,
+present)`` too; in ``zones_all`` the node may be left out: ``(zone, start_pfn, spanned,
+present)``); mapping fields take any mapping with integer (or decimal string) keys; sets
+of nodes are sorted.  Addresses are ints in bytes (``movable_zone_start`` is a byte
+address, not a pfn), and the writer formats the hexadecimal strings.
 
 Reader side::
 
@@ -155,7 +158,7 @@ class Zone:
         return self.present > 0
 
     def to_dict(self, with_node: bool = True) -> dict[str, Any]:
-        d = {"node": self.node} if with_node else {}
+        d: dict[str, Any] = {"node": self.node} if with_node else {}
         d.update(zone=self.zone, start_pfn=self.start_pfn, spanned=self.spanned, present=self.present)
         return d
 

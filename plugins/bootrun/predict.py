@@ -24,7 +24,7 @@ import json
 import re
 import struct
 import time
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .observe import parse_dmesg, parse_zoneinfo
 
@@ -104,6 +104,7 @@ def parse_zones_txt(text: str) -> dict:
 def _zones_from_json(z) -> dict:
     out = {}
     items = z.items() if isinstance(z, dict) else enumerate(z)
+    vals: list[Any]
     for k, v in items:
         if isinstance(v, dict):
             node, zone = v.get("node"), v.get("zone") or v.get("name")
