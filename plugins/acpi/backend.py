@@ -34,17 +34,6 @@ def fwc_register_decompilers(register):
     register("acpi", decompile, description="SRAT, SLIT and MADT (binaries, acpidump text, a table directory)")
 
 
-@hookimpl
-def fwc_register_checks(register):
-    register("acpi-disabled-initiator", "warning",
-             "a disabled Generic Initiator makes Linux skip later SRAT entries", check_disabled_initiator)
-    register("acpi-x2apic-mode", "warning", "x2APIC entries Linux reads only in x2APIC mode", check_x2apic_mode)
-    register("acpi-srat-dropped", "warning", "an SRAT Linux drops whole", check_srat_dropped)
-    register("acpi-append-slit", "error", "bytes appended to a SLIT", check_append_slit)
-    register("acpi-qemu-x2apic", "warning", "a forced x2APIC entry on a QEMU board, where QEMU writes a Local APIC one",
-             check_qemu_x2apic)
-
-
 def check_qemu_x2apic(machine, report):
     from fwc import boards
 
@@ -96,6 +85,58 @@ def check_append_slit(machine, report):
     o = machine.table_overrides.get("slit")
     if o is not None and o.append:
         report("a SLIT has no subtables; 'append' applies to srat and madt (use 'verbatim' for other bytes)", o.span)
+
+
+#: Every check the acpi plugin runs: (name, stable code, default level, description, function).
+#: Codes FWC4300-4309; a new check takes the next free code, a removed one keeps its code unused.
+CHECKS = (
+    ("acpi-disabled-initiator", 4300, "warning",
+     "a disabled Generic Initiator makes Linux skip later SRAT entries", check_disabled_initiator),
+    ("acpi-x2apic-mode", 4301, "warning", "x2APIC entries Linux reads only in x2APIC mode", check_x2apic_mode),
+    ("acpi-srat-dropped", 4302, "warning", "an SRAT Linux drops whole", check_srat_dropped),
+    ("acpi-append-slit", 4303, "error", "bytes appended to a SLIT", check_append_slit),
+    ("acpi-qemu-x2apic", 4304, "warning",
+     "a forced x2APIC entry on a QEMU board, where QEMU writes a Local APIC one", check_qemu_x2apic),
+)
+
+#: Every other diagnostic name the plugin reports (the backend, the table decoder, the acpidump
+#: reader and the decompiler), registered without a function so that ``-W no-NAME`` and
+#: ``fwc checks`` know them: (name, stable code FWC4310-4399, default level, description).
+#: Names reported with several severities are registered at the mildest, ``warning``.
+DIAGNOSTICS = (
+    ("acpi-iasl-source", 4310, "warning", "a table iasl source cannot express gets no .dsl file"),
+    ("acpi-layout", 4311, "error", "the tables cannot be laid out from the RSDP address"),
+    ("acpi-malformed", 4320, "error", "an ACPI table's bytes are malformed"),
+    ("acpi-truncated", 4321, "error", "an ACPI table, header or subtable ends early"),
+    ("acpi-bad-length", 4322, "warning", "a table or subtable length field disagrees with its layout"),
+    ("acpi-bad-checksum", 4323, "warning", "a table checksum is wrong"),
+    ("acpi-trailing-data", 4324, "warning", "bytes after a table's length are ignored"),
+    ("acpi-unknown-table", 4325, "warning", "a table signature fwc has no layout for"),
+    ("acpi-unknown-subtable", 4326, "warning", "a subtable type fwc has no layout for, kept as bytes"),
+    ("acpi-zero-length", 4327, "error", "a subtable length below 2 stops the subtable walk"),
+    ("acpi-count-mismatch", 4328, "error", "a count disagrees with the entries (SLIT localities, XSDT/RSDT)"),
+    ("acpi-empty-root", 4329, "warning", "an XSDT or RSDT lists no tables"),
+    ("acpi-null-pointer", 4330, "warning", "a root table entry is a null pointer"),
+    ("acpi-rsdp-revision", 4331, "warning", "an RSDP revision that ACPI does not define"),
+    ("acpi-bad-pointer", 4332, "warning", "an RSDP or root table pointer that leads to no table of the set"),
+    ("acpi-unlisted-table", 4333, "warning", "a table of a set that no root table lists"),
+    ("acpidump-format", 4340, "warning", "a line of acpidump text that does not follow its format"),
+    ("acpidump-empty", 4341, "warning", "acpidump text without tables"),
+    ("acpi-duplicate-table", 4350, "warning", "a second table of one signature in decompiler input"),
+    ("acpi-unmodelled-table", 4351, "warning", "decompiler input tables fwc does not model"),
+    ("acpi-verbatim", 4352, "warning", "a decompiled table kept as bytes"),
+    ("acpi-no-tables", 4353, "error", "decompiler input without an SRAT, SLIT or MADT"),
+    ("acpi-decompile", 4354, "error", "tables that no description compiles back to"),
+)
+
+
+@hookimpl
+def fwc_register_checks(register):
+    for name, code, level, description, fn in CHECKS:
+        register(name, level, description, fn, code=code)
+    for name, code, level, description in DIAGNOSTICS:
+        register(name, level, description, None, code=code)
+
 
 
 def generate(ctx):

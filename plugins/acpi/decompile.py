@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import os
 
+from fwc import boards
 from fwc.diagnostics import ERROR, NOTE, WARNING, Diagnostic
 from fwc.model import id_ranges
 from fwc.units import exact_size
+
+from . import model_map as M
+from .names import SratType
 
 MODELLED = {"SRAT": "srat", "SLIT": "slit", "APIC": "madt"}
 ROOTS = ("RSDP", "RSD ", "XSDT", "RSDT")
@@ -145,8 +149,9 @@ def _addr(n: int) -> str:
 
 
 def _oem_text(h) -> str:
-    return (f'id {_q(h["oem_id"])} table {_q(h["oem_table_id"])} revision {h["oem_revision"]} '
-            f'creator {_q(h["creator_id"])} {h["creator_revision"]:#x}')
+    o = M.OEM.read(h)
+    return (f'id {_q(o["id"])} table {_q(o["table_id"])} revision {o["revision"]} '
+            f'creator {_q(o["creator_id"])} {o["creator_revision"]:#x}')
 
 
 class _Node:
@@ -156,13 +161,25 @@ class _Node:
         self.lines: list[str] = []
 
 
-def _pxm_of(e):
-    f = e.fields
-    if f is None:
-        return None
-    if e.type == 0:
-        return f["proximity_domain_lo"] | (f["proximity_domain_hi"] << 8)
-    return f.get("proximity_domain")
+def _mapped(signature: str, table):
+    """(model_map entry, model values) for each subtable of ``table`` the model maps."""
+    for e in (table.entries if table is not None else ()):
+        m = M.entry_of(signature, e)
+        if m is not None:
+            yield m
+
+
+#: a Local APIC the MADT does not list: enabled, not online-capable
+_PRESENT = {"enabled": True, "online_capable": False}
+
+
+def _srat_values(srat) -> list[tuple[int, dict | None]]:
+    """(type, model values) per SRAT entry; values None for entries the model does not map."""
+    out = []
+    for e in srat.entries:
+        m = M.entry_of("SRAT", e)
+        out.append((e.type, None if m is None else m[1]))
+    return out
 
 
 # Node orders tried: fwc writes SRAT entries grouped by node (processors, then memory, then
@@ -170,18 +187,17 @@ def _pxm_of(e):
 ORDERS = ("merged", "table", "memory", "initiator", "pxm")
 
 
-def _merged_order(srat) -> list[int]:
+def _merged_order(values) -> list[int]:
     """The node order consistent with every group's order of first appearance (processors,
     memory, ITS, initiators): a topological merge, ties broken by table order."""
     import heapq
 
-    groups = ((0, 2, 3), (1,), (4,), (5, 6))
-    pxms = [(e.type, _pxm_of(e)) for e in srat.entries]
-    first = list(dict.fromkeys(p for _, p in pxms if p is not None))
+    pxms = [(t, v["pxm"]) for t, v in values if v is not None]
+    first = list(dict.fromkeys(p for _, p in pxms))
     rank = {p: i for i, p in enumerate(first)}
     after: dict[int, set] = {p: set() for p in first}
-    for types in groups:
-        seq = list(dict.fromkeys(p for t, p in pxms if t in types and p is not None))
+    for types in M.SRAT_GROUPS:
+        seq = list(dict.fromkeys(p for t, p in pxms if t in types))
         for a, b in zip(seq, seq[1:]):
             after[b].add(a)
     waiting = {p: len(after[p]) for p in first}
@@ -205,16 +221,17 @@ def _merged_order(srat) -> list[int]:
 def _node_order(srat, order: str) -> list[int]:
     if srat is None:
         return []
+    values = _srat_values(srat)
     if order == "merged":
-        return _merged_order(srat)
-    groups = {"table": (0, 1, 2, 3, 4, 5, 6), "memory": (1,), "initiator": (5, 6)}
-    seen: list[int] = []
+        return _merged_order(values)
+    pxms = [(t, v["pxm"]) for t, v in values if v is not None]
     if order == "pxm":
-        return sorted({p for p in map(_pxm_of, srat.entries) if p is not None})
-    for types in (groups[order], (0, 1, 2, 3, 4, 5, 6)):
-        for e in srat.entries:
-            p = _pxm_of(e)
-            if e.type in types and p is not None and p not in seen:
+        return sorted({p for _, p in pxms})
+    groups = {"table": tuple(M.SRAT_ENTRIES), "memory": M.SRAT_GROUPS[1], "initiator": M.SRAT_GROUPS[3]}
+    seen: list[int] = []
+    for types in (groups[order], tuple(M.SRAT_ENTRIES)):
+        for t, p in pxms:
+            if t in types and p not in seen:
                 seen.append(p)
     return seen
 
@@ -229,7 +246,7 @@ def describe(decoded: dict, board: str, rsdp_address=None, name="decompiled", or
     if board != "generic":
         lines.append(f"    board {board}")
     arch = "x86_64"
-    if srat is not None and any(e.type == 3 for e in srat.entries if e.fields is not None):
+    if srat is not None and any(e.type == SratType.GICC_AFFINITY for e in srat.entries if e.fields is not None):
         arch = "arm64"
         lines.append("    arch arm64")
     if first is not None:
@@ -264,71 +281,52 @@ def describe(decoded: dict, board: str, rsdp_address=None, name="decompiled", or
         for pxm in _node_order(srat, order):
             node(pxm)
 
-    present = {}
-    if madt is not None:
-        for e in madt.entries:
-            if e.fields is None:
-                continue
-            if e.type == 0:
-                present[e.fields["apic_id"]] = e.fields["flags"]
-            elif e.type == 9:
-                present[e.fields["x2apic_id"]] = e.fields["flags"]
+    present = {}  # APIC ID -> the MADT's Local (x2)APIC values
+    for e, v in _mapped("APIC", madt):
+        if e in (M.LOCAL_APIC, M.LOCAL_X2APIC):
+            present[v["apic_id"]] = v
     window = None
     mem = []
-    for e in (srat.entries if srat is not None else []):
-        f = e.fields
-        if f is None:
-            continue
-        if e.type in (0, 2, 3):
-            if e.type == 0:
-                pxm = f["proximity_domain_lo"] | (f["proximity_domain_hi"] << 8)
-                apic = f["apic_id"]
-            elif e.type == 2:
-                pxm, apic = f["proximity_domain"], f["apic_id"]
-            else:
-                pxm, apic = f["proximity_domain"], f["acpi_processor_uid"]
-            flags = present.get(apic, 1)
+    for e, v in _mapped("SRAT", srat):
+        if e.type in M.SRAT_CPU:
+            cpu = present.get(v["apic_id"], _PRESENT)
             words = []
-            if not flags & 1:
+            if not cpu["enabled"]:
                 words.append("disabled")
-            if flags & 2:
+            if cpu["online_capable"]:
                 words.append("online-capable")
-            if e.type == 2 and apic < 255:
+            if e.type == SratType.X2APIC_CPU_AFFINITY and v["apic_id"] < 255:
                 words.append("x2apic")
-            node(pxm).cpus.append((apic, " ".join(words)))
-        elif e.type == 1:
-            mem.append(f)
-        elif e.type == 4:
-            node(f["proximity_domain"]).lines.append(f"its {f['its_id']}")
-        elif e.type in (5, 6):
-            h = f["device_handle"]
-            kind = "initiator" if e.type == 5 else "port"
-            if isinstance(h, dict) and "hid" in h:
-                handle = f'acpi {_q(h["hid"])} uid {h["uid"]}'
-            elif isinstance(h, dict):
-                d = h["devfn"]
-                handle = f'pci "{h["segment"]:04x}:{h["bus"]:02x}:{d >> 3:02x}.{d & 7:x}"'
+            node(v["pxm"]).cpus.append((v["apic_id"], " ".join(words)))
+        elif e is M.MEMORY:
+            mem.append(v)
+        elif e is M.ITS:
+            node(v["pxm"]).lines.append(f"its {v['id']}")
+        elif e in (M.INITIATOR, M.PORT):
+            if v["handle_type"] == "acpi":
+                handle = f'acpi {_q(v["hid"])} uid {v["uid"]}'
+            elif v["handle_type"] == "pci":
+                d = v["devfn"]
+                handle = f'pci "{v["segment"]:04x}:{v["bus"]:02x}:{d >> 3:02x}.{d & 7:x}"'
             else:
                 continue
-            words = ("" if f["flags"] & 1 else " disabled") + (" arch-transactions" if f["flags"] & 2 else "")
-            node(f["proximity_domain"]).lines.append(f"{kind} {handle}{words}")
+            words = ("" if v["enabled"] else " disabled") + (" arch-transactions" if v["arch_transactions"] else "")
+            node(v["pxm"]).lines.append(f"{v['kind']} {handle}{words}")
     if qemu:
         # QEMU's own additions come from the board: padding and the DIMM window.
-        if mem and mem[-1]["flags"] & 2 and mem[-1]["base_address"] >= 1 << 32:
+        if mem and mem[-1]["hotpluggable"] and mem[-1]["base"] >= boards.FOUR_G:
             window = mem.pop()
-        while mem and mem[-1]["flags"] == 0 and mem[-1]["address_length"] == 0 and mem[-1]["base_address"] == 0:
+        while mem and mem[-1] == {**mem[-1], **M.NO_MEMORY, "other_flags": 0}:
             mem.pop()
-    for f in mem:
-        flags = f["flags"]
-        words = "".join([" hotpluggable" if flags & 2 else "", " nonvolatile" if flags & 4 else "",
-                         "" if flags & 1 else " disabled"])
-        node(f["proximity_domain"]).lines.append(
-            f"memory {_addr(f['base_address'])} size {_size(f['address_length'])}{words}")
+    for v in mem:
+        words = "".join([" hotpluggable" if v["hotpluggable"] else "", " nonvolatile" if v["nonvolatile"] else "",
+                         "" if v["enabled"] else " disabled"])
+        node(v["pxm"]).lines.append(f"memory {_addr(v['base'])} size {_size(v['size'])}{words}")
     if window is not None:
-        node(window["proximity_domain"])
-        ram = sum(f["address_length"] for f in mem if f["flags"] & 1)
-        ram += 0x60000 if any(f["base_address"] == 0x100000 for f in mem) else 0
-        lines.append(f"    slots 1 maxmem {_size(ram + window['address_length'] - (1 << 30))}")
+        node(window["pxm"])
+        ram = sum(v["size"] for v in mem if v["enabled"])
+        ram += boards.ONE_M - boards.HOLE_640K if any(v["base"] == boards.ONE_M for v in mem) else 0
+        lines.append(f"    slots 1 maxmem {_size(ram + window['size'] - boards.GiB)}")
     if qemu and nodes:
         if max(nodes) >= 128:  # QEMU's node ids are its PXMs, below 128
             return None
@@ -344,10 +342,10 @@ def describe(decoded: dict, board: str, rsdp_address=None, name="decompiled", or
         node(0)  # a machine has at least one node, even one the SRAT says nothing about
     # CPUs the MADT lists without affinity go to the first node.
     known = {apic for n in nodes.values() for apic, _ in n.cpus}
-    for apic, flags in present.items():
+    for apic, cpu in present.items():
         if apic not in known:
             n = node(min(nodes) if nodes else 0)
-            n.cpus.append((apic, "disabled" if not flags & 1 else ""))
+            n.cpus.append((apic, "disabled" if not cpu["enabled"] else ""))
     for n in sorted(nodes.values(), key=lambda n: n.id):
         body = []
         groups: list[tuple[str, list[int]]] = []
@@ -375,21 +373,18 @@ def describe(decoded: dict, board: str, rsdp_address=None, name="decompiled", or
                 if i < j or back != v:
                     lines.append(f"    distance {by_pxm[i]} {by_pxm[j]} = {v}")
     if madt is not None and arch == "x86_64":
-        lapic = madt.body.get("local_apic_address", 0xFEE00000) if madt.body else 0xFEE00000
-        if lapic != 0xFEE00000:
+        lapic_default = M.MADT_BODY.default("lapic_address")
+        lapic = M.MADT_BODY.read(madt.body)["lapic_address"] if madt.body else lapic_default
+        if lapic != lapic_default:
             lines.append(f"    lapic at {lapic:#x}")
-        for e in madt.entries:
-            f = e.fields
-            if f is None:
-                continue
-            if e.type == 1:
-                lines.append(f"    ioapic {f['io_apic_id']} at {f['address']:#x} gsi {f['gsi_base']}")
-            elif e.type == 2:
-                lines.append(f"    irq {f['source_irq']} gsi {f['gsi']} flags {f['flags']:#x}")
-            elif e.type in (4, 0x0A):
-                uid = f["processor_id"] if e.type == 4 else f["processor_uid"]
-                cpu = "all" if uid in (0xFF, 0xFFFFFFFF) else str(uid)
-                lines.append(f"    nmi cpu {cpu} lint {f['lint']} flags {f['flags']:#x}")
+        for e, v in _mapped("APIC", madt):
+            if e is M.IO_APIC:
+                lines.append(f"    ioapic {v['id']} at {v['address']:#x} gsi {v['gsi_base']}")
+            elif e is M.IRQ_OVERRIDE:
+                lines.append(f"    irq {v['source']} gsi {v['gsi']} flags {v['flags']:#x}")
+            elif e in (M.LOCAL_APIC_NMI, M.LOCAL_X2APIC_NMI):
+                cpu = "all" if v["cpu"] is None else str(v["cpu"])
+                lines.append(f"    nmi cpu {cpu} lint {v['lint']} flags {v['flags']:#x}")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -20,16 +20,14 @@ from __future__ import annotations
 
 from fwc import boards
 
+from . import model_map as M
 from .binary import Subtable, Table
-
-MEM_ENABLED, MEM_HOTPLUG, MEM_NONVOLATILE = 1, 2, 4
+from .names import SratType
 
 
 def header(machine, table: str, default_revision: int) -> dict:
-    oem = machine.table_oem(table)
-    return {"revision": machine.table_revision(table, default_revision), "oem_id": oem.id,
-            "oem_table_id": oem.table_id, "oem_revision": oem.revision, "creator_id": oem.creator_id,
-            "creator_revision": oem.creator_revision}
+    return {"revision": machine.table_revision(table, default_revision),
+            **M.OEM.values(machine.table_oem(table))}
 
 
 def ordered_cpus(machine):
@@ -40,36 +38,15 @@ def ordered_cpus(machine):
     return pairs
 
 
-def _mem_flags(r) -> int:
-    return (MEM_ENABLED if r.enabled else 0) | (MEM_HOTPLUG if r.hotpluggable else 0) | \
-        (MEM_NONVOLATILE if r.nonvolatile else 0)
-
-
-def _memory(pxm, base, size, flags) -> Subtable:
-    return Subtable(1, {"proximity_domain": pxm, "reserved1": 0, "base_address": base,
-                        "address_length": size, "reserved2": 0, "flags": flags, "reserved3": 0})
-
-
-def _cpu_entry(machine, node, cpu, index) -> Subtable:
+def _cpu_entry(machine, node, cpu) -> Subtable:
     if machine.arch == "arm64":
-        return Subtable(3, {"proximity_domain": node.pxm, "acpi_processor_uid": cpu.apic_id, "flags": 1,
-                            "clock_domain": 0})
-    if cpu.needs_x2apic:
-        return Subtable(2, {"reserved1": 0, "proximity_domain": node.pxm, "apic_id": cpu.apic_id, "flags": 1,
-                            "clock_domain": 0, "reserved2": 0})
-    return Subtable(0, {"proximity_domain_lo": node.pxm & 0xFF, "apic_id": cpu.apic_id, "flags": 1,
-                        "local_sapic_eid": 0, "proximity_domain_hi": node.pxm >> 8, "clock_domain": 0})
-
-
-def _initiator(node, g) -> Subtable:
-    if g.handle_type == "acpi":
-        handle, htype = {"hid": g.hid, "uid": g.uid, "reserved": 0}, 0
+        kind = SratType.GICC_AFFINITY
+    elif cpu.needs_x2apic:
+        kind = SratType.X2APIC_CPU_AFFINITY
     else:
-        handle, htype = {"segment": g.segment, "bus": g.bus, "devfn": g.devfn, "reserved": bytes(12)}, 1
-    flags = (1 if g.enabled else 0) | (2 if g.arch_transactions else 0)
-    return Subtable(5 if g.kind == "initiator" else 6,
-                    {"reserved1": 0, "device_handle_type": htype, "proximity_domain": node.pxm,
-                     "device_handle": handle, "flags": flags, "reserved2": 0})
+        kind = SratType.CPU_AFFINITY
+    # Enabled means "this affinity is valid" (module docstring), whatever the CPU's state
+    return M.SRAT_CPU[kind].record(cpu, pxm=node.pxm, enabled=True)
 
 
 def qemu_window(machine):
@@ -80,18 +57,19 @@ def qemu_window(machine):
 
 def srat(machine) -> Table:
     qemu = boards.is_qemu(machine.board)
-    entries = [_cpu_entry(machine, n, c, i) for i, (n, c) in enumerate(ordered_cpus(machine))]
-    mem = [_memory(n.pxm, r.base, r.size, _mem_flags(r)) for n in machine.nodes for r in n.boot_memory]
+    entries = [_cpu_entry(machine, n, c) for n, c in ordered_cpus(machine)]
+    mem = [M.MEMORY.record(r, pxm=n.pxm) for n in machine.nodes for r in n.boot_memory]
     if qemu:
         while len(mem) < len(machine.nodes) + 2:
-            mem.append(_memory(0, 0, 0, 0))
+            mem.append(M.MEMORY.record(pxm=0, **M.NO_MEMORY))
         window = qemu_window(machine)
         if window and machine.nodes:
-            mem.append(_memory(machine.nodes[-1].pxm, window[0], window[1], MEM_ENABLED | MEM_HOTPLUG))
+            mem.append(M.MEMORY.record(**{**M.NO_MEMORY, "pxm": machine.nodes[-1].pxm, "base": window[0],
+                                          "size": window[1], "enabled": True, "hotpluggable": True}))
     entries += mem
-    entries += [Subtable(4, {"proximity_domain": n.pxm, "reserved": 0, "its_id": i.id})
-                for n in machine.nodes for i in n.its]
-    entries += [_initiator(n, g) for n in machine.nodes for g in n.initiators]
+    entries += [M.ITS.record(i, pxm=n.pxm) for n in machine.nodes for i in n.its]
+    entries += [(M.INITIATOR if g.kind == "initiator" else M.PORT).record(g, pxm=n.pxm)
+                for n in machine.nodes for g in n.initiators]
     entries += _append(machine, "srat")
     return Table("SRAT", header(machine, "srat", 3), {"table_revision": 1, "reserved": 0}, entries)
 
@@ -118,29 +96,16 @@ def madt(machine) -> Table | None:
     if machine.arch != "x86_64":
         return None
     cpus = ordered_cpus(machine)
-    entries = []
-    for uid, (_, c) in enumerate(cpus):
-        flags = (1 if c.enabled else 0) | (2 if c.online_capable else 0)
-        if c.needs_x2apic:
-            entries.append(Subtable(9, {"reserved": 0, "x2apic_id": c.apic_id, "flags": flags, "processor_uid": uid}))
-        else:
-            entries.append(Subtable(0, {"processor_id": uid, "apic_id": c.apic_id, "flags": flags}))
+    entries = [(M.LOCAL_X2APIC if c.needs_x2apic else M.LOCAL_APIC).record(c, uid=uid)
+               for uid, (_, c) in enumerate(cpus)]
     i = machine.interrupts
-    entries += [Subtable(1, {"io_apic_id": a.id, "reserved": 0, "address": a.address, "gsi_base": a.gsi_base})
-                for a in i.ioapics]
-    entries += [Subtable(2, {"bus": o.bus, "source_irq": o.source, "gsi": o.gsi, "flags": o.flags})
-                for o in i.overrides]
+    entries += [M.IO_APIC.record(a) for a in i.ioapics]
+    entries += [M.IRQ_OVERRIDE.record(o) for o in i.overrides]
     x2 = any(c.apic_id > 254 for _, c in cpus)
-    for nmi in i.nmis:
-        if x2 or (nmi.cpu is not None and nmi.cpu > 254):
-            uid = 0xFFFFFFFF if nmi.cpu is None else nmi.cpu
-            entries.append(Subtable(0x0A, {"flags": nmi.flags, "processor_uid": uid, "lint": nmi.lint, "reserved": 0}))
-        else:
-            entries.append(Subtable(4, {"processor_id": 0xFF if nmi.cpu is None else nmi.cpu, "flags": nmi.flags,
-                                        "lint": nmi.lint}))
+    entries += [(M.LOCAL_X2APIC_NMI if x2 or (nmi.cpu is not None and nmi.cpu > 254) else M.LOCAL_APIC_NMI)
+                .record(nmi) for nmi in i.nmis]
     entries += _append(machine, "madt")
-    body = {"local_apic_address": i.lapic_address, "flags": 1 if i.pcat_compat else 0}
-    return Table("APIC", header(machine, "madt", 5), body, entries)
+    return Table("APIC", header(machine, "madt", 5), M.MADT_BODY.values(i), entries)
 
 
 def _append(machine, name) -> list:
