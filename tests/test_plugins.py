@@ -204,3 +204,21 @@ def test_example_plugin_installed_with_pip(tmp_path):
     m.write_text('machine "m" { node 0 { cpus 0 memory 0 size 1G } node 1 { memory 1G size 1G } }')
     r = subprocess.run([py, "-c", cli, "check", str(m)], capture_output=True, text=True)
     assert r.returncode == 0 and "warning: node 1 has memory but no CPU [hello-cpuless-node]" in r.stderr
+
+
+def test_example_plugin_declares_codes_for_every_name(monkeypatch):
+    """The example registers each name it reports (the check and the backend's own
+    ``hello-unit``) with a code from its block, and nothing about it is a plugin problem."""
+    monkeypatch.syspath_prepend(os.path.join(EXAMPLES, "plugin-hello", "src"))
+    import fwc_plugins.model
+    import fwc_hello
+
+    f = Fwc(entry_points=False, plugins=[fwc_plugins.model, fwc_hello])
+    assert not f.host.diagnostics and not f.host.lint
+    assert {c.name: c.code for c in f.checks if c.plugin == "fwc_hello"} == {"hello-cpuless-node": 5100,
+                                                                            "hello-unit": 5101}
+    text = 'machine "m" { node 0 { cpus 0 memory 0 size 1G } node 1 { memory 1G size 1G } }'
+    r = f.compile(text=text, backends=["hello"], options={"hello.unit": "TiB"})
+    assert [(d.severity, d.check) for d in r.diagnostics] == [("error", "hello-unit"), ("warning", "hello-cpuless-node")]
+    f = Fwc(entry_points=False, plugins=[fwc_plugins.model, fwc_hello], warn=["no-hello-cpuless-node"])
+    assert f.check(text=text).diagnostics == []

@@ -3,13 +3,20 @@
 It adds a backend ``hello`` that writes one line per NUMA node (its CPUs,
 memory and hot-pluggable memory) to ``hello/nodes.txt``, and a check
 ``hello-cpuless-node`` (a warning) for nodes that have memory but no CPU.
+
+Its diagnostic codes are FWC5100-FWC5199 (a plugin owns one block of 100 in
+5000-9999; see fwc's docs/plugins.md): every name it reports is registered with
+its code, including ``hello-unit``, which only the backend reports.
 """
 
-from fwc.plugin import Option, hookimpl
+from __future__ import annotations
+
+from fwc.model import Machine
+from fwc.plugin import BackendContext, BackendRegister, CheckRegister, Option, Report, hookimpl
 
 
 @hookimpl
-def fwc_register_backends(register):
+def fwc_register_backends(register: BackendRegister) -> None:
     register(
         "hello",
         generate,
@@ -20,14 +27,17 @@ def fwc_register_backends(register):
 
 
 @hookimpl
-def fwc_register_checks(register):
-    register("hello-cpuless-node", "warning", "a node with memory but no CPU", check_cpuless)
+def fwc_register_checks(register: CheckRegister) -> None:
+    register("hello-cpuless-node", "warning", "a node with memory but no CPU", check_cpuless, code=5100)
+    # Reported by the backend itself: registered without a function, so that it is listed by
+    # `fwc checks` and documented, like every name a user can see.
+    register("hello-unit", "error", "the hello.unit option is not KiB, MiB or GiB", code=5101)
 
 
 _UNITS = {"KiB": 10, "MiB": 20, "GiB": 30}
 
 
-def generate(ctx):
+def generate(ctx: BackendContext) -> None:
     unit = ctx.options["unit"]
     if unit not in _UNITS:
         ctx.error("hello-unit", f"unit must be one of {', '.join(_UNITS)}, not '{unit}'")
@@ -42,7 +52,7 @@ def generate(ctx):
     ctx.emit("hello/nodes.txt", "".join(lines))
 
 
-def check_cpuless(machine, report):
+def check_cpuless(machine: Machine, report: Report) -> None:
     for node in machine.nodes:
         if node.memory and not node.cpus:
             report(f"node {node.id} has memory but no CPU", node.span)
