@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
+from . import layout as L
 from .binary import NOTE, WARNING, AcpiError, Problem, decode_table
 
 __all__ = ["DumpEntry", "to_acpidump", "parse_acpidump"]
@@ -32,9 +33,7 @@ class DumpEntry:
 
 
 def _sig_of(data: bytes) -> str:
-    if data[:8] == b"RSD PTR ":
-        return "RSD "
-    return data[:4].decode("latin-1")
+    return L.signature_of(data)[:4]   # "RSD " for the RSDP
 
 
 _ASCII = "".join(chr(c) if 0x20 <= c < 0x7F else "." for c in range(256))

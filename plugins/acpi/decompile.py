@@ -22,7 +22,9 @@ from fwc.diagnostics import ERROR, NOTE, WARNING, Diagnostic
 from fwc.model import id_ranges
 from fwc.units import exact_size
 
+from . import layout as L
 from . import model_map as M
+from .codec import struct_codec
 from .names import SratType
 
 MODELLED = {"SRAT": "srat", "SLIT": "slit", "APIC": "madt"}
@@ -52,10 +54,10 @@ class Input:
         self.diags.append(_diag(where, p))
 
     def add(self, data: bytes, where: str, address: int | None = None):
-        if data[:8] == b"RSD PTR ":
+        sig = L.signature_of(data) if len(data) >= 4 else "?"
+        if sig == L.RSDP_SIGNATURE:
             self.rsdp_address = address
             return
-        sig = data[:4].decode("latin-1") if len(data) >= 4 else "?"
         if sig in self.tables:
             self.diags.append(Diagnostic(NOTE, "acpi-duplicate-table",
                                          f"{where}: a second {sig} is ignored (Linux reads only the first)"))
@@ -96,15 +98,21 @@ def read_inputs(paths) -> Input:
 def _looks_like_table(path: str) -> bool:
     """In a directory, only files that start like an ACPI table are read (sysfs and dumps
     hold other files too)."""
+    at = _SDT.offsets["length"]
+    need = max(at + 4, len(L.RSDP_SIGNATURE))
     try:
         with open(path, "rb") as f:
-            head = f.read(8)
+            head = f.read(need)
     except OSError:
         return False
-    if head == b"RSD PTR ":
+    sig = L.signature_of(head)
+    if sig == L.RSDP_SIGNATURE:
         return True
-    sig_ok = len(head) == 8 and all(chr(c) in _SIG_CHARS for c in head[:4])
-    return sig_ok and int.from_bytes(head[4:8], "little") >= 36
+    sig_ok = len(head) == need and all(c in _SIG_CHARS for c in sig)
+    return sig_ok and int.from_bytes(head[at:at + 4], "little") >= _SDT.size
+
+
+_SDT = struct_codec(L.SDT_HEADER)
 
 
 _SIG_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")

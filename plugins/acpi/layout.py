@@ -226,6 +226,18 @@ class TableLayout:
     #: iasl rejects a zero item ("Error 6312 - Value must be non-zero"; root-table addresses)
     iasl_item_nonzero: bool = False
 
+    def offset(self, key: str) -> int:
+        """Byte offset of header or body field ``key`` from the start of the table."""
+        try:
+            return offset(self.header, key)
+        except KeyError:
+            return sum(f.width for f in self.header) + offset(self.body, key)
+
+    def fixed_size(self, header: Mapping | None = None) -> int:
+        """Size of the header plus the body if a table with these header values has one."""
+        body = self.body if self.has_body(header or {}) else ()
+        return sum(f.width for f in self.header + body)
+
     def has_body(self, header: Mapping) -> bool:
         """Whether a table with these header values has the fixed body (see ``body_when``)."""
         if self.body_when is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+from . import layout as L
 from .acpidump import DumpEntry
 from .binary import ERROR, NOTE, WARNING, AcpiEncodeError, Problem, decode_table, encode_table
 
@@ -41,14 +42,14 @@ def build_table_set(tables: Sequence[bytes], *, base: int, header: Mapping,
         xsdt = False
     if not rsdt and not xsdt:
         raise AcpiEncodeError("a table set needs an RSDT or an XSDT")
-    rsdp_len = 36 if rsdp_revision >= 2 else 20
+    rsdp_len = L.RSDP.fixed_size({"revision": rsdp_revision})
     n = len(tables)
     addr = _align(base + rsdp_len, align)
     x_addr = r_addr = 0
     if xsdt:
-        x_addr, addr = addr, _align(addr + 36 + 8 * n, align)
+        x_addr, addr = addr, _align(addr + L.XSDT.fixed_size() + L.XSDT.item_width * n, align)
     if rsdt:
-        r_addr, addr = addr, _align(addr + 36 + 4 * n, align)
+        r_addr, addr = addr, _align(addr + L.RSDT.fixed_size() + L.RSDT.item_width * n, align)
     addrs = []
     for t in tables:
         addrs.append(addr)
@@ -61,13 +62,13 @@ def build_table_set(tables: Sequence[bytes], *, base: int, header: Mapping,
     rsdp_hdr = {"oem_id": header.get("oem_id", ""), "revision": rsdp_revision,
                 "rsdt_address": r_addr}
     rsdp_body = {"xsdt_address": x_addr} if rsdp_revision >= 2 else None
-    out.append(DumpEntry("RSDP", base, encode_table("RSD PTR ", rsdp_hdr, (), rsdp_body)))
+    out.append(DumpEntry("RSDP", base, encode_table(L.RSDP_SIGNATURE, rsdp_hdr, (), rsdp_body)))
     if xsdt:
         out.append(DumpEntry("XSDT", x_addr, encode_table("XSDT", {**hdr, "revision": 1}, addrs)))
     if rsdt:
         out.append(DumpEntry("RSDT", r_addr, encode_table("RSDT", {**hdr, "revision": 1}, addrs)))
     for a, t in zip(addrs, tables):
-        out.append(DumpEntry(bytes(t[:4]).decode("latin-1"), a, bytes(t)))
+        out.append(DumpEntry(L.signature_of(t)[:4], a, bytes(t)))
     return out
 
 
@@ -98,8 +99,9 @@ def check_table_set(entries: Sequence[DumpEntry]) -> list[Problem]:
     if rsdp is not None:
         t, _ = decode_table(rsdp.data)
         if t is not None:
-            for key, sig, off in (("rsdt_address", "RSDT", 16), ("xsdt_address", "XSDT", 24)):
-                a = t.header.get(key, t.body.get(key, 0))
+            for key, sig in (("rsdt_address", "RSDT"), ("xsdt_address", "XSDT")):
+                off = L.RSDP.offset(key)
+                a = t.header.get(key, (t.body or {}).get(key, 0))
                 if not a:
                     continue
                 tgt = by_addr.get(a)
@@ -109,14 +111,14 @@ def check_table_set(entries: Sequence[DumpEntry]) -> list[Problem]:
                                          "acpi-bad-pointer"))
     lists = {}
     for sig, (e, t) in roots.items():
-        w = 8 if sig == "XSDT" else 4
+        w, first = L.TABLES[sig].item_width, L.TABLES[sig].fixed_size()
         lists[sig] = t.entries
         for i, a in enumerate(t.entries):
             if a == 0:
                 continue
             tgt = by_addr.get(a)
             if tgt is None:
-                probs.append(Problem(36 + i * w, f"{sig} @ 0x{e.address:X}: entry {i} points "
+                probs.append(Problem(first + i * w, f"{sig} @ 0x{e.address:X}: entry {i} points "
                                                  f"at 0x{a:X}, which holds no table of the set",
                                      WARNING, "acpi-bad-pointer"))
     if len(lists) == 2 and lists["XSDT"] != lists["RSDT"]:
