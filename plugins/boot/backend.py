@@ -56,11 +56,8 @@ def check_pinned(machine, report):
         return
     from .sim import simulate
 
-    try:
-        b = simulate(machine)
-    except Exception:  # noqa: BLE001 - a simulation problem is the backend's to report
-        return
-    if not b.sim.o.movable_node:
+    b = simulate(machine)
+    if not b.movable_node:
         return  # without movable_node no memory is ZONE_MOVABLE anyway (a different problem)
     for nid, reason, why, inside in b.pins:
         if not why and not inside:
@@ -73,7 +70,7 @@ def check_pinned(machine, report):
 
 
 def _node_of(machine, b, nid):
-    inv = {v: k for k, v in getattr(b.sim, "pxm2nid", {}).items()}
+    inv = {v: k for k, v in b.pxm_to_node.items()}
     pxm = inv.get(nid)
     for n in machine.nodes:
         if n.pxm == pxm or (boards_is_qemu(machine) and n.id == pxm):

@@ -17,10 +17,14 @@ import attrs
 from fwc import boards
 from fwc.boards import FOUR_G, GiB
 
-# e820 types (arch/x86/include/asm/e820/types.h) and their dmesg names.
-RAM, RESERVED, ACPI, NVS, UNUSABLE, PMEM, PRAM = 1, 2, 3, 4, 5, 7, 12
-TYPE_NAMES = {RAM: "usable", RESERVED: "reserved", ACPI: "ACPI data", NVS: "ACPI NVS", UNUSABLE: "unusable",
-              PMEM: "persistent (type 7)", PRAM: "persistent (type 12)"}
+from .kernel.e820 import E820_TYPE_ACPI as ACPI
+from .kernel.e820 import E820_TYPE_NVS as NVS
+from .kernel.e820 import E820_TYPE_PRAM as PRAM
+from .kernel.e820 import E820_TYPE_RAM as RAM
+from .kernel.e820 import E820_TYPE_RESERVED as RESERVED
+from .kernel.e820 import E820_TYPE_UNUSABLE as UNUSABLE
+from .kernel.e820 import e820__update_table as sanitize
+
 LANG_TYPES = {"reserved": RESERVED, "acpi": ACPI, "nvs": NVS, "unusable": UNUSABLE, "pmem": PRAM}
 
 # --- QEMU 7.2 / SeaBIOS constants ------------------------------------------------------
@@ -75,22 +79,6 @@ class Firmware(NamedTuple):
     initrd: tuple | None  # (base, size)
     upgrade: object     # fwc_plugins.initrd.Upgrade of the initrd's archive, or None
     notes: list         # what was assumed
-
-
-def sanitize(entries):
-    """e820__update_table: overlaps resolved in favour of the higher type, then merged."""
-    points = sorted({b for b, e, t in entries} | {e for b, e, t in entries})
-    out = []
-    for a, b in zip(points, points[1:]):
-        ts = [t for s, e, t in entries if s <= a and e >= b]
-        if not ts:
-            continue
-        t = max(ts)
-        if out and out[-1][1] == a and out[-1][2] == t:
-            out[-1] = (out[-1][0], b, t)
-        else:
-            out.append((a, b, t))
-    return out
 
 
 def qemu_key(m):

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import json
 
+from .kernel.zones import ZONE_NAMES
 from .memblock import Memblock
 
 
 def _zones_text(b) -> str:
     out = ["# node zone start_pfn spanned present (populated zones, end of early boot)"]
     out += [f"{n} {z} {s} {sp} {pr}" for n, z, s, sp, pr in b.zones]
-    if getattr(b, "dimm_online", None):
+    if b.dimm_online:
         out.append("# after cold-plugged DIMMs are hot-added and onlined per memhp_default_state")
         for nid, base, size, state in b.dimm_online:
             out.append(f"# dimm [mem {base:#x}-{base + size - 1:#x}] node {nid}: {state}")
         out += [f"{n} {z} {s} {sp} {pr}" for n, z, s, sp, pr in b.zones_final]
     out.append("# per node, every zone (start_pfn spanned present)")
-    for nid in sorted(b.sim.zone_info):
-        row = " | ".join(f"{z} {s} {sp} {pr}" for z, (s, sp, pr) in
-                         zip(("DMA", "DMA32", "Normal", "Movable", "Device"), b.sim.zone_info[nid]))
+    for nid in sorted(b.zones_all):
+        row = " | ".join(f"{z} {s} {sp} {pr}" for z, (s, sp, pr) in zip(ZONE_NAMES, b.zones_all[nid]))
         out.append(f"node {nid}: {row}")
     return "\n".join(out) + "\n"
 
@@ -52,13 +52,12 @@ def _pins_text(b) -> str:
 
 
 def summary(b) -> dict:
-    s = b.sim
     return {
         "policy": b.policy,
-        "cmdline": s.cmdline,
+        "cmdline": b.cmdline,
         "kernel_nodes": sorted(b.kernel_nodes),
         "movable_zone_start": {str(n): f"{v << 12:#x}" for n, v in sorted(b.zmp.items())},
-        "node_data": {str(n): {"address": f"{a:#x}", "on_node": t} for n, (a, t) in sorted(s.node_data.items())},
+        "node_data": {str(n): {"address": f"{a:#x}", "on_node": t} for n, (a, t) in sorted(b.node_data.items())},
         "zones": [{"node": n, "zone": z, "start_pfn": st, "spanned": sp, "present": pr}
                   for n, z, st, sp, pr in b.zones],
         "movable_pages": {str(n): v for n, v in sorted(b.movable_pages.items())},
@@ -111,10 +110,10 @@ def outputs(m, main, other) -> dict:
         },
         "allocations": [a._asdict() for a in main.allocs],
         "zones_all": {str(n): [{"zone": z, "start_pfn": s, "spanned": sp, "present": pr}
-                               for z, (s, sp, pr) in zip(("DMA", "DMA32", "Normal", "Movable", "Device"), zi)]
-                      for n, zi in sorted(main.sim.zone_info.items())},
+                               for z, (s, sp, pr) in zip(ZONE_NAMES, zi)]
+                      for n, zi in sorted(main.zones_all.items())},
         "zones_after_hotadd": [{"node": n, "zone": z, "start_pfn": s, "spanned": sp, "present": pr}
-                               for n, z, s, sp, pr in getattr(main, "zones_final", [])],
+                               for n, z, s, sp, pr in main.zones_final],
         "pins": [{"node": nid, "reason": r, "because": [a._asdict() for a in why],
                   "in_hotpluggable": [a._asdict() for a in ins]} for nid, r, why, ins in main.pins],
     }

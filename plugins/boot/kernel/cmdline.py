@@ -1,0 +1,82 @@
+"""The kernel command line: ``memparse`` (lib/cmdline.c) and the early parameters fwc
+models, each parsed as its ``early_param``/``__setup`` handler does.
+
+fwc fuses the handlers into one pass, :func:`parse_early_param` (init/main.c): the kernel
+calls each handler for its own word, in command-line order, so a later word wins -- as here.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+_SHIFTS = {"k": 10, "m": 20, "g": 30, "t": 40, "p": 50, "e": 60}
+
+
+def memparse(s: str) -> int | None:
+    """lib/cmdline.c memparse(): a number (C base prefixes) with an optional K/M/G/T/P/E
+    suffix.  Unlike the kernel, returns None for text that is not a number."""
+    s = s.strip()
+    shift = _SHIFTS.get(s[-1:].lower(), 0)
+    body = s[:-1] if shift else s
+    try:
+        v = int(body, 0)
+    except ValueError:
+        return None
+    return v << shift
+
+
+@attrs.frozen
+class KernelParams:
+    """The parameters that change early boot, as their handlers leave them."""
+
+    movable_node: bool = False       # mm/memory_hotplug.c cmdline_parse_movable_node
+    kernelcore: int = 0              # pages; mm/page_alloc.c cmdline_parse_kernelcore
+    kernelcore_pct: int = 0
+    movablecore: int = 0             # pages; mm/page_alloc.c cmdline_parse_movablecore
+    movablecore_pct: int = 0
+    mirror: bool = False             # kernelcore=mirror (mirrored_kernelcore)
+    mem: int = 0                     # arch/x86/kernel/e820.c parse_memopt
+    numa_off: bool = False           # arch/x86/mm/numa.c numa_setup
+    acpi_off: bool = False           # arch/x86/kernel/acpi/boot.c parse_acpi
+    nokaslr: bool = False
+    movablecore_acpi: bool = False   # the 2013 seed design's movablecore=acpi
+    memhp_default_state: str = ""    # mm/memory_hotplug.c setup_memhp_default_state
+
+
+def parse_early_param(cmdline: str) -> KernelParams:
+    """init/main.c parse_early_param(), fused with the handlers of :class:`KernelParams`."""
+    o = attrs.asdict(KernelParams())
+    for w in cmdline.split():
+        k, eq, v = w.partition("=")
+        if k == "movable_node":
+            o["movable_node"] = True
+        elif k == "nokaslr":
+            o["nokaslr"] = True
+        elif k in ("kernelcore", "movablecore") and eq:
+            if v == "mirror" and k == "kernelcore":
+                o["mirror"] = True
+            elif v == "acpi" and k == "movablecore":
+                o["movablecore_acpi"] = True
+            elif v.endswith("%"):
+                try:
+                    pct = int(v[:-1])
+                except ValueError:
+                    continue
+                if 0 <= pct <= 100:
+                    o[k + "_pct"] = pct
+            else:
+                n = memparse(v)
+                if n is not None:
+                    o[k] = n >> 12
+                    o[k + "_pct"] = 0
+        elif k == "mem" and eq:
+            n = memparse(v)
+            if n:
+                o["mem"] = n
+        elif k == "numa" and v == "off":
+            o["numa_off"] = True
+        elif k == "acpi" and v == "off":
+            o["acpi_off"] = True
+        elif k == "memhp_default_state" and eq:
+            o["memhp_default_state"] = v
+    return KernelParams(**o)

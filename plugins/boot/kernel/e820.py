@@ -1,0 +1,115 @@
+"""The e820 table (arch/x86/kernel/e820.c): types, update/remove, printing, the end of RAM,
+and handing RAM to memblock."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .zones import MAX_ARCH_PFN, MAX_DMA32_PFN, PAGE, PHYS_MAX, hex10, pfn_down
+
+if TYPE_CHECKING:
+    from .state import Kernel
+
+#: enum e820_type (arch/x86/include/asm/e820/types.h)
+E820_TYPE_RAM, E820_TYPE_RESERVED, E820_TYPE_ACPI, E820_TYPE_NVS, E820_TYPE_UNUSABLE = 1, 2, 3, 4, 5
+E820_TYPE_PMEM, E820_TYPE_PRAM = 7, 12
+#: e820_type_to_string()
+TYPE_NAMES = {E820_TYPE_RAM: "usable", E820_TYPE_RESERVED: "reserved", E820_TYPE_ACPI: "ACPI data",
+              E820_TYPE_NVS: "ACPI NVS", E820_TYPE_UNUSABLE: "unusable", E820_TYPE_PMEM: "persistent (type 7)",
+              E820_TYPE_PRAM: "persistent (type 12)"}
+
+E820Table = list[tuple[int, int, int]]  # [(start, end, type)], end exclusive
+
+
+def e820__update_table(entries: E820Table) -> E820Table:
+    """e820__update_table(): overlaps resolved in favour of the higher type, then merged."""
+    points = sorted({b for b, e, t in entries} | {e for b, e, t in entries})
+    out: E820Table = []
+    for a, b in zip(points, points[1:]):
+        ts = [t for s, e, t in entries if s <= a and e >= b]
+        if not ts:
+            continue
+        t = max(ts)
+        if out and out[-1][1] == a and out[-1][2] == t:
+            out[-1] = (out[-1][0], b, t)
+        else:
+            out.append((a, b, t))
+    return out
+
+
+def e820__range_remove(table: E820Table, start: int, end: int, typ: int) -> E820Table:
+    """e820__range_remove(): cut [start, end) out of the entries of type ``typ``."""
+    out = []
+    for bb, ee, t in table:
+        if t != typ or ee <= start or bb >= end:
+            out.append((bb, ee, t))
+            continue
+        if bb < start:
+            out.append((bb, start, t))
+        if ee > end:
+            out.append((end, ee, t))
+    return out
+
+
+def e820_print_type(t: int) -> str:
+    return TYPE_NAMES.get(t, f"type {t}")
+
+
+def e820__print_table(k: Kernel, who: str, table: E820Table | None = None) -> None:
+    """e820__print_table(who): one ``who: [mem a-b] type`` line per entry."""
+    for b, e, t in k.e820 if table is None else table:
+        k.pr(f"{who}: [mem {b:#018x}-{e - 1:#018x}] {e820_print_type(t)}")
+
+
+def e820__memory_setup(k: Kernel) -> None:
+    """e820__memory_setup(): take the firmware's map (fwc's firmware model is already sanitized)."""
+    k.e820 = list(k.firmware.e820)
+    k.pr("BIOS-provided physical RAM map:")
+    e820__print_table(k, "BIOS-e820")
+
+
+def parse_memopt(k: Kernel) -> None:
+    """parse_memopt() for ``mem=``: remove the RAM above the limit."""
+    mem = k.params.mem
+    if mem:
+        k.pr(f"e820: remove [mem {hex10(mem)}-{PHYS_MAX - 1:#010x}] usable")
+        k.e820 = e820__range_remove(k.e820, mem, PHYS_MAX, E820_TYPE_RAM)
+
+
+def e820__finish_early_params(k: Kernel) -> None:
+    """e820__finish_early_params(): print the user-defined map after ``mem=``."""
+    if k.params.mem:
+        k.pr("user-defined physical RAM map:")
+        e820__print_table(k, "user")
+
+
+def e820__end_of_ram_pfn(k: Kernel) -> None:
+    """e820__end_of_ram_pfn() and, above 4 GiB, e820__end_of_low_ram_pfn(): ``max_pfn``
+    and their ``last_pfn`` lines (setup_arch calls both)."""
+    ram = [(bb, ee) for bb, ee, t in k.e820 if t == E820_TYPE_RAM]
+    k.max_pfn = min(max((pfn_down(ee) for _, ee in ram), default=0), MAX_ARCH_PFN)
+    k.pr(f"last_pfn = {k.max_pfn:#x} max_arch_pfn = {MAX_ARCH_PFN:#x}")
+    if k.max_pfn > MAX_DMA32_PFN:
+        low = max((pfn_down(min(ee, 1 << 32)) for bb, ee in ram if bb < (1 << 32)), default=0)
+        k.pr(f"last_pfn = {low:#x} max_arch_pfn = {MAX_ARCH_PFN:#x}")
+
+
+def e820__memblock_setup(k: Kernel) -> None:
+    """e820__memblock_setup(): every RAM entry into memblock.memory, trimmed to pages."""
+    mb = k.memblock
+    mb.allow_resize()
+    k.note("e820__memblock_setup()")
+    mb.caller = "e820__memblock_setup"
+    for bb, ee, t in k.e820:
+        if t == E820_TYPE_RAM:
+            mb.add(bb, ee - bb)
+    mb.trim_memory(PAGE)
+    k.log_dump("end of e820__memblock_setup")
+
+
+def e820__range_add_nvs(k: Kernel, start: int, size: int) -> None:
+    """arch_reserve_mem_area() -> e820__range_add(E820_TYPE_NVS) + e820__update_table_print():
+    the initrd table-upgrade copy becomes ACPI NVS, printed as the ``modified`` map."""
+    k.e820 = e820__update_table(k.e820 + [(start, start + size, E820_TYPE_NVS)])
+    k.pr("modified physical RAM map:")
+    e820__print_table(k, "modified")

@@ -1,0 +1,77 @@
+"""After early boot: cold-plugged DIMMs come in through ACPI memory devices (qemu.md §4;
+drivers/acpi/acpi_memhotplug.c -> add_memory(), mm/memory_hotplug.c) and are onlined per
+``memhp_default_state`` (default: offline), memory block by memory block
+(drivers/base/memory.c memory_block_online -> online_pages), with the zone
+default_zone_for_pfn() picks; zones grow to span them (resize_zone_range)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .zones import KERNEL_ZONES, MAX_NR_ZONES, SECTION_PAGES, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL
+
+if TYPE_CHECKING:
+    from .state import Kernel
+
+ONLINE_STATES = ("online", "online_movable", "online_kernel")
+
+
+def zone_intersects(zi: list[list[int]], z: int, pfn: int, nr: int) -> bool:
+    """zone_intersects(): the zone's span overlaps [pfn, pfn + nr)."""
+    s, sp, _ = zi[z]
+    return bool(sp) and s < pfn + nr and pfn < s + sp
+
+
+def default_kernel_zone_for_pfn(zi: list[list[int]], pfn: int, nr: int) -> int:
+    """default_kernel_zone_for_pfn(): the first kernel zone spanning the range, else ZONE_NORMAL."""
+    return next((z for z in KERNEL_ZONES if zone_intersects(zi, z, pfn, nr)), ZONE_NORMAL)
+
+
+def default_zone_for_pfn(zi: list[list[int]], pfn: int, nr: int, movable_node: bool) -> int:
+    """default_zone_for_pfn(): the one of the kernel zone and ZONE_MOVABLE that already
+    spans the range; if both or neither, ZONE_MOVABLE under movable_node."""
+    kz = default_kernel_zone_for_pfn(zi, pfn, nr)
+    ik, im = zone_intersects(zi, kz, pfn, nr), zone_intersects(zi, ZONE_MOVABLE, pfn, nr)
+    if ik != im:
+        return kz if ik else ZONE_MOVABLE
+    return ZONE_MOVABLE if movable_node else kz
+
+
+def zone_for_pfn_range(state: str, zi: list[list[int]], pfn: int, nr: int, movable_node: bool) -> int:
+    """zone_for_pfn_range() for MMOP_ONLINE_MOVABLE / _KERNEL / _ONLINE."""
+    if state == "online_movable":
+        return ZONE_MOVABLE
+    if state == "online_kernel":
+        return default_kernel_zone_for_pfn(zi, pfn, nr)
+    return default_zone_for_pfn(zi, pfn, nr, movable_node)
+
+
+def hot_add_dimms(k: Kernel) -> tuple[list[tuple[int, int, int, str]], list[tuple[int, str, int, int, int]]]:
+    """add_memory() + online_pages() for every DIMM, fused (fwc onlines in 128 MiB sections,
+    the memory block size of these machines).  Returns (per DIMM: (nid, base, size, state),
+    the populated zones afterwards: (nid, zone name, start_pfn, spanned, present))."""
+    state = k.params.memhp_default_state
+    zones = {nid: [list(z) for z in zi] for nid, zi in k.zones.zone_info.items()}
+    dimm_online = []
+    for n in k.machine.nodes:
+        for r in n.dimms:
+            nid = k.numa.pxm_to_node.get(n.id, n.id)
+            if state not in ONLINE_STATES:
+                dimm_online.append((nid, r.base, r.size, "offline"))
+                continue
+            zi = zones.setdefault(nid, [[0, 0, 0] for _ in range(MAX_NR_ZONES)])
+            pfn, end = r.base >> 12, r.end >> 12
+            while pfn < end:
+                nr = min(SECTION_PAGES, end - pfn)
+                z = zone_for_pfn_range(state, zi, pfn, nr, k.params.movable_node)
+                s, sp, pr = zi[z]
+                if not sp:
+                    zi[z] = [pfn, nr, pr + nr]
+                else:
+                    lo, hi = min(s, pfn), max(s + sp, pfn + nr)
+                    zi[z] = [lo, hi - lo, pr + nr]
+                pfn += nr
+            dimm_online.append((nid, r.base, r.size, state))
+    final = [(nid, ZONE_NAMES[z], s, sp, pr) for nid in sorted(zones) for z, (s, sp, pr) in enumerate(zones[nid])
+             if pr]
+    return dimm_online, final

@@ -1,0 +1,205 @@
+"""NUMA initialisation (arch/x86/mm/numa.c): x86_numa_init() tries the SRAT, then a dummy
+node; numa_cleanup_meminfo(), numa_register_memblks() (with numa_clear_kernel_node_hotplug
+and numa_meminfo_cover_memory), alloc_node_data() and the distance table."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from typing import TYPE_CHECKING, Callable
+
+from .state import NumaState
+from .srat import x86_acpi_numa_init
+from .zones import MAX_NUMNODES, PAGE, PHYS_MAX, hex10, pfn_down, pfn_up
+
+if TYPE_CHECKING:
+    from .state import Kernel
+
+PGDAT_SIZE = 0x2B000  # roundup(sizeof(pg_data_t), PAGE_SIZE), Debian 6.1 (observed)
+
+
+def x86_numa_init(k: Kernel) -> None:
+    """x86_numa_init() (initmem_init on x86_64): numa_init(x86_acpi_numa_init) unless
+    ``numa=off``/``acpi=off``, else numa_init(dummy_numa_init).  fwc has no AMD northbridge
+    path (amd_numa_init) and no NUMA emulation."""
+    k.note("initmem_init(): x86_numa_init()")
+    k.numa = NumaState()
+    p = k.params
+    if not (p.numa_off or p.acpi_off) and numa_init(k, x86_acpi_numa_init):
+        return
+    numa_init(k, dummy_numa_init)
+
+
+def numa_reset(k: Kernel) -> None:
+    """The start of numa_init(): every node mapping, the meminfo and the hotplug marks reset."""
+    mb, numa = k.memblock, k.numa
+    mb.caller = "numa_init"
+    mb.set_node(0, PHYS_MAX, MAX_NUMNODES, "memory")
+    mb.set_node(0, PHYS_MAX, MAX_NUMNODES, "reserved")
+    mb.clear_hotplug(0, PHYS_MAX)
+    numa.pxm_to_node, numa.node_cpus, numa.nodes_parsed, numa.meminfo, numa.srat_hotplug = {}, {}, set(), [], []
+
+
+def numa_init(k: Kernel, init_func: Callable[[Kernel], bool]) -> bool:
+    """numa_init(): reset, ``init_func``, back to top-down allocation, clean the meminfo up
+    and register the nodes."""
+    numa_reset(k)
+    if not init_func(k):
+        return False
+    k.memblock.set_bottom_up(False)
+    if not numa_cleanup_meminfo(k):
+        return False
+    return numa_register_memblks(k)
+
+
+def dummy_numa_init(k: Kernel) -> bool:
+    """dummy_numa_init(): one node 0 over all RAM, every CPU on it."""
+    numa = k.numa
+    k.pr("NUMA turned off" if k.params.numa_off else "No NUMA configuration found")
+    end = k.max_pfn << 12
+    k.pr(f"Faking a node at [mem {0:#018x}-{end - 1:#018x}]")
+    numa.meminfo = [[0, end, 0]]
+    numa.nodes_parsed = {0}
+    numa.node_cpus = {0: [c.apic_id for _, c in k.machine.cpus]}
+    numa.srat_hotplug = []
+    numa.slit = None
+    return True
+
+
+def numa_cleanup_meminfo(k: Kernel) -> bool:
+    """numa_cleanup_meminfo(): blocks without RAM go to numa_reserved_meminfo, blocks are
+    trimmed to max_pfn, overlaps between nodes fail, a node's blocks merge across holes
+    no other node lies in."""
+    numa = k.numa
+    high = k.max_pfn << 12
+    mi = []
+    numa.reserved_meminfo = []
+    MB_, ME_ = k.memblock.memory.B, k.memblock.memory.E
+    for s, e, nid in numa.meminfo:
+        i = bisect_right(ME_, s)
+        if not (i < len(MB_) and MB_[i] < e):
+            numa.reserved_meminfo.append((s, e, nid))
+            continue
+        if e > high:
+            numa.reserved_meminfo.append((high, e, nid))
+            e = high
+        if s < e:
+            mi.append([s, e, nid])
+    i = 0
+    while i < len(mi):
+        bi = mi[i]
+        j = i + 1
+        while j < len(mi):
+            bj = mi[j]
+            if bi[1] > bj[0] and bi[0] < bj[1]:
+                if bi[2] != bj[2]:
+                    k.pr(f"node {bi[2]} [mem {hex10(bi[0])}-{hex10(bi[1] - 1)}] overlaps with node {bj[2]} "
+                         f"[mem {hex10(bj[0])}-{hex10(bj[1] - 1)}]")
+                    return False
+                k.pr(f"Warning: node {bi[2]} [mem {hex10(bi[0])}-{hex10(bi[1] - 1)}] overlaps with itself "
+                     f"[mem {hex10(bj[0])}-{hex10(bj[1] - 1)}]")
+            if bi[2] != bj[2]:
+                j += 1
+                continue
+            s, e = min(bi[0], bj[0]), max(bi[1], bj[1])
+            if any(bk[2] != bi[2] and s < bk[1] and e > bk[0] for bk in mi):
+                j += 1
+                continue
+            k.pr(f"NUMA: Node {bi[2]} [mem {hex10(bi[0])}-{hex10(bi[1] - 1)}] + [mem {hex10(bj[0])}-"
+                 f"{hex10(bj[1] - 1)}] -> [mem {hex10(s)}-{hex10(e - 1)}]")
+            bi[0], bi[1] = s, e
+            del mi[j]
+        i += 1
+    numa.meminfo = mi
+    return True
+
+
+def numa_register_memblks(k: Kernel) -> bool:
+    """numa_register_memblks(): node ids into memblock, numa_clear_kernel_node_hotplug()
+    (the policy's), numa_meminfo_cover_memory(), then NODE_DATA for every node with memory."""
+    mb, numa = k.memblock, k.numa
+    mi = numa.meminfo
+    numa.possible = set(numa.nodes_parsed) | {b[2] for b in mi}
+    mb.caller = "numa_register_memblks"
+    for s, e, nid in mi:
+        mb.set_node(s, e - s, nid, "memory")
+    for s, e, nid in mi:
+        mb.set_node(s, e - s, nid, "reserved")
+    numa.kernel_nodes = {n for n in mb.reserved.N if n != MAX_NUMNODES}
+    k.policy.numa_clear_kernel_node_hotplug(k)
+    # the reservations responsible, for pins.txt
+    numa.kernel_node_reasons = {}
+    for a in k.out.allocs:
+        for s, e, nid in mi:
+            if a.base < e and a.base + a.size > s:
+                numa.kernel_node_reasons.setdefault(nid, []).append(a)
+    if not numa_meminfo_cover_memory(k):
+        return False
+    for nid in sorted(numa.possible):
+        if any(b[2] == nid for b in mi):
+            alloc_node_data(k, nid)
+    k.log_dump("end of numa_register_memblks")
+    return True
+
+
+def numa_clear_kernel_node_hotplug(k: Kernel) -> None:
+    """numa_clear_kernel_node_hotplug(): a node holding any reservation made so far loses
+    the hotplug flag on all its memory (nothing in it can become ZONE_MOVABLE)."""
+    numa = k.numa
+    for s, e, nid in numa.meminfo:
+        if nid in numa.kernel_nodes:
+            k.memblock.caller = "numa_clear_kernel_node_hotplug"
+            k.memblock.clear_hotplug(s, e - s)
+    k.note("numa_clear_kernel_node_hotplug(): kernel nodes " + (",".join(map(str, sorted(numa.kernel_nodes)))
+                                                                   or "none"))
+
+
+def numa_meminfo_cover_memory(k: Kernel) -> bool:
+    """numa_meminfo_cover_memory(): the nodes must cover all RAM to within 1 MiB."""
+    mb = k.memblock
+    covered = total = 0
+    for b_, e_ in zip(mb.memory.B, mb.memory.E):
+        total += pfn_down(e_) - pfn_up(b_)
+    for s, e, _ in k.numa.meminfo:
+        for b_, e_ in zip(mb.memory.B, mb.memory.E):
+            x, y = max(pfn_up(b_), pfn_up(s)), min(pfn_down(e_), pfn_down(e))
+            if x < y:
+                covered += y - x
+    if total - covered >= 256:
+        k.pr(f"NUMA: nodes only cover {covered >> 8}MB of your {total >> 8}MB e820 RAM. Not used.")
+        return False
+    return True
+
+
+def alloc_node_data(k: Kernel, nid: int) -> None:
+    """alloc_node_data(): pg_data_t on its own node if possible, else anywhere."""
+    addr = k.alloc("phys_alloc_try_nid", f"NODE_DATA({nid}) (alloc_node_data)", PGDAT_SIZE, 64, nid)
+    if not addr:
+        k.pr(f"Cannot find {PGDAT_SIZE} bytes in any node (initial node: {nid})")
+        return
+    k.pr(f"NODE_DATA({nid}) allocated [mem {hex10(addr)}-{hex10(addr + PGDAT_SIZE - 1)}]")
+    t = k.memblock.search_pfn_nid(addr >> 12)
+    tnid = t[2] if t else nid
+    if tnid != nid:
+        k.pr(f"    NODE_DATA({nid}) on node {tnid}")
+    k.numa.node_data[nid] = (addr, tnid)
+    k.numa.online.add(nid)
+
+
+def numa_alloc_distance(k: Kernel) -> None:
+    """numa_alloc_distance(): the node distance table, below max_pfn_mapped."""
+    cnt = max(k.numa.pxm_to_node.values(), default=-1) + 1
+    k.alloc("phys_alloc_range", "NUMA distance table (numa_alloc_distance)", cnt * cnt, PAGE, 0,
+            k.direct_map.max_pfn_mapped << 12)
+    k.pr(f"NUMA: Initialized distance table, cnt={cnt}")
+
+
+def node_distance(k: Kernel, a: int, b: int) -> int:
+    """__node_distance(): the SLIT's entry, else LOCAL_DISTANCE/REMOTE_DISTANCE."""
+    sl = k.numa.slit
+    if sl:
+        n, data = sl
+        inv = {v: p for p, v in k.numa.pxm_to_node.items()}
+        pa, pb = inv.get(a), inv.get(b)
+        if pa is not None and pb is not None and pa < n and pb < n:
+            return data[44 + pa * n + pb]
+    return 10 if a == b else 20

@@ -1,0 +1,324 @@
+"""Zones (mm/page_alloc.c): free_area_init() with find_zone_movable_pfns_for_nodes(), the
+per-zone spanned/absent pages, memmap_init()'s unavailable ranges, and
+build_all_zonelists() with its ``Total pages`` line."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..memblock import HOTPLUG, MIRROR, NUMA_NO_NODE
+from .numa import PGDAT_SIZE, node_distance
+from .state import ZoneInfo
+from .zones import (ARCH_ZONES, KERNEL_ZONES, MAX_DMA32_PFN, MAX_DMA_PFN, MAX_NR_ZONES, MAX_NUMNODES,
+                    MAX_ORDER_PAGES, PAGE, SECTION_PAGES, ZONE_DMA, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL,
+                    pfn_down, pfn_up, roundup)
+
+if TYPE_CHECKING:
+    from .state import Kernel
+
+Ranges = list[tuple[int, int, int]]  # (start_pfn, end_pfn, nid)
+
+
+def free_area_init(k: Kernel) -> None:
+    """free_area_init(max_zone_pfn) (called by zone_sizes_init): the zone ranges, the
+    movable zone start per node, the early node ranges, then free_area_init_node() for each
+    possible node (pgdat of memoryless nodes included), then memmap_init()."""
+    zs_ = k.zones
+    max_pfn = k.max_pfn
+    max_zone = [min(MAX_DMA_PFN, max_pfn), min(MAX_DMA32_PFN, max_pfn), max_pfn, 0, 0]
+    start = pfn_down(k.memblock.start_of_dram())
+    lowest, highest = [0] * MAX_NR_ZONES, [0] * MAX_NR_ZONES
+    for z in ARCH_ZONES:
+        end = max(max_zone[z], start)
+        lowest[z], highest[z] = start, end
+        start = end
+    zs_.lowest, zs_.highest = lowest, highest
+    zs_.movable_zone = find_usable_zone_for_movable(k)
+    ranges = k.mem_pfn_ranges()
+    zmp = k.policy.find_zone_movable_pfns_for_nodes(k, ranges)
+    zs_.zone_movable_pfn = zmp
+    k.pr("Zone ranges:")
+    for z in ARCH_ZONES:
+        if lowest[z] == highest[z]:
+            k.pr(f"  {ZONE_NAMES[z]:<8} empty")
+        else:
+            k.pr(f"  {ZONE_NAMES[z]:<8} [mem {lowest[z] << 12:#018x}-{(highest[z] << 12) - 1:#018x}]")
+    k.pr("Movable zone start for each node")
+    for nid in sorted(zmp):
+        if zmp[nid]:
+            k.pr(f"  Node {nid}: {zmp[nid] << 12:#018x}")
+    k.pr("Early memory node ranges")
+    for s, e, nid in ranges:
+        k.pr(f"  node {nid:3d}: [mem {s << 12:#018x}-{(e << 12) - 1:#018x}]")
+    zs_.zone_info = {}
+    zs_.node_span = {}
+    for nid in sorted(k.numa.possible):
+        if nid not in k.numa.online:
+            k.pr(f"Initializing node {nid} as memoryless")
+            k.alloc("alloc_try_nid", f"pgdat of memoryless node {nid} (free_area_init)", PGDAT_SIZE, 64, 0, 0,
+                    NUMA_NO_NODE)
+            k.pr(f"Initmem setup node {nid} as memoryless")
+            continue
+        free_area_init_node(k, nid, ranges)
+    memmap_init(k, ranges)
+
+
+def find_usable_zone_for_movable(k: Kernel) -> int:
+    """find_usable_zone_for_movable(): the highest populated kernel zone."""
+    lo, hi = k.zones.lowest, k.zones.highest
+    return max((z for z in KERNEL_ZONES if hi[z] > lo[z]), default=ZONE_DMA)
+
+
+def free_area_init_node(k: Kernel, nid: int, ranges: Ranges) -> None:
+    """free_area_init_node() -> calculate_node_totalpages(): each zone's start, spanned and
+    present pages (zone_spanned_pages_in_node, zone_absent_pages_in_node)."""
+    nr = [(s, e) for s, e, n in ranges if n == nid]
+    if not nr:
+        k.pr(f"Initmem setup node {nid} as memoryless")
+        k.zones.zone_info[nid] = [(0, 0, 0)] * MAX_NR_ZONES
+        return
+    ns, ne = nr[0][0], max(e for _, e in nr)
+    k.zones.node_span[nid] = (ns, ne)
+    k.pr(f"Initmem setup node {nid} [mem {ns << 12:#018x}-{(ne << 12) - 1:#018x}]")
+    zi: list[ZoneInfo] = []
+    for z in range(MAX_NR_ZONES):
+        zs, ze = zone_spanned_pages_in_node(k, nid, z, ns, ne)
+        if ze < ns or zs > ne:
+            spanned = 0
+            zs2 = zs
+        else:
+            zs2, ze2 = max(zs, ns), min(ze, ne)
+            spanned = ze2 - zs2
+        absent = zone_absent_pages_in_node(k, nid, z, nr, zs, ze)
+        present = spanned - absent if spanned else 0
+        zi.append((zs2 if spanned else 0, spanned, present))
+    k.zones.zone_info[nid] = zi
+
+
+def zone_spanned_pages_in_node(k: Kernel, nid: int, z: int, ns: int, ne: int) -> tuple[int, int]:
+    """zone_spanned_pages_in_node() with adjust_zone_range_for_zone_movable(): the zone's
+    [start, end) PFNs within the node (not yet clamped to the node)."""
+    zs_ = k.zones
+    lo, hi = zs_.lowest[z], zs_.highest[z]
+    zs, ze = min(max(ns, lo), hi), min(max(ne, lo), hi)
+    zm = zs_.zone_movable_pfn.get(nid, 0)
+    if zm:
+        if z == ZONE_MOVABLE:
+            zs, ze = zm, min(ne, zs_.highest[zs_.movable_zone])
+        elif not k.params.mirror and zs < zm < ze:
+            ze = zm
+        elif zs >= zm:
+            zs = ze
+    return zs, ze
+
+
+def zone_absent_pages_in_node(k: Kernel, nid: int, z: int, nr: list[tuple[int, int]], zs: int, ze: int) -> int:
+    """zone_absent_pages_in_node(): holes in [zs, ze), plus, with kernelcore=mirror, the
+    mirrored memory in ZONE_MOVABLE and the unmirrored memory in ZONE_NORMAL."""
+    absent = __absent_pages_in_range(nr, zs, ze) if zs < ze else 0
+    if k.params.mirror and k.zones.zone_movable_pfn.get(nid):
+        mem = k.memblock.memory
+        for b_, e_, f in zip(mem.B, mem.E, mem.F):
+            x = min(max(pfn_up(b_), zs), ze)
+            y = min(max(pfn_down(e_), zs), ze)
+            if z == ZONE_MOVABLE and f & MIRROR:
+                absent += y - x
+            if z == ZONE_NORMAL and not f & MIRROR:
+                absent += y - x
+    return absent
+
+
+def __absent_pages_in_range(nr: list[tuple[int, int]], s: int, e: int) -> int:
+    """__absent_pages_in_range(): pages of [s, e) in no memory range of the node."""
+    cov = 0
+    for a, b_ in nr:
+        x, y = max(a, s), min(b_, e)
+        if x < y:
+            cov += y - x
+    return (e - s) - cov
+
+
+def find_zone_movable_pfns_for_nodes(k: Kernel, ranges: Ranges) -> dict[int, int]:
+    """find_zone_movable_pfns_for_nodes(): ZONE_MOVABLE's first PFN per node, from
+    movable_node (hotplug memory), kernelcore=mirror, or kernelcore=/movablecore= spread
+    over the nodes (the kernel's ``required_kernelcore`` loop)."""
+    o, mb = k.params, k.memblock
+    zmp: dict[int, int] = {}
+    nodes = sorted({n for _, _, n in ranges})
+    totalpages = sum(e - s for s, e, _ in ranges)
+    usable_nodes = len(nodes)
+    if o.movable_node:
+        for b_, f, nid in zip(mb.memory.B, mb.memory.F, mb.memory.N):
+            if f & HOTPLUG:
+                zmp[nid] = min(zmp.get(nid) or (1 << 62), pfn_down(b_))
+        return align_zone_movable_pfn(zmp, ranges)
+    if o.mirror:
+        below = False
+        for b_, f, nid in zip(mb.memory.B, mb.memory.F, mb.memory.N):
+            if f & MIRROR:
+                continue
+            p = pfn_up(b_)
+            if p < MAX_DMA32_PFN:
+                below = True
+                continue
+            zmp[nid] = min(zmp.get(nid) or (1 << 62), p)
+        if below:
+            k.pr("This configuration results in unmirrored kernel memory.")
+        return align_zone_movable_pfn(zmp, ranges)
+    required_kernelcore, required_movablecore = o.kernelcore, o.movablecore
+    if o.kernelcore_pct:
+        required_kernelcore = totalpages * 100 * o.kernelcore_pct // 10000
+    if o.movablecore_pct:
+        required_movablecore = totalpages * 100 * o.movablecore_pct // 10000
+    if required_movablecore:
+        required_movablecore = min(totalpages, roundup(required_movablecore, MAX_ORDER_PAGES))
+        required_kernelcore = max(required_kernelcore, totalpages - required_movablecore)
+    if not required_kernelcore or required_kernelcore >= totalpages:
+        return {}
+    usable_startpfn = k.zones.lowest[k.zones.movable_zone]
+    while True:
+        kernelcore_node = required_kernelcore // usable_nodes
+        for nid in nodes:
+            if required_kernelcore < kernelcore_node:
+                kernelcore_node = required_kernelcore // usable_nodes
+            kernelcore_remaining = kernelcore_node
+            for s, e, n in ranges:
+                if n != nid:
+                    continue
+                s = max(s, zmp.get(nid, 0))
+                if s >= e:
+                    continue
+                if s < usable_startpfn:
+                    kernel_pages = min(e, usable_startpfn) - s
+                    kernelcore_remaining -= min(kernel_pages, kernelcore_remaining)
+                    required_kernelcore -= min(kernel_pages, required_kernelcore)
+                    if e <= usable_startpfn:
+                        zmp[nid] = e
+                        continue
+                    s = usable_startpfn
+                size_pages = min(e - s, kernelcore_remaining)
+                zmp[nid] = s + size_pages
+                required_kernelcore -= min(required_kernelcore, size_pages)
+                kernelcore_remaining -= size_pages
+                if not kernelcore_remaining:
+                    break
+        usable_nodes -= 1
+        if not (usable_nodes and required_kernelcore > usable_nodes):
+            break
+    return align_zone_movable_pfn(zmp, ranges)
+
+
+def align_zone_movable_pfn(zmp: dict[int, int], ranges: Ranges) -> dict[int, int]:
+    """The end of find_zone_movable_pfns_for_nodes(): each start rounded up to
+    MAX_ORDER_NR_PAGES, dropped when it is past the node's last PFN."""
+    out = {}
+    for nid, v in zmp.items():
+        v = roundup(v, MAX_ORDER_PAGES)
+        ends = [e for s, e, n in ranges if n == nid]
+        if ends and v < max(ends):
+            out[nid] = v
+    return out
+
+
+def memmap_init(k: Kernel, ranges: Ranges) -> None:
+    """memmap_init(): the holes between and after memory ranges, per zone
+    (init_unavailable_range), up to the end of the last section."""
+    hole = 0
+    zone_id, last_nid, end = 0, 0, 0
+    for s, e, nid in ranges:
+        zi = k.zones.zone_info.get(nid)
+        if not zi:
+            continue
+        for z in range(MAX_NR_ZONES):
+            zs, sp, pr = zi[z]
+            if not pr:
+                continue
+            ze = zs + sp
+            x, y = min(max(s, zs), ze), min(max(e, zs), ze)
+            zone_id = z
+            if x >= y:
+                continue
+            if hole < x:
+                init_unavailable_range(k, hole, x, z, nid)
+            hole = y
+        last_nid, end = nid, e
+    end = roundup(end, SECTION_PAGES)
+    if hole < end:
+        init_unavailable_range(k, hole, end, zone_id, last_nid)
+
+
+def init_unavailable_range(k: Kernel, s: int, e: int, z: int, nid: int) -> None:
+    """init_unavailable_range(): count the hole's pages in present sections, print them."""
+    cnt = 0
+    sec = s // SECTION_PAGES
+    while sec * SECTION_PAGES < e:
+        if sec in k.zones.present_sections:
+            cnt += min(e, (sec + 1) * SECTION_PAGES) - max(s, sec * SECTION_PAGES)
+        sec += 1
+    if cnt:
+        k.pr(f"On node {nid}, zone {ZONE_NAMES[z]}: {cnt} pages in unavailable ranges")
+
+
+def build_all_zonelists(k: Kernel) -> None:
+    """build_all_zonelists(): each node's fallback order (build_zonelists), then the
+    ``Built N zonelists`` line with nr_free_pagecache_pages() of the boot CPU's node and
+    the policy zone."""
+    numa, zi_all = k.numa, k.zones.zone_info
+    n_memory = sorted(n for n, zi in zi_all.items() if any(pr for _, _, pr in zi))
+    has_cpu = {n for n, c in numa.node_cpus.items() if c}
+    node_load: dict[int, int] = {}
+    orders = {}
+    for local in sorted(numa.possible):
+        orders[local] = build_zonelists(k, local, n_memory, has_cpu, node_load)
+        k.pr(f"Fallback order for Node {local}: " + "".join(f"{x} " for x in orders[local]))
+    boot_nid = cpu_to_node_of_boot_cpu(k)
+    total = 0
+    policy = 0
+    for nid in orders.get(boot_nid, [boot_nid]):
+        for z, (zs, sp, pr) in enumerate(zi_all.get(nid, [])):
+            if not pr:
+                continue
+            pages = sp
+            if sp > pr + (pr >> 4):
+                pages = pr
+            memmap = roundup(pages * 64, PAGE) >> 12
+            free = pr - memmap if pr >= memmap else pr
+            if z == ZONE_DMA and free > k.zones.dma_reserve:
+                free -= k.zones.dma_reserve
+            total += free
+            if z != ZONE_MOVABLE:
+                policy = max(policy, z)
+    online = len(numa.online | {n for n in numa.possible if n in has_cpu})
+    k.pr(f"Built {online} zonelists, mobility grouping on.  Total pages: {total}")
+    k.pr(f"Policy zone: {ZONE_NAMES[policy]}")
+
+
+def build_zonelists(k: Kernel, local: int, n_memory: list[int], has_cpu: set[int],
+                    node_load: dict[int, int]) -> list[int]:
+    """build_zonelists(): find_next_best_node() scores the remaining nodes by distance
+    (+1 below the local node, +1 with CPUs) and node_load; node_load only changes for nodes
+    already taken, so within one node's loop the scores are fixed and the kernel's repeated
+    minimum search is one sort (ties: lowest id)."""
+    dist = {n: node_distance(k, local, n) for n in n_memory}
+    rest = sorted((n for n in n_memory if n != local),
+                  key=lambda n: ((dist[n] + (n < local) + (n in has_cpu)) * MAX_NUMNODES + node_load.get(n, 0), n))
+    order = [local]
+    dprev = node_distance(k, local, local)
+    for best in rest:
+        if dist[best] != dprev:
+            node_load[best] = node_load.get(best, 0) + 1
+        order.append(best)
+        dprev = dist[best]
+    return order
+
+
+def cpu_to_node_of_boot_cpu(k: Kernel) -> int:
+    """cpu_to_node(0): the node of the first enabled CPU's APIC id (apicid_to_node)."""
+    cpus = [c for _, c in k.machine.cpus]
+    if not cpus:
+        return 0
+    first = min((c.apic_id for c in cpus if c.enabled), default=cpus[0].apic_id)
+    for nid, apics in k.numa.node_cpus.items():
+        if first in apics:
+            return nid
+    return 0

@@ -1,0 +1,132 @@
+"""setup_arch() (arch/x86/kernel/setup.c) in Linux 6.1's order, with the early
+reservations it makes itself (early_reserve_memory, reserve_brk, trim_bios_range) and
+reserve_real_mode() (arch/x86/realmode/init.c).  The other steps live in the module of
+their kernel file (kernel-boot.md §3 lists the order)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .acpi_tables import acpi_tables_init
+from .direct_map import init_mem_mapping, memblock_find_dma_reserve
+from .e820 import (E820_TYPE_RAM, E820_TYPE_RESERVED, e820__end_of_ram_pfn, e820__finish_early_params,
+                   e820__memblock_setup, e820__memory_setup, e820__range_remove, e820__update_table,
+                   parse_memopt)
+from .numa import x86_numa_init
+from .page_alloc import free_area_init
+from .sparse import sparse_init
+from .zones import PAGE, hex10, roundup
+
+if TYPE_CHECKING:
+    from .state import Kernel
+
+KERNEL_TEXT = 0x1000000           # Debian's pref_address with nokaslr
+KERNEL_RESERVE = 0x3400000        # __end_of_kernel_reserve - _text (kernel-boot.md §4.1)
+BRK_USED = 0x10000                # INIT_PGT_BUF_SIZE (16 pages, 5-level + RANDOMIZE_MEMORY); DMI copies ignored
+BRK_SIZE = 0x30000                # _end - __end_of_kernel_reserve
+REALMODE_SIZE = 0x6000            # page-aligned real-mode blob (approximate; lands in [0, 1M) anyway)
+BIOS_START = 0x9F000              # reserve_bios_regions() with SeaBIOS's BDA (639 KiB -> clamped)
+ISA_END_ADDRESS = 0x100000
+
+
+def setup_arch(k: Kernel) -> None:
+    """setup_arch(): from its ``Command line`` line to paging_init()."""
+    mb = k.memblock
+    k.pr(f"Command line: {k.cmdline}")
+    early_reserve_memory(k)
+    e820__memory_setup(k)
+    parse_early_param(k)
+    e820__finish_early_params(k)
+    trim_bios_range(k)
+    e820__end_of_ram_pfn(k)
+    reserve_brk(k)
+    mb.set_current_limit(ISA_END_ADDRESS)
+    e820__memblock_setup(k)
+    efi_find_mirror(k)
+    k.policy.after_e820_memblock_setup(k)
+    reserve_real_mode(k)
+    init_mem_mapping(k)
+    mb.set_current_limit(k.direct_map.max_pfn_mapped << 12)
+    reserve_initrd(k)
+    acpi_tables_init(k)
+    x86_numa_init(k)          # initmem_init()
+    k.stage = "late"
+    memblock_find_dma_reserve(k)
+    paging_init(k)
+
+
+def early_reserve_memory(k: Kernel) -> None:
+    """early_reserve_memory(): the kernel image, the first 64 KiB, the initrd
+    (early_reserve_initrd) and the BIOS regions (reserve_bios_regions), fused."""
+    m = k.machine
+    kbase, ksize = (m.kernel.base, m.kernel.size) if m.kernel else (KERNEL_TEXT, KERNEL_RESERVE)
+    k.kernel_image = (kbase, ksize)
+    k.kernel_end = kbase + ksize + BRK_SIZE
+    k.note("early_reserve_memory()")
+    k.reserve(kbase, ksize, "kernel image (_text..__end_of_kernel_reserve)")
+    k.reserve(0, 0x10000, "low 64K (early_reserve_memory)")
+    k.initrd = k.firmware.initrd
+    if k.initrd:
+        ib, isz = k.initrd
+        k.reserve(ib, roundup(ib + isz, PAGE) - ib, "initrd (early_reserve_initrd)", permanent=False)
+    k.reserve(BIOS_START, 0x100000 - BIOS_START, "BIOS regions (reserve_bios_regions)")
+
+
+def parse_early_param(k: Kernel) -> None:
+    """parse_early_param()'s effects on early boot: ``mem=`` (parse_memopt), ``movable_node``
+    (cmdline_parse_movable_node -> memblock_set_bottom_up) and ``kernelcore=mirror``.  The
+    words themselves were parsed once, into ``k.params`` (cmdline.parse_early_param)."""
+    p, mb = k.params, k.memblock
+    parse_memopt(k)
+    if p.movable_node:
+        mb.movable_node = True
+        mb.set_bottom_up(True)
+        k.note("movable_node: memblock_set_bottom_up(true)")
+    if p.mirror:
+        mb.mirrored_kernelcore = True
+
+
+def trim_bios_range(k: Kernel) -> None:
+    """trim_bios_range(): page 0 reserved, the legacy hole [640K, 1M) not RAM."""
+    k.pr("e820: update [mem 0x00000000-0x00000fff] usable ==> reserved")
+    if any(t == E820_TYPE_RAM and bb < PAGE for bb, ee, t in k.e820):
+        k.e820 = e820__update_table(k.e820 + [(0, PAGE, E820_TYPE_RESERVED)])
+    k.pr("e820: remove [mem 0x000a0000-0x000fffff] usable")
+    k.e820 = e820__range_remove(k.e820, 0xA0000, 0x100000, E820_TYPE_RAM)
+
+
+def reserve_brk(k: Kernel) -> None:
+    """reserve_brk(): the part of brk used so far (the early page-table buffer)."""
+    kbase, ksize = k.kernel_image
+    k.reserve(kbase + ksize, BRK_USED, "brk (reserve_brk: early page-table buffer)")
+
+
+def efi_find_mirror(k: Kernel) -> None:
+    """efi_find_mirror() (arch/x86/platform/efi/efi.c) under kernelcore=mirror: EFI's
+    mirrored ranges, here the description's ``mirror`` ranges, marked in memblock."""
+    if k.params.mirror:
+        for n in k.machine.nodes:
+            for r in n.boot_memory:
+                if r.mirror:
+                    k.memblock.mark_mirror(r.base, r.size)
+
+
+def reserve_real_mode(k: Kernel) -> None:
+    """reserve_real_mode() (arch/x86/realmode/init.c): the trampoline below 1 MiB, then all
+    of the first 1 MiB reserved."""
+    k.alloc("phys_alloc_range", "real-mode trampoline (reserve_real_mode)", REALMODE_SIZE, PAGE, 0, 0x100000)
+    k.reserve(0, 0x100000, "low 1M (reserve_real_mode)")
+
+
+def reserve_initrd(k: Kernel) -> None:
+    """reserve_initrd(): the RAMDISK line (the initrd stays where the loader put it)."""
+    if k.initrd:
+        ib, isz = k.initrd
+        k.pr(f"RAMDISK: [mem {hex10(ib)}-{hex10(roundup(ib + isz, PAGE) - 1)}]")
+
+
+def paging_init(k: Kernel) -> None:
+    """paging_init() (arch/x86/mm/init_64.c): sparse_init(), then zone_sizes_init() ->
+    free_area_init()."""
+    sparse_init(k)
+    free_area_init(k)

@@ -1,0 +1,173 @@
+"""The simulated kernel's state: one declared, typed attrs class per kernel area, holding
+what the kernel keeps in that area's globals, and :class:`Kernel`, which ties them together
+with the memblock model, the firmware, the command line and the boot log.
+
+Every module of this package takes a :class:`Kernel` ``k`` as its first argument, the way a
+kernel function reads its file's globals; no attribute is created outside these classes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import attrs
+
+from ..memblock import DEBIAN_X86_64, Memblock
+from .cmdline import KernelParams
+
+if TYPE_CHECKING:
+    from ..firmware import Firmware
+    from .policy import Policy
+
+#: (start_pfn, spanned, present) of one zone of one node.
+ZoneInfo = tuple[int, int, int]
+
+
+class Alloc(NamedTuple):
+    """One early reservation or allocation, with the purpose fwc gives it."""
+
+    purpose: str
+    base: int
+    size: int
+    stage: str       # "early" (before the kernel-node mask) or "late"
+    permanent: bool
+
+
+@attrs.define(eq=False)
+class DirectMap:
+    """arch/x86/mm/init.c: the page-table buffer in brk and the mapped PFN range."""
+
+    tables: set[tuple[str, int]] = attrs.field(factory=set)  # ("p4d"|"pud"|"pmd"|"pte", index) allocated
+    pgt_buf_start: int = 0       # bytes (the kernel's pgt_buf_* are PFNs)
+    pgt_buf_used: int = 0        # pages taken from brk (pgt_buf_end - pgt_buf_start)
+    pgt_buf_top: int = 0
+    can_use_brk_pgt: bool = True
+    min_pfn_mapped: int = 0
+    max_pfn_mapped: int = 0
+    max_low_pfn_mapped: int = 0
+    pages: list[int] = attrs.field(factory=list)  # page-table pages taken from memblock
+
+
+@attrs.define(eq=False)
+class AcpiState:
+    """drivers/acpi/tables.c: the installed tables Linux reads and the upgrade copy."""
+
+    tables: dict[str, bytes] = attrs.field(factory=dict)  # signature -> first table of it
+    upgrade_copy: int = 0        # acpi_tables_addr: where acpi_table_upgrade copied the initrd's tables
+
+
+@attrs.define(eq=False)
+class NumaState:
+    """arch/x86/mm/numa.c and drivers/acpi/numa/srat.c globals."""
+
+    pxm_to_node: dict[int, int] = attrs.field(factory=dict)
+    node_cpus: dict[int, list[int]] = attrs.field(factory=dict)     # node -> APIC ids (apicid_to_node)
+    nodes_parsed: set[int] = attrs.field(factory=set)               # numa_nodes_parsed
+    meminfo: list[list[int]] = attrs.field(factory=list)            # numa_meminfo: [start, end, nid]
+    reserved_meminfo: list[tuple[int, int, int]] = attrs.field(factory=list)  # numa_reserved_meminfo
+    srat_hotplug: list[tuple[int, int, int]] = attrs.field(factory=list)      # (nid, start, end) marked hotplug
+    slit: tuple[int, bytes] | None = None                           # (locality count, SLIT) in use
+    possible: set[int] = attrs.field(factory=set)                   # node_possible_map
+    online: set[int] = attrs.field(factory=set)                     # node_online_map
+    node_data: dict[int, tuple[int, int]] = attrs.field(factory=dict)  # nid -> (NODE_DATA address, its node)
+    kernel_nodes: set[int] = attrs.field(factory=set)               # nodes holding reserved memory
+    kernel_node_reasons: dict[int, list[Alloc]] = attrs.field(factory=dict)
+
+
+@attrs.define(eq=False)
+class ZoneState:
+    """mm/page_alloc.c and mm/sparse.c globals after free_area_init()."""
+
+    lowest: list[int] = attrs.field(factory=list)     # arch_zone_lowest_possible_pfn[]
+    highest: list[int] = attrs.field(factory=list)    # arch_zone_highest_possible_pfn[]
+    movable_zone: int = 0
+    zone_movable_pfn: dict[int, int] = attrs.field(factory=dict)
+    zone_info: dict[int, list[ZoneInfo]] = attrs.field(factory=dict)  # nid -> per ZoneType
+    node_span: dict[int, tuple[int, int]] = attrs.field(factory=dict)
+    dma_reserve: int = 0
+    present_sections: set[int] = attrs.field(factory=set)
+
+
+@attrs.define(eq=False)
+class BootLog:
+    """What the simulated boot leaves behind besides its state."""
+
+    dmesg: list[str] = attrs.field(factory=list)
+    log: list[str] = attrs.field(factory=list)     # memblock=debug lines and '# ' notes
+    allocs: list[Alloc] = attrs.field(factory=list)
+    notes: list[str] = attrs.field(factory=list)   # what fwc assumed
+
+
+@attrs.define(eq=False)
+class Kernel:
+    """One simulated Linux 6.1 x86_64 boot in progress."""
+
+    machine: Any
+    cmdline: str
+    params: KernelParams
+    policy: Policy
+    firmware: Firmware
+    out: BootLog = attrs.field(factory=BootLog)
+    memblock: Memblock = attrs.field(default=None)
+    stage: str = "early"
+    kernel_image: tuple[int, int] = (0, 0)   # (_text, __end_of_kernel_reserve - _text)
+    kernel_end: int = 0                      # _end
+    initrd: tuple[int, int] | None = None    # (start, size)
+    e820: list[tuple[int, int, int]] = attrs.field(factory=list)
+    max_pfn: int = 0
+    direct_map: DirectMap = attrs.field(factory=DirectMap)
+    acpi: AcpiState = attrs.field(factory=AcpiState)
+    numa: NumaState = attrs.field(factory=NumaState)
+    zones: ZoneState = attrs.field(factory=ZoneState)
+
+    def __attrs_post_init__(self) -> None:
+        if self.memblock is None:
+            self.memblock = Memblock(DEBIAN_X86_64, debug=self.out.log.append)
+
+    # ---- the boot log
+    def pr(self, line: str) -> None:
+        """printk(): one dmesg line."""
+        self.out.dmesg.append(line)
+
+    def note(self, line: str) -> None:
+        """A '# ' line in memblock.log: what fwc is doing, between memblock's own lines."""
+        self.out.log.append("# " + line)
+
+    def log_dump(self, why: str) -> None:
+        self.note(why)
+        self.out.log.extend(self.memblock.dump_all().split("\n"))
+
+    # ---- memblock calls with a purpose
+    def reserve(self, base: int, size: int, purpose: str, permanent: bool = True) -> None:
+        """memblock_reserve(), recorded as an allocation."""
+        self.memblock.caller = purpose
+        self.memblock.reserve(base, size)
+        self.out.allocs.append(Alloc(purpose, base, size, self.stage, permanent))
+
+    def alloc(self, fn: str, purpose: str, size: int, *args: Any, permanent: bool = True) -> int:
+        """A memblock allocator (``fn``: the memblock model's method), recorded; 0 on failure."""
+        mb = self.memblock
+        mb.caller = purpose
+        if fn == "phys_alloc_try_nid":
+            align, nid = args
+            self.out.log.append("memblock_phys_alloc_try_nid: %d bytes align=0x%x nid=%d %s"
+                                % (size, align, nid, purpose))
+        addr = getattr(mb, fn)(size, *args)
+        if addr:
+            self.out.allocs.append(Alloc(purpose, addr, size, self.stage, permanent))
+        else:
+            self.note(f"allocation failed: {purpose} ({size:#x} bytes)")
+        return addr
+
+    # ---- memblock.memory as PFN ranges
+    def mem_pfn_ranges(self, nid: int | None = None) -> list[tuple[int, int, int]]:
+        """for_each_mem_pfn_range(): (start_pfn, end_pfn, nid) of memblock.memory."""
+        from .zones import pfn_down, pfn_up
+
+        t = self.memblock.memory
+        out = []
+        for b_, e_, n in zip(t.B, t.E, t.N):
+            s, e = pfn_up(b_), pfn_down(e_)
+            if s < e and (nid is None or n == nid):
+                out.append((s, e, n))
+        return out
