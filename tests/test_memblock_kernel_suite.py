@@ -1121,3 +1121,135 @@ def test_debian_config_constants():
     m.add(0x100000, 0x100000)
     assert m.memory.regions()[0].nid == 1024
     assert m.phys_alloc_range(8, 0, 0, ACCESSIBLE) == 0x200000 - 64
+
+
+# ---------------------------------------------------------------------------
+# the op-script module itself (fwc_plugins.boot.memblock_script): one table
+# (OPS) drives parsing, validation, running and the help text
+from pathlib import Path  # noqa: E402
+
+from fwc_plugins.boot import memblock as memblock_module  # noqa: E402
+from fwc_plugins.boot import memblock_script as ms  # noqa: E402
+
+_GOOD = {"u64": ("0x1000", 0x1000), "nid": ("3", 3), "flags": ("0x2", 2),
+         "bool": ("1", True), "type": ("reserved", "reserved")}
+_BAD = {"u64": ("0x", "bad number"), "nid": ("-0x80000001", "bad node id"),
+        "flags": ("0x100000000", "bad flags"), "bool": ("2", "expected 0 or 1"),
+        "type": ("both", "expected memory or reserved")}
+
+
+def _full_lines(op):
+    """The op with no optional argument, then with each further one."""
+    n_req = sum(not a.optional for a in op.args)
+    for n in range(n_req, len(op.args) + 1):
+        yield op.args[:n]
+
+
+def test_script_ops_are_the_drivers():
+    """OPS names exactly the operations of the C driver's run_op()."""
+    import re
+    driver = Path(__file__).parent / "oracles" / "memblock" / "driver.c"
+    body = driver.read_text().split("static void run_op(")[1].split("#define MAXTOK")[0]
+    assert set(re.findall(r'tok_is\(op, "(\w+)"\)', body)) == set(ms.OPS)
+
+
+@pytest.mark.parametrize("name", list(ms.OPS))
+def test_script_each_op_parses_and_runs(name):
+    op = ms.OPS[name]
+    for args in _full_lines(op):
+        text = " ".join([name] + [_GOOD[a.kind.name][0] for a in args])
+        [st] = ms.parse_script(f"  {text}  # comment\n")
+        assert (st.line, st.tokens, st.op) == (1, text.split(), op)
+        assert st.args == [_GOOD[a.kind.name][1] for a in args]
+        out = ms.run_script("add 0 1G\n" + text + "\n", echo=True).splitlines()
+        assert out[2] == "> " + text
+        if name == "dump":
+            assert out[3].startswith("dump bottom_up=0") and out[-1] == "end"
+        else:
+            assert len(out) == 4 and out[3].split(" ", 1)[0] == name
+
+
+@pytest.mark.parametrize("name", list(ms.OPS))
+def test_script_each_op_arity_error(name):
+    op = ms.OPS[name]
+    toks = [name] + ["0"] * (len(op.args) + 1)
+    with pytest.raises(ms.ScriptError) as ei:
+        ms.parse_script("\n   " + " ".join(toks))
+    e = ei.value
+    assert (e.line, e.col) == (2, 4)
+    assert e.message.startswith(f"wrong number of arguments ({len(op.args) + 1}, expected ")
+    assert e.message.endswith(f" for '{name}'")
+
+
+@pytest.mark.parametrize("name", list(ms.OPS))
+def test_script_each_argument_error_has_its_position(name):
+    op = ms.OPS[name]
+    for i, bad_arg in enumerate(op.args):
+        words = [name] + [_GOOD[a.kind.name][0] for a in op.args]
+        bad, msg = _BAD[bad_arg.kind.name]
+        words[i + 1] = bad
+        line = "\t".join(words)
+        col = len("\t".join(words[:i + 1])) + 2
+        for f in (ms.parse_script, ms.run_script):
+            with pytest.raises(ms.ScriptError) as ei:
+                f("# x\n" + line + "\n")
+            assert (ei.value.line, ei.value.col, ei.value.message) == (2, col, f"{msg} '{bad}'")
+            assert str(ei.value) == f"line 2 col {col}: {msg} '{bad}'"
+
+
+def test_script_first_bad_token_wins():
+    """The driver reads arguments left to right: the first bad one is reported,
+    even when the same text is valid at an earlier position of another kind."""
+    with pytest.raises(ms.ScriptError) as ei:
+        ms.parse_script("add 0x100000000 1 0x100000000 zz\n")
+    assert (ei.value.col, ei.value.message) == (19, "bad node id '0x100000000'")
+
+
+def test_script_tokenizer():
+    text = "a\tb\rc\fd\ve # f g\n\n# only\nx\x1cy  z\n" + "t " * 17
+    it = ms.tokenize(text)
+    assert next(it) == (1, "a\tb\rc\fd\ve # f g", ["a", "b", "c", "d", "e"])
+    assert next(it) == (4, "x\x1cy  z", ["x\x1cy", "z"])   # \x1c is no separator
+    with pytest.raises(ms.ScriptError) as ei:
+        next(it)
+    assert (ei.value.line, ei.value.col, ei.value.message) == (5, 33, "too many arguments")
+    assert ms.column("  ab cd # ef", 1) == 6 and ms.column("ab", 5) == 1
+
+
+def test_script_max_node_follows_config():
+    [st] = ms.parse_script("set_node 0 1 max\n")
+    assert st.args == [0, 1, HARNESS.max_numnodes]
+    from fwc_plugins.boot.memblock import DEBIAN_X86_64
+    [st] = ms.parse_script("set_node 0 1 max\n", config=DEBIAN_X86_64)
+    assert st.args == [0, 1, 1024]
+    assert ms.run_script("add 0 1M max\ndump\n", config=DEBIAN_X86_64).splitlines()[3] \
+        == "memory 0x0 0x100000 0x0 1024"
+
+
+def test_script_runs_as_read():
+    """Lines before an error have run on the given memblock; none after."""
+    m = new()
+    with pytest.raises(ms.ScriptError) as ei:
+        ms.run_script("add 0 1M\nreserve 0 4K\nbogus\nadd 2M 1M\n", memblock=m)
+    assert ei.value.line == 3
+    assert [r.size for r in m.memory.regions()] == [0x100000]
+    assert rgn(m.reserved) == (0, 0x1000)
+    assert ms.run_script("") == "" and ms.run_script("# nothing\n\n") == ""
+
+
+def test_script_help_lists_every_op_and_kind():
+    text = ms.help_text()
+    for op in ms.OPS.values():
+        assert f"  {op.usage()} " in text
+    for kind in ms.KINDS:
+        assert f"  {kind} " in text
+    assert ms.OPS["add"].usage() == "add base:u64 size:u64 [nid:nid [flags:flags]]"
+    assert ms.OPS["dump"].usage() == "dump"
+
+
+def test_script_api_still_importable_from_memblock():
+    assert memblock_module.run_script is ms.run_script
+    assert memblock_module.parse_script is ms.parse_script
+    assert memblock_module.ScriptError is ms.ScriptError is ScriptError
+    with pytest.raises(AttributeError):
+        memblock_module.no_such_name
