@@ -174,7 +174,7 @@ class Fwc:
         to the option's type).  No artifact is returned if any error occurred.
         """
         r = self.check(path, text=text, name=name)
-        if not r.ok:
+        if not r.ok or r.machine is None:
             return r
         diags = list(r.diagnostics)
         chosen, bad = self._select(backends, options or {})

@@ -17,7 +17,7 @@ here: they are named checks in ``fwc.checks``.
 from __future__ import annotations
 
 import os
-from typing import Callable
+from typing import Any, Callable
 
 from . import boards, syntax
 from .diagnostics import ERROR, WARNING, Diagnostic, Related, Span, Sources
@@ -111,7 +111,8 @@ class Elaborator:
     def _eval(self, e) -> int | None:
         """Evaluate an expression tree without recursion (a long chain of operators is a
         deep tree); values beyond 2**128 stop with an error instead of growing on."""
-        stack, values = [(e, False)], []
+        stack: list[tuple[Any, bool]] = [(e, False)]
+        values: list[int | None] = []
         while stack:
             node, visited = stack.pop()
             if isinstance(node, Num):
@@ -172,7 +173,7 @@ class Elaborator:
     # ---- includes
     def include(self, stmt: Stmt, start: str) -> list:
         path = stmt.args["path"]
-        including = stmt.span.file
+        including = (stmt.span or path.span).file
         full = self.loader.resolve(path.value, including)
         if full is None:
             self.error("include", f"cannot find include file '{path.value}'", path.span)
@@ -242,11 +243,11 @@ class _Once:
 
     def __init__(self, el: Elaborator):
         self.el = el
-        self.seen: dict[str, Span] = {}
+        self.seen: dict[str, Span | None] = {}
 
     def __call__(self, stmt: Stmt) -> bool:
-        prev = self.seen.get(stmt.kind)
-        if prev is not None:
+        if stmt.kind in self.seen:
+            prev = self.seen[stmt.kind]
             self.el.error("duplicate-statement", f"'{stmt.kind}' is given more than once", stmt.span,
                           related=(Related("first given here", prev),))
             return False
@@ -320,7 +321,7 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
             src = el.eval(args["src"], "node id", 0, U64)
             dst = el.eval(args["dst"], "node id", 0, U64)
             val = el.eval(args["value"], "distance", 0, 255)
-            if None not in (src, dst, val):
+            if src is not None and dst is not None and val is not None:
                 distances.append(M.Distance(src, dst, val, span=s.span))
         elif k == "reserved":
             base = el.eval(args["base"], "address")
@@ -347,19 +348,21 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
                 maxmem = el.eval(args["maxmem"], "maxmem")
         elif k == "topology":
             if once(s):
-                vals = [el.eval(args[x], x, 1, 1 << 16) for x in ("sockets", "cores", "threads")]
-                if None not in vals:
-                    topology = M.Topology(*vals, span=s.span)
+                sockets, cores, threads = (el.eval(args[x], x, 1, 1 << 16) for x in ("sockets", "cores", "threads"))
+                if sockets is not None and cores is not None and threads is not None:
+                    topology = M.Topology(sockets, cores, threads, span=s.span)
         elif k == "ioapic":
-            v = (el.eval(args["id"], "I/O APIC ID", 0, 255), el.eval(args["address"], "address", 0, 0xFFFFFFFF),
-                 el.eval(args["gsi_base"], "GSI base", 0, 0xFFFFFFFF) if args["gsi_base"] else 0)
-            if None not in v:
-                ioapics.append(M.IoApic(*v, span=s.span))
+            ident, address, gsi_base = (
+                el.eval(args["id"], "I/O APIC ID", 0, 255), el.eval(args["address"], "address", 0, 0xFFFFFFFF),
+                el.eval(args["gsi_base"], "GSI base", 0, 0xFFFFFFFF) if args["gsi_base"] else 0)
+            if ident is not None and address is not None and gsi_base is not None:
+                ioapics.append(M.IoApic(ident, address, gsi_base, span=s.span))
         elif k == "irq":
-            v = (el.eval(args["source"], "source IRQ", 0, 255), el.eval(args["gsi"], "GSI", 0, 0xFFFFFFFF),
-                 el.eval(args["flags"], "INTI flags", 0, 0xFFFF) if args["flags"] else 0)
-            if None not in v:
-                irqs.append(M.IrqOverride(*v, span=s.span))
+            source, gsi, iflags = (
+                el.eval(args["source"], "source IRQ", 0, 255), el.eval(args["gsi"], "GSI", 0, 0xFFFFFFFF),
+                el.eval(args["flags"], "INTI flags", 0, 0xFFFF) if args["flags"] else 0)
+            if source is not None and gsi is not None and iflags is not None:
+                irqs.append(M.IrqOverride(source, gsi, iflags, span=s.span))
         elif k == "nmi":
             cpu = el.eval(args["cpu"], "processor UID", 0, 0xFFFFFFFE) if args["cpu"] is not None else None
             lint = el.eval(args["lint"], "LINT#", 0, 255)
@@ -578,11 +581,11 @@ def _initiator(el, st, M):
     return M.Initiator(handle_type="pci", segment=seg, bus=bus, devfn=(dev << 3) | fn, **common)
 
 
-def _parse_bdf(text: str):
+def _parse_bdf(text: str) -> tuple[int, int, int, int] | None:
     try:
-        seg, bus, rest = text.split(":")
-        dev, fn = rest.split(".")
-        seg, bus, dev, fn = int(seg, 16), int(bus, 16), int(dev, 16), int(fn, 16)
+        seg_s, bus_s, rest = text.split(":")
+        dev_s, fn_s = rest.split(".")
+        seg, bus, dev, fn = int(seg_s, 16), int(bus_s, 16), int(dev_s, 16), int(fn_s, 16)
     except ValueError:
         return None
     if seg > 0xFFFF or bus > 0xFF or dev > 0x1F or fn > 7:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 from .commands import BUILTIN_COMMANDS
 
@@ -273,7 +274,7 @@ def cmd_backends(args) -> int:
     from .api import Fwc
 
     f = Fwc(debug=args.debug)
-    rows = [{"name": b.name, "plugin": b.plugin, "version": b.version, "description": b.description,
+    rows: list[dict[str, Any]] = [{"name": b.name, "plugin": b.plugin, "version": b.version, "description": b.description,
              "outputs": list(b.outputs), "options": {k: {"default": o.default, "help": o.help}
                                                      for k, o in b.options.items()}}
             for b in sorted(f.backends.values(), key=lambda b: b.name)]
@@ -307,7 +308,7 @@ def cmd_checks(args) -> int:
     from .api import Fwc
 
     f = Fwc(debug=args.debug)
-    rows = [{"name": c.name, "code": c.code, "level": c.level, "plugin": c.plugin, "description": c.description}
+    rows: list[dict[str, Any]] = [{"name": c.name, "code": c.code, "level": c.level, "plugin": c.plugin, "description": c.description}
             for c in sorted(f.checks, key=lambda c: (c.code is None, c.code or 0, c.name))]
     problems = [d.message for d in f.host.diagnostics + f.host.lint]
     if args.json:
@@ -350,6 +351,7 @@ def main(argv=None) -> int:
             return EXIT_USAGE
         if args.command in COMMANDS:
             return COMMANDS[args.command](args)
+        assert plugin_commands is not None  # parsed, so a plugin command
         return plugin_commands[args.command][1](args, fwc)
     except UsageError as e:
         sys.stderr.write(f"fwc: error: {e}\n")

@@ -102,7 +102,9 @@ def export(grammar: str, starts=("start", "body")) -> dict:
             unless[name] = {t.pattern.value: t.name for t in cb.scanner.terminals if isinstance(t.pattern, PatternStr)}
         return ([(t.name, t.pattern.to_regexp()) for t in final], unless)
 
-    defs, by_key, lexers = [], {}, []
+    defs: list = []
+    by_key: dict = {}
+    lexers: list = []
     for s in range(len(states)):
         key = frozenset(k for k in states[s] if k.isupper())
         if key not in by_key:
@@ -232,7 +234,7 @@ class Parser:
     def parse(self, text: str, start: str = "start", on_error=None):
         start_state, end_state = self.t["starts"][start]
         self._stack = [start_state]
-        self._values = []
+        self._values: list = []
         self.end_state = end_state
         tokens = self._tokens(text)
         while True:

@@ -39,7 +39,7 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 PROJECT = "fwc"
-hookimpl: Callable[[F], F] = pluggy.HookimplMarker(PROJECT)  # type: ignore[assignment]
+hookimpl: Callable[[F], F] = pluggy.HookimplMarker(PROJECT)
 hookspec = pluggy.HookspecMarker(PROJECT)
 
 

@@ -62,7 +62,7 @@ class Stmt(NamedTuple):
     """One statement: ``kind`` is the grammar rule, ``args`` its fields."""
 
     kind: str
-    span: Span
+    span: Span | None  # None only for a statement with no positioned child
     args: dict
 
 
@@ -117,7 +117,7 @@ class _Builder:
     def _tspan(self, tok) -> Span:
         return Span(self.file, tok.line, tok.column, tok.end_line, tok.end_column)
 
-    def _span(self, children) -> Span:
+    def _span(self, children) -> Span | None:
         """From the first child that has a position to the last one."""
         first = last = None
         for c in children:
@@ -471,7 +471,7 @@ def parse(text: str, file: str = "<input>", start: str = "start") -> tuple[list 
         if quiet:
             if e.token.type == "RBRACE":
                 dropped_braces[0] -= 1
-        elif d.span.line != last_line[0]:
+        elif d.span is not None and d.span.line != last_line[0]:
             diags.append(d)
             last_line[0] = d.span.line
         if len(diags) >= MAX_SYNTAX_ERRORS:

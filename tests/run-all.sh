@@ -8,7 +8,7 @@
 #     (apt-get download; nothing is installed into /boot).
 #   * a virtual environment .venv with fwc installed from this tree (a normal,
 #     non-editable install: the tests exercise what users get) and the test
-#     dependencies.
+#     dependencies (mypy among them: it checks fwc/ and plugins/ before pytest).
 #
 # Extra arguments go to pytest, e.g. `bash tests/run-all.sh -m "not boot"`.
 set -euo pipefail
@@ -25,4 +25,6 @@ PY=${PYTHON:-python3}
 "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q '.[test]'
+# Type check fwc/ and plugins/ first (configuration: [tool.mypy] in pyproject.toml).
+.venv/bin/python -m mypy
 exec .venv/bin/pytest "$@"

@@ -89,7 +89,8 @@ def parse_dmesg(text: str) -> dict:
 def parse_zoneinfo(text: str) -> dict:
     """``{"N ZONE": [start_pfn, spanned, present]}`` for populated zones of /proc/zoneinfo
     (or of its grep'd lines)."""
-    out, cur = {}, None
+    out: dict = {}
+    cur = None
 
     def flush():
         if cur and cur.get("present", 0) > 0:
@@ -111,7 +112,9 @@ def parse_zoneinfo(text: str) -> dict:
 
 
 def sections(console: str) -> dict[str, str]:
-    out, cur, body = {}, None, []
+    out: dict[str, str] = {}
+    cur = None
+    body: list[str] = []
     for ln in console.replace("\r", "").splitlines():
         if ln.startswith(MARK + " BEGIN "):
             cur, body = ln[len(MARK) + 7:].strip(), []

@@ -233,6 +233,7 @@ def run(args, fwc) -> int:
     if args.no_predict:
         sys.stdout.write(f"boot {run_.seconds:.1f} s\n") if not args.json else None
         return EXIT_AGREE
+    assert pred is not None  # predicted unless --no-predict
     if pred.observation is None:
         _err(f"error: no prediction: {pred.problem}")
         return EXIT_CANNOT

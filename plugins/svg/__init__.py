@@ -117,7 +117,7 @@ def render(m, boot: dict, width: int = 1100) -> str:
     axis = Axis(spans, x0, width - x0 - 20)
     lane_h, zone_h, top = 34, 12, 70
     nodes = list(m.nodes)
-    linux_ids = {}
+    linux_ids: dict = {}
     for z in zones:
         linux_ids.setdefault(z["node"], None)
     rows = len(nodes)
