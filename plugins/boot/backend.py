@@ -31,10 +31,21 @@ def fwc_register_backends(register):
                       "dsdt-size": Option(0, "QEMU boards: DSDT length in bytes (0: known value or estimate)")})
 
 
+#: Every diagnostic name the backend emits: (name, code, level, description, analysis or None
+#: for a name only :func:`generate` reports).  Codes FWC4400-4499 belong to this plugin.
+CHECKS = [
+    ("boot-pinned-hotplug", 4400, "warning",
+     "hotpluggable memory that Linux 6.1 pins with kernel allocations at boot", "check_pinned"),
+    ("boot-unsupported", 4401, "warning",
+     "a machine the boot simulation does not cover (x86_64 with nodes only): boot/ is not written", None),
+    ("boot-option", 4402, "error", "a bad option of backend boot (boot.policy)", None),
+]
+
+
 @hookimpl
 def fwc_register_checks(register):
-    register("boot-pinned-hotplug", "warning",
-             "hotpluggable memory that Linux 6.1 pins with kernel allocations at boot", check_pinned)
+    for name, code, level, desc, fn in CHECKS:
+        register(name, level, desc, globals()[fn] if fn else None, code=code)
 
 
 @hookimpl
@@ -91,11 +102,11 @@ def generate(ctx):
 
     m = ctx.machine
     if not _applies(m):
-        ctx.warning("boot", "the boot simulation covers x86_64 machines with nodes only", m.span)
+        ctx.warning("boot-unsupported", "the boot simulation covers x86_64 machines with nodes only", m.span)
         return
     policy = ctx.options["policy"]
     if policy not in ("upstream", "seed"):
-        ctx.error("boot", f"option boot.policy: expected upstream or seed, got '{policy}'", m.span)
+        ctx.error("boot-option", f"option boot.policy: expected upstream or seed, got '{policy}'", m.span)
         return
     cmdline = " ".join(x for x in (m.cmdline, ctx.options["cmdline"]) if x)
     dsdt = ctx.options["dsdt-size"] or None

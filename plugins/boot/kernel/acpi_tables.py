@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from fwc import boards
 
-from .e820 import e820__range_add_nvs
+from .e820 import E820_TYPE_NVS, e820__print_table, e820__update_table
 from .zones import PAGE
 
 if TYPE_CHECKING:
@@ -77,8 +77,16 @@ def acpi_table_upgrade(k: Kernel) -> dict[int, int]:
                        k.direct_map.max_low_pfn_mapped << 12)
         k.acpi.upgrade_copy = addr
         if addr:
-            e820__range_add_nvs(k, addr, total)
+            arch_reserve_mem_area(k, addr, total)
     return copies
+
+
+def arch_reserve_mem_area(k: Kernel, addr: int, size: int) -> None:
+    """arch_reserve_mem_area() (arch/x86/kernel/acpi/boot.c): e820__range_add(E820_TYPE_NVS)
+    and e820__update_table_print(): the copy is ACPI NVS, printed as the ``modified`` map."""
+    k.e820 = e820__update_table(k.e820 + [(addr, addr + size, E820_TYPE_NVS)])
+    k.pr("modified physical RAM map:")
+    e820__print_table(k, "modified")
 
 
 def acpi_boot_table_init(k: Kernel, copies: dict[int, int]) -> None:

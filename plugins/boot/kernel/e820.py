@@ -52,6 +52,7 @@ def e820__range_remove(table: E820Table, start: int, end: int, typ: int) -> E820
 
 
 def e820_print_type(t: int) -> str:
+    """e820_print_type(): the type's name in e820 lines."""
     return TYPE_NAMES.get(t, f"type {t}")
 
 
@@ -105,11 +106,3 @@ def e820__memblock_setup(k: Kernel) -> None:
             mb.add(bb, ee - bb)
     mb.trim_memory(PAGE)
     k.log_dump("end of e820__memblock_setup")
-
-
-def e820__range_add_nvs(k: Kernel, start: int, size: int) -> None:
-    """arch_reserve_mem_area() -> e820__range_add(E820_TYPE_NVS) + e820__update_table_print():
-    the initrd table-upgrade copy becomes ACPI NVS, printed as the ``modified`` map."""
-    k.e820 = e820__update_table(k.e820 + [(start, start + size, E820_TYPE_NVS)])
-    k.pr("modified physical RAM map:")
-    e820__print_table(k, "modified")

@@ -29,8 +29,8 @@ def x86_numa_init(k: Kernel) -> None:
     numa_init(k, dummy_numa_init)
 
 
-def numa_reset(k: Kernel) -> None:
-    """The start of numa_init(): every node mapping, the meminfo and the hotplug marks reset."""
+def _numa_init_start(k: Kernel) -> None:
+    """The start of numa_init() (split out by fwc): node mappings, meminfo and hotplug marks reset."""
     mb, numa = k.memblock, k.numa
     mb.caller = "numa_init"
     mb.set_node(0, PHYS_MAX, MAX_NUMNODES, "memory")
@@ -42,7 +42,7 @@ def numa_reset(k: Kernel) -> None:
 def numa_init(k: Kernel, init_func: Callable[[Kernel], bool]) -> bool:
     """numa_init(): reset, ``init_func``, back to top-down allocation, clean the meminfo up
     and register the nodes."""
-    numa_reset(k)
+    _numa_init_start(k)
     if not init_func(k):
         return False
     k.memblock.set_bottom_up(False)

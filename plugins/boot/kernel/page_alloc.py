@@ -271,7 +271,7 @@ def build_all_zonelists(k: Kernel) -> None:
     for local in sorted(numa.possible):
         orders[local] = build_zonelists(k, local, n_memory, has_cpu, node_load)
         k.pr(f"Fallback order for Node {local}: " + "".join(f"{x} " for x in orders[local]))
-    boot_nid = cpu_to_node_of_boot_cpu(k)
+    boot_nid = _boot_cpu_node(k)
     total = 0
     policy = 0
     for nid in orders.get(boot_nid, [boot_nid]):
@@ -312,7 +312,7 @@ def build_zonelists(k: Kernel, local: int, n_memory: list[int], has_cpu: set[int
     return order
 
 
-def cpu_to_node_of_boot_cpu(k: Kernel) -> int:
+def _boot_cpu_node(k: Kernel) -> int:
     """cpu_to_node(0): the node of the first enabled CPU's APIC id (apicid_to_node)."""
     cpus = [c for _, c in k.machine.cpus]
     if not cpus:
