@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from fwc_plugins.boot.memblock import run_script
+from fwc_plugins.boot.memblock_script import run_script
 
 ROOT = Path(__file__).resolve().parent.parent
 ORACLE_DIR = ROOT / "tests" / "oracles" / "memblock"

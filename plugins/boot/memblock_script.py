@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from operator import getitem
 from typing import Any, Callable, Iterator, NamedTuple
 
 from .memblock import (
@@ -280,16 +279,16 @@ class Op:
             lo, hi = self._min, len(self._kinds)
             want = (str(lo) if lo == hi else f"{lo} or {hi}" if hi == lo + 1 else f"{lo} to {hi}")
             raise _BadLine(0, f"wrong number of arguments ({n}, expected {want}) for '{toks[0]}'")
-        try:      # every token seen before: one dict look-up each
-            return list(map(getitem, self._caches, toks[1:]))
-        except KeyError:
-            pass
-        values = []
-        for i, (kind, tok) in enumerate(zip(self._kinds, toks[1:]), 1):
-            try:
-                values.append(kind.value(tok, max_numnodes))
-            except _BadToken as e:       # the first bad token, as the driver reads them
-                raise _BadLine(i, f"{e} '{tok}'") from None
+        # tokens seen before cost one dict look-up each (no value is None)
+        values = list(map(dict.get, self._caches, toks[1:]))
+        if None in values:
+            kinds = self._kinds
+            for i, v in enumerate(values):
+                if v is None:
+                    try:
+                        values[i] = kinds[i].value(toks[i + 1], max_numnodes)
+                    except _BadToken as e:   # the first bad token, as the driver reads them
+                        raise _BadLine(i + 1, f"{e} '{toks[i + 1]}'") from None
         return values
 
 
