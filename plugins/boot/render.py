@@ -1,11 +1,12 @@
-"""The boot backend's output files, from one simulated boot per policy."""
+"""The boot backend's output files, from one simulated boot per policy; ``boot.json`` is
+written through :mod:`.report` (the versioned contract), the text files here."""
 
 from __future__ import annotations
 
-import json
-
 from .kernel.zones import ZONE_NAMES
 from .memblock import Memblock
+from .report import BootReport, PolicySummary
+from .report import Memblock as ReportMemblock
 
 
 def _zones_text(b) -> str:
@@ -51,18 +52,17 @@ def _pins_text(b) -> str:
     return "\n".join(out) + "\n"
 
 
+def policy_summary(b) -> PolicySummary:
+    """What one policy's boot decided, as boot.json's ``summary`` (report.PolicySummary)."""
+    return PolicySummary(policy=b.policy, cmdline=b.cmdline, kernel_nodes=b.kernel_nodes,
+                         movable_zone_start={n: v << 12 for n, v in b.zmp.items()},
+                         node_data=b.node_data, zones=b.zones, movable_pages=b.movable_pages,
+                         pinned_nodes={nid for nid, *_ in b.pins})
+
+
 def summary(b) -> dict:
-    return {
-        "policy": b.policy,
-        "cmdline": b.cmdline,
-        "kernel_nodes": sorted(b.kernel_nodes),
-        "movable_zone_start": {str(n): f"{v << 12:#x}" for n, v in sorted(b.zmp.items())},
-        "node_data": {str(n): {"address": f"{a:#x}", "on_node": t} for n, (a, t) in sorted(b.node_data.items())},
-        "zones": [{"node": n, "zone": z, "start_pfn": st, "spanned": sp, "present": pr}
-                  for n, z, st, sp, pr in b.zones],
-        "movable_pages": {str(n): v for n, v in sorted(b.movable_pages.items())},
-        "pinned_nodes": sorted({nid for nid, *_ in b.pins}),
-    }
+    """``policy_summary(b)`` as plain JSON values."""
+    return policy_summary(b).to_dict()
 
 
 def _policies_text(m, up, seed) -> str:
@@ -98,25 +98,14 @@ def _policies_text(m, up, seed) -> str:
 
 def outputs(m, main, other) -> dict:
     up, seed = (main, other) if main.policy == "upstream" else (other, main)
-    data = {
-        "policy": main.policy,
-        "summary": summary(main),
-        "other_policy": summary(other),
-        "notes": main.notes,
-        "dmesg": main.dmesg,
-        "memblock": {
-            "memory": [r._asdict() for r in main.memblock.memory.regions()],
-            "reserved": [r._asdict() for r in main.memblock.reserved.regions()],
-        },
-        "allocations": [a._asdict() for a in main.allocs],
-        "zones_all": {str(n): [{"zone": z, "start_pfn": s, "spanned": sp, "present": pr}
-                               for z, (s, sp, pr) in zip(ZONE_NAMES, zi)]
-                      for n, zi in sorted(main.zones_all.items())},
-        "zones_after_hotadd": [{"node": n, "zone": z, "start_pfn": s, "spanned": sp, "present": pr}
-                               for n, z, s, sp, pr in main.zones_final],
-        "pins": [{"node": nid, "reason": r, "because": [a._asdict() for a in why],
-                  "in_hotpluggable": [a._asdict() for a in ins]} for nid, r, why, ins in main.pins],
-    }
+    report = BootReport(
+        policy=main.policy, summary=policy_summary(main), other_policy=policy_summary(other), notes=main.notes,
+        dmesg=main.dmesg,
+        memblock=ReportMemblock(main.memblock.memory.regions(), main.memblock.reserved.regions()),
+        allocations=main.allocs,
+        zones_all={n: [{"zone": z, "start_pfn": s, "spanned": sp, "present": pr}
+                       for z, (s, sp, pr) in zip(ZONE_NAMES, zi)] for n, zi in main.zones_all.items()},
+        zones_after_hotadd=main.zones_final, pins=main.pins)
     return {
         "boot/dmesg.txt": "\n".join(main.dmesg) + "\n",
         "boot/memblock.log": "\n".join(main.log) + "\n",
@@ -124,5 +113,5 @@ def outputs(m, main, other) -> dict:
         "boot/zones.txt": _zones_text(main),
         "boot/pins.txt": _pins_text(main),
         "boot/policies.txt": _policies_text(m, up, seed),
-        "boot/boot.json": json.dumps(data, indent=1, sort_keys=True) + "\n",
+        "boot/boot.json": report.to_json(),
     }
