@@ -68,11 +68,6 @@ def below_4g_of_top(board: str, top: int) -> int:
     return below_4g(board, top) if top <= FOUR_G else low_ram_end(board)
 
 
-def ram_to_phys(offset: int, below: int) -> int:
-    """Guest-physical address of a pc.ram offset."""
-    return offset if offset < below else FOUR_G + (offset - below)
-
-
 def phys_to_ram(addr: int, below: int) -> int | None:
     """pc.ram offset of a guest-physical address, or None in the PCI hole."""
     if addr < below:

@@ -91,18 +91,8 @@ class CheckRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self._checks
 
-    def __len__(self) -> int:
-        return len(self._checks)
-
     def get(self, name: str) -> Check | None:
         return self._checks.get(name)
-
-    def names(self) -> list[str]:
-        return sorted(self._checks)
-
-    def by_code(self, code: int) -> Check | None:
-        name = self._codes.get(code)
-        return None if name is None else self._checks[name]
 
     def ordered(self) -> list[Check]:
         """Checks in run order: fwc's own, then plugins' (registration order within each),

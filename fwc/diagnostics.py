@@ -18,7 +18,6 @@ from typing import NamedTuple
 ERROR = "error"
 WARNING = "warning"
 NOTE = "note"
-SEVERITIES = (ERROR, WARNING, NOTE)
 
 
 class Span(NamedTuple):
@@ -55,10 +54,6 @@ class Diagnostic(NamedTuple):
     span: Span | None = None
     related: tuple[Related, ...] = ()
     notes: tuple[str, ...] = ()
-
-    @property
-    def is_error(self) -> bool:
-        return self.severity == ERROR
 
     def with_severity(self, severity: str) -> "Diagnostic":
         return self._replace(severity=severity)
@@ -97,9 +92,6 @@ class Sources:
 
     def __contains__(self, name: str) -> bool:
         return name in self._text
-
-    def files(self) -> list[str]:
-        return list(self._text)
 
     def line(self, name: str, lineno: int) -> str | None:
         if name not in self._text:
