@@ -91,14 +91,12 @@ HARNESS = MemblockConfig(max_numnodes=16, smp_cache_bytes=32)
 
 
 class Region(NamedTuple):
+    """One ``struct memblock_region``."""
+
     base: int
     size: int
     flags: int
     nid: int
-
-    @property
-    def end(self) -> int:
-        return self.base + self.size
 
 
 class MemblockBug(RuntimeError):
@@ -150,9 +148,11 @@ class RegionType:
 
     @property
     def cnt(self) -> int:
+        """The kernel's ``cnt``: 1 for an empty array (its dummy entry)."""
         return len(self.B) or 1
 
     def regions(self) -> list[Region]:
+        """The regions, lowest first (none for the dummy entry)."""
         return [Region(b, e - b, f, n)
                 for b, e, f, n in zip(self.B, self.E, self.F, self.N)]
 
