@@ -14,6 +14,7 @@ import fwc_plugins.initrd as initrd_plugin
 from fwc_plugins.boot import firmware
 from fwc_plugins.boot.sim import simulate
 from fwc_plugins.initrd import upgrade
+from test_initrd import table  # one helper for a test table
 
 QEMU2 = """machine "m" {{
     board qemu-q35
@@ -39,14 +40,6 @@ def machine_srat() -> bytes:
     m = load(QEMU2.format(overrides="override srat"))
     (f,) = initrd_plugin.archive_files(m)
     return f.data
-
-
-def table(sig=b"SSDT", body=b"", oem_id=b"BOCHS ", table_id=b"BXPC    ", rev=1, fix=True, length=None):
-    data = bytearray(sig + (36 + len(body) if length is None else length).to_bytes(4, "little") + b"\x02\x00"
-                     + oem_id + table_id + rev.to_bytes(4, "little") + b"FWC " + (1).to_bytes(4, "little") + body)
-    if fix:
-        data[9] = (-sum(data)) & 0xFF
-    return bytes(data)
 
 
 def found_lines(b):

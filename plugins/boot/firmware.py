@@ -10,12 +10,12 @@ machine's ``reserved`` statements; tables laid out by the acpi backend at ``tabl
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import attrs
 
 from fwc import boards
-from fwc.boards import FOUR_G, GiB
+from fwc.boards import FOUR_G
 
 from .kernel.e820 import E820_TYPE_ACPI as ACPI
 from .kernel.e820 import E820_TYPE_NVS as NVS
@@ -24,6 +24,9 @@ from .kernel.e820 import E820_TYPE_RAM as RAM
 from .kernel.e820 import E820_TYPE_RESERVED as RESERVED
 from .kernel.e820 import E820_TYPE_UNUSABLE as UNUSABLE
 from .kernel.e820 import e820__update_table as sanitize
+
+if TYPE_CHECKING:
+    from fwc_plugins.initrd import Upgrade
 
 LANG_TYPES = {"reserved": RESERVED, "acpi": ACPI, "nvs": NVS, "unusable": UNUSABLE, "pmem": PRAM}
 
@@ -77,7 +80,7 @@ class Firmware(NamedTuple):
     rsdp: Table
     root: Table         # RSDT or XSDT
     initrd: tuple | None  # (base, size)
-    upgrade: object     # fwc_plugins.initrd.Upgrade of the initrd's archive, or None
+    upgrade: Upgrade | None  # the initrd archive's table upgrade (the initrd plugin decides it)
     notes: list         # what was assumed
 
 
@@ -105,12 +108,31 @@ def firmware_view(m):
 
 
 def build(m, *, dsdt_size: int | None = None) -> Firmware:
-    from fwc_plugins.acpi import tables as acpi_tables
+    """What the firmware of ``m`` hands Linux (``dsdt_size``: QEMU's DSDT length if known)."""
+    notes: list[str] = []
+    e820 = bios_e820(m)
+    if boards.is_qemu(m.board):
+        tabs, rsdp, root = qemu_tables(m, dsdt_size, notes)
+    else:
+        tabs, rsdp, root = generic_tables(m)
+    initrd = initrd_placement(m, notes)
+    upgrade = None
+    if m.initrd is not None:
+        from fwc_plugins.initrd import archive_files, table_upgrade
 
-    notes = []
-    qemu = boards.is_qemu(m.board)
+        files = archive_files(m)
+        for f in files:
+            if f.problem is not None:
+                notes.append(f"initrd table '{f.name}' left out of the archive: {f.problem[1]}")
+        upgrade = table_upgrade(m, files)
+    return Firmware(e820, tabs, rsdp, root, initrd, upgrade, notes)
+
+
+def bios_e820(m) -> list[tuple[int, int, int]]:
+    """The e820 map: SeaBIOS's on QEMU boards, the boot-memory ranges elsewhere; plus the
+    machine's ``reserved`` statements; sanitized."""
     e820 = []
-    if qemu:
+    if boards.is_qemu(m.board):
         low = _low_end(m)
         above = [(r.base, r.end) for n in m.nodes for r in n.boot_memory if r.base >= FOUR_G]
         tail = QEMU_LOW_TAIL[m.board]
@@ -130,82 +152,83 @@ def build(m, *, dsdt_size: int | None = None) -> Firmware:
                     e820.append((r.base, r.end, PRAM if r.nonvolatile else RAM))
     for r in m.reserved:
         e820.append((r.base, r.end, LANG_TYPES.get(r.type, RESERVED)))
-    e820 = sanitize(e820)
+    return sanitize(e820)
 
-    # ---- ACPI tables
-    fw = firmware_view(m) if qemu else m
-    built = acpi_tables.build(fw)
-    tabs = []
-    if qemu:
-        key = qemu_key(m)
-        low = _low_end(m)
+
+def qemu_tables(m, dsdt_size: int | None, notes: list[str]) -> tuple[list[Table], Table, Table]:
+    """QEMU 7.2's tables where SeaBIOS puts them: (install order, RSDP, RSDT)."""
+    from fwc_plugins.acpi import tables as acpi_tables
+
+    built = acpi_tables.build(firmware_view(m))
+    key = qemu_key(m)
+    if dsdt_size is None:
+        dsdt_size = QEMU_DSDT_KNOWN.get(key)
         if dsdt_size is None:
-            dsdt_size = QEMU_DSDT_KNOWN.get(key)
-            if dsdt_size is None:
-                # rough fit of the goldens: ~92 bytes per possible CPU, ~369 per slot
-                base = 8607 - 4 * 92 if m.board == "qemu-q35" else 6571 - 2 * 92
-                dsdt_size = base + 92 * len(m.cpus) + 369 * m.slots
-                notes.append(f"DSDT length {dsdt_size} estimated (no golden for {key}): ACPI table addresses "
-                             "printed for this QEMU machine are approximate")
-        addr = low - QEMU_TABLES_BELOW_END
-        order = [("FACS", b"", 0x40), ("DSDT", b"", dsdt_size), ("FACP", b"", QEMU_FACP_LEN[m.board])]
-        if "madt" in built:
-            order.append(("APIC", built["madt"][1], len(built["madt"][1])))
-        order.append(("HPET", b"", 0x38))
-        for name in ("srat", "slit"):
-            if name in built:
-                order.append((built[name][0], built[name][1], len(built[name][1])))
-        if m.board == "qemu-q35":
-            order.append(("MCFG", b"", 0x3C))
-        order.append(("WAET", b"", 0x28))
-        placed = {}
-        for sig, data, ln in order:
-            placed[sig] = Table(sig, addr, data, ln)
-            addr += ln
-        rsdt_entries = [s for s, _, _ in order if s not in ("FACS", "DSDT")]
-        root = Table("RSDT", addr, b"", 36 + 4 * len(rsdt_entries))
-        rsdp_addr = QEMU_RSDP_KNOWN.get(key)
-        if rsdp_addr is None:
-            rsdp_addr = 0xF59C0
-            notes.append("RSDP address assumed 0xF59C0 (SeaBIOS F segment; varies with the machine)")
-        rsdp = Table("RSDP", rsdp_addr, b"", 20)
-        # root-table install order: FACP, then DSDT and FACS (from the FADT), then the rest
-        tabs = [placed["FACP"], placed["DSDT"], placed["FACS"]] + \
-            [placed[s] for s in rsdt_entries if s != "FACP"]
-    else:
-        from fwc_plugins.acpi.tableset import build_table_set
+            # rough fit of the goldens: ~92 bytes per possible CPU, ~369 per slot
+            base = 8607 - 4 * 92 if m.board == "qemu-q35" else 6571 - 2 * 92
+            dsdt_size = base + 92 * len(m.cpus) + 369 * m.slots
+            notes.append(f"DSDT length {dsdt_size} estimated (no golden for {key}): ACPI table addresses "
+                         "printed for this QEMU machine are approximate")
+    addr = _low_end(m) - QEMU_TABLES_BELOW_END
+    fixed = QEMU_FIXED_TABLES
+    order = [("FACS", b"", fixed["FACS"]), ("DSDT", b"", dsdt_size), ("FACP", b"", QEMU_FACP_LEN[m.board])]
+    if "madt" in built:
+        order.append(("APIC", built["madt"][1], len(built["madt"][1])))
+    order.append(("HPET", b"", fixed["HPET"]))
+    for name in ("srat", "slit"):
+        if name in built:
+            order.append((built[name][0], built[name][1], len(built[name][1])))
+    if m.board == "qemu-q35":
+        order.append(("MCFG", b"", fixed["MCFG"]))
+    order.append(("WAET", b"", fixed["WAET"]))
+    placed = {}
+    for sig, data, ln in order:
+        placed[sig] = Table(sig, addr, data, ln)
+        addr += ln
+    rsdt_entries = [s for s, _, _ in order if s not in ("FACS", "DSDT")]
+    root = Table("RSDT", addr, b"", 36 + 4 * len(rsdt_entries))
+    rsdp_addr = QEMU_RSDP_KNOWN.get(key)
+    if rsdp_addr is None:
+        rsdp_addr = 0xF59C0
+        notes.append("RSDP address assumed 0xF59C0 (SeaBIOS F segment; varies with the machine)")
+    rsdp = Table("RSDP", rsdp_addr, b"", 20)
+    # root-table install order: FACP, then DSDT and FACS (from the FADT), then the rest
+    tabs = [placed["FACP"], placed["DSDT"], placed["FACS"]] + [placed[s] for s in rsdt_entries if s != "FACP"]
+    return tabs, rsdp, root
 
-        base = m.tables_base if m.tables_base is not None else 0xE0000
-        oem = m.oem
-        entries = build_table_set([d for _, d in built.values()], base=base, header={
-            "oem_id": oem.id, "oem_table_id": oem.table_id, "oem_revision": oem.revision,
-            "creator_id": oem.creator_id, "creator_revision": oem.creator_revision})
-        rsdp = root = None
-        for e in entries:
-            t = Table(e.signature if e.signature != "RSD " else "RSDP", e.address, e.data, len(e.data))
-            if t.signature == "RSDP":
-                rsdp = t
-            elif t.signature == "XSDT":
-                root = t
-            elif t.signature != "RSDT":
-                tabs.append(t)
-    # ---- initrd
-    initrd = None
-    if m.initrd is not None:
-        initrd = (m.initrd.base, m.initrd.size)
-    elif qemu:
-        low = _low_end(m)
-        size = QEMU_DEFAULT_INITRD_SIZE
-        initrd = (((low - QEMU_INITRD_GAP[m.board] - 1) - size) & ~0xFFF, size)
-        notes.append("no 'initrd' statement: assumed QEMU -initrd of the oracle's busybox initramfs "
-                     f"({size:#x} bytes) at {initrd[0]:#x}")
-    upgrade = None
-    if m.initrd is not None:
-        from fwc_plugins.initrd import archive_files, table_upgrade
 
-        files = archive_files(m)
-        for f in files:
-            if f.problem is not None:
-                notes.append(f"initrd table '{f.name}' left out of the archive: {f.problem[1]}")
-        upgrade = table_upgrade(m, files)
-    return Firmware(e820, tabs, rsdp, root, initrd, upgrade, notes)
+def generic_tables(m) -> tuple[list[Table], Table | None, Table | None]:
+    """The machine's own tables laid out by the acpi backend at ``tables at`` (default
+    0xE0000): (install order, RSDP, XSDT)."""
+    from fwc_plugins.acpi import build_table_set
+    from fwc_plugins.acpi import tables as acpi_tables
+
+    base = m.tables_base if m.tables_base is not None else 0xE0000
+    oem = m.oem
+    entries = build_table_set([d for _, d in acpi_tables.build(m).values()], base=base, header={
+        "oem_id": oem.id, "oem_table_id": oem.table_id, "oem_revision": oem.revision,
+        "creator_id": oem.creator_id, "creator_revision": oem.creator_revision})
+    tabs, rsdp, root = [], None, None
+    for e in entries:
+        t = Table(e.signature if e.signature != "RSD " else "RSDP", e.address, e.data, len(e.data))
+        if t.signature == "RSDP":
+            rsdp = t
+        elif t.signature == "XSDT":
+            root = t
+        elif t.signature != "RSDT":
+            tabs.append(t)
+    return tabs, rsdp, root
+
+
+def initrd_placement(m, notes: list[str]) -> tuple[int, int] | None:
+    """(start, size) of the initrd: the ``initrd`` statement's, else on QEMU boards where
+    QEMU's -initrd puts the oracle's busybox initramfs."""
+    if m.initrd is not None:
+        return (m.initrd.base, m.initrd.size)
+    if not boards.is_qemu(m.board):
+        return None
+    size = QEMU_DEFAULT_INITRD_SIZE
+    initrd = (((_low_end(m) - QEMU_INITRD_GAP[m.board] - 1) - size) & ~0xFFF, size)
+    notes.append("no 'initrd' statement: assumed QEMU -initrd of the oracle's busybox initramfs "
+                 f"({size:#x} bytes) at {initrd[0]:#x}")
+    return initrd

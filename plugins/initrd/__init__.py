@@ -47,8 +47,7 @@ def __getattr__(name):
     return getattr(importlib.import_module(f"{__name__}.{mod}"), name)
 
 
-#: (name, code, level, description); a check with level "note" and no analysis is a name
-#: the backend reports itself.
+#: The checks, one analysis shared by all (check_group): (name, code, level, description).
 CHECKS = [
     ("initrd-file", 4200, "error", "an override table file that cannot be read"),
     ("initrd-table-size", 4201, "error", "an override table shorter than an ACPI header"),
