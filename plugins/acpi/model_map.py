@@ -56,7 +56,7 @@ ALL_ONES_IS_NONE = _AllOnesIsNone()
 HANDLE = "<device handle>"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Entry:
     """One structure <-> one model object.
 
@@ -69,42 +69,94 @@ class Entry:
     fields: Mapping[str, Any]
     flags: Mapping[str, str] = field(default_factory=dict)
     const: Mapping[str, Any] = field(default_factory=dict)
+    #: the subtable type (None for a header or body)
+    type: int | None = field(init=False)
 
-    @property
-    def type(self) -> int | None:
-        return self.struct.type
+    def __post_init__(self) -> None:
+        # the mapping compiled into plans, both directions run per subtable of large tables
+        fields = {f.key: f for f in self.struct.fields}
+        plain, converted, handles = [], [], []
+        for key, attr in self.fields.items():
+            if attr == HANDLE:
+                handles.append((key, fields[key].handle))
+            elif isinstance(attr, tuple):
+                converted.append((key, attr[0], attr[1], fields[key].width))
+            else:
+                plain.append((key, attr))
+        flag_plan = ()
+        if self.flags:
+            flag_plan = tuple((b.mask, self.flags[b.key]) for b in fields["flags"].bits
+                              if b.key in self.flags)
+        mapped = 0
+        for mask, _ in flag_plan:
+            mapped |= mask
+        set_ = object.__setattr__
+        set_(self, "type", self.struct.type)
+        set_(self, "_plain", tuple(plain))
+        set_(self, "_converted", tuple(converted))
+        set_(self, "_handles", tuple(handles))
+        set_(self, "_flag_plan", flag_plan)
+        set_(self, "_flag_mask", mapped)
+        set_(self, "_defaults", dict(struct_codec(self.struct).defaults))
+        set_(self, "_fields_by_key", fields)
+        if not handles:  # generated once: large tables hold tens of thousands of entries
+            set_(self, "_fast_values", self._generate_values())
+            set_(self, "_fast_read", self._generate_read())
 
-    def _field(self, key: str) -> L.Field:
-        return next(f for f in self.struct.fields if f.key == key)
+    def _generate_values(self):
+        env: dict = {"D": self._defaults}
+        get = "(a[{0!r}] if {0!r} in a else o.{0})".format
+        items = [f"{key!r}: {get(attr)}" for key, attr in self._plain]
+        for i, (key, attr, conv, width) in enumerate(self._converted):
+            env[f"C{i}"] = conv
+            items.append(f"{key!r}: C{i}.record({get(attr)}, {width})")
+        if self._flag_plan:
+            items.append("'flags': " + " | ".join(f"({mask} if {get(attr)} else 0)"
+                                                 for mask, attr in self._flag_plan))
+        return eval(f"lambda o, a: {{**D, {', '.join(items)}}}", env)  # noqa: S307
+
+    def _generate_read(self):
+        env: dict = {"K": dict(self.const)}
+        items = [f"{attr!r}: r[{key!r}]" for key, attr in self._plain]
+        for i, (key, attr, conv, width) in enumerate(self._converted):
+            env[f"C{i}"] = conv
+            items.append(f"{attr!r}: C{i}.model(r[{key!r}], {width})")
+        if self._flag_plan:
+            items += [f"{attr!r}: bool(r['flags'] & {mask})" for mask, attr in self._flag_plan]
+            items.append(f"'other_flags': r['flags'] & {~self._flag_mask}")
+        return eval(f"lambda r: {{{', '.join(items)}, **K}}", env)  # noqa: S307
 
     def default(self, attr: str) -> Any:
         """The layout's default value of the field holding ``attr``."""
-        return next(self._field(k).default for k, a in self.fields.items() if a == attr)
+        return next(self._fields_by_key[k].default for k, a in self.fields.items() if a == attr)
 
     def values(self, obj: Any = None, /, **attrs: Any) -> dict:
         """The record's fields (layout defaults filled in) from ``obj``'s attributes;
         keyword arguments give attributes ``obj`` lacks or override them."""
+        fast = getattr(self, "_fast_values", None)
+        if fast is not None:
+            rec = fast(obj, attrs)
+            return self.struct.split(rec) if self.struct.splits else rec
+
         def get(a):
             return attrs[a] if a in attrs else getattr(obj, a)
 
-        logical = {}
-        for key, attr in self.fields.items():
-            if attr == HANDLE:
-                form = self._field(key).handle
-                selected = form.forms[logical[form.selector]]
-                logical[key] = {f.key: get(f.key) if f.kind != L.KIND_RESERVED else f.default
-                                for f in selected.fields}
-            elif isinstance(attr, tuple):
-                logical[key] = attr[1].record(get(attr[0]), self._field(key).width)
-            else:
-                logical[key] = get(attr)
-        if self.flags:
-            f = self._field("flags")
-            bits = {b.key: b for b in f.bits}
-            logical["flags"] = sum(bits[k].mask for k, a in self.flags.items() if get(a))
-        rec = dict(struct_codec(self.struct).defaults)
-        rec.update(self.struct.split(logical))
-        return rec
+        rec = self._defaults.copy()
+        for key, attr in self._plain:
+            rec[key] = get(attr)
+        for key, attr, conv, width in self._converted:
+            rec[key] = conv.record(get(attr), width)
+        for key, handle in self._handles:
+            form = handle.forms[rec[handle.selector]]
+            rec[key] = {f.key: f.default if f.kind == L.KIND_RESERVED else get(f.key)
+                        for f in form.fields}
+        if self._flag_plan:
+            flags = 0
+            for mask, attr in self._flag_plan:
+                if get(attr):
+                    flags |= mask
+            rec["flags"] = flags
+        return self.struct.split(rec) if self.struct.splits else rec
 
     def record(self, obj: Any = None, /, **attrs: Any) -> Subtable:
         """A :class:`~.binary.Subtable` of this entry's type (see :meth:`values`)."""
@@ -115,25 +167,25 @@ class Entry:
         given as ``other_flags``; a value a conversion does not know is given as read (a
         device handle of unknown type: ``handle_type`` is then that number, and the handle's
         attributes are missing)."""
-        logical = self.struct.join(rec)
-        out = dict(self.const)
-        for key, attr in self.fields.items():
-            v = logical[key]
-            if attr == HANDLE:
-                form = self._field(key).handle.forms.get(logical[self._field(key).handle.selector])
-                if form is not None and isinstance(v, dict):
-                    out.update({f.key: v[f.key] for f in form.fields if f.kind != L.KIND_RESERVED})
-            elif isinstance(attr, tuple):
-                out[attr[0]] = attr[1].model(v, self._field(key).width)
-            else:
-                out[attr] = v
-        if self.flags:
-            raw, mapped = logical["flags"], 0
-            for b in self._field("flags").bits:
-                if b.key in self.flags:
-                    out[self.flags[b.key]] = bool(raw & b.mask)
-                    mapped |= b.mask
-            out["other_flags"] = raw & ~mapped
+        if self.struct.splits:
+            rec = self.struct.join(rec)
+        fast = getattr(self, "_fast_read", None)
+        if fast is not None:
+            return fast(rec)
+        out = {attr: rec[key] for key, attr in self._plain}
+        if self.const:
+            out.update(self.const)
+        for key, attr, conv, width in self._converted:
+            out[attr] = conv.model(rec[key], width)
+        for key, handle in self._handles:
+            form, v = handle.forms.get(rec[handle.selector]), rec[key]
+            if form is not None and isinstance(v, dict):
+                out.update({f.key: v[f.key] for f in form.fields if f.kind != L.KIND_RESERVED})
+        if self._flag_plan:
+            raw = rec["flags"]
+            for mask, attr in self._flag_plan:
+                out[attr] = bool(raw & mask)
+            out["other_flags"] = raw & ~self._flag_mask
         return out
 
 
