@@ -77,8 +77,8 @@ class Table(NamedTuple):
 class Firmware(NamedTuple):
     e820: list          # [(base, end, type)] as the BIOS hands it over
     tables: list        # Table, in root-table (install) order; RSDP/RSDT first
-    rsdp: Table
-    root: Table         # RSDT or XSDT
+    rsdp: Table | None
+    root: Table | None  # RSDT or XSDT
     initrd: tuple | None  # (base, size)
     upgrade: Upgrade | None  # the initrd archive's table upgrade (the initrd plugin decides it)
     notes: list         # what was assumed
@@ -111,6 +111,8 @@ def build(m, *, dsdt_size: int | None = None) -> Firmware:
     """What the firmware of ``m`` hands Linux (``dsdt_size``: QEMU's DSDT length if known)."""
     notes: list[str] = []
     e820 = bios_e820(m)
+    rsdp: Table | None
+    root: Table | None
     if boards.is_qemu(m.board):
         tabs, rsdp, root = qemu_tables(m, dsdt_size, notes)
     else:

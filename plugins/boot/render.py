@@ -88,10 +88,10 @@ def _policies_text(m, up, seed) -> str:
     za = {(z["node"], z["zone"]): (z["start_pfn"], z["spanned"], z["present"]) for z in a["zones"]}
     zc = {(z["node"], z["zone"]): (z["start_pfn"], z["spanned"], z["present"]) for z in c["zones"]}
     for key in sorted(set(za) | set(zc)):
-        x, y = za.get(key), zc.get(key)
-        mark = "" if x == y else "   <- differs"
-        fx = " ".join(map(str, x)) if x else "-"
-        fy = " ".join(map(str, y)) if y else "-"
+        zx, zy = za.get(key), zc.get(key)
+        mark = "" if zx == zy else "   <- differs"
+        fx = " ".join(map(str, zx)) if zx else "-"
+        fy = " ".join(map(str, zy)) if zy else "-"
         out.append(f"  node {key[0]} {key[1]:<8} upstream {fx:<26} seed {fy}{mark}")
     return "\n".join(out) + "\n"
 

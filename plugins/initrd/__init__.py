@@ -20,7 +20,8 @@ the machine's own tables on other boards.
 :func:`table_upgrade` (what Linux 6.1 does with them: one :class:`~.upgrade.Upgrade`, the only
 place that decides which archive file Linux reads for a signature), :func:`linux_view`,
 :func:`effective_tables`, :func:`build_archive`, and from the cpio module :class:`Writer`,
-:func:`tree`, :func:`scan_acpi` and ``ACPI_PREFIX``.  Names from submodules load on first
+:func:`tree`, :func:`scan_acpi` and ``ACPI_PREFIX``; ``KERNEL_REJECTION`` (the kernel's message
+per rejection check).  Names from submodules load on first
 use (PEP 562): ``fwc check`` imports this module at start-up.
 """
 
@@ -31,11 +32,12 @@ import re
 
 from fwc.plugin import Option, check_group, hookimpl
 
-__all__ = ["ACPI_PREFIX", "ArchiveFile", "Upgrade", "Writer", "archive_files", "build_archive", "effective_tables",
-           "linux_view", "scan_acpi", "table_upgrade", "tree"]
+__all__ = ["ACPI_PREFIX", "KERNEL_REJECTION", "ArchiveFile", "Upgrade", "Writer", "archive_files", "build_archive",
+           "effective_tables", "linux_view", "scan_acpi", "table_upgrade", "tree"]
 
 #: Names loaded from a submodule on first use.
-_LAZY = {"Writer": "cpio", "tree": "cpio", "scan_acpi": "cpio", "ACPI_PREFIX": "cpio", "Upgrade": "upgrade"}
+_LAZY = {"Writer": "cpio", "tree": "cpio", "scan_acpi": "cpio", "ACPI_PREFIX": "cpio", "Upgrade": "upgrade",
+         "KERNEL_REJECTION": "upgrade"}
 
 
 def __getattr__(name):
@@ -109,7 +111,8 @@ def archive_files(machine) -> list[ArchiveFile]:
     if machine.initrd is None or not machine.initrd.overrides:
         return []
     built = None
-    files, used = [], set()
+    files: list[ArchiveFile] = []
+    used: set[str] = set()
     for o in machine.initrd.overrides:
         if o.table is not None:
             if built is None:

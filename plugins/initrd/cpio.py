@@ -114,7 +114,8 @@ class CpioError(ValueError):
 def read(blob: bytes, offset: int = 0) -> tuple[list[Entry], int]:
     """Parse one archive starting at ``offset``; return its entries (without the trailer)
     and the offset just after the trailer.  Strict: raises CpioError on any defect."""
-    entries, off = [], offset
+    entries: list[Entry] = []
+    off = offset
     while True:
         if off + HEADER_SIZE > len(blob):
             raise CpioError(f"truncated header at {off}")

@@ -133,7 +133,7 @@ class Outcome(NamedTuple):
     fate: str  # rejected | ignored | override | dropped | install | unused | not-installed
     check: str | None  # the check that reports it (None: does what it should)
     message: str
-    index: int  # position among the archive's files
+    index: int  # type: ignore[assignment]  # position among the archive's files (shadows tuple.index)
 
 
 def predict(files: list[tuple[str, bytes]], firmware: dict[str, Header] | None) -> list[Outcome]:
@@ -175,25 +175,24 @@ def predict(files: list[tuple[str, bytes]], firmware: dict[str, Header] | None) 
         if i in used:
             continue
         sig = h.signature
+        fh = fw.get(sig)
         if sig in ROOT_TABLES:
-            f = fw.get(sig)
-            ids = f" (the firmware's is {f.ident})" if f else " (the firmware has none)"
+            ids = f" (the firmware's is {fh.ident})" if fh else " (the firmware has none)"
             out[i] = Outcome(name, h, "not-installed", "initrd-root-table",
                              f"{sig} from the initrd is used only to override the firmware's {sig} with the same "
                              f"OEM IDs{ids}; otherwise Linux never installs it", i)
             continue
         if sig in seen and sig not in MULTI:
-            f = fw.get(sig)
-            if f is not None and (h.oem_id, h.oem_table_id) != (f.oem_id, f.oem_table_id):
+            mismatch = fh is not None and (h.oem_id, h.oem_table_id) != (fh.oem_id, fh.oem_table_id)
+            if fh is not None and mismatch:
                 msg = (f"{sig} has OEM ID '{_show(h.oem_id)}' and table ID '{_show(h.oem_table_id)}', the "
-                       f"firmware's {sig} '{_show(f.oem_id)}' '{_show(f.oem_table_id)}': Linux installs it as a "
+                       f"firmware's {sig} '{_show(fh.oem_id)}' '{_show(fh.oem_table_id)}': Linux installs it as a "
                        f"second {sig} ('Table Upgrade: install [{h.ident}]') and keeps reading the firmware's; "
-                       f"to replace it use the firmware's IDs and OEM revision {f.oem_revision + 1} or more")
+                       f"to replace it use the firmware's IDs and OEM revision {fh.oem_revision + 1} or more")
             else:
                 msg = (f"another {sig} from the initrd comes first; Linux installs this one as an extra {sig} "
                        "that it never reads")
-            out[i] = Outcome(name, h, "unused", "initrd-oem-mismatch" if f is not None and
-                             (h.oem_id, h.oem_table_id) != (f.oem_id, f.oem_table_id) else "initrd-duplicate", msg, i)
+            out[i] = Outcome(name, h, "unused", "initrd-oem-mismatch" if mismatch else "initrd-duplicate", msg, i)
             continue
         seen.add(sig)
         why = "an additional definition block" if sig in MULTI else f"the firmware has no {sig}, so Linux uses this one"
@@ -228,7 +227,8 @@ class Upgrade:
 
     def override_of(self, signature: str) -> Outcome | None:
         """The file that replaces the firmware's ``signature`` table (acpi_table_initrd_override)."""
-        return next((o for o in self.outcomes if o.fate == "override" and o.header.signature == signature), None)
+        return next((o for o in self.outcomes if o.fate == "override" and o.header is not None
+                     and o.header.signature == signature), None)
 
     def installed(self) -> list[Outcome]:
         """The files acpi_table_initrd_scan installs as additional tables, in order."""
@@ -239,7 +239,8 @@ class Upgrade:
         or None when Linux reads the firmware's table (or has none)."""
         o = self.override_of(signature)
         if o is None and signature not in self.firmware:
-            o = next((x for x in self.outcomes if x.fate == "install" and x.header.signature == signature), None)
+            o = next((x for x in self.outcomes if x.fate == "install" and x.header is not None
+                      and x.header.signature == signature), None)
         return o
 
 

@@ -16,6 +16,8 @@ from .e820 import E820_TYPE_NVS, e820__print_table, e820__update_table
 from .zones import PAGE
 
 if TYPE_CHECKING:
+    from fwc_plugins.initrd import Upgrade
+
     from .state import Kernel
 
 ACPI_PREFIX = "kernel/firmware/acpi/"
@@ -60,7 +62,7 @@ def acpi_table_upgrade(k: Kernel) -> dict[int, int]:
     copies: dict[int, int] = {}
     total = 0
     if up is not None:
-        from fwc_plugins.initrd.upgrade import KERNEL_REJECTION
+        from fwc_plugins.initrd import KERNEL_REJECTION
 
         for o in up.outcomes:
             path = ACPI_PREFIX + o.name
@@ -109,7 +111,7 @@ def acpi_boot_table_init(k: Kernel, copies: dict[int, int]) -> None:
     for t in fw.tables:
         addr, length, data = t.address, t.length, t.data
         o = up.override_of(t.signature) if up is not None else None
-        if o is not None:
+        if up is not None and o is not None:
             cd = up.data(o)
             k.pr(f"ACPI: Table Upgrade: override [{table_ids(cd)}]")
             new = k.acpi.upgrade_copy + copies[o.index]
@@ -120,14 +122,14 @@ def acpi_boot_table_init(k: Kernel, copies: dict[int, int]) -> None:
         installed.append((t.signature, addr, length, data))
     acpi_reserve_initial_tables(k, installed)
     if up is not None:
-        acpi_table_initrd_scan(k, copies)
+        acpi_table_initrd_scan(k, up, copies)
     for sig, _, _, data in installed:
         if data:
             k.acpi.tables[sig] = data
     # The table Linux reads for each signature the archive provides: the Upgrade's answer.
-    for o in (up.accepted() if up is not None else ()):
-        r = up.reads(o.header.signature)
-        if r is not None:
+    for o in up.accepted() if up is not None else ():
+        r = up.reads(o.header.signature) if up is not None and o.header is not None else None
+        if up is not None and r is not None and o.header is not None:
             k.acpi.tables[o.header.signature] = up.data(r)
 
 
@@ -138,9 +140,8 @@ def acpi_reserve_initial_tables(k: Kernel, installed: list[tuple[str, int, int, 
         k.pr(f"ACPI: Reserving {sig:>4} table memory at [mem {addr:#x}-{addr + length - 1:#x}]")
 
 
-def acpi_table_initrd_scan(k: Kernel, copies: dict[int, int]) -> None:
+def acpi_table_initrd_scan(k: Kernel, up: Upgrade, copies: dict[int, int]) -> None:
     """acpi_table_initrd_scan(): install every copied table no override used (not RSDT/XSDT)."""
-    up = k.firmware.upgrade
     for o in up.installed():
         cd = up.data(o)
         k.pr(f"ACPI: Table Upgrade: install [{table_ids(cd)}]")
@@ -148,8 +149,10 @@ def acpi_table_initrd_scan(k: Kernel, copies: dict[int, int]) -> None:
 
 
 def acpi_tables_init(k: Kernel) -> None:
-    """setup_arch's ACPI steps: acpi_table_upgrade() then acpi_boot_table_init()
-    (skipped entirely with ``acpi=off``, as fwc has always done)."""
+    """setup_arch's ACPI steps: acpi_table_upgrade() then acpi_boot_table_init().
+    With ``acpi=off`` fwc skips both; Linux skips only acpi_boot_table_init() (it returns
+    early when acpi_disabled) and still copies the initrd's tables -- a known gap, kept so
+    that outputs stay as they were."""
     k.acpi.tables = {}
     if k.params.acpi_off:
         return

@@ -65,10 +65,11 @@ class SeedPolicy(Policy):
         memblock_reserve_hotpluggable() then reserves the hotpluggable RAM of every node the
         kernel does not reside in."""
         fw = k.firmware
-        srat = next((t.data for t in fw.tables if t.signature == "SRAT"), None)
+        self.srat = next((t.data for t in fw.tables if t.signature == "SRAT"), None)
         up = fw.upgrade if k.initrd else None
         r = up.reads("SRAT") if up is not None else None
-        self.srat = up.data(r) if r is not None else srat
+        if up is not None and r is not None:
+            self.srat = up.data(r)
         self.memblock_reserve_hotpluggable(k)
 
     def memblock_reserve_hotpluggable(self, k: Kernel) -> None:
@@ -83,7 +84,7 @@ class SeedPolicy(Policy):
             return  # a bad SRAT: Linux will not use it
         ranges: dict[int, list[tuple[int, int, bool]]] = {}
         for m in ent.mems:
-            if m.flags & ACPI_SRAT_MEM_ENABLED and m.length:
+            if m.pxm is not None and m.flags & ACPI_SRAT_MEM_ENABLED and m.length:
                 ranges.setdefault(m.pxm, []).append((m.base, m.base + m.length,
                                                      bool(m.flags & ACPI_SRAT_MEM_HOT_PLUGGABLE)))
         res = mb.reserved.regions()

@@ -108,7 +108,7 @@ class Kernel:
     policy: Policy
     firmware: Firmware
     out: BootLog = attrs.field(factory=BootLog)
-    memblock: Memblock = attrs.field(default=None)
+    memblock: Memblock = attrs.field()
     stage: str = "early"
     kernel_image: tuple[int, int] = (0, 0)   # (_text, __end_of_kernel_reserve - _text)
     kernel_end: int = 0                      # _end
@@ -120,9 +120,10 @@ class Kernel:
     numa: NumaState = attrs.field(factory=NumaState)
     zones: ZoneState = attrs.field(factory=ZoneState)
 
-    def __attrs_post_init__(self) -> None:
-        if self.memblock is None:
-            self.memblock = Memblock(DEBIAN_X86_64, debug=self.out.log.append)
+    @memblock.default
+    def _memblock(self) -> Memblock:
+        """Debian's memblock, its debug lines going to the boot log."""
+        return Memblock(DEBIAN_X86_64, debug=self.out.log.append)
 
     # ---- the boot log
     def pr(self, line: str) -> None:
