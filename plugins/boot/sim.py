@@ -16,7 +16,7 @@ from __future__ import annotations
 import attrs
 
 from . import firmware as fwmod
-from .kernel.cmdline import KernelParams, parse_early_param
+from .kernel.cmdline import KernelParams, parse_early_options
 from .kernel.main import start_kernel
 from .kernel.memory_hotplug import hot_add_dimms
 from .kernel.pins import Pin, find_pins
@@ -66,7 +66,7 @@ def simulate(machine, *, policy: str = "upstream", cmdline: str | None = None, d
     pol = policy_named(policy)
     cmdline = machine.cmdline if cmdline is None else cmdline
     fw = fwmod.build(machine, dsdt_size=dsdt_size)
-    k = Kernel(machine=machine, cmdline=cmdline, params=parse_early_param(cmdline), policy=pol, firmware=fw)
+    k = Kernel(machine=machine, cmdline=cmdline, params=parse_early_options(cmdline), policy=pol, firmware=fw)
     k.out.notes += fw.notes
     start_kernel(k)
     hotplug_nodes, movable_pages, pins = find_pins(k)

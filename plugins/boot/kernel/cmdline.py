@@ -1,7 +1,7 @@
 """The kernel command line: ``memparse`` (lib/cmdline.c) and the early parameters fwc
 models, each parsed as its ``early_param``/``__setup`` handler does.
 
-fwc fuses the handlers into one pass, :func:`parse_early_param` (init/main.c): the kernel
+fwc fuses the handlers into one pass, :func:`parse_early_options` (init/main.c): the kernel
 calls each handler for its own word, in command-line order, so a later word wins -- as here.
 """
 
@@ -43,8 +43,9 @@ class KernelParams:
     memhp_default_state: str = ""    # mm/memory_hotplug.c setup_memhp_default_state
 
 
-def parse_early_param(cmdline: str) -> KernelParams:
-    """init/main.c parse_early_param(), fused with the handlers of :class:`KernelParams`."""
+def parse_early_options(cmdline: str) -> KernelParams:
+    """parse_early_options() (init/main.c: parse_args with do_early_param), fused with the
+    handlers of :class:`KernelParams`; setup.parse_early_param() applies their effects."""
     o = attrs.asdict(KernelParams())
     for w in cmdline.split():
         k, eq, v = w.partition("=")

@@ -37,6 +37,7 @@ def _numa_init_start(k: Kernel) -> None:
     mb.set_node(0, PHYS_MAX, MAX_NUMNODES, "reserved")
     mb.clear_hotplug(0, PHYS_MAX)
     numa.pxm_to_node, numa.node_cpus, numa.nodes_parsed, numa.meminfo, numa.srat_hotplug = {}, {}, set(), [], []
+    numa.distance = {}  # numa_reset_distance()
 
 
 def numa_init(k: Kernel, init_func: Callable[[Kernel], bool]) -> bool:
@@ -61,7 +62,6 @@ def dummy_numa_init(k: Kernel) -> bool:
     numa.nodes_parsed = {0}
     numa.node_cpus = {0: [c.apic_id for _, c in k.machine.cpus]}
     numa.srat_hotplug = []
-    numa.slit = None
     return True
 
 
@@ -193,13 +193,9 @@ def numa_alloc_distance(k: Kernel) -> None:
     k.pr(f"NUMA: Initialized distance table, cnt={cnt}")
 
 
+LOCAL_DISTANCE, REMOTE_DISTANCE = 10, 20
+
+
 def node_distance(k: Kernel, a: int, b: int) -> int:
-    """__node_distance(): the SLIT's entry, else LOCAL_DISTANCE/REMOTE_DISTANCE."""
-    sl = k.numa.slit
-    if sl:
-        n, data = sl
-        inv = {v: p for p, v in k.numa.pxm_to_node.items()}
-        pa, pb = inv.get(a), inv.get(b)
-        if pa is not None and pb is not None and pa < n and pb < n:
-            return data[44 + pa * n + pb]
-    return 10 if a == b else 20
+    """__node_distance(): the distance the SLIT set, else LOCAL_DISTANCE/REMOTE_DISTANCE."""
+    return k.numa.distance.get((a, b), LOCAL_DISTANCE if a == b else REMOTE_DISTANCE)

@@ -75,7 +75,7 @@ def early_reserve_memory(k: Kernel) -> None:
 def parse_early_param(k: Kernel) -> None:
     """parse_early_param()'s effects on early boot: ``mem=`` (parse_memopt), ``movable_node``
     (cmdline_parse_movable_node -> memblock_set_bottom_up) and ``kernelcore=mirror``.  The
-    words themselves were parsed once, into ``k.params`` (cmdline.parse_early_param)."""
+    words themselves were parsed once, into ``k.params`` (cmdline.parse_early_options)."""
     p, mb = k.params, k.memblock
     parse_memopt(k)
     if p.movable_node:

@@ -153,16 +153,25 @@ def slit_valid(slit: bytes) -> int:
 
 
 def acpi_parse_slit(k: Kernel, slit: bytes) -> None:
-    """acpi_parse_slit() -> acpi_numa_slit_init() -> numa_set_distance(), fused: the first
-    distance allocates the table (numa_alloc_distance), which holds them all."""
-    from .numa import numa_alloc_distance
-
+    """acpi_parse_slit(): a valid SLIT goes to acpi_numa_slit_init()."""
     n = slit_valid(slit)
     if not n:
         k.pr("SLIT table looks invalid. Not used.")
         return
+    acpi_numa_slit_init(k, n, slit)
+
+
+def acpi_numa_slit_init(k: Kernel, n: int, slit: bytes) -> None:
+    """acpi_numa_slit_init(): numa_set_distance() for every pair of PXMs that have a node
+    (the first call allocates the table, numa_alloc_distance)."""
+    from .numa import numa_alloc_distance
+
     numa_alloc_distance(k)
-    k.numa.slit = (n, slit)
+    p2n = k.numa.pxm_to_node
+    for i in range(n):
+        for j in range(n):
+            if i in p2n and j in p2n:
+                k.numa.distance[(p2n[i], p2n[j])] = slit[44 + i * n + j]
 
 
 def acpi_numa_init(k: Kernel) -> bool:

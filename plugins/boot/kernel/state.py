@@ -66,7 +66,7 @@ class NumaState:
     meminfo: list[list[int]] = attrs.field(factory=list)            # numa_meminfo: [start, end, nid]
     reserved_meminfo: list[tuple[int, int, int]] = attrs.field(factory=list)  # numa_reserved_meminfo
     srat_hotplug: list[tuple[int, int, int]] = attrs.field(factory=list)      # (nid, start, end) marked hotplug
-    slit: tuple[int, bytes] | None = None                           # (locality count, SLIT) in use
+    distance: dict[tuple[int, int], int] = attrs.field(factory=dict)  # numa_distance[] set from the SLIT
     possible: set[int] = attrs.field(factory=set)                   # node_possible_map
     online: set[int] = attrs.field(factory=set)                     # node_online_map
     node_data: dict[int, tuple[int, int]] = attrs.field(factory=dict)  # nid -> (NODE_DATA address, its node)
