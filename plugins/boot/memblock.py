@@ -13,8 +13,12 @@ mirror fallback, and array doubling after ``memblock_allow_resize()``.
 Reading it next to the kernel: each method models the function of
 ``mm/memblock.c`` (or an inline of ``include/linux/memblock.h``) named in
 its docstring; the method name is the kernel's without the ``memblock_`` /
-``__memblock_`` prefix, private (``_``) where the kernel's is static.  The
-docstrings say where a kernel function is fused with another or left out.
+``__memblock_`` prefix, private (``_``) where the kernel's is static, and
+the methods come in the order of the kernel file (the inlines of the header
+last).  The docstrings say where a kernel function is fused with another or
+left out.  What does not change the arrays is not modelled:
+memblock_discard(), memblock_free_all() and the page freeing behind it, the
+kmemleak hooks, memblock_physmem_add() (no CONFIG_HAVE_MEMBLOCK_PHYS_MAP).
 Where the kernel scans arrays linearly, the model uses binary search and
 local merging: the results are identical because the arrays are always
 sorted, non-overlapping and fully merged between operations (see the notes
@@ -116,6 +120,11 @@ def _page_align(x: int) -> int:
     return (x + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1) & MASK64
 
 
+def _cap_size(base: int, size: int) -> int:
+    """memblock_cap_size() (mm/memblock.c): size, clipped at PHYS_ADDR_MAX."""
+    return size if size <= MASK64 - base else MASK64 - base
+
+
 def _pa(x: int) -> str:
     return "0x%016x" % (x & MASK64)
 
@@ -183,8 +192,6 @@ class Memblock:
         self.caller = "?"
         self.warnings: list[str] = []
 
-    # ------------------------------------------------------------------
-    # helpers
     def _dbg(self, msg: str) -> None:
         """memblock_dbg() (mm/memblock.c): to ``debug`` if set."""
         if self.debug is not None:
@@ -213,6 +220,121 @@ class Memblock:
         if t == "reserved":
             return self.reserved
         raise ValueError(f"unknown memblock type {t!r}")
+
+    # ------------------------------------------------------------------
+    # mm/memblock.c, in the kernel's order: finding free ranges
+    def _choose_memblock_flags(self) -> int:
+        """choose_memblock_flags() (mm/memblock.c)."""
+        return MIRROR if self.system_has_some_mirror else NONE
+
+    def _find_range_bottom_up(self, start: int, end: int, size: int, align: int,
+                              nid: int, flags: int) -> int:
+        """__memblock_find_range_bottom_up() (mm/memblock.c)."""
+        window = None
+        ME = self.memory.E
+        if align and not (align & (align - 1)) and ME:
+            last = ME[-1]
+            p = start if start > (end if end < last else last) else (end if end < last else last)
+            if p <= (1 << 64) - align:
+                window = (start, end)
+        amask = (align - 1) & MASK64
+        for rs, re_, _ in self._next_mem_range(nid, flags, False, window):
+            this_start = start if rs < start else (end if rs > end else rs)
+            this_end = start if re_ < start else (end if re_ > end else re_)
+            cand = ((((this_start - 1) & MASK64) | amask) + 1) & MASK64
+            if cand < this_end and this_end - cand >= size:
+                return cand
+        return 0
+
+    def _find_range_top_down(self, start: int, end: int, size: int, align: int,
+                             nid: int, flags: int) -> int:
+        """__memblock_find_range_top_down() (mm/memblock.c)."""
+        window = (start, end) if size > 0 else None
+        amask = ~((align - 1) & MASK64)
+        for rs, re_, _ in self._next_mem_range(nid, flags, True, window):
+            # clamp(x, start, end) = min(max(x, start), end)
+            this_start = start if rs < start else (end if rs > end else rs)
+            this_end = start if re_ < start else (end if re_ > end else re_)
+            if this_end < size:
+                continue
+            cand = (this_end - size) & amask
+            if cand >= this_start:
+                return cand
+        return 0
+
+    def _find_in_range_node(self, size: int, align: int, start: int, end: int,
+                            nid: int, flags: int) -> int:
+        """memblock_find_in_range_node() (mm/memblock.c)."""
+        if end == ACCESSIBLE or end == NOLEAKTRACE:
+            end = self.current_limit
+        if start < PAGE_SIZE:
+            start = PAGE_SIZE
+        if end < start:
+            end = start
+        if nid == self.max_numnodes:
+            nid = NUMA_NO_NODE
+        if self.bottom_up:
+            return self._find_range_bottom_up(start, end, size, align, nid, flags)
+        return self._find_range_top_down(start, end, size, align, nid, flags)
+
+    def _find_in_range(self, start: int, end: int, size: int, align: int) -> int:
+        """memblock_find_in_range() (mm/memblock.c)."""
+        flags = self._choose_memblock_flags()
+        while True:
+            ret = self._find_in_range_node(size, align, start, end,
+                                           NUMA_NO_NODE, flags)
+            if not ret and flags & MIRROR:
+                self.warnings.append(
+                    "Could not allocate %#x bytes of mirrored memory" % size)
+                flags &= ~MIRROR
+                continue
+            return ret
+
+    # ------------------------------------------------------------------
+    # the region arrays: removal, doubling, merging, adding
+    @staticmethod
+    def _remove_region(t: RegionType, i: int) -> None:
+        """memblock_remove_region() (mm/memblock.c)."""
+        if not t.B:          # removing the dummy entry: a no-op
+            return
+        t.total_size = (t.total_size - (t.E[i] - t.B[i])) & MASK64
+        del t.B[i], t.E[i], t.F[i], t.N[i]
+        # an emptied array gets its dummy back; total_size is left as is
+        # (the kernel only WARNs if it is not 0)
+
+    def _double_array(self, t: RegionType, new_area_start: int,
+                      new_area_size: int) -> int:
+        """memblock_double_array() (mm/memblock.c); the array's memory is
+        not modelled, only its address and reservation (no slab path)."""
+        if not self.can_resize:
+            return -1
+        old_size = t.max * REGION_STRUCT_SIZE
+        new_size = old_size << 1
+        old_alloc_size = _page_align(old_size)
+        new_alloc_size = _page_align(new_size)
+        if t is not self.reserved:
+            new_area_start = new_area_size = 0
+        addr = self._find_in_range(new_area_start + new_area_size,
+                                   self.current_limit, new_alloc_size, PAGE_SIZE)
+        if not addr and new_area_size:
+            addr = self._find_in_range(0, min(new_area_start, self.current_limit),
+                                       new_alloc_size, PAGE_SIZE)
+        if not addr:
+            self.warnings.append(
+                "memblock: Failed to double %s array from %d to %d entries !"
+                % (t.name, t.max, t.max * 2))
+            return -1
+        self._dbg("memblock: %s is doubled to %d at [%s-%s]"
+                  % (t.name, t.max * 2, _pa(addr), _pa(addr + new_size - 1)))
+        old_addr = t.addr
+        t.addr = addr
+        t.max <<= 1
+        if old_addr is not None:
+            # memblock_free(old_array, old_alloc_size)
+            self.phys_free(old_addr, old_alloc_size)
+        if self.reserve(addr, new_alloc_size):
+            raise MemblockBug("memblock_double_array: reserving the new array failed")
+        return 0
 
     @staticmethod
     def _merge_regions(t: RegionType, lo: int, hi: int) -> None:
@@ -265,61 +387,12 @@ class Memblock:
                 del B[i + 1], E[i + 1], F[i + 1], N[i + 1]
         t.pending = []
 
-    @staticmethod
-    def _remove_region(t: RegionType, i: int) -> None:
-        """memblock_remove_region() (mm/memblock.c)."""
-        if not t.B:          # removing the dummy entry: a no-op
-            return
-        t.total_size = (t.total_size - (t.E[i] - t.B[i])) & MASK64
-        del t.B[i], t.E[i], t.F[i], t.N[i]
-        # an emptied array gets its dummy back; total_size is left as is
-        # (the kernel only WARNs if it is not 0)
-
-    # ------------------------------------------------------------------
-    # array doubling
-    def _double_array(self, t: RegionType, new_area_start: int,
-                      new_area_size: int) -> int:
-        """memblock_double_array() (mm/memblock.c); the array's memory is
-        not modelled, only its address and reservation (no slab path)."""
-        if not self.can_resize:
-            return -1
-        old_size = t.max * REGION_STRUCT_SIZE
-        new_size = old_size << 1
-        old_alloc_size = _page_align(old_size)
-        new_alloc_size = _page_align(new_size)
-        if t is not self.reserved:
-            new_area_start = new_area_size = 0
-        addr = self._find_in_range(new_area_start + new_area_size,
-                                   self.current_limit, new_alloc_size, PAGE_SIZE)
-        if not addr and new_area_size:
-            addr = self._find_in_range(0, min(new_area_start, self.current_limit),
-                                       new_alloc_size, PAGE_SIZE)
-        if not addr:
-            self.warnings.append(
-                "memblock: Failed to double %s array from %d to %d entries !"
-                % (t.name, t.max, t.max * 2))
-            return -1
-        self._dbg("memblock: %s is doubled to %d at [%s-%s]"
-                  % (t.name, t.max * 2, _pa(addr), _pa(addr + new_size - 1)))
-        old_addr = t.addr
-        t.addr = addr
-        t.max <<= 1
-        if old_addr is not None:
-            # memblock_free(old_array, old_alloc_size)
-            self.phys_free(old_addr, old_alloc_size)
-        if self.reserve(addr, new_alloc_size):
-            raise MemblockBug("memblock_double_array: reserving the new array failed")
-        return 0
-
-    # ------------------------------------------------------------------
-    # core range operations
     def _add_range(self, t: RegionType, base: int, size: int, nid: int,
                    flags: int) -> int:
         """memblock_add_range() (mm/memblock.c), memblock_insert_region()
         fused: the kernel's first counting pass and its insertion pass are
         one walk that collects the uncovered pieces of [base, base + size)."""
-        if size > MASK64 - base:
-            size = MASK64 - base
+        size = _cap_size(base, size)
         if not size:
             return 0
         end = base + size
@@ -397,11 +470,30 @@ class Memblock:
             self._merge_pending(t)
         return 0
 
+    def _dbg_range(self, fn: str, base: int, size: int, extra: str = "") -> None:
+        """The memblock_dbg() line of the range functions."""
+        if self.debug is None:
+            return
+        self._dbg("%s: [%s-%s]%s %s"
+                  % (fn, _pa(base), _pa(base + size - 1), extra, self.caller))
+
+    def add_node(self, base: int, size: int, nid: int, flags: int = 0) -> int:
+        """memblock_add_node() (mm/memblock.c)."""
+        if self.debug is not None:
+            self._dbg_range("memblock_add_node", base, size, " nid=%d flags=%x" % (nid, flags))
+        return self._add_range(self.memory, base, size, nid, flags)
+
+    def add(self, base: int, size: int) -> int:
+        """memblock_add() (mm/memblock.c)."""
+        self._dbg_range("memblock_add", base, size)
+        return self._add_range(self.memory, base, size, self.max_numnodes, 0)
+
+    # ------------------------------------------------------------------
+    # isolating and removing ranges
     def _isolate_range(self, t: RegionType, base: int, size: int
                        ) -> tuple[int, int, int]:
         """memblock_isolate_range() (mm/memblock.c): (ret, start_rgn, end_rgn)."""
-        if size > MASK64 - base:
-            size = MASK64 - base
+        size = _cap_size(base, size)
         end = base + size
         if not size:
             return 0, 0, 0
@@ -444,6 +536,23 @@ class Memblock:
             t.total_size = (t.total_size - removed) & MASK64
         return 0
 
+    def remove(self, base: int, size: int) -> int:
+        """memblock_remove() (mm/memblock.c)."""
+        self._dbg_range("memblock_remove", base, size)
+        return self._remove_range(self.memory, base, size)
+
+    def phys_free(self, base: int, size: int) -> int:
+        """memblock_phys_free() (mm/memblock.c)."""
+        self._dbg_range("memblock_phys_free", base, size)
+        return self._remove_range(self.reserved, base, size)
+
+    def reserve(self, base: int, size: int) -> int:
+        """memblock_reserve() (mm/memblock.c)."""
+        self._dbg_range("memblock_reserve", base, size)
+        return self._add_range(self.reserved, base, size, self.max_numnodes, 0)
+
+    # ------------------------------------------------------------------
+    # flags
     def _update_range(self, t: RegionType, base: int, size: int, column: str,
                       update: Callable[[int], int]) -> int:
         """The body shared by memblock_setclr_flag() and memblock_set_node()
@@ -468,41 +577,6 @@ class Memblock:
         mask = ~flag & _MASK32
         return self._update_range(self.memory, base, size, "F", lambda f: f & mask)
 
-    # ------------------------------------------------------------------
-    # public API: registration
-    def _dbg_range(self, fn: str, base: int, size: int, extra: str = "") -> None:
-        """The memblock_dbg() line of the range functions."""
-        if self.debug is None:
-            return
-        self._dbg("%s: [%s-%s]%s %s"
-                  % (fn, _pa(base), _pa(base + size - 1), extra, self.caller))
-
-    def add_node(self, base: int, size: int, nid: int, flags: int = 0) -> int:
-        """memblock_add_node() (mm/memblock.c)."""
-        if self.debug is not None:
-            self._dbg_range("memblock_add_node", base, size, " nid=%d flags=%x" % (nid, flags))
-        return self._add_range(self.memory, base, size, nid, flags)
-
-    def add(self, base: int, size: int) -> int:
-        """memblock_add() (mm/memblock.c)."""
-        self._dbg_range("memblock_add", base, size)
-        return self._add_range(self.memory, base, size, self.max_numnodes, 0)
-
-    def remove(self, base: int, size: int) -> int:
-        """memblock_remove() (mm/memblock.c)."""
-        self._dbg_range("memblock_remove", base, size)
-        return self._remove_range(self.memory, base, size)
-
-    def phys_free(self, base: int, size: int) -> int:
-        """memblock_phys_free() (mm/memblock.c)."""
-        self._dbg_range("memblock_phys_free", base, size)
-        return self._remove_range(self.reserved, base, size)
-
-    def reserve(self, base: int, size: int) -> int:
-        """memblock_reserve() (mm/memblock.c)."""
-        self._dbg_range("memblock_reserve", base, size)
-        return self._add_range(self.reserved, base, size, self.max_numnodes, 0)
-
     def mark_hotplug(self, base: int, size: int) -> int:
         """memblock_mark_hotplug() (mm/memblock.c)."""
         return self._setclr_flag(base, size, True, HOTPLUG)
@@ -526,25 +600,8 @@ class Memblock:
         """memblock_clear_nomap() (mm/memblock.c)."""
         return self._setclr_flag(base, size, False, NOMAP)
 
-    def set_node(self, base: int, size: int, nid: int,
-                 type: "RegionType | str" = "memory") -> int:
-        """memblock_set_node() (mm/memblock.c); ``type`` may be named."""
-        return self._update_range(self._type(type), base, size, "N", lambda _: nid)
-
-    def set_bottom_up(self, enable: bool) -> None:
-        """memblock_set_bottom_up() (include/linux/memblock.h)."""
-        self.bottom_up = bool(enable)
-
-    def set_current_limit(self, limit: int) -> None:
-        """memblock_set_current_limit() (mm/memblock.c)."""
-        self.current_limit = limit & MASK64
-
-    def allow_resize(self) -> None:
-        """memblock_allow_resize() (mm/memblock.c)."""
-        self.can_resize = True
-
     # ------------------------------------------------------------------
-    # free-range walk and allocation
+    # the free-range walk, node ids
     def _skip_mask(self, flags: int) -> int:
         """The flag tests of should_skip_region() (mm/memblock.c) as one mask:
         a memory region with any of these flags is skipped."""
@@ -556,21 +613,6 @@ class Memblock:
         if not flags & DRIVER_MANAGED:
             bad |= DRIVER_MANAGED
         return bad
-
-    def _find_in_range_node(self, size: int, align: int, start: int, end: int,
-                            nid: int, flags: int) -> int:
-        """memblock_find_in_range_node() (mm/memblock.c)."""
-        if end == ACCESSIBLE or end == NOLEAKTRACE:
-            end = self.current_limit
-        if start < PAGE_SIZE:
-            start = PAGE_SIZE
-        if end < start:
-            end = start
-        if nid == self.max_numnodes:
-            nid = NUMA_NO_NODE
-        if self.bottom_up:
-            return self._find_range_bottom_up(start, end, size, align, nid, flags)
-        return self._find_range_top_down(start, end, size, align, nid, flags)
 
     # The kernel walks for_each_free_mem_range[_reverse]: every memory region
     # that is not skipped, intersected with every gap between reserved
@@ -629,58 +671,13 @@ class Memblock:
                 re_ = RB[k] if k < nres else MASK64
                 yield (rs if rs > ms else ms), (re_ if re_ < me else me), MN[mi]
 
-    def _find_range_top_down(self, start: int, end: int, size: int, align: int,
-                             nid: int, flags: int) -> int:
-        """__memblock_find_range_top_down() (mm/memblock.c)."""
-        window = (start, end) if size > 0 else None
-        amask = ~((align - 1) & MASK64)
-        for rs, re_, _ in self._next_mem_range(nid, flags, True, window):
-            # clamp(x, start, end) = min(max(x, start), end)
-            this_start = start if rs < start else (end if rs > end else rs)
-            this_end = start if re_ < start else (end if re_ > end else re_)
-            if this_end < size:
-                continue
-            cand = (this_end - size) & amask
-            if cand >= this_start:
-                return cand
-        return 0
+    def set_node(self, base: int, size: int, nid: int,
+                 type: "RegionType | str" = "memory") -> int:
+        """memblock_set_node() (mm/memblock.c); ``type`` may be named."""
+        return self._update_range(self._type(type), base, size, "N", lambda _: nid)
 
-    def _find_range_bottom_up(self, start: int, end: int, size: int, align: int,
-                              nid: int, flags: int) -> int:
-        """__memblock_find_range_bottom_up() (mm/memblock.c)."""
-        window = None
-        ME = self.memory.E
-        if align and not (align & (align - 1)) and ME:
-            last = ME[-1]
-            p = start if start > (end if end < last else last) else (end if end < last else last)
-            if p <= (1 << 64) - align:
-                window = (start, end)
-        amask = (align - 1) & MASK64
-        for rs, re_, _ in self._next_mem_range(nid, flags, False, window):
-            this_start = start if rs < start else (end if rs > end else rs)
-            this_end = start if re_ < start else (end if re_ > end else re_)
-            cand = ((((this_start - 1) & MASK64) | amask) + 1) & MASK64
-            if cand < this_end and this_end - cand >= size:
-                return cand
-        return 0
-
-    def _choose_memblock_flags(self) -> int:
-        """choose_memblock_flags() (mm/memblock.c)."""
-        return MIRROR if self.system_has_some_mirror else NONE
-
-    def _find_in_range(self, start: int, end: int, size: int, align: int) -> int:
-        """memblock_find_in_range() (mm/memblock.c)."""
-        flags = self._choose_memblock_flags()
-        while True:
-            ret = self._find_in_range_node(size, align, start, end,
-                                           NUMA_NO_NODE, flags)
-            if not ret and flags & MIRROR:
-                self.warnings.append(
-                    "Could not allocate %#x bytes of mirrored memory" % size)
-                flags &= ~MIRROR
-                continue
-            return ret
-
+    # ------------------------------------------------------------------
+    # allocation
     def alloc_range_nid(self, size: int, align: int, start: int, end: int,
                         nid: int, exact_nid: bool = False) -> int:
         """memblock_alloc_range_nid() (mm/memblock.c): physical address or 0.
@@ -736,13 +733,12 @@ class Memblock:
         self._dbg("%s: %d bytes align=0x%x nid=%d from=%s max_addr=%s %s"
                   % (fn, size, align, nid, _pa(min_addr), _pa(max_addr), self.caller))
 
-    def alloc_try_nid(self, size: int, align: int, min_addr: int,
-                      max_addr: int, nid: int) -> int:
-        """memblock_alloc_try_nid() (mm/memblock.c): the *physical* address
-        or 0 (the kernel returns it mapped and zeroed)."""
+    def alloc_exact_nid_raw(self, size: int, align: int, min_addr: int,
+                            max_addr: int, nid: int) -> int:
+        """memblock_alloc_exact_nid_raw() (mm/memblock.c): the physical address."""
         if self.debug is not None:
-            self._dbg_nid("memblock_alloc_try_nid", size, align, nid, min_addr, max_addr)
-        return self._alloc_internal(size, align, min_addr, max_addr, nid, False)
+            self._dbg_nid("memblock_alloc_exact_nid_raw", size, align, nid, min_addr, max_addr)
+        return self._alloc_internal(size, align, min_addr, max_addr, nid, True)
 
     def alloc_try_nid_raw(self, size: int, align: int, min_addr: int,
                           max_addr: int, nid: int) -> int:
@@ -751,58 +747,31 @@ class Memblock:
             self._dbg_nid("memblock_alloc_try_nid_raw", size, align, nid, min_addr, max_addr)
         return self._alloc_internal(size, align, min_addr, max_addr, nid, False)
 
-    def alloc_exact_nid_raw(self, size: int, align: int, min_addr: int,
-                            max_addr: int, nid: int) -> int:
-        """memblock_alloc_exact_nid_raw() (mm/memblock.c): the physical address."""
+    def alloc_try_nid(self, size: int, align: int, min_addr: int,
+                      max_addr: int, nid: int) -> int:
+        """memblock_alloc_try_nid() (mm/memblock.c): the *physical* address
+        or 0 (the kernel returns it mapped and zeroed)."""
         if self.debug is not None:
-            self._dbg_nid("memblock_alloc_exact_nid_raw", size, align, nid, min_addr, max_addr)
-        return self._alloc_internal(size, align, min_addr, max_addr, nid, True)
-
-    def alloc(self, size: int, align: int) -> int:
-        """memblock_alloc() (include/linux/memblock.h)."""
-        return self.alloc_try_nid(size, align, LOW_LIMIT, ACCESSIBLE, NUMA_NO_NODE)
-
-    def alloc_raw(self, size: int, align: int) -> int:
-        """memblock_alloc_raw() (include/linux/memblock.h)."""
-        return self.alloc_try_nid_raw(size, align, LOW_LIMIT, ACCESSIBLE, NUMA_NO_NODE)
-
-    def alloc_from(self, size: int, align: int, min_addr: int) -> int:
-        """memblock_alloc_from() (include/linux/memblock.h)."""
-        return self.alloc_try_nid(size, align, min_addr, ACCESSIBLE, NUMA_NO_NODE)
-
-    def free_ranges(self, nid: int = NUMA_NO_NODE, flags: int = NONE,
-                    reverse: bool = False) -> Iterator[tuple[int, int, int]]:
-        """for_each_free_mem_range[_reverse]() (include/linux/memblock.h):
-        (start, end, nid) triples."""
-        return self._next_mem_range(nid, flags, reverse)
+            self._dbg_nid("memblock_alloc_try_nid", size, align, nid, min_addr, max_addr)
+        return self._alloc_internal(size, align, min_addr, max_addr, nid, False)
 
     # ------------------------------------------------------------------
-    # limits and trimming
-    def trim_memory(self, align: int) -> None:
-        """memblock_trim_memory() (mm/memblock.c)."""
-        t = self.memory
-        B, E = t.B, t.E
-        i = 0
-        while i < len(B):
-            orig_start, orig_end = B[i], E[i]
-            start = _round_up(orig_start, align)
-            end = _round_down(orig_end, align)
-            if start < orig_start and start < end:
-                # round_up() wrapped past 2**64: the kernel would store a
-                # region at 0 and leave its array unsorted (and later BUG).
-                raise MemblockBug("memblock_trim_memory: round_up(0x%x, 0x%x) wraps"
-                                  % (orig_start, align))
-            if start == orig_start and end == orig_end:
-                i += 1
-                continue
-            if start < end:
-                # note: the kernel does not update total_size here
-                B[i] = start
-                E[i] = end
-            else:
-                self._remove_region(t, i)
-                continue
-            i += 1
+    # sizes, limits, queries, trimming
+    def phys_mem_size(self) -> int:
+        """memblock_phys_mem_size() (mm/memblock.c)."""
+        return self.memory.total_size
+
+    def reserved_size(self) -> int:
+        """memblock_reserved_size() (mm/memblock.c)."""
+        return self.reserved.total_size
+
+    def start_of_dram(self) -> int:
+        """memblock_start_of_DRAM() (mm/memblock.c)."""
+        return self.memory.B[0] if self.memory.B else 0
+
+    def end_of_dram(self) -> int:
+        """memblock_end_of_DRAM() (mm/memblock.c)."""
+        return self.memory.E[-1] if self.memory.E else 0
 
     def _find_max_addr(self, limit: int) -> int:
         """__find_max_addr() (mm/memblock.c)."""
@@ -837,7 +806,7 @@ class Memblock:
             return
         # the split points stay unmerged if both sides survive (NOMAP)
         t.pending.append(base)
-        t.pending.append(base + min(size, MASK64 - base))
+        t.pending.append(base + _cap_size(base, size))
         B, E, F, N = t.B, t.E, t.F, t.N
         keep = [i for i in range(len(B)) if s <= i < e or F[i] & NOMAP]
         if len(keep) != len(B):
@@ -860,8 +829,6 @@ class Memblock:
             return
         self.cap_memory_range(0, max_addr)
 
-    # ------------------------------------------------------------------
-    # queries
     @staticmethod
     def _search(t: RegionType, addr: int) -> int:
         """memblock_search() (mm/memblock.c): region index or -1."""
@@ -883,23 +850,6 @@ class Memblock:
         i = self._search(self.memory, addr)
         return i != -1 and not self.memory.F[i] & NOMAP
 
-    def is_region_memory(self, base: int, size: int) -> bool:
-        """memblock_is_region_memory() (mm/memblock.c)."""
-        i = self._search(self.memory, base)
-        if size > MASK64 - base:
-            size = MASK64 - base
-        if i == -1:
-            return False
-        return self.memory.E[i] >= base + size
-
-    def is_region_reserved(self, base: int, size: int) -> bool:
-        """memblock_is_region_reserved() (mm/memblock.c)."""
-        if size > MASK64 - base:
-            size = MASK64 - base
-        t = self.reserved
-        i = bisect_right(t.E, base)
-        return i < len(t.B) and t.B[i] < base + size
-
     def search_pfn_nid(self, pfn: int) -> tuple[int, int, int] | None:
         """memblock_search_pfn_nid() (mm/memblock.c)."""
         i = self._search(self.memory, (pfn << 12) & MASK64)
@@ -908,24 +858,53 @@ class Memblock:
         t = self.memory
         return t.B[i] >> 12, t.E[i] >> 12, t.N[i]
 
-    def phys_mem_size(self) -> int:
-        """memblock_phys_mem_size() (mm/memblock.c)."""
-        return self.memory.total_size
+    def is_region_memory(self, base: int, size: int) -> bool:
+        """memblock_is_region_memory() (mm/memblock.c)."""
+        i = self._search(self.memory, base)
+        size = _cap_size(base, size)
+        if i == -1:
+            return False
+        return self.memory.E[i] >= base + size
 
-    def reserved_size(self) -> int:
-        """memblock_reserved_size() (mm/memblock.c)."""
-        return self.reserved.total_size
+    def is_region_reserved(self, base: int, size: int) -> bool:
+        """memblock_is_region_reserved() (mm/memblock.c)."""
+        size = _cap_size(base, size)
+        t = self.reserved
+        i = bisect_right(t.E, base)
+        return i < len(t.B) and t.B[i] < base + size
 
-    def start_of_dram(self) -> int:
-        """memblock_start_of_DRAM() (mm/memblock.c)."""
-        return self.memory.B[0] if self.memory.B else 0
+    def trim_memory(self, align: int) -> None:
+        """memblock_trim_memory() (mm/memblock.c)."""
+        t = self.memory
+        B, E = t.B, t.E
+        i = 0
+        while i < len(B):
+            orig_start, orig_end = B[i], E[i]
+            start = _round_up(orig_start, align)
+            end = _round_down(orig_end, align)
+            if start < orig_start and start < end:
+                # round_up() wrapped past 2**64: the kernel would store a
+                # region at 0 and leave its array unsorted (and later BUG).
+                raise MemblockBug("memblock_trim_memory: round_up(0x%x, 0x%x) wraps"
+                                  % (orig_start, align))
+            if start == orig_start and end == orig_end:
+                i += 1
+                continue
+            if start < end:
+                # note: the kernel does not update total_size here
+                B[i] = start
+                E[i] = end
+            else:
+                self._remove_region(t, i)
+                continue
+            i += 1
 
-    def end_of_dram(self) -> int:
-        """memblock_end_of_DRAM() (mm/memblock.c)."""
-        return self.memory.E[-1] if self.memory.E else 0
+    def set_current_limit(self, limit: int) -> None:
+        """memblock_set_current_limit() (mm/memblock.c)."""
+        self.current_limit = limit & MASK64
 
     # ------------------------------------------------------------------
-    # output
+    # output and resizing
     def dump(self) -> str:
         """The op-script ``dump`` block (same text as the C driver)."""
         out = ["dump bottom_up=%d current_limit=0x%x movable_node=%d"
@@ -955,6 +934,34 @@ class Memblock:
                            % (t.name, idx, _pa(r.base), _pa(r.base + r.size - 1),
                               _pa(r.size), nid, r.flags))
         return "\n".join(out)
+
+    def allow_resize(self) -> None:
+        """memblock_allow_resize() (mm/memblock.c)."""
+        self.can_resize = True
+
+    # ------------------------------------------------------------------
+    # include/linux/memblock.h inlines
+    def set_bottom_up(self, enable: bool) -> None:
+        """memblock_set_bottom_up() (include/linux/memblock.h)."""
+        self.bottom_up = bool(enable)
+
+    def free_ranges(self, nid: int = NUMA_NO_NODE, flags: int = NONE,
+                    reverse: bool = False) -> Iterator[tuple[int, int, int]]:
+        """for_each_free_mem_range[_reverse]() (include/linux/memblock.h):
+        (start, end, nid) triples."""
+        return self._next_mem_range(nid, flags, reverse)
+
+    def alloc(self, size: int, align: int) -> int:
+        """memblock_alloc() (include/linux/memblock.h)."""
+        return self.alloc_try_nid(size, align, LOW_LIMIT, ACCESSIBLE, NUMA_NO_NODE)
+
+    def alloc_raw(self, size: int, align: int) -> int:
+        """memblock_alloc_raw() (include/linux/memblock.h)."""
+        return self.alloc_try_nid_raw(size, align, LOW_LIMIT, ACCESSIBLE, NUMA_NO_NODE)
+
+    def alloc_from(self, size: int, align: int, min_addr: int) -> int:
+        """memblock_alloc_from() (include/linux/memblock.h)."""
+        return self.alloc_try_nid(size, align, min_addr, ACCESSIBLE, NUMA_NO_NODE)
 
 
 # ----------------------------------------------------------------------
