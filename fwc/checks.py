@@ -13,7 +13,7 @@ Plugins add checks through the ``fwc_register_checks`` hook.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Protocol, Sequence
 
 from . import boards
 from .units import exact_size
@@ -160,7 +160,8 @@ def check_group(analyse: Callable[["Machine"], Sequence[tuple]]) -> Callable[[st
     return for_check
 
 
-def _overlaps(items, key=lambda x: (x.base, x.end)):
+def _overlaps(items: Sequence[Any], key: Callable[[Any], tuple[int, int]] = lambda x: (x.base, x.end)
+              ) -> list[tuple[Any, Any]]:
     """Pairs of overlapping items, by sweeping ranges sorted by start: O(n log n)."""
     ordered = sorted((key(x) + (i, x) for i, x in enumerate(items)), key=lambda t: (t[0], t[1], t[2]))
     out = []
@@ -183,25 +184,25 @@ def _size(n: int) -> str:
 # The checks
 
 
-def check_no_nodes(m, report):
+def check_no_nodes(m: "Machine", report: Report) -> None:
     if not m.nodes:
         report("the machine has no NUMA node", m.span)
 
 
-def check_empty_range(m, report):
+def check_empty_range(m: "Machine", report: Report) -> None:
     for n in m.nodes:
         for r in n.memory:
             if r.size == 0 and r.enabled:
                 report("memory range is empty (size 0); a disabled one may be (SRAT padding)", r.span)
-    for r in m.reserved:
-        if r.size == 0:
-            report("reserved range is empty (size 0)", r.span)
+    for res in m.reserved:
+        if res.size == 0:
+            report("reserved range is empty (size 0)", res.span)
     for what, p in (("kernel image", m.kernel), ("initrd", m.initrd)):
         if p is not None and p.size == 0:
             report(f"{what} is empty (size 0)", p.span)
 
 
-def check_address_width(m, report):
+def check_address_width(m: "Machine", report: Report) -> None:
     limit = 1 << boards.BOARDS[m.board].max_phys_bits
     for n in m.nodes:
         for r in n.memory:
@@ -210,7 +211,7 @@ def check_address_width(m, report):
                        f"physical address space of board {m.board}", r.span)
 
 
-def check_memory_overlap(m, report):
+def check_memory_overlap(m: "Machine", report: Report) -> None:
     ranges = [r for n in m.nodes for r in n.memory if r.size and r.enabled]
     owner = {id(r): n for n in m.nodes for r in n.memory}
     for a, b in _overlaps(ranges):
@@ -220,7 +221,7 @@ def check_memory_overlap(m, report):
                a.span, related=(Related("the other range", b.span),))
 
 
-def check_reserved_overlap(m, report):
+def check_reserved_overlap(m: "Machine", report: Report) -> None:
     ram = [r for n in m.nodes for r in n.boot_memory if r.size and r.enabled]
     for a, b in _overlaps(list(m.reserved) + ram):
         res, mem = (a, b) if hasattr(a, "type") else (b, a)
@@ -229,8 +230,8 @@ def check_reserved_overlap(m, report):
                    "keeps the reserved type there", res.span, related=(Related("the RAM range", mem.span),))
 
 
-def check_duplicate_node(m, report):
-    seen = {}
+def check_duplicate_node(m: "Machine", report: Report) -> None:
+    seen: dict[Any, Any] = {}
     for n in m.nodes:
         if n.id in seen:
             report(f"node {n.id} is defined twice", n.span, related=(Related("first defined here", seen[n.id].span),))
@@ -238,8 +239,8 @@ def check_duplicate_node(m, report):
             seen[n.id] = n
 
 
-def check_duplicate_pxm(m, report):
-    seen = {}
+def check_duplicate_pxm(m: "Machine", report: Report) -> None:
+    seen: dict[Any, Any] = {}
     for n in m.nodes:
         if n.pxm in seen and seen[n.pxm].id != n.id:
             report(f"nodes {seen[n.pxm].id} and {n.id} share proximity domain {n.pxm}", n.span,
@@ -248,8 +249,8 @@ def check_duplicate_pxm(m, report):
             seen.setdefault(n.pxm, n)
 
 
-def check_duplicate_apic_id(m, report):
-    seen = {}
+def check_duplicate_apic_id(m: "Machine", report: Report) -> None:
+    seen: dict[Any, Any] = {}
     for n in m.nodes:
         for c in n.cpus:
             if c.apic_id in seen:
@@ -259,7 +260,7 @@ def check_duplicate_apic_id(m, report):
                 seen[c.apic_id] = c
 
 
-def check_distance_node(m, report):
+def check_distance_node(m: "Machine", report: Report) -> None:
     ids = {n.id for n in m.nodes}
     for d in m.distances:
         for nid in (d.src, d.dst):
@@ -268,8 +269,8 @@ def check_distance_node(m, report):
                 break
 
 
-def check_distance_duplicate(m, report):
-    seen = {}
+def check_distance_duplicate(m: "Machine", report: Report) -> None:
+    seen: dict[Any, Any] = {}
     for d in m.distances:
         key = (d.src, d.dst)
         if key in seen:
@@ -278,14 +279,14 @@ def check_distance_duplicate(m, report):
             seen[key] = d
 
 
-def check_slit_diagonal(m, report):
+def check_slit_diagonal(m: "Machine", report: Report) -> None:
     for d in m.distances:
         if d.src == d.dst and d.value != 10:
             report(f"the distance from node {d.src} to itself must be 10, not {d.value}; "
                    "Linux rejects the whole SLIT otherwise", d.span)
 
 
-def check_slit_value(m, report):
+def check_slit_value(m: "Machine", report: Report) -> None:
     for d in m.distances:
         if d.src != d.dst and d.value <= 10:
             report(f"distance {d.value} between nodes {d.src} and {d.dst} must be above 10 "
@@ -295,7 +296,7 @@ def check_slit_value(m, report):
 SLIT_MAX_LOCALITIES = 4096
 
 
-def check_slit_size(m, report):
+def check_slit_size(m: "Machine", report: Report) -> None:
     if m.distances and m.nodes:
         n = max(x.pxm for x in m.nodes) + 1
         if n > SLIT_MAX_LOCALITIES:
@@ -304,7 +305,7 @@ def check_slit_size(m, report):
                    "proximity domains", m.nodes[-1].span)
 
 
-def check_srat_pxm_width(m, report):
+def check_srat_pxm_width(m: "Machine", report: Report) -> None:
     rev = m.table_revision("srat", 3)
     if rev >= 2:
         return
@@ -314,13 +315,13 @@ def check_srat_pxm_width(m, report):
                    f"only the low 8 bits (PXM {n.pxm & 0xFF}); use SRAT revision 2 or later", n.span)
 
 
-def check_node_id_limit(m, report):
+def check_node_id_limit(m: "Machine", report: Report) -> None:
     for n in m.nodes:
         if n.id >= 1024:
             report(f"node id {n.id} is beyond Linux's MAX_NUMNODES (1024 with Debian's NODES_SHIFT=10)", n.span)
 
 
-def check_cpu_arch(m, report):
+def check_cpu_arch(m: "Machine", report: Report) -> None:
     for n in m.nodes:
         if m.arch != "arm64":
             for i in n.its:
@@ -332,7 +333,7 @@ def check_cpu_arch(m, report):
                     break
 
 
-def check_hotplug_alignment(m, report):
+def check_hotplug_alignment(m: "Machine", report: Report) -> None:
     blk = boards.MEMORY_BLOCK
     for n in m.nodes:
         for r in n.memory:
@@ -341,14 +342,14 @@ def check_hotplug_alignment(m, report):
                        "block: Linux can only hot-remove whole blocks", r.span)
 
 
-def _containing(m, p):
+def _containing(m: "Machine", p: Any) -> Iterator[tuple[Any, Any]]:
     for n in m.nodes:
         for r in n.boot_memory:
             if r.enabled and r.base < p.end and p.base < r.end:
                 yield n, r
 
 
-def check_kernel_in_hotplug(m, report):
+def check_kernel_in_hotplug(m: "Machine", report: Report) -> None:
     for what, p in (("kernel image", m.kernel), ("initrd", m.initrd)):
         if p is None or not p.size:
             continue
@@ -360,7 +361,7 @@ def check_kernel_in_hotplug(m, report):
                 break
 
 
-def check_placement_memory(m, report):
+def check_placement_memory(m: "Machine", report: Report) -> None:
     ram = sorted((r.base, r.end) for n in m.nodes for r in n.boot_memory if r.enabled and r.size)
     for what, p in (("kernel image", m.kernel), ("initrd", m.initrd)):
         if p is None or not p.size:
@@ -374,23 +375,23 @@ def check_placement_memory(m, report):
                    f"(no RAM at {covered:#x})", p.span)
 
 
-def check_placement_overlap(m, report):
+def check_placement_overlap(m: "Machine", report: Report) -> None:
     k, i = m.kernel, m.initrd
     if k and i and k.size and i.size and k.base < i.end and i.base < k.end:
         report("the initrd overlaps the kernel image", i.span, related=(Related("the kernel image", k.span),))
 
 
-def check_kernel_alignment(m, report):
+def check_kernel_alignment(m: "Machine", report: Report) -> None:
     k = m.kernel
     if k is not None and k.base % (2 << 20):
         report(f"kernel load address {k.base:#x} is not aligned to 2 MiB (CONFIG_PHYSICAL_ALIGN); "
                "the boot loader will move it", k.span)
 
 
-def check_override_table(m, report):
+def check_override_table(m: "Machine", report: Report) -> None:
     if m.initrd is None:
         return
-    seen = {}
+    seen: dict[Any, Any] = {}
     for o in m.initrd.overrides:
         key = o.table or o.file
         if key in seen:
@@ -400,7 +401,7 @@ def check_override_table(m, report):
             report("the initrd overrides the SLIT, but the machine has no distances", o.span)
 
 
-def check_topology(m, report):
+def check_topology(m: "Machine", report: Report) -> None:
     t = m.topology
     if t is None:
         return
@@ -410,7 +411,7 @@ def check_topology(m, report):
                f"the nodes have {n}", t.span)
 
 
-def check_board_memory(m, report):
+def check_board_memory(m: "Machine", report: Report) -> None:
     """Memory QEMU cannot provide on this board."""
     if not boards.is_qemu(m.board):
         return
@@ -474,7 +475,7 @@ def _cmdline_size(text: str) -> int | None:
     return int(g.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30, "T": 40, "P": 50, "E": 60}[g.group(2).upper()]
 
 
-def check_cmdline(m, report):
+def check_cmdline(m: "Machine", report: Report) -> None:
     import re
 
     limit = _cmdline_size(m.params.get("mem", ""))

@@ -13,7 +13,7 @@ This module imports nothing heavy: it is on every command's path.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, Iterable, NamedTuple
 
 ERROR = "error"
 WARNING = "warning"
@@ -58,12 +58,14 @@ class Diagnostic(NamedTuple):
     def with_severity(self, severity: str) -> "Diagnostic":
         return self._replace(severity=severity)
 
-    def sort_key(self):
+    def sort_key(self) -> tuple[str, int, int, str, str]:
         s = self.span
         return (s.file, s.line, s.col, self.check, self.message) if s else ("", 0, 0, self.check, self.message)
 
-    def as_dict(self) -> dict:
-        def span(s):
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (as ``--json`` prints it)."""
+
+        def span(s: Span | None) -> dict[str, Any] | None:
             if s is None:
                 return None
             return {"file": s.file, "line": s.line, "column": s.col,
@@ -163,9 +165,12 @@ def render(diag: Diagnostic, sources: Sources | None = None, colour: bool = Fals
     return "\n".join(out)
 
 
-def summary(diags) -> str:
+def summary(diags: Iterable[Diagnostic]) -> str:
+    """``"1 error, 2 warnings"``."""
+    diags = list(diags)
     errors = sum(1 for d in diags if d.severity == ERROR)
     warnings = sum(1 for d in diags if d.severity == WARNING)
-    def plural(n, word):
+
+    def plural(n: int, word: str) -> str:
         return f"{n} {word}" + ("" if n == 1 else "s")
     return f"{plural(errors, 'error')}, {plural(warnings, 'warning')}"

@@ -16,7 +16,7 @@ Environment:
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from .backends import Backend, Option
 from .checks import LEVELS, THIRD_PARTY_MIN, CheckFn, CheckRegistry, builtin_registry
@@ -212,10 +212,11 @@ class Host:
                 self._problem(plugin, f"{hook_name} raised {type(e).__name__}: {e}", self._traceback_notes(e))
 
     def _collect(self) -> None:
-        def backend_register(plugin):
+        def backend_register(plugin: str) -> Callable[..., None]:
             dist, version = self._meta.get(plugin, ("", ""))
 
-            def register(name, generate, *, description="", outputs=(), options=None):
+            def register(name: str, generate: Callable[[Any], None], *, description: str = "",
+                         outputs: Iterable[str] = (), options: Mapping[str, Any] | None = None) -> None:
                 if not callable(generate):
                     raise TypeError(f"backend '{name}': generate must be callable")
                 opts = {}
@@ -260,16 +261,17 @@ class Host:
                     self.checks(name, level, description, fn, code=None, requires=requires, plugin=plugin)
             return register
 
-        def decompiler_register(plugin):
-            def register(name, decompile, description=""):
+        def decompiler_register(plugin: str) -> Callable[..., None]:
+            def register(name: str, decompile: Callable[..., Any], description: str = "") -> None:
                 if name in self.decompilers:
                     self._problem(plugin, f"decompiler '{name}' is already registered; this one is ignored")
                     return
                 self.decompilers[name] = (decompile, description, plugin)
             return register
 
-        def command_register(plugin):
-            def register(name, configure, run, help=""):
+        def command_register(plugin: str) -> Callable[..., None]:
+            def register(name: str, configure: Callable[[Any], None], run: Callable[[Any, Any], int],
+                         help: str = "") -> None:
                 if name in self.commands or name in BUILTIN_COMMANDS:
                     self._problem(plugin, f"command '{name}' is already taken; this one is ignored")
                     return

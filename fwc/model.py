@@ -9,7 +9,7 @@ ranges are half-open ``[base, base + size)``.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Iterable, Optional
 
 import attrs
 
@@ -22,7 +22,7 @@ E820_TYPES = ("reserved", "acpi", "nvs", "unusable", "pmem")
 TABLE_SIGNATURES = {"srat": "SRAT", "slit": "SLIT", "madt": "APIC", "xsdt": "XSDT", "rsdt": "RSDT"}
 
 
-def _tuple(x):
+def _tuple(x: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(x)
 
 
@@ -220,8 +220,8 @@ class Machine:
     arch: str = "x86_64"
     board: str = "generic"
     oem: Oem = Oem()
-    table_revisions: dict = attrs.field(factory=dict, eq=False)  # table name -> revision
-    table_overrides: dict = attrs.field(factory=dict, eq=False)  # table name -> TableOverride
+    table_revisions: dict[str, int] = attrs.field(factory=dict, eq=False)  # table name -> revision
+    table_overrides: dict[str, TableOverride] = attrs.field(factory=dict, eq=False)  # table name -> TableOverride
     tables_base: Optional[int] = None  # where RSDP/XSDT/RSDT and tables are laid out
     nodes: tuple[Node, ...] = attrs.field(default=(), converter=_tuple)
     distances: tuple[Distance, ...] = attrs.field(default=(), converter=_tuple)
@@ -284,23 +284,24 @@ class Machine:
         return out
 
 
-def id_ranges(ids, sep: str = ", ") -> str:
+def id_ranges(ids: Iterable[int], sep: str = ", ") -> str:
     """``[0, 1, 2, 5]`` as ``"0-2, 5"``: the form of a ``cpus`` list."""
-    ids = sorted(ids)
-    out, i = [], 0
-    while i < len(ids):
+    ordered = sorted(ids)
+    out: list[str] = []
+    i = 0
+    while i < len(ordered):
         j = i
-        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
             j += 1
-        out.append(str(ids[i]) if i == j else f"{ids[i]}-{ids[j]}")
+        out.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
         i = j + 1
     return sep.join(out)
 
 
-def to_dict(obj):
+def to_dict(obj: Any) -> Any:
     """A JSON-ready view of any model object (spans as ``file:line:col``)."""
     if attrs.has(type(obj)):
-        out = {}
+        out: dict[str, Any] = {}
         for f in attrs.fields(type(obj)):
             v = getattr(obj, f.name)
             if f.name == "span":

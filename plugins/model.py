@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import json
 
-from fwc.plugin import hookimpl
+from typing import Any
+
+from fwc.plugin import BackendContext, BackendRegister, hookimpl
 
 
 @hookimpl
-def fwc_register_backends(register):
+def fwc_register_backends(register: BackendRegister) -> None:
     register("model", generate, description="the resolved machine model as JSON",
              outputs=["machine.json"],
              options={"spans": (False, "include source positions")})
 
 
-def _strip_spans(obj):
+def _strip_spans(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {k: _strip_spans(v) for k, v in obj.items() if k != "span" and k != "files"}
     if isinstance(obj, list):
@@ -27,7 +29,7 @@ def _strip_spans(obj):
     return obj
 
 
-def generate(ctx):
+def generate(ctx: BackendContext) -> None:
     from fwc.model import to_dict
 
     data = to_dict(ctx.machine)

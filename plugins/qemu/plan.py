@@ -12,11 +12,14 @@ it on every compile of a QEMU-board machine.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
 
 from fwc import boards
 from fwc.boards import FOUR_G, HOLE_640K, KiB, MiB, ONE_M
 from fwc.units import exact_size
+
+if TYPE_CHECKING:
+    from fwc.model import Machine
 
 #: QEMU 7.2 limits.
 MAX_NODES = 128  # hw/core/numa MAX_NODES
@@ -85,7 +88,7 @@ def human(n: int) -> str:
     return exact_size(n, iec=True)
 
 
-def merge(ranges) -> list[tuple[int, int]]:
+def merge(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """Sorted, adjacent-merged half-open (start, end) pairs."""
     out: list[list[int]] = []
     for s, e in sorted((s, e) for s, e in ranges if e > s):
@@ -96,17 +99,17 @@ def merge(ranges) -> list[tuple[int, int]]:
     return [(s, e) for s, e in out]
 
 
-def show_ranges(ranges) -> str:
+def show_ranges(ranges: Iterable[tuple[int, int]]) -> str:
     return ", ".join(f"[{s:#x}-{e - 1:#x}]" for s, e in ranges) or "nothing"
 
 
-def id_ranges(ids) -> str:
+def id_ranges(ids: Iterable[int]) -> str:
     from fwc.model import id_ranges as ranges
 
     return ranges(ids, ",")
 
 
-def overrides_srat(m) -> bool:
+def overrides_srat(m: "Machine") -> bool:
     return m.initrd is not None and any(o.table == "srat" for o in m.initrd.overrides)
 
 
@@ -130,7 +133,7 @@ def apic_id(index: int, cores: int, threads: int) -> int:
     return (sock << (tw + _width(cores))) | (core << tw) | thread
 
 
-def _topology_candidates(m, n: int):
+def _topology_candidates(m: "Machine", n: int) -> list[tuple[int, int, int]]:
     if m.topology is not None:
         t = m.topology
         return [(t.sockets, t.cores, t.threads)]
@@ -143,7 +146,7 @@ def _topology_candidates(m, n: int):
     return out
 
 
-def plan_cpus(m, problems: list) -> CpuPlan | None:
+def plan_cpus(m: "Machine", problems: list[Problem]) -> CpuPlan | None:
     pairs = sorted(((c.apic_id, n.id, c) for n in m.nodes for c in n.cpus), key=lambda t: t[0])
     n = len(pairs)
     if n == 0:
@@ -213,7 +216,7 @@ def plan_cpus(m, problems: list) -> CpuPlan | None:
     return CpuPlan(present, n, s, c, t, cpus, whole)
 
 
-def _cpu_problems(m, cp: CpuPlan, problems: list) -> None:
+def _cpu_problems(m: "Machine", cp: CpuPlan, problems: list[Problem]) -> None:
     top = max(a for _, a, _ in cp.cpus)
     limit = MACHINE_MAX_CPUS.get(m.board, 255)
     if top >= TCG_APIC_ID_LIMIT:
@@ -254,7 +257,7 @@ def _cpu_problems(m, cp: CpuPlan, problems: list) -> None:
 # memory
 
 
-def _node_memdevs(m, problems: list):
+def _node_memdevs(m: "Machine", problems: list[Problem]) -> tuple[list[Memdev] | None, int]:
     """Memdev sizes from the model's boot RAM; (memdevs, ram)."""
     boot = [(n, r) for n in m.nodes for r in n.boot_memory if r.size]
     if not boot:
@@ -296,7 +299,7 @@ def _node_memdevs(m, problems: list):
     return memdevs, ram
 
 
-def qemu_srat_ranges(memdevs, below: int) -> dict[int, list[tuple[int, int]]]:
+def qemu_srat_ranges(memdevs: Iterable[Memdev], below: int) -> dict[int, list[tuple[int, int]]]:
     """The node memory ranges of QEMU's own SRAT for memdevs stacked in node order
     (hw/i386/acpi-build.c build_srat(), including its 640K and PCI-hole cuts)."""
     out: dict[int, list] = {}
@@ -325,7 +328,7 @@ def qemu_srat_ranges(memdevs, below: int) -> dict[int, list[tuple[int, int]]]:
     return out
 
 
-def _layout_problems(m, memdevs, ram, below, problems: list) -> None:
+def _layout_problems(m: "Machine", memdevs: list[Memdev], ram: int, below: int, problems: list[Problem]) -> None:
     qemu = qemu_srat_ranges(memdevs, below)
     size_only_hint = ("size-only memory ('memory size 2G') lets fwc lay RAM out exactly as QEMU does: "
                       "node by node in id order, [0-640K) and [1M-...) below 4 GiB, the rest from 4 GiB")
@@ -345,12 +348,13 @@ def _layout_problems(m, memdevs, ram, below, problems: list) -> None:
                                 "8 KiB, so the node memdevs would not add up to it", m.span))
     for md in memdevs:
         if md.size % (4 * KiB):
-            n = m.node(md.node)
+            owner = m.node(md.node)
             problems.append(Problem("qemu-memory-layout", f"node {md.node}'s memdev would be {md.size:#x} "
-                                    "bytes, not a whole number of 4 KiB pages", n.span if n else m.span))
+                                    "bytes, not a whole number of 4 KiB pages", owner.span if owner else m.span))
 
 
-def _dimm_problems(m, ram, above, problems: list):
+def _dimm_problems(m: "Machine", ram: int, above: int, problems: list[Problem]
+                  ) -> tuple[tuple[int, int] | None, tuple[Dimm, ...]]:
     """Slots, maxmem and DIMM addresses; returns (window, dimms)."""
     dimms = [(n, r) for n in m.nodes for r in n.dimms]
     slots, maxmem = m.slots, m.maxmem
@@ -405,7 +409,7 @@ def _dimm_problems(m, ram, above, problems: list):
     return window, tuple(out)
 
 
-def _numa_problems(m, problems: list) -> None:
+def _numa_problems(m: "Machine", problems: list[Problem]) -> None:
     ids = [n.id for n in m.nodes]
     missing = sorted(set(range(max(ids) + 1)) - set(ids)) if ids else []
     if missing:
@@ -464,10 +468,10 @@ def _numa_problems(m, problems: list) -> None:
             "the initrd overrides the SRAT to make boot RAM hotpluggable, but the command line lacks "
             "'nokaslr': KASLR picks the kernel's address from QEMU's own SRAT before the override "
             "applies, so the kernel may land in that RAM and the node stays unmovable (2 of 3 boots)",
-            m.initrd.span, ("add 'nokaslr' to the cmdline",)))
+            m.initrd.span if m.initrd else m.span, ("add 'nokaslr' to the cmdline",)))
 
 
-def distances(m) -> tuple:
+def distances(m: "Machine") -> tuple[tuple[int, int, int], ...]:
     """-numa dist arguments: nothing without distances; otherwise every node pair, as QEMU
     wants at least one direction of each pair (both when the matrix is asymmetric)."""
     if not m.distances or len(m.nodes) < 2:
@@ -488,7 +492,7 @@ def distances(m) -> tuple:
 # ---------------------------------------------------------------------------
 
 
-def plan(m) -> Plan:
+def plan(m: "Machine") -> Plan:
     problems: list[Problem] = []
     machine_type = boards.BOARDS[m.board].qemu_machine or ""
     _numa_problems(m, problems)
@@ -497,7 +501,8 @@ def plan(m) -> Plan:
         _cpu_problems(m, cp, problems)
     memdevs, ram = _node_memdevs(m, problems)
     below = boards.below_4g(m.board, ram) if ram else 0
-    window, dimms = None, ()
+    window: tuple[int, int] | None = None
+    dimms: tuple[Dimm, ...] = ()
     if memdevs is not None:
         _layout_problems(m, memdevs, ram, below, problems)
         window, dimms = _dimm_problems(m, ram, ram - below, problems)
@@ -510,7 +515,7 @@ def plan(m) -> Plan:
 _cache: list = [None, None]
 
 
-def cached_plan(m) -> Plan:
+def cached_plan(m: "Machine") -> Plan:
     """The plan of ``m``, computed once for all checks of a run."""
     if _cache[0] is not m:
         _cache[0], _cache[1] = m, plan(m)

@@ -12,14 +12,18 @@ The output is deterministic: no timestamps, fixed number formatting.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-from fwc.plugin import Option, hookimpl
+from fwc.plugin import BackendContext, BackendRegister, Option, hookimpl
 from fwc.units import approx_size
+
+if TYPE_CHECKING:
+    from fwc.model import Machine
 
 
 @hookimpl
-def fwc_register_backends(register):
+def fwc_register_backends(register: BackendRegister) -> None:
     register("svg", generate, description="memory-map picture: nodes, hotplug, kernel allocations, zones",
              outputs=["svg/memory-map.svg"], options={"width": Option(1100, "picture width in pixels")})
 
@@ -37,7 +41,7 @@ ZONE_COLOURS = {"DMA": "#c7e9c0", "DMA32": "#a1d99b", "Normal": "#74c476", "Mova
 NODE_COLOURS = ["#dbe9f6", "#fde0dd", "#e5f5e0", "#fff7bc", "#efedf5", "#fee6ce", "#deebf7", "#f2f0f7"]
 
 
-def _colour(purpose: str):
+def _colour(purpose: str) -> tuple[str, str]:
     p = purpose.lower()
     for words, colour, label in PURPOSE_COLOURS:
         if any(w in p for w in words):
@@ -91,7 +95,7 @@ class Axis:
             yield x, s2 - e
 
 
-def generate(ctx):
+def generate(ctx: BackendContext) -> None:
     m = ctx.machine
     boot = {}
     outs = ctx.run("boot")
@@ -103,7 +107,7 @@ def generate(ctx):
     ctx.emit("svg/memory-map.svg", render(m, boot, ctx.options["width"]))
 
 
-def render(m, boot: dict, width: int = 1100) -> str:
+def render(m: "Machine", boot: dict, width: int = 1100) -> str:
     summary = boot.get("summary", boot)
     zones = summary.get("zones") or []
     allocs = boot.get("allocations") or []
