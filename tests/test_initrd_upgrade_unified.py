@@ -5,6 +5,8 @@ archive (same names, same order) and agree on which table Linux 6.1 reads for ea
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -164,3 +166,15 @@ def test_simulator_and_initrd_backend_agree(tmp_path_factory, files):
     fw = {t.signature: t.data for t in firmware.build(m).tables if t.data}
     for sig in ("SRAT", "SLIT"):
         assert b.acpi_tables.get(sig) == eff.get(sig, fw.get(sig)), sig
+
+
+@pytest.mark.parametrize("path", sorted(pathlib.Path(__file__).resolve().parent.parent.glob("examples/*/*.fwc")),
+                         ids=lambda p: p.stem)
+def test_one_list_of_firmware_tables(path):
+    """The tables the boot simulator places are the tables the initrd plugin upgrades against."""
+    r = _F.load(path)
+    m = r.machine
+    if m is None or not m.nodes or m.arch != "x86_64":
+        pytest.skip("no boot simulation")
+    fw = firmware.build(m)
+    assert {t.signature for t in fw.tables} - {"FACS"} == set(upgrade.firmware_tables(m)) - {"RSDT", "XSDT"}

@@ -34,7 +34,8 @@ LANG_TYPES = {"reserved": RESERVED, "acpi": ACPI, "nvs": NVS, "unusable": UNUSAB
 #: SeaBIOS's reserved tail just below the low-RAM end (qemu.md §1.3; every golden).
 QEMU_LOW_TAIL = {"qemu-q35": 0x21000, "qemu-pc": 0x20000}
 #: QEMU's ACPI blob starts 128 KiB below the low-RAM end: FACS at +0, then DSDT, FACP, APIC,
-#: HPET, SRAT, SLIT, MCFG (q35), WAET, RSDT, packed without padding.  Derived from the
+#: HPET, SRAT, SLIT, MCFG (q35), WAET (fwc_plugins.initrd.qemu_table_signatures), RSDT,
+#: packed without padding.  Derived from the
 #: goldens: APIC address - FACP length - DSDT length = low end - 0x20000 + 0x40 in every case.
 QEMU_TABLES_BELOW_END = 0x20000
 QEMU_FIXED_TABLES = {"FACS": 0x40, "HPET": 0x38, "MCFG": 0x3C, "WAET": 0x28}
@@ -171,18 +172,17 @@ def qemu_tables(m, dsdt_size: int | None, notes: list[str]) -> tuple[list[Table]
             dsdt_size = base + 92 * len(m.cpus) + 369 * m.slots
             notes.append(f"DSDT length {dsdt_size} estimated (no golden for {key}): ACPI table addresses "
                          "printed for this QEMU machine are approximate")
+    from fwc_plugins.initrd import qemu_table_signatures
+
     addr = _low_end(m) - QEMU_TABLES_BELOW_END
-    fixed = QEMU_FIXED_TABLES
-    order = [("FACS", b"", fixed["FACS"]), ("DSDT", b"", dsdt_size), ("FACP", b"", QEMU_FACP_LEN[m.board])]
-    if "madt" in built:
-        order.append(("APIC", built["madt"][1], len(built["madt"][1])))
-    order.append(("HPET", b"", fixed["HPET"]))
-    for name in ("srat", "slit"):
-        if name in built:
-            order.append((built[name][0], built[name][1], len(built[name][1])))
-    if m.board == "qemu-q35":
-        order.append(("MCFG", b"", fixed["MCFG"]))
-    order.append(("WAET", b"", fixed["WAET"]))
+    lengths = dict(QEMU_FIXED_TABLES, DSDT=dsdt_size, FACP=QEMU_FACP_LEN[m.board])
+    modelled = {sig: data for sig, data in built.values()}
+    order = []
+    for sig in qemu_table_signatures(m):
+        if sig in lengths:
+            order.append((sig, b"", lengths[sig]))
+        elif sig in modelled:
+            order.append((sig, modelled[sig], len(modelled[sig])))
     placed = {}
     for sig, data, ln in order:
         placed[sig] = Table(sig, addr, data, ln)

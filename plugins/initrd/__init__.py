@@ -21,7 +21,7 @@ the machine's own tables on other boards.
 place that decides which archive file Linux reads for a signature), :func:`linux_view`,
 :func:`effective_tables`, :func:`build_archive`, and from the cpio module :class:`Writer`,
 :func:`tree`, :func:`scan_acpi` and ``ACPI_PREFIX``; ``KERNEL_REJECTION`` (the kernel's message
-per rejection check).  Names from submodules load on first
+per rejection check); ``qemu_table_signatures`` (the tables QEMU builds, in blob order).  Names from submodules load on first
 use (PEP 562): ``fwc check`` imports this module at start-up.
 """
 
@@ -33,11 +33,11 @@ import re
 from fwc.plugin import Option, check_group, hookimpl
 
 __all__ = ["ACPI_PREFIX", "KERNEL_REJECTION", "ArchiveFile", "Upgrade", "Writer", "archive_files", "build_archive",
-           "effective_tables", "linux_view", "scan_acpi", "table_upgrade", "tree"]
+           "effective_tables", "linux_view", "qemu_table_signatures", "scan_acpi", "table_upgrade", "tree"]
 
 #: Names loaded from a submodule on first use.
 _LAZY = {"Writer": "cpio", "tree": "cpio", "scan_acpi": "cpio", "ACPI_PREFIX": "cpio", "Upgrade": "upgrade",
-         "KERNEL_REJECTION": "upgrade"}
+         "KERNEL_REJECTION": "upgrade", "qemu_table_signatures": "upgrade"}
 
 
 def __getattr__(name):

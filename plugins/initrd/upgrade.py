@@ -101,22 +101,31 @@ def rejection(data: bytes) -> tuple[str, str] | None:
     return None
 
 
+def qemu_table_signatures(machine) -> list[str]:
+    """The tables QEMU 7.2 builds for a qemu-board machine, in the order of its ACPI blob
+    (FACS first; the RSDT, which lists them, follows).  The boot plugin's firmware model
+    places them in this order; :func:`firmware_tables` gives their headers."""
+    sigs = ["FACS", "DSDT", "FACP", "APIC", "HPET"]
+    # fwc's qemu backend passes -numa for every node, so QEMU always builds an SRAT;
+    # a SLIT exactly when there are -numa dist options (the machine has distances).
+    if machine.nodes or machine.slots:
+        sigs.append("SRAT")
+    if machine.distances and len(machine.nodes) > 1:
+        sigs.append("SLIT")
+    if machine.board == "qemu-q35":
+        sigs.append("MCFG")
+    sigs.append("WAET")
+    return sigs
+
+
 def firmware_tables(machine) -> dict[str, Header] | None:
     """The tables the machine's firmware gives Linux before any upgrade, by signature
-    (headers only); None when unknown."""
+    (headers only; the FACS, which has none, left out); None when unknown."""
     from fwc import boards
 
     if boards.is_qemu(machine.board):
         oid, tid, rev = QEMU_OEM
-        sigs = ["FACP", "DSDT", "APIC", "HPET", "WAET", "RSDT"]
-        if machine.board == "qemu-q35":
-            sigs.append("MCFG")
-        # fwc's qemu backend passes -numa for every node, so QEMU always builds an SRAT;
-        # a SLIT exactly when there are -numa dist options (the machine has distances).
-        if machine.nodes or machine.slots:
-            sigs.append("SRAT")
-        if machine.distances and len(machine.nodes) > 1:
-            sigs.append("SLIT")
+        sigs = [s for s in qemu_table_signatures(machine) if s != "FACS"] + ["RSDT"]
         return {s: Header(s, 0, oid, tid, rev) for s in sigs}
     from ..acpi import tables
 
