@@ -346,7 +346,7 @@ def describe(decoded: dict, board: str, rsdp_address=None, name="decompiled", or
         # Localities the SRAT never names are nodes without CPUs or memory, unless their row
         # is what fwc writes for a proximity domain without a node (10 local, 255 elsewhere).
         for i, row in enumerate(slit.entries):
-            if i not in nodes and any(v != (10 if i == j else 0xFF) for j, v in enumerate(row)):
+            if i not in nodes and any(v != M.no_node_distance(i, j) for j, v in enumerate(row)):
                 node(i)
     if not nodes:
         node(0)  # a machine has at least one node, even one the SRAT says nothing about

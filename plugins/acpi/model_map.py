@@ -19,12 +19,12 @@ from typing import Any, Mapping
 from . import layout as L
 from .binary import Subtable
 from .codec import struct_codec
-from .names import MadtType, SratType
+from .names import SLIT_LOCAL, SLIT_NO_PATH, MadtType, SratType
 
 __all__ = ["Entry", "Values", "ALL_ONES_IS_NONE", "HANDLE", "OEM", "MADT_BODY",
            "SRAT_CPU", "MEMORY", "NO_MEMORY", "ITS", "INITIATOR", "PORT", "SRAT_ENTRIES", "SRAT_GROUPS",
            "LOCAL_APIC", "LOCAL_X2APIC", "IO_APIC", "IRQ_OVERRIDE", "LOCAL_APIC_NMI",
-           "LOCAL_X2APIC_NMI", "MADT_ENTRIES", "entry_of"]
+           "LOCAL_X2APIC_NMI", "MADT_ENTRIES", "entry_of", "no_node_distance"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,21 @@ ALL_ONES_IS_NONE = _AllOnesIsNone()
 HANDLE = "<device handle>"
 
 
+def _handle_values(handle: L.HandleForms, selector: int, obj: Any, attrs: Mapping) -> dict:
+    """A device-handle record of the form ``selector`` picks, from same-named attributes."""
+    return {f.key: f.default if f.kind == L.KIND_RESERVED else
+            (attrs[f.key] if f.key in attrs else getattr(obj, f.key))
+            for f in handle.forms[selector].fields}
+
+
+def _handle_attrs(handle: L.HandleForms, selector: int, value: Any) -> dict:
+    """The attributes in a decoded device handle ({} for a form the layout does not know)."""
+    form = handle.forms.get(selector)
+    if form is None or not isinstance(value, dict):
+        return {}
+    return {f.key: value[f.key] for f in form.fields if f.kind != L.KIND_RESERVED}
+
+
 @dataclass(frozen=True, eq=False)
 class Entry:
     """One structure <-> one model object.
@@ -64,6 +79,9 @@ class Entry:
     :data:`HANDLE`; ``flags``: bit key of the ``flags`` field -> bool attribute; ``const``:
     attribute values that identify the entry itself (an SRAT Generic Port is an initiator of
     kind ``"port"``), given by :meth:`read` and not taken by :meth:`record`.
+
+    Both directions are generated once, as one expression each, from these declarations:
+    large tables hold tens of thousands of entries.
     """
     struct: L.Struct
     fields: Mapping[str, Any]
@@ -73,89 +91,44 @@ class Entry:
     type: int | None = field(init=False)
 
     def __post_init__(self) -> None:
-        # the mapping compiled into plans, both directions run per subtable of large tables
-        fields = {f.key: f for f in self.struct.fields}
-        plain, converted, handles = [], [], []
-        for key, attr in self.fields.items():
+        by_key = {f.key: f for f in self.struct.fields}
+        env: dict = {"D": dict(struct_codec(self.struct).defaults), "K": dict(self.const),
+                     "_handle_values": _handle_values, "_handle_attrs": _handle_attrs}
+        get = "(a[{0!r}] if {0!r} in a else o.{0})".format
+        to_record: dict[str, str] = {}
+        to_model: list[str] = []
+        for i, (key, attr) in enumerate(self.fields.items()):
             if attr == HANDLE:
-                handles.append((key, fields[key].handle))
+                h = env[f"H{i}"] = by_key[key].handle
+                to_record[key] = f"_handle_values(H{i}, {to_record[h.selector]}, o, a)"
+                to_model.append(f"**_handle_attrs(H{i}, r[{h.selector!r}], r[{key!r}])")
             elif isinstance(attr, tuple):
-                converted.append((key, attr[0], attr[1], fields[key].width))
+                env[f"C{i}"], width = attr[1], by_key[key].width
+                to_record[key] = f"C{i}.record({get(attr[0])}, {width})"
+                to_model.append(f"{attr[0]!r}: C{i}.model(r[{key!r}], {width})")
             else:
-                plain.append((key, attr))
-        flag_plan = ()
+                to_record[key] = get(attr)
+                to_model.append(f"{attr!r}: r[{key!r}]")
         if self.flags:
-            flag_plan = tuple((b.mask, self.flags[b.key]) for b in fields["flags"].bits
-                              if b.key in self.flags)
-        mapped = 0
-        for mask, _ in flag_plan:
-            mapped |= mask
+            plan = [(b.mask, self.flags[b.key]) for b in by_key["flags"].bits if b.key in self.flags]
+            to_record["flags"] = " | ".join(f"({mask} if {get(attr)} else 0)" for mask, attr in plan)
+            to_model += [f"{attr!r}: bool(r['flags'] & {mask})" for mask, attr in plan]
+            to_model.append(f"'other_flags': r['flags'] & {~sum(mask for mask, _ in plan)}")
+        record = ", ".join(f"{k!r}: {v}" for k, v in to_record.items())
         set_ = object.__setattr__
         set_(self, "type", self.struct.type)
-        set_(self, "_plain", tuple(plain))
-        set_(self, "_converted", tuple(converted))
-        set_(self, "_handles", tuple(handles))
-        set_(self, "_flag_plan", flag_plan)
-        set_(self, "_flag_mask", mapped)
-        set_(self, "_defaults", dict(struct_codec(self.struct).defaults))
-        set_(self, "_fields_by_key", fields)
-        if not handles:  # generated once: large tables hold tens of thousands of entries
-            set_(self, "_fast_values", self._generate_values())
-            set_(self, "_fast_read", self._generate_read())
-
-    def _generate_values(self):
-        env: dict = {"D": self._defaults}
-        get = "(a[{0!r}] if {0!r} in a else o.{0})".format
-        items = [f"{key!r}: {get(attr)}" for key, attr in self._plain]
-        for i, (key, attr, conv, width) in enumerate(self._converted):
-            env[f"C{i}"] = conv
-            items.append(f"{key!r}: C{i}.record({get(attr)}, {width})")
-        if self._flag_plan:
-            items.append("'flags': " + " | ".join(f"({mask} if {get(attr)} else 0)"
-                                                 for mask, attr in self._flag_plan))
-        return eval(f"lambda o, a: {{**D, {', '.join(items)}}}", env)  # noqa: S307
-
-    def _generate_read(self):
-        env: dict = {"K": dict(self.const)}
-        items = [f"{attr!r}: r[{key!r}]" for key, attr in self._plain]
-        for i, (key, attr, conv, width) in enumerate(self._converted):
-            env[f"C{i}"] = conv
-            items.append(f"{attr!r}: C{i}.model(r[{key!r}], {width})")
-        if self._flag_plan:
-            items += [f"{attr!r}: bool(r['flags'] & {mask})" for mask, attr in self._flag_plan]
-            items.append(f"'other_flags': r['flags'] & {~self._flag_mask}")
-        return eval(f"lambda r: {{{', '.join(items)}, **K}}", env)  # noqa: S307
+        set_(self, "_by_key", by_key)
+        set_(self, "_values", eval(f"lambda o, a: {{**D, {record}}}", env))      # noqa: S307
+        set_(self, "_read", eval(f"lambda r: {{{', '.join(to_model)}, **K}}", env))  # noqa: S307
 
     def default(self, attr: str) -> Any:
         """The layout's default value of the field holding ``attr``."""
-        return next(self._fields_by_key[k].default for k, a in self.fields.items() if a == attr)
+        return next(self._by_key[k].default for k, a in self.fields.items() if a == attr)
 
     def values(self, obj: Any = None, /, **attrs: Any) -> dict:
         """The record's fields (layout defaults filled in) from ``obj``'s attributes;
         keyword arguments give attributes ``obj`` lacks or override them."""
-        fast = getattr(self, "_fast_values", None)
-        if fast is not None:
-            rec = fast(obj, attrs)
-            return self.struct.split(rec) if self.struct.splits else rec
-
-        def get(a):
-            return attrs[a] if a in attrs else getattr(obj, a)
-
-        rec = self._defaults.copy()
-        for key, attr in self._plain:
-            rec[key] = get(attr)
-        for key, attr, conv, width in self._converted:
-            rec[key] = conv.record(get(attr), width)
-        for key, handle in self._handles:
-            form = handle.forms[rec[handle.selector]]
-            rec[key] = {f.key: f.default if f.kind == L.KIND_RESERVED else get(f.key)
-                        for f in form.fields}
-        if self._flag_plan:
-            flags = 0
-            for mask, attr in self._flag_plan:
-                if get(attr):
-                    flags |= mask
-            rec["flags"] = flags
+        rec = self._values(obj, attrs)
         return self.struct.split(rec) if self.struct.splits else rec
 
     def record(self, obj: Any = None, /, **attrs: Any) -> Subtable:
@@ -167,26 +140,7 @@ class Entry:
         given as ``other_flags``; a value a conversion does not know is given as read (a
         device handle of unknown type: ``handle_type`` is then that number, and the handle's
         attributes are missing)."""
-        if self.struct.splits:
-            rec = self.struct.join(rec)
-        fast = getattr(self, "_fast_read", None)
-        if fast is not None:
-            return fast(rec)
-        out = {attr: rec[key] for key, attr in self._plain}
-        if self.const:
-            out.update(self.const)
-        for key, attr, conv, width in self._converted:
-            out[attr] = conv.model(rec[key], width)
-        for key, handle in self._handles:
-            form, v = handle.forms.get(rec[handle.selector]), rec[key]
-            if form is not None and isinstance(v, dict):
-                out.update({f.key: v[f.key] for f in form.fields if f.kind != L.KIND_RESERVED})
-        if self._flag_plan:
-            raw = rec["flags"]
-            for mask, attr in self._flag_plan:
-                out[attr] = bool(raw & mask)
-            out["other_flags"] = raw & ~self._flag_mask
-        return out
+        return self._read(self.struct.join(rec) if self.struct.splits else rec)
 
 
 def _sub(layout: L.TableLayout, type_: int) -> L.Struct:
@@ -258,6 +212,11 @@ LOCAL_X2APIC_NMI = Entry(_sub(L.MADT, MadtType.LOCAL_X2APIC_NMI),
                           "lint": "lint"})
 MADT_ENTRIES: dict[int, Entry] = {e.type: e for e in (LOCAL_APIC, LOCAL_X2APIC, IO_APIC, IRQ_OVERRIDE,
                                                       LOCAL_APIC_NMI, LOCAL_X2APIC_NMI)}
+
+def no_node_distance(i: int, j: int) -> int:
+    """The SLIT entry fwc writes where proximity domain ``i`` or ``j`` has no node."""
+    return SLIT_LOCAL if i == j else SLIT_NO_PATH
+
 
 _BY_TABLE = {"SRAT": SRAT_ENTRIES, "APIC": MADT_ENTRIES}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import IntEnum, IntFlag
 
-__all__ = ["SratType", "MadtType", "DeviceHandleType",
+__all__ = ["SLIT_LOCAL", "SLIT_NO_PATH", "SratType", "MadtType", "DeviceHandleType",
            "SratCpuFlag", "SratMemFlag", "SratGenericFlag", "MadtLapicFlag", "MadtFlag"]
 
 
@@ -71,3 +71,7 @@ class MadtLapicFlag(IntFlag):
 class MadtFlag(IntFlag):
     """MADT table flags (``ACPI_MADT_PCAT_COMPAT``)."""
     PCAT_COMPAT = 1 << 0
+
+
+#: SLIT distances with a fixed meaning (ACPI 6.5 §5.2.17): a locality to itself, and no path
+SLIT_LOCAL, SLIT_NO_PATH = 10, 0xFF

@@ -1,4 +1,5 @@
-"""From the machine model to SRAT, SLIT and MADT records (and back: see ``decompile``).
+"""From the machine model to SRAT, SLIT and MADT records, through the mapping declared in
+:mod:`.model_map` (``decompile`` reads records back through the same declarations).
 
 One writer, two entry orders:
 
@@ -87,7 +88,7 @@ def slit(machine) -> Table | None:
             if i in by_pxm and j in by_pxm:
                 row.append(d[(by_pxm[i], by_pxm[j])])
             else:
-                row.append(10 if i == j else 0xFF)
+                row.append(M.no_node_distance(i, j))
         rows.append(bytes(row))
     return Table("SLIT", header(machine, "slit", 1), {}, rows)
 
