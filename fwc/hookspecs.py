@@ -22,8 +22,10 @@ def fwc_register_backends(register: BackendRegister) -> None:
     * ``name``: unique, lower-case, used with ``fwc compile -b NAME``;
     * ``generate(ctx)``: called with a :class:`fwc.plugin.BackendContext`; it
       reads ``ctx.machine`` and ``ctx.options``, calls ``ctx.emit(path, data)``
-      for each output file and ``ctx.error``/``ctx.warning`` for problems.
-      It must not print or write files itself;
+      for each output file and ``ctx.error``/``ctx.warning`` for problems
+      (under names the plugin registers through ``fwc_register_checks``, with
+      ``fn=None``). It must not print or write files itself, nor catch its own
+      exceptions to keep going: fwc reports a raising backend as a ``backend`` error;
     * ``outputs``: the file names (or patterns) it writes, for ``fwc backends``;
     * ``options``: ``{name: fwc.plugin.Option(default, help)}``, set on the
       command line with ``-O NAME.OPTION=VALUE``.

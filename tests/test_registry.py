@@ -279,6 +279,28 @@ def test_raising_plugin_check_from_the_command_line(tmp_path):
     assert r.returncode == 0 and "crash" not in r.stderr
 
 
+def test_raising_hook_and_backend_tracebacks_under_debug():
+    class P:
+        @hookimpl
+        def fwc_register_checks(self, register):
+            raise ValueError("hook fails")
+
+        @hookimpl
+        def fwc_register_backends(self, register):
+            def gen(ctx):
+                raise OSError("backend fails")
+            register("p", gen)
+
+    for debug in (False, True):
+        f = isolated(P(), debug=debug)
+        hook = next(d for d in f.host.diagnostics if "fwc_register_checks raised ValueError: hook fails" in d.message)
+        r = f.compile(text=TWO_NODES, backends=["p"])
+        backend = next(d for d in r.diagnostics if d.check == "backend")
+        assert "backend 'p'" in backend.message and "OSError: backend fails" in backend.message
+        for d in (hook, backend):
+            assert any("Traceback" in n for n in d.notes) == debug
+
+
 def test_raising_builtin_check_is_an_error(monkeypatch):
     import fwc.checks as C
 
