@@ -368,7 +368,63 @@ def test_builtin_command_names_match_the_cli():
     assert set(COMMANDS) == BUILTIN_COMMANDS
 
 
-def test_bootrun_uses_only_qemus_public_api():
+PLUGIN_PACKAGES = sorted(d for d in os.listdir(os.path.join(ROOT, "plugins"))
+                         if os.path.isfile(os.path.join(ROOT, "plugins", d, "__init__.py")))
+
+
+def _cross_plugin_imports(package):
+    """(file, line, other package, submodule path, names) for each import of another plugin."""
+    base = os.path.join(ROOT, "plugins", package)
+    for dirpath, _, files in os.walk(base):
+        for fname in sorted(files):
+            if not fname.endswith(".py"):
+                continue
+            path = os.path.join(dirpath, fname)
+            depth = len(os.path.relpath(path, os.path.join(ROOT, "plugins")).split(os.sep)) - 1
+            for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+                if not isinstance(node, ast.ImportFrom):
+                    continue
+                if node.level:
+                    if node.level <= depth:
+                        continue  # inside this plugin
+                    parts = (node.module or "").split(".")  # from fwc_plugins (level depth + 1)
+                elif (node.module or "").startswith("fwc_plugins."):
+                    parts = node.module.split(".")[1:]
+                else:
+                    continue
+                if parts and parts[0] and parts[0] != package:
+                    yield (os.path.relpath(path, ROOT), node.lineno, parts[0], parts[1:],
+                           [a.name for a in node.names])
+
+
+@pytest.mark.parametrize("package", PLUGIN_PACKAGES)
+def test_plugins_use_only_each_others_declared_api(package):
+    """Backends cooperate through hooks, ctx.run or another plugin's __all__ (issue 9).
+
+    (When issue 9's parallel work began, the boot plugin imported acpi's ``tables`` module and
+    bootrun's predict.py boot's ``report`` module without either being declared public.)"""
+    import importlib
+
+    problems = []
+    for path, line, other, sub, names in _cross_plugin_imports(package):
+        # Public: a name in the plugin package's __all__, or a submodule listed there (then
+        # the names in that submodule's __all__, when it has one).
+        public = set(getattr(importlib.import_module(f"fwc_plugins.{other}"), "__all__", ()))
+        where = f"fwc_plugins.{other}"
+        if sub:
+            if sub[0] not in public:
+                problems.append(f"{path}:{line}: imports {where}.{'.'.join(sub)}, a module not in {where}.__all__")
+                continue
+            where = f"{where}.{'.'.join(sub)}"
+            module = importlib.import_module(where)
+            public = set(getattr(module, "__all__", None) or dir(module))
+        for n in names:
+            if n not in public:
+                problems.append(f"{path}:{line}: {n} is not in {where}.__all__")
+    assert not problems, "\n".join(problems)
+
+
+def test_bootrun_uses_qemus_public_api():
     import fwc_plugins.qemu as q
 
     assert {"cached_plan", "Plan"} <= set(q.__all__)

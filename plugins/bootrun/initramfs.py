@@ -20,7 +20,7 @@ import os
 import shutil
 import struct
 
-from ..initrd.cpio import Writer
+from ..initrd import Writer
 
 MARK = "@@FWC-BOOT"
 INIT_PATH = "/fwc/init"
