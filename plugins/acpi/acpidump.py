@@ -92,7 +92,7 @@ def parse_acpidump(text: str) -> tuple[list[DumpEntry], list[Problem]]:
     start_line = 0
     expect = 0
 
-    def finish():
+    def finish() -> None:
         nonlocal sig
         if sig is None:
             return

@@ -12,13 +12,23 @@ set as ``acpidump`` prints it (``acpixtract -a`` reads it back).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Callable
+
 from fwc.plugin import Option, hookimpl
+
+if TYPE_CHECKING:
+    from fwc import Fwc
+    from fwc.backends import BackendContext
+    from fwc.diagnostics import Diagnostic
+    from fwc.model import Machine
+
+    Report = Callable[..., None]
 
 DEFAULT_BASE = 0x000E0000  # the legacy RSDP search area, like a PC BIOS
 
 
 @hookimpl
-def fwc_register_backends(register):
+def fwc_register_backends(register: Callable[..., None]) -> None:
     register("acpi", generate, description="SRAT, SLIT, MADT and RSDP/XSDT/RSDT: .aml, iasl .dsl, acpidump",
              outputs=["acpi/SRAT.aml", "acpi/SLIT.aml", "acpi/APIC.aml", "acpi/*.dsl", "acpi/RSDP.aml",
                       "acpi/XSDT.aml", "acpi/RSDT.aml", "acpi/acpidump.txt"],
@@ -27,14 +37,19 @@ def fwc_register_backends(register):
                       "dsl": Option(True, "write iasl data-table source next to each table")})
 
 
-@hookimpl
-def fwc_register_decompilers(register):
-    from .decompile import decompile
+def decompile(paths: list[str], fwc: "Fwc", name: str | None) -> tuple[str | None, list["Diagnostic"]]:
+    """:func:`.decompile.decompile`, imported on first use (registering costs nothing)."""
+    from .decompile import decompile as run
 
+    return run(paths, fwc, name)
+
+
+@hookimpl
+def fwc_register_decompilers(register: Callable[..., None]) -> None:
     register("acpi", decompile, description="SRAT, SLIT and MADT (binaries, acpidump text, a table directory)")
 
 
-def check_qemu_x2apic(machine, report):
+def check_qemu_x2apic(machine: "Machine", report: "Report") -> None:
     from fwc import boards
 
     if not boards.is_qemu(machine.board):
@@ -47,7 +62,7 @@ def check_qemu_x2apic(machine, report):
                 return
 
 
-def check_disabled_initiator(machine, report):
+def check_disabled_initiator(machine: "Machine", report: "Report") -> None:
     for n in machine.nodes:
         for g in n.initiators:
             if not g.enabled and g.kind == "initiator":
@@ -56,7 +71,7 @@ def check_disabled_initiator(machine, report):
                        "lost); leave the initiator out instead", g.span)
 
 
-def check_x2apic_mode(machine, report):
+def check_x2apic_mode(machine: "Machine", report: "Report") -> None:
     if machine.arch != "x86_64":
         return
     for n in machine.nodes:
@@ -68,7 +83,7 @@ def check_x2apic_mode(machine, report):
                 return
 
 
-def check_srat_dropped(machine, report):
+def check_srat_dropped(machine: "Machine", report: "Report") -> None:
     for n in machine.nodes:
         if n.pxm >= 1024:
             report(f"proximity domain {n.pxm} is beyond Linux's MAX_PXM_DOMAINS (1024 with NODES_SHIFT=10): "
@@ -81,7 +96,7 @@ def check_srat_dropped(machine, report):
         report("no enabled memory entry: Linux ignores the SRAT's NUMA layout and fakes a single node", machine.span)
 
 
-def check_append_slit(machine, report):
+def check_append_slit(machine: "Machine", report: "Report") -> None:
     o = machine.table_overrides.get("slit")
     if o is not None and o.append:
         report("a SLIT has no subtables; 'append' applies to srat and madt (use 'verbatim' for other bytes)", o.span)
@@ -131,7 +146,7 @@ DIAGNOSTICS = (
 
 
 @hookimpl
-def fwc_register_checks(register):
+def fwc_register_checks(register: Callable[..., None]) -> None:
     for name, code, level, description, fn in CHECKS:
         register(name, level, description, fn, code=code)
     for name, code, level, description in DIAGNOSTICS:
@@ -139,11 +154,12 @@ def fwc_register_checks(register):
 
 
 
-def generate(ctx):
+def generate(ctx: BackendContext) -> None:
     from . import tables
     from .acpidump import to_acpidump
     from .binary import AcpiError, decode_table
     from .iasl_source import IaslSourceError, to_iasl_source
+    from .model_map import OEM
     from .tableset import build_table_set
 
     m = ctx.machine
@@ -162,15 +178,12 @@ def generate(ctx):
     base = ctx.options["base"]
     if base < 0:
         base = m.tables_base if m.tables_base is not None else DEFAULT_BASE
-    oem = m.oem
     try:
-        entries = build_table_set([data for _, data in built.values()], base=base, header={
-            "oem_id": oem.id, "oem_table_id": oem.table_id, "oem_revision": oem.revision,
-            "creator_id": oem.creator_id, "creator_revision": oem.creator_revision})
+        entries = build_table_set([data for _, data in built.values()], base=base, header=OEM.values(m.oem))
     except AcpiError as e:
         ctx.error("acpi-layout", f"cannot lay the tables out at {base:#x}: {e}", m.span)
         return
-    for e in entries:
-        if e.signature in ("RSDP", "RSD ", "XSDT", "RSDT"):
-            ctx.emit(f"acpi/{'RSDP' if e.signature == 'RSD ' else e.signature}.aml", e.data)
+    for entry in entries:
+        if entry.signature in ("RSDP", "RSD ", "XSDT", "RSDT"):
+            ctx.emit(f"acpi/{'RSDP' if entry.signature == 'RSD ' else entry.signature}.aml", entry.data)
     ctx.emit("acpi/acpidump.txt", to_acpidump(entries))

@@ -24,7 +24,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from collections.abc import Mapping  # the ABC: isinstance on typing.Mapping is slow
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from . import layout as L
 from .codec import (INT_FORMATS, AcpiEncodeError, AcpiError, checksum, flag_bits,  # noqa: F401
@@ -82,7 +82,8 @@ class Table:
     """A decoded (or to-be-encoded) table; see the module docstring."""
     signature: str
     header: dict
-    body: dict = field(default_factory=dict)
+    #: None only for a decoded table that ends inside its fixed body
+    body: dict | None = field(default_factory=dict)
     entries: list = field(default_factory=list)
     trailing: bytes = b""
     #: computed fields as read by the decoder (length, checksum, ...); ignored by encode
@@ -185,6 +186,7 @@ def _fill_checksums(out: bytearray, fields: tuple[L.Field, ...]) -> None:
     off = 0
     for f in fields:
         if f.kind == L.KIND_CHECKSUM:
+            assert f.span is not None, f"{f.key}: a checksum field declares its span"
             start, end = f.span
             end = len(out) if end is None else end
             out[off] = 0
@@ -213,7 +215,7 @@ def encode_table_generic(table: Table) -> bytes:
     return bytes(out)
 
 
-def _row_bytes(r, i) -> bytes:
+def _row_bytes(r: Any, i: int) -> bytes:
     if isinstance(r, (bytes, bytearray)):
         return bytes(r)
     try:
@@ -222,7 +224,7 @@ def _row_bytes(r, i) -> bytes:
         raise AcpiEncodeError(f"SLIT row {i}: entries must be integers 0..255") from None
 
 
-def _encode_subtable(lay: L.TableLayout, st, index: int) -> bytes:
+def _encode_subtable(lay: L.TableLayout, st: Any, index: int) -> bytes:
     if type(st) is not Subtable and isinstance(st, Mapping):
         rec = dict(st)
         try:
@@ -274,7 +276,7 @@ def decode_table(data: bytes, *, base: int = 0) -> tuple[Table | None, list[Prob
     data = bytes(data)
     probs: list[Problem] = []
 
-    def P(off, msg, sev=ERROR, code="acpi-malformed"):
+    def P(off: int, msg: str, sev: str = ERROR, code: str = "acpi-malformed") -> None:
         probs.append(Problem(base + off, msg, sev, code))
 
     if L.signature_of(data) == L.RSDP_SIGNATURE:
@@ -347,7 +349,7 @@ def decode_table(data: bytes, *, base: int = 0) -> tuple[Table | None, list[Prob
             # keep the bytes and the stored count so the table re-encodes identically
             P(hsize + bc.offsets["localities"], f"SLIT locality count {n} needs {n * n} matrix bytes but the table has "
                   f"{avail}", code="acpi-count-mismatch")
-            table.body["localities"] = n
+            body["localities"] = n
         elif n:
             table.entries = [data[off + i * n: off + (i + 1) * n] for i in range(n)]
             off += n * n
@@ -370,8 +372,9 @@ def decode_table(data: bytes, *, base: int = 0) -> tuple[Table | None, list[Prob
     return table, probs
 
 
-def _decode_subtables(data: bytes, off: int, end: int, lay: L.TableLayout, P):
-    entries = []
+def _decode_subtables(data: bytes, off: int, end: int, lay: L.TableLayout,
+                      P: Callable[..., None]) -> tuple[list[Subtable], int]:
+    entries: list[Subtable] = []
     subs = lay.subtables
     codecs = {t: struct_codec(s) for t, s in subs.items()}
     unpack = {t: (c.st.unpack_from, c.keys, c.convert if c.post else None, c.size)
@@ -411,7 +414,7 @@ def _decode_subtables(data: bytes, off: int, end: int, lay: L.TableLayout, P):
             else:
                 vals = fn(data, off + hsize)
                 if convert is not None:
-                    vals = convert(vals)
+                    vals = tuple(convert(vals))
                 extra = b""
                 if n > need:
                     P(off + 1, f"{sig}: {subs[t].name} subtable length {n} is longer than "
@@ -423,7 +426,7 @@ def _decode_subtables(data: bytes, off: int, end: int, lay: L.TableLayout, P):
     return entries, off
 
 
-def _decode_rsdp(data: bytes, P) -> Table | None:
+def _decode_rsdp(data: bytes, P: Callable[..., None]) -> Table | None:
     lay = L.RSDP
     hc, bc = struct_codec(lay.header), struct_codec(lay.body)
     v1, v2 = hc.size, hc.size + bc.size          # 20 and 36 bytes

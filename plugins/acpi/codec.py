@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping  # the ABC: isinstance on typing.Mapping is slow
-from typing import Any
+from typing import Any, Sequence
 
 from . import layout as L
 
@@ -29,7 +29,7 @@ class AcpiEncodeError(AcpiError, ValueError):
 
 # --- helpers ----------------------------------------------------------------------------------
 
-def checksum(data: bytes) -> int:
+def checksum(data: bytes | bytearray) -> int:
     """The byte that makes ``data`` (with that byte zero) sum to 0 mod 256."""
     return (-sum(data)) & 0xFF
 
@@ -144,20 +144,20 @@ class Codec:
             raise AcpiEncodeError(f"{where}: cannot pack {vals!r}") from None
 
     # -- decode ---------------------------------------------------------------------------
-    def convert(self, vals) -> list:
+    def convert(self, vals: Sequence[Any]) -> list:
         """Struct values (as ``st.unpack_from`` returns them) → record values."""
         vals = list(vals)
         for i, f in self.post:
             vals[i] = _from_struct(f, vals[i], vals, self.keys)
         return vals
 
-    def unpack(self, data, off: int = 0) -> dict:
+    def unpack(self, data: bytes, off: int = 0) -> dict:
         """The structure at ``data[off:]`` as a record (computed fields included)."""
         vals = self.convert(self.st.unpack_from(data, off))
         return dict(zip(self.keys, vals))
 
 
-def _to_struct(f: L.Field, v, rec, where: str):
+def _to_struct(f: L.Field, v: Any, rec: Mapping, where: str) -> Any:
     k = f.kind
     if k == L.KIND_FLAGS:
         return flags_value(f, v)
@@ -179,12 +179,13 @@ def _to_struct(f: L.Field, v, rec, where: str):
             if len(v) != f.width:
                 raise AcpiEncodeError(f"{where}: raw handle must be {f.width} bytes")
             return bytes(v)
-        sel = rec.get(f.handle.selector)
-        form = f.handle.forms.get(sel)
+        handle = _handle(f)
+        sel = rec.get(handle.selector)
+        form = handle.forms.get(sel) if isinstance(sel, int) else None
         if form is None:
             raise AcpiEncodeError(
-                f"{where}: a structured handle needs {f.handle.selector} in "
-                f"{sorted(f.handle.forms)}, got {sel!r}; give raw bytes instead")
+                f"{where}: a structured handle needs {handle.selector} in "
+                f"{sorted(handle.forms)}, got {sel!r}; give raw bytes instead")
         return struct_codec(form).pack(v, where)
     if k in (L.KIND_BYTES, L.KIND_RESERVED):
         if isinstance(v, (bytes, bytearray)):
@@ -200,13 +201,18 @@ def _to_struct(f: L.Field, v, rec, where: str):
     return v.to_bytes(f.width, "little")
 
 
-def _from_struct(f: L.Field, v: bytes, vals, keys):
+def _handle(f: L.Field) -> L.HandleForms:
+    assert f.handle is not None, f"{f.key}: a handle field declares its forms"
+    return f.handle
+
+
+def _from_struct(f: L.Field, v: bytes, vals: Sequence[Any], keys: list[str]) -> Any:
     k = f.kind
     if k in (L.KIND_ASCII, L.KIND_SIGNATURE):
         return v.rstrip(b"\0").decode("latin-1")
     if k == L.KIND_HANDLE:
-        sel = vals[keys.index(f.handle.selector)]
-        form = f.handle.forms.get(sel)
+        handle = _handle(f)
+        form = handle.forms.get(vals[keys.index(handle.selector)])
         if form is None:
             return v
         return struct_codec(form).unpack(v, 0)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 from functools import partial
+from types import ModuleType
+from typing import TYPE_CHECKING, Callable, Collection, Iterable, Mapping
 
 from fwc import boards
 from fwc.diagnostics import ERROR, NOTE, WARNING, Diagnostic
@@ -25,19 +27,23 @@ from fwc.units import exact_size
 
 from . import layout as L
 from . import model_map as M
+from .binary import Problem, Table
 from .codec import struct_codec
+
+if TYPE_CHECKING:
+    from fwc import Fwc
 from .names import SratType
 
 MODELLED = {"SRAT": "srat", "SLIT": "slit", "APIC": "madt"}
 ROOTS = ("RSDP", "RSD ", "XSDT", "RSDT")
 
 
-def _diag(where, p) -> Diagnostic:
+def _diag(where: str, p: Problem) -> Diagnostic:
     sev = {"error": ERROR, "warning": WARNING}.get(p.severity, NOTE)
     return Diagnostic(sev, p.code, f"{where}: byte offset {p.offset:#x}: {p.message}")
 
 
-def _as_warning(p):
+def _as_warning(p: Problem) -> Problem:
     import dataclasses
 
     return dataclasses.replace(p, severity="warning")
@@ -46,15 +52,15 @@ def _as_warning(p):
 class Input:
     """Tables read from files: ``{signature: (bytes, where)}`` (first instance wins)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.tables: dict[str, tuple[bytes, str]] = {}
         self.rsdp_address: int | None = None
         self.diags: list[Diagnostic] = []
 
-    def problem(self, where, p):
+    def problem(self, where: str, p: Problem) -> None:
         self.diags.append(_diag(where, p))
 
-    def add(self, data: bytes, where: str, address: int | None = None):
+    def add(self, data: bytes, where: str, address: int | None = None) -> None:
         sig = L.signature_of(data) if len(data) >= 4 else "?"
         if sig == L.RSDP_SIGNATURE:
             self.rsdp_address = address
@@ -66,7 +72,7 @@ class Input:
         self.tables[sig] = (data, where)
 
 
-def read_inputs(paths) -> Input:
+def read_inputs(paths: Iterable[str]) -> Input:
     from .acpidump import parse_acpidump
     from .tableset import check_table_set
 
@@ -157,14 +163,14 @@ def _addr(n: int) -> str:
     return _size(n) if n % (1 << 20) == 0 and n else (f"{n:#x}" if n else "0")
 
 
-def _oem_text(h) -> str:
+def _oem_text(h: Mapping) -> str:
     o = M.OEM.read(h)
     return (f'id {_q(o["id"])} table {_q(o["table_id"])} revision {o["revision"]} '
             f'creator {_q(o["creator_id"])} {o["creator_revision"]:#x}')
 
 
 class _Node:
-    def __init__(self, nid, pxm):
+    def __init__(self, nid: int, pxm: int) -> None:
         self.id, self.pxm = nid, pxm
         self.cpus: list[tuple[int, str]] = []  # (apic id, flags text)
         self.lines: list[str] = []
@@ -173,7 +179,7 @@ class _Node:
 _MEMO: dict = {}
 
 
-def _memo(key: str, table, make):
+def _memo(key: str, table: Table, make: Callable[[Table], list]) -> list:
     """``make(table)``, remembered for the last table of each key: ``decompile`` describes
     one set of tables in several ways."""
     hit = _MEMO.get(key)
@@ -182,7 +188,7 @@ def _memo(key: str, table, make):
     return hit[1]
 
 
-def _mapped(signature: str, table) -> list:
+def _mapped(signature: str, table: Table | None) -> list:
     """[(model_map entry, model values)] for the subtables of ``table`` the model maps."""
     if table is None:
         return []
@@ -199,7 +205,7 @@ _PRESENT = {"enabled": True, "online_capable": False}
 ORDERS = ("merged", "table", "memory", "initiator", "pxm")
 
 
-def _merged_order(pxms) -> list[int]:
+def _merged_order(pxms: list[tuple[int, int]]) -> list[int]:
     """The node order consistent with every group's order of first appearance (processors,
     memory, ITS, initiators): a topological merge, ties broken by table order."""
     import heapq
@@ -229,7 +235,7 @@ def _merged_order(pxms) -> list[int]:
     return out if len(out) == len(first) else first  # contradictory orders: no merge exists
 
 
-def _node_order(srat, order: str) -> list[int]:
+def _node_order(srat: Table | None, order: str) -> list[int]:
     if srat is None:
         return []
     pxms = _memo("pxms", srat, lambda t: [(e.type, v["pxm"]) for e, v in _mapped("SRAT", t)])
@@ -246,7 +252,8 @@ def _node_order(srat, order: str) -> list[int]:
     return seen
 
 
-def describe(decoded: dict, board: str, rsdp_address=None, name="decompiled", order: str = "table"):
+def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = None, name: str = "decompiled",
+             order: str = "table") -> str | None:
     """Description text for decoded tables ``{signature: Table}`` on ``board``, numbering
     nodes by ``order`` (one of ORDERS); None when the board cannot hold them."""
     srat, slit, madt = decoded.get("SRAT"), decoded.get("SLIT"), decoded.get("APIC")
@@ -263,7 +270,7 @@ def describe(decoded: dict, board: str, rsdp_address=None, name="decompiled", or
         lines.append(f"    oem {_oem_text(first.header)}")
     opts = []
     for sig, t in (("SRAT", srat), ("SLIT", slit), ("APIC", madt)):
-        if t is None:
+        if t is None or first is None:
             continue
         o = f"{MODELLED[sig]} revision {t.header['revision']}"
         if t.header != {**first.header, "revision": t.header["revision"]}:
@@ -281,7 +288,7 @@ def describe(decoded: dict, board: str, rsdp_address=None, name="decompiled", or
     # Nodes: on QEMU boards the node id is the PXM; otherwise numbered by ``order``.
     nodes: dict[int, _Node] = {}
 
-    def node(pxm):
+    def node(pxm: int) -> _Node:
         if pxm not in nodes:
             nid = pxm if qemu else len(nodes)
             nodes[pxm] = _Node(nid, pxm)
@@ -320,8 +327,8 @@ def describe(decoded: dict, board: str, rsdp_address=None, name="decompiled", or
                 handle = f'pci "{v["segment"]:04x}:{v["bus"]:02x}:{d >> 3:02x}.{d & 7:x}"'
             else:
                 continue
-            words = ("" if v["enabled"] else " disabled") + (" arch-transactions" if v["arch_transactions"] else "")
-            node(v["pxm"]).lines.append(f"{v['kind']} {handle}{words}")
+            state = ("" if v["enabled"] else " disabled") + (" arch-transactions" if v["arch_transactions"] else "")
+            node(v["pxm"]).lines.append(f"{v['kind']} {handle}{state}")
     if qemu:
         # QEMU's own additions come from the board: padding and the DIMM window.
         if mem and mem[-1]["hotpluggable"] and mem[-1]["base"] >= boards.FOUR_G:
@@ -329,9 +336,9 @@ def describe(decoded: dict, board: str, rsdp_address=None, name="decompiled", or
         while mem and mem[-1] == {**mem[-1], **M.NO_MEMORY, "other_flags": 0}:
             mem.pop()
     for v in mem:
-        words = "".join([" hotpluggable" if v["hotpluggable"] else "", " nonvolatile" if v["nonvolatile"] else "",
+        state = "".join([" hotpluggable" if v["hotpluggable"] else "", " nonvolatile" if v["nonvolatile"] else "",
                          "" if v["enabled"] else " disabled"])
-        node(v["pxm"]).lines.append(f"memory {_addr(v['base'])} size {_size(v['size'])}{words}")
+        node(v["pxm"]).lines.append(f"memory {_addr(v['base'])} size {_size(v['size'])}{state}")
     if window is not None:
         node(window["pxm"])
         ram = sum(v["size"] for v in mem if v["enabled"])
@@ -359,16 +366,16 @@ def describe(decoded: dict, board: str, rsdp_address=None, name="decompiled", or
     for n in sorted(nodes.values(), key=lambda n: n.id):
         body = []
         groups: list[tuple[str, list[int]]] = []
-        for apic, words in n.cpus:
-            if groups and groups[-1][0] == words and groups[-1][1][-1] + 1 == apic:
+        for apic, state in n.cpus:
+            if groups and groups[-1][0] == state and groups[-1][1][-1] + 1 == apic:
                 groups[-1][1].append(apic)
             else:
-                groups.append((words, [apic]))
-        for words, ids in groups:
-            body.append(f"cpus {id_ranges(ids)}" + (f" {words}" if words else ""))
+                groups.append((state, [apic]))
+        for state, ids in groups:
+            body.append(f"cpus {id_ranges(ids)}" + (f" {state}" if state else ""))
         body += n.lines
-        pxm = f" pxm {n.pxm}" if n.pxm != n.id else ""
-        lines.append(f"    node {n.id}{pxm} {{")
+        pxm_text = f" pxm {n.pxm}" if n.pxm != n.id else ""
+        lines.append(f"    node {n.id}{pxm_text} {{")
         lines += [f"        {b}" for b in body]
         lines.append("    }")
 
@@ -415,7 +422,8 @@ def _with_verbatim(text: str, sigs: dict) -> str:
     return "\n".join(lines)
 
 
-def decompile(paths, fwc=None, name: str | None = None):
+def decompile(paths: Iterable[str], fwc: Fwc | None = None,
+              name: str | None = None) -> tuple[str | None, list[Diagnostic]]:
     """Return ``(description text or None, diagnostics)``; never raises for any input bytes."""
     from fwc import Fwc
 
@@ -462,6 +470,7 @@ def decompile(paths, fwc=None, name: str | None = None):
             return text, diags
         if fallback is None and board == "generic":
             fallback = (text, out, ok)
+    assert fallback is not None, "the generic board is always tried"
     text, out, ok = fallback
     differ = {sig: data for sig, data in original.items() if not ok or not _same(out.get(sig), data)}
     for sig in differ:
@@ -490,11 +499,11 @@ def decompile(paths, fwc=None, name: str | None = None):
     return text, diags
 
 
-def _same(a, b) -> bool:
+def _same(a: bytes | None, b: bytes) -> bool:
     return a is not None and a == b
 
 
-def _compile(fwc, text, T, only=None):
+def _compile(fwc: Fwc, text: str, T: ModuleType, only: Collection[str] | None = None) -> tuple[dict, bool]:
     r = fwc.check(text=text, name="<decompiled>")
     if not r.ok:
         return {}, False

@@ -6,6 +6,8 @@ them.  Header fields use NUL-free full-width IDs so the iasl source compiles ide
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from .binary import Subtable, Table
 
 __all__ = ["HEADER", "srat", "slit", "madt", "xsdt", "rsdt", "rsdp", "all_tables", "big_srat"]
@@ -73,11 +75,11 @@ def madt() -> Table:
     return Table("APIC", _hdr(5), {"local_apic_address": 0xFEE00000, "flags": 1}, entries)
 
 
-def xsdt(addrs=(0x7FFE0000, 0x7FFE1000, 0x1_0000_0000)) -> Table:
+def xsdt(addrs: Iterable[int] = (0x7FFE0000, 0x7FFE1000, 0x1_0000_0000)) -> Table:
     return Table("XSDT", _hdr(1), {}, list(addrs))
 
 
-def rsdt(addrs=(0x7FFE0000, 0x7FFE1000)) -> Table:
+def rsdt(addrs: Iterable[int] = (0x7FFE0000, 0x7FFE1000)) -> Table:
     return Table("RSDT", _hdr(1), {}, list(addrs))
 
 

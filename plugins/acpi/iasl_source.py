@@ -125,8 +125,8 @@ _TEMPLATES: dict = {}
 _ROWS: dict = {}
 
 
-def _template(fields: tuple[L.Field, ...], offsets: bool, strict: bool, comment=None,
-              blank_after=()) -> _Template:
+def _template(fields: tuple[L.Field, ...], offsets: bool, strict: bool,
+              comment: tuple[int, str] | None = None, blank_after: tuple[int, ...] = ()) -> _Template:
     key = (id(fields), offsets, strict, comment, blank_after)
     t = _TEMPLATES.get(key)
     if t is None:
@@ -179,7 +179,7 @@ def to_iasl_source(table: Table | bytes, *, offsets: bool = False, strict: bool 
     end = hdr["length"] if "length" in hdr else struct_codec(fixed).size
     if end != len(data):
         raise IaslSourceError(f"{sig}: length {end} differs from the {len(data)} bytes given")
-    spans = [f.span for f in fixed if f.kind == L.KIND_CHECKSUM]
+    spans = [f.span for f in fixed if f.kind == L.KIND_CHECKSUM and f.span is not None]
     if any(checksum(data[a:end if b is None else b]) != 0 for a, b in spans):
         raise IaslSourceError(f"{sig}: bad checksum (iasl would write a different one)")
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from enum import IntEnum, IntFlag
-from typing import Mapping
+from typing import Any, Mapping
 
 from .names import (DeviceHandleType, MadtFlag, MadtLapicFlag, MadtType, SratCpuFlag,
                     SratGenericFlag, SratMemFlag, SratType)
@@ -84,10 +84,11 @@ class Bit:
         return ((1 << self.width) - 1) << self.shift
 
 
-def bits_of(flags: type[IntFlag], labels: Mapping[IntFlag, str], *, not_iasl=()) -> tuple[Bit, ...]:
+def bits_of(flags: type[IntFlag], labels: Mapping[Any, str], *,
+            not_iasl: tuple[IntFlag, ...] = ()) -> tuple[Bit, ...]:
     """The :class:`Bit` records of a one-bit-per-member ``IntFlag``: key = the member name in
     lower case, label = the iasl label; members in ``not_iasl`` have no iasl line."""
-    return tuple(Bit(m.name.lower(), m.bit_length() - 1, labels[m], iasl=m not in not_iasl)
+    return tuple(Bit(str(m.name).lower(), m.bit_length() - 1, labels[m], iasl=m not in not_iasl)
                  for m in flags)
 
 
@@ -118,19 +119,20 @@ class Field:
         return self.default is None and self.kind not in COMPUTED_KINDS
 
 
-def U(key, width, label, default=None, enum=None):
+def U(key: str, width: int, label: str, default: object = None,
+      enum: type[IntEnum] | None = None) -> Field:
     return Field(key, width, label, KIND_INT, default=default, enum=enum)
 
 
-def R(key, width, label):
+def R(key: str, width: int, label: str) -> Field:
     return Field(key, width, label, KIND_RESERVED, default=0 if width <= 8 else bytes(width))
 
 
-def S(key, width, label, default=None):
+def S(key: str, width: int, label: str, default: object = None) -> Field:
     return Field(key, width, label, KIND_ASCII, default=default)
 
 
-def FL(key, width, bits, label="Flags (decoded below)"):
+def FL(key: str, width: int, bits: tuple[Bit, ...], label: str = "Flags (decoded below)") -> Field:
     return Field(key, width, label, KIND_FLAGS, bits=tuple(bits))
 
 
@@ -280,6 +282,14 @@ def offset(fields: tuple[Field, ...], key: str) -> int:
     raise KeyError(key)
 
 
+def _by_type(*structs: Struct) -> dict[int, Struct]:
+    out: dict[int, Struct] = {}
+    for s in structs:
+        assert s.type is not None, f"{s.key}: a subtable declares its type"
+        out[s.type] = s
+    return out
+
+
 # --- SRAT -------------------------------------------------------------------------------------
 _CPU_FLAGS = bits_of(SratCpuFlag, {SratCpuFlag.ENABLED: "Enabled"})
 
@@ -298,7 +308,7 @@ DEVICE_HANDLE = HandleForms("device_handle_type", {DeviceHandleType.ACPI: ACPI_D
                                                    DeviceHandleType.PCI: PCI_DEVICE_HANDLE})
 
 
-def _generic_affinity(type_, key, name, iasl):
+def _generic_affinity(type_: SratType, key: str, name: str, iasl: bool) -> Struct:
     return Struct(key, name, (
         R("reserved1", 1, "Reserved1"),
         U("device_handle_type", 1, "Device Handle Type", enum=DeviceHandleType),
@@ -312,7 +322,7 @@ def _generic_affinity(type_, key, name, iasl):
     ), type=type_, iasl=iasl)
 
 
-SRAT_SUBTABLES: dict[int, Struct] = {s.type: s for s in (
+SRAT_SUBTABLES: dict[int, Struct] = _by_type(
     Struct("cpu_apic", "Processor Local APIC/SAPIC Affinity", (
         U("proximity_domain_lo", 1, "Proximity Domain Low(8)"),
         U("apic_id", 1, "Apic ID"),
@@ -355,7 +365,7 @@ SRAT_SUBTABLES: dict[int, Struct] = {s.type: s for s in (
     _generic_affinity(SratType.GENERIC_AFFINITY, "generic_initiator", "Generic Initiator Affinity", True),
     # iasl 20200925 does not know type 6 (added in ACPICA 20210930); labels follow type 5.
     _generic_affinity(SratType.GENERIC_PORT_AFFINITY, "generic_port", "Generic Port Affinity", False),
-)}
+)
 
 SRAT = TableLayout(
     "SRAT", "System Resource Affinity Table", SDT_HEADER,
@@ -377,7 +387,7 @@ _LAPIC_LABELS = {MadtLapicFlag.ENABLED: "Processor Enabled",
                  MadtLapicFlag.ONLINE_CAPABLE: "Runtime Online Capable"}
 _LAPIC_FLAGS = bits_of(MadtLapicFlag, _LAPIC_LABELS)
 
-MADT_SUBTABLES: dict[int, Struct] = {s.type: s for s in (
+MADT_SUBTABLES: dict[int, Struct] = _by_type(
     Struct("local_apic", "Processor Local APIC", (
         U("processor_id", 1, "Processor ID"),
         U("apic_id", 1, "Local Apic ID"),
@@ -422,7 +432,7 @@ MADT_SUBTABLES: dict[int, Struct] = {s.type: s for s in (
         U("lint", 1, "Interrupt Input LINT"),
         R("reserved", 3, "Reserved"),
     ), type=MadtType.LOCAL_X2APIC_NMI),
-)}
+)
 
 MADT = TableLayout(
     "APIC", "Multiple APIC Description Table (MADT)", SDT_HEADER,

@@ -14,7 +14,7 @@ proximity domain) are joined and split by the layout (:class:`~.layout.Split`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from . import layout as L
 from .binary import Subtable
@@ -89,6 +89,9 @@ class Entry:
     const: Mapping[str, Any] = field(default_factory=dict)
     #: the subtable type (None for a header or body)
     type: int | None = field(init=False)
+    _by_key: dict[str, L.Field] = field(init=False, repr=False)
+    _values: Callable[[Any, Mapping], dict] = field(init=False, repr=False)
+    _read: Callable[[Mapping], dict] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         by_key = {f.key: f for f in self.struct.fields}
@@ -99,7 +102,9 @@ class Entry:
         to_model: list[str] = []
         for i, (key, attr) in enumerate(self.fields.items()):
             if attr == HANDLE:
-                h = env[f"H{i}"] = by_key[key].handle
+                h = by_key[key].handle
+                assert h is not None, f"{key}: a handle field declares its forms"
+                env[f"H{i}"] = h
                 to_record[key] = f"_handle_values(H{i}, {to_record[h.selector]}, o, a)"
                 to_model.append(f"**_handle_attrs(H{i}, r[{h.selector!r}], r[{key!r}])")
             elif isinstance(attr, tuple):
@@ -133,7 +138,8 @@ class Entry:
 
     def record(self, obj: Any = None, /, **attrs: Any) -> Subtable:
         """A :class:`~.binary.Subtable` of this entry's type (see :meth:`values`)."""
-        return Subtable(self.struct.type, self.values(obj, **attrs))
+        assert self.type is not None, f"{self.struct.key} is not a subtable"
+        return Subtable(self.type, self.values(obj, **attrs))
 
     def read(self, rec: Mapping) -> dict:
         """Model attribute values from a decoded record.  Flag bits without an attribute are
@@ -159,7 +165,7 @@ MADT_BODY = Entry(L.Struct("madt_body", "MADT body", L.MADT.body),
 # --- SRAT ------------------------------------------------------------------------------------
 _CPU_FLAGS = {"enabled": "enabled"}
 #: a CPU (its node's ``pxm`` and its ``apic_id``) <-> the three processor affinity types
-SRAT_CPU = {
+SRAT_CPU: dict[int, Entry] = {
     SratType.CPU_AFFINITY: Entry(_sub(L.SRAT, SratType.CPU_AFFINITY),
                                  {"proximity_domain": "pxm", "apic_id": "apic_id"}, _CPU_FLAGS),
     SratType.X2APIC_CPU_AFFINITY: Entry(_sub(L.SRAT, SratType.X2APIC_CPU_AFFINITY),
@@ -210,8 +216,9 @@ LOCAL_APIC_NMI = Entry(_sub(L.MADT, MadtType.LOCAL_APIC_NMI),
 LOCAL_X2APIC_NMI = Entry(_sub(L.MADT, MadtType.LOCAL_X2APIC_NMI),
                          {"processor_uid": ("cpu", ALL_ONES_IS_NONE), "flags": "flags",
                           "lint": "lint"})
-MADT_ENTRIES: dict[int, Entry] = {e.type: e for e in (LOCAL_APIC, LOCAL_X2APIC, IO_APIC, IRQ_OVERRIDE,
-                                                      LOCAL_APIC_NMI, LOCAL_X2APIC_NMI)}
+MADT_ENTRIES: dict[int, Entry] = {e.struct.type: e for e in (LOCAL_APIC, LOCAL_X2APIC, IO_APIC, IRQ_OVERRIDE,
+                                                             LOCAL_APIC_NMI, LOCAL_X2APIC_NMI)
+                                   if e.struct.type is not None}
 
 def no_node_distance(i: int, j: int) -> int:
     """The SLIT entry fwc writes where proximity domain ``i`` or ``j`` has no node."""
@@ -224,5 +231,7 @@ _BY_TABLE = {"SRAT": SRAT_ENTRIES, "APIC": MADT_ENTRIES}
 def entry_of(signature: str, st: Subtable) -> tuple[Entry, dict] | None:
     """``(entry, model attribute values)`` for a decoded subtable that the model maps, else
     None (raw or unknown subtables, types fwc does not model)."""
-    e = _BY_TABLE[signature].get(st.type) if st.fields is not None else None
+    if st.fields is None:
+        return None
+    e = _BY_TABLE[signature].get(st.type)
     return None if e is None else (e, e.read(st.fields))

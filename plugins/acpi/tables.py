@@ -19,19 +19,22 @@ leave hot-added CPUs without a node); presence is the MADT's business.
 
 from __future__ import annotations
 
+from typing import Collection
+
 from fwc import boards
+from fwc.model import Cpu, Machine, Node
 
 from . import model_map as M
 from .binary import Subtable, Table
 from .names import SratType
 
 
-def header(machine, table: str, default_revision: int) -> dict:
+def header(machine: Machine, table: str, default_revision: int) -> dict:
     return {"revision": machine.table_revision(table, default_revision),
             **M.OEM.values(machine.table_oem(table))}
 
 
-def ordered_cpus(machine):
+def ordered_cpus(machine: Machine) -> list[tuple[Node, Cpu]]:
     """(node, cpu) in table order: APIC-ID order on QEMU boards, else node then listed order."""
     pairs = [(n, c) for n in machine.nodes for c in n.cpus]
     if boards.is_qemu(machine.board):
@@ -39,7 +42,7 @@ def ordered_cpus(machine):
     return pairs
 
 
-def _cpu_entry(machine, node, cpu) -> Subtable:
+def _cpu_entry(machine: Machine, node: Node, cpu: Cpu) -> Subtable:
     if machine.arch == "arm64":
         kind = SratType.GICC_AFFINITY
     elif cpu.needs_x2apic:
@@ -50,13 +53,13 @@ def _cpu_entry(machine, node, cpu) -> Subtable:
     return M.SRAT_CPU[kind].record(cpu, pxm=node.pxm, enabled=True)
 
 
-def qemu_window(machine):
+def qemu_window(machine: Machine) -> tuple[int, int] | None:
     """(base, size) of QEMU's DIMM window, or None without slots."""
     return boards.window(machine.board, [r for n in machine.nodes for r in n.boot_memory], machine.slots,
                          machine.maxmem)
 
 
-def srat(machine) -> Table:
+def srat(machine: Machine) -> Table:
     qemu = boards.is_qemu(machine.board)
     entries = [_cpu_entry(machine, n, c) for n, c in ordered_cpus(machine)]
     mem = [M.MEMORY.record(r, pxm=n.pxm) for n in machine.nodes for r in n.boot_memory]
@@ -75,7 +78,7 @@ def srat(machine) -> Table:
     return Table("SRAT", header(machine, "srat", 3), {"table_revision": 1, "reserved": 0}, entries)
 
 
-def slit(machine) -> Table | None:
+def slit(machine: Machine) -> Table | None:
     if not machine.distances:
         return None
     d = machine.distance_matrix()
@@ -93,7 +96,7 @@ def slit(machine) -> Table | None:
     return Table("SLIT", header(machine, "slit", 1), {}, rows)
 
 
-def madt(machine) -> Table | None:
+def madt(machine: Machine) -> Table | None:
     if machine.arch != "x86_64":
         return None
     cpus = ordered_cpus(machine)
@@ -109,7 +112,7 @@ def madt(machine) -> Table | None:
     return Table("APIC", header(machine, "madt", 5), M.MADT_BODY.values(i), entries)
 
 
-def _append(machine, name) -> list:
+def _append(machine: Machine, name: str) -> list:
     """Subtables fwc does not model, kept as bytes after the modelled ones."""
     o = machine.table_overrides.get(name)
     return [Subtable.from_raw(o.append)] if o is not None and o.append else []
@@ -119,7 +122,7 @@ def _append(machine, name) -> list:
 TABLES = (("srat", "SRAT", srat), ("slit", "SLIT", slit), ("madt", "APIC", madt))
 
 
-def build(machine, only=None) -> dict[str, tuple[str, bytes]]:
+def build(machine: Machine, only: Collection[str] | None = None) -> dict[str, tuple[str, bytes]]:
     """``{name: (signature, bytes)}`` for every table the machine has (or those of ``only``,
     a set of signatures)."""
     from .binary import encode

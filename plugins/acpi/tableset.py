@@ -89,7 +89,7 @@ def check_table_set(entries: Sequence[DumpEntry]) -> list[Problem]:
     messages name the table and its address."""
     probs: list[Problem] = []
     by_addr = {e.address: e for e in entries}
-    roots = {}
+    roots: dict[str, tuple] = {}
     for e in entries:
         if e.signature in ("XSDT", "RSDT"):
             t, _ = decode_table(e.data)
