@@ -34,7 +34,7 @@ def acpi_tb_header_line(sig, addr, length, rev, oem, tid, orev, cid, crev) -> st
 
 
 def acpi_tb_print_table_header(d: bytes, addr: int) -> str:
-    """acpi_tb_print_table_header() for a table whose bytes fwc has."""
+    """acpi_tb_print_table_header() (drivers/acpi/tables.c) for a table whose bytes fwc has."""
     return acpi_tb_header_line(_field(d, 0, 4), addr, len(d), d[8], _field(d, 10, 16), _field(d, 16, 24),
                                int.from_bytes(d[24:28], "little"), _field(d, 28, 32),
                                int.from_bytes(d[32:36], "little"))
@@ -54,7 +54,7 @@ def _firmware_ids(k: Kernel) -> tuple:
 
 
 def acpi_table_upgrade(k: Kernel) -> dict[int, int]:
-    """acpi_table_upgrade(): every file under kernel/firmware/acpi/ of the initrd, accepted
+    """acpi_table_upgrade() (drivers/acpi/tables.c): every file under kernel/firmware/acpi/ of the initrd, accepted
     or refused with the kernel's message; the accepted ones copied into one memblock
     allocation below ``max_low_pfn_mapped``, which becomes ACPI NVS in e820.  Returns
     {outcome index: offset in the copy}."""
@@ -92,11 +92,11 @@ def arch_reserve_mem_area(k: Kernel, addr: int, size: int) -> None:
 
 
 def acpi_boot_table_init(k: Kernel, copies: dict[int, int]) -> None:
-    """acpi_boot_table_init() -> acpi_table_init(): the root table and every table it lists
-    (acpi_tb_parse_root_table; each one through acpi_table_initrd_override), their
-    reservations (acpi_reserve_initial_tables), then the initrd's additional tables
-    (acpi_table_initrd_scan).  Fills ``k.acpi.tables`` with the table Linux reads per
-    signature."""
+    """acpi_boot_table_init() (arch/x86/kernel/acpi/boot.c) -> acpi_table_init(): the root table
+    and every table it lists (acpi_tb_parse_root_table; each one through
+    acpi_table_initrd_override), their reservations (acpi_reserve_initial_tables), then the
+    initrd's additional tables (acpi_table_initrd_scan).  Fills ``k.acpi.tables`` with the table
+    Linux reads per signature."""
     fw = k.firmware
     up = fw.upgrade if copies else None
     rsdp = fw.rsdp
@@ -134,14 +134,15 @@ def acpi_boot_table_init(k: Kernel, copies: dict[int, int]) -> None:
 
 
 def acpi_reserve_initial_tables(k: Kernel, installed: list[tuple[str, int, int, bytes]]) -> None:
-    """acpi_reserve_initial_tables(): memblock_reserve() every table's memory."""
+    """acpi_reserve_initial_tables() (drivers/acpi/tables.c): memblock_reserve() every table's memory."""
     for sig, addr, length, _ in installed:
         k.reserve(addr, length, f"ACPI {sig} table (acpi_reserve_initial_tables)")
         k.pr(f"ACPI: Reserving {sig:>4} table memory at [mem {addr:#x}-{addr + length - 1:#x}]")
 
 
 def acpi_table_initrd_scan(k: Kernel, up: Upgrade, copies: dict[int, int]) -> None:
-    """acpi_table_initrd_scan(): install every copied table no override used (not RSDT/XSDT)."""
+    """acpi_table_initrd_scan() (drivers/acpi/tables.c): install every copied table no override
+    used (not RSDT/XSDT)."""
     for o in up.installed():
         cd = up.data(o)
         k.pr(f"ACPI: Table Upgrade: install [{table_ids(cd)}]")

@@ -17,7 +17,7 @@ PGT_BUF_PAGES = 16  # INIT_PGT_BUF_SIZE / PAGE_SIZE (5-level paging + RANDOMIZE_
 
 
 def init_mem_mapping(k: Kernel) -> None:
-    """init_mem_mapping(): the first 1 MiB, then the rest bottom-up (movable_node) or top-down.
+    """init_mem_mapping() (arch/x86/mm/init.c): the first 1 MiB, then the rest bottom-up (movable_node) or top-down.
     The brk buffer follows the kernel image (early_alloc_pgt_buf)."""
     dm = k.direct_map
     k.note("init_mem_mapping()")
@@ -34,7 +34,7 @@ def init_mem_mapping(k: Kernel) -> None:
 
 
 def init_range_memory_mapping(k: Kernel, r_start: int, r_end: int) -> int:
-    """init_range_memory_mapping(): map the RAM of [r_start, r_end); the brk buffer may
+    """init_range_memory_mapping() (arch/x86/mm/init.c): map the RAM of [r_start, r_end); the brk buffer may
     be used only when the range does not overlap it."""
     dm = k.direct_map
     mapped = 0
@@ -52,7 +52,7 @@ def init_range_memory_mapping(k: Kernel, r_start: int, r_end: int) -> int:
 
 
 def memory_map_top_down(k: Kernel, start: int, end: int) -> None:
-    """memory_map_top_down(): map downwards from the top of RAM in growing steps."""
+    """memory_map_top_down() (arch/x86/mm/init.c): map downwards from the top of RAM in growing steps."""
     mb, dm = k.memblock, k.direct_map
     mb.caller = "init_mem_mapping probe (memory_map_top_down)"
     addr = mb.phys_alloc_range(2 * MiB, 2 * MiB, start, end)
@@ -81,7 +81,7 @@ def memory_map_top_down(k: Kernel, start: int, end: int) -> None:
 
 
 def memory_map_bottom_up(k: Kernel, start: int, end: int) -> None:
-    """memory_map_bottom_up(): map upwards from ``start`` in growing steps."""
+    """memory_map_bottom_up() (arch/x86/mm/init.c): map upwards from ``start`` in growing steps."""
     step = 2 * MiB
     mapped = 0
     k.direct_map.min_pfn_mapped = start >> 12
@@ -97,7 +97,7 @@ def memory_map_bottom_up(k: Kernel, start: int, end: int) -> None:
 
 
 def split_mem_range(start: int, end: int) -> list[tuple[int, int, str]]:
-    """split_mem_range() with 1 GiB pages: 4K head, 2M, 1G, 2M, 4K tail."""
+    """split_mem_range() (arch/x86/mm/init.c) with 1 GiB pages: 4K head, 2M, 1G, 2M, 4K tail."""
     pieces = []
     s2 = min(roundup(start, 2 * MiB), end)
     if start < s2:
@@ -121,8 +121,8 @@ def split_mem_range(start: int, end: int) -> list[tuple[int, int, str]]:
 
 
 def init_memory_mapping(k: Kernel, start: int, end: int) -> None:
-    """init_memory_mapping(): the page-table pages the range needs (kernel_physical_mapping_init,
-    fused: fwc counts the tables, it does not build them)."""
+    """init_memory_mapping() (arch/x86/mm/init.c): the page-table pages the range needs
+    (kernel_physical_mapping_init, fused: fwc counts the tables, it does not build them)."""
     dm = k.direct_map
     need = []
     for ps, pe, kind in split_mem_range(start, end):
@@ -147,8 +147,9 @@ def init_memory_mapping(k: Kernel, start: int, end: int) -> None:
 
 
 def alloc_low_page(k: Kernel, key: tuple[str, int]) -> None:
-    """alloc_low_pages(1): from the brk buffer while it lasts and may be used, else from
-    memblock within the mapped range, else (nothing mapped yet) extend_brk."""
+    """alloc_low_page() = alloc_low_pages(1) (arch/x86/mm/init.c): from the brk buffer while
+    it lasts and may be used, else from memblock within the mapped range, else (nothing
+    mapped yet) extend_brk."""
     dm = k.direct_map
     if dm.pgt_buf_used + 1 > PGT_BUF_PAGES or not dm.can_use_brk_pgt:
         addr = 0
@@ -164,7 +165,7 @@ def alloc_low_page(k: Kernel, key: tuple[str, int]) -> None:
 
 
 def memblock_find_dma_reserve(k: Kernel) -> None:
-    """memblock_find_dma_reserve(): pages below 16 MiB that are RAM but not free."""
+    """memblock_find_dma_reserve() (arch/x86/mm/init.c): pages below 16 MiB that are RAM but not free."""
     mb = k.memblock
     nr = 0
     for b_, e_ in zip(mb.memory.B, mb.memory.E):

@@ -22,7 +22,8 @@ E820Table = list[tuple[int, int, int]]  # [(start, end, type)], end exclusive
 
 
 def e820__update_table(entries: E820Table) -> E820Table:
-    """e820__update_table(): overlaps resolved in favour of the higher type, then merged."""
+    """e820__update_table() (arch/x86/kernel/e820.c): overlaps resolved in favour of the higher
+    type, then merged."""
     points = sorted({b for b, e, t in entries} | {e for b, e, t in entries})
     out: E820Table = []
     for a, b in zip(points, points[1:]):
@@ -38,7 +39,7 @@ def e820__update_table(entries: E820Table) -> E820Table:
 
 
 def e820__range_remove(table: E820Table, start: int, end: int, typ: int) -> E820Table:
-    """e820__range_remove(): cut [start, end) out of the entries of type ``typ``."""
+    """e820__range_remove() (arch/x86/kernel/e820.c): cut [start, end) out of the entries of type ``typ``."""
     out = []
     for bb, ee, t in table:
         if t != typ or ee <= start or bb >= end:
@@ -52,25 +53,27 @@ def e820__range_remove(table: E820Table, start: int, end: int, typ: int) -> E820
 
 
 def e820_print_type(t: int) -> str:
-    """e820_print_type(): the type's name in e820 lines."""
+    """e820_print_type() (arch/x86/kernel/e820.c): the type's name in e820 lines."""
     return TYPE_NAMES.get(t, f"type {t}")
 
 
 def e820__print_table(k: Kernel, who: str, table: E820Table | None = None) -> None:
-    """e820__print_table(who): one ``who: [mem a-b] type`` line per entry."""
+    """e820__print_table(who) (arch/x86/kernel/e820.c): one ``who: [mem a-b] type`` line
+    per entry."""
     for b, e, t in k.e820 if table is None else table:
         k.pr(f"{who}: [mem {b:#018x}-{e - 1:#018x}] {e820_print_type(t)}")
 
 
 def e820__memory_setup(k: Kernel) -> None:
-    """e820__memory_setup(): take the firmware's map (fwc's firmware model is already sanitized)."""
+    """e820__memory_setup() (arch/x86/kernel/e820.c): take the firmware's map (fwc's firmware model
+    is already sanitized)."""
     k.e820 = list(k.firmware.e820)
     k.pr("BIOS-provided physical RAM map:")
     e820__print_table(k, "BIOS-e820")
 
 
 def parse_memopt(k: Kernel) -> None:
-    """parse_memopt() for ``mem=``: remove the RAM above the limit."""
+    """parse_memopt() (arch/x86/kernel/e820.c) for ``mem=``: remove the RAM above the limit."""
     mem = k.params.mem
     if mem:
         k.pr(f"e820: remove [mem {hex10(mem)}-{PHYS_MAX - 1:#010x}] usable")
@@ -78,14 +81,14 @@ def parse_memopt(k: Kernel) -> None:
 
 
 def e820__finish_early_params(k: Kernel) -> None:
-    """e820__finish_early_params(): print the user-defined map after ``mem=``."""
+    """e820__finish_early_params() (arch/x86/kernel/e820.c): print the user-defined map after ``mem=``."""
     if k.params.mem:
         k.pr("user-defined physical RAM map:")
         e820__print_table(k, "user")
 
 
 def e820__end_of_ram_pfn(k: Kernel) -> None:
-    """e820__end_of_ram_pfn() and, above 4 GiB, e820__end_of_low_ram_pfn(): ``max_pfn``
+    """e820__end_of_ram_pfn() (arch/x86/kernel/e820.c) and, above 4 GiB, e820__end_of_low_ram_pfn(): ``max_pfn``
     and their ``last_pfn`` lines (setup_arch calls both)."""
     ram = [(bb, ee) for bb, ee, t in k.e820 if t == E820_TYPE_RAM]
     k.max_pfn = min(max((pfn_down(ee) for _, ee in ram), default=0), MAX_ARCH_PFN)
@@ -96,7 +99,7 @@ def e820__end_of_ram_pfn(k: Kernel) -> None:
 
 
 def e820__memblock_setup(k: Kernel) -> None:
-    """e820__memblock_setup(): every RAM entry into memblock.memory, trimmed to pages."""
+    """e820__memblock_setup() (arch/x86/kernel/e820.c): every RAM entry into memblock.memory, trimmed to pages."""
     mb = k.memblock
     mb.allow_resize()
     k.note("e820__memblock_setup()")

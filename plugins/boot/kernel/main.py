@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def start_kernel(k: Kernel) -> None:
-    """start_kernel(): setup_arch() to memblock_free_all()."""
+    """start_kernel() (init/main.c): setup_arch() to memblock_free_all()."""
     setup_arch(k)
     smp_lines(k)
     build_all_zonelists(k)

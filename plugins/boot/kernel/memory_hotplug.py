@@ -17,18 +17,19 @@ ONLINE_STATES = ("online", "online_movable", "online_kernel")
 
 
 def zone_intersects(zi: list[list[int]], z: int, pfn: int, nr: int) -> bool:
-    """zone_intersects(): the zone's span overlaps [pfn, pfn + nr)."""
+    """zone_intersects() (include/linux/mmzone.h): the zone's span overlaps [pfn, pfn + nr)."""
     s, sp, _ = zi[z]
     return bool(sp) and s < pfn + nr and pfn < s + sp
 
 
 def default_kernel_zone_for_pfn(zi: list[list[int]], pfn: int, nr: int) -> int:
-    """default_kernel_zone_for_pfn(): the first kernel zone spanning the range, else ZONE_NORMAL."""
+    """default_kernel_zone_for_pfn() (mm/memory_hotplug.c): the first kernel zone spanning the
+    range, else ZONE_NORMAL."""
     return next((z for z in KERNEL_ZONES if zone_intersects(zi, z, pfn, nr)), ZONE_NORMAL)
 
 
 def default_zone_for_pfn(zi: list[list[int]], pfn: int, nr: int, movable_node: bool) -> int:
-    """default_zone_for_pfn(): the one of the kernel zone and ZONE_MOVABLE that already
+    """default_zone_for_pfn() (mm/memory_hotplug.c): the one of the kernel zone and ZONE_MOVABLE that already
     spans the range; if both or neither, ZONE_MOVABLE under movable_node."""
     kz = default_kernel_zone_for_pfn(zi, pfn, nr)
     ik, im = zone_intersects(zi, kz, pfn, nr), zone_intersects(zi, ZONE_MOVABLE, pfn, nr)
@@ -38,7 +39,7 @@ def default_zone_for_pfn(zi: list[list[int]], pfn: int, nr: int, movable_node: b
 
 
 def zone_for_pfn_range(state: str, zi: list[list[int]], pfn: int, nr: int, movable_node: bool) -> int:
-    """zone_for_pfn_range() for MMOP_ONLINE_MOVABLE / _KERNEL / _ONLINE."""
+    """zone_for_pfn_range() (mm/memory_hotplug.c) for MMOP_ONLINE_MOVABLE / _KERNEL / _ONLINE."""
     if state == "online_movable":
         return ZONE_MOVABLE
     if state == "online_kernel":

@@ -18,7 +18,7 @@ PGDAT_SIZE = 0x2B000  # roundup(sizeof(pg_data_t), PAGE_SIZE), Debian 6.1 (obser
 
 
 def x86_numa_init(k: Kernel) -> None:
-    """x86_numa_init() (initmem_init on x86_64): numa_init(x86_acpi_numa_init) unless
+    """x86_numa_init() (arch/x86/mm/numa.c) (initmem_init on x86_64): numa_init(x86_acpi_numa_init) unless
     ``numa=off``/``acpi=off``, else numa_init(dummy_numa_init).  fwc has no AMD northbridge
     path (amd_numa_init) and no NUMA emulation."""
     k.note("initmem_init(): x86_numa_init()")
@@ -41,7 +41,7 @@ def _numa_init_start(k: Kernel) -> None:
 
 
 def numa_init(k: Kernel, init_func: Callable[[Kernel], bool]) -> bool:
-    """numa_init(): reset, ``init_func``, back to top-down allocation, clean the meminfo up
+    """numa_init() (arch/x86/mm/numa.c): reset, ``init_func``, back to top-down allocation, clean the meminfo up
     and register the nodes."""
     _numa_init_start(k)
     if not init_func(k):
@@ -53,7 +53,7 @@ def numa_init(k: Kernel, init_func: Callable[[Kernel], bool]) -> bool:
 
 
 def dummy_numa_init(k: Kernel) -> bool:
-    """dummy_numa_init(): one node 0 over all RAM, every CPU on it."""
+    """dummy_numa_init() (arch/x86/mm/numa.c): one node 0 over all RAM, every CPU on it."""
     numa = k.numa
     k.pr("NUMA turned off" if k.params.numa_off else "No NUMA configuration found")
     end = k.max_pfn << 12
@@ -66,7 +66,7 @@ def dummy_numa_init(k: Kernel) -> bool:
 
 
 def numa_cleanup_meminfo(k: Kernel) -> bool:
-    """numa_cleanup_meminfo(): blocks without RAM go to numa_reserved_meminfo, blocks are
+    """numa_cleanup_meminfo() (arch/x86/mm/numa.c): blocks without RAM go to numa_reserved_meminfo, blocks are
     trimmed to max_pfn, overlaps between nodes fail, a node's blocks merge across holes
     no other node lies in."""
     numa = k.numa
@@ -114,7 +114,7 @@ def numa_cleanup_meminfo(k: Kernel) -> bool:
 
 
 def numa_register_memblks(k: Kernel) -> bool:
-    """numa_register_memblks(): node ids into memblock, numa_clear_kernel_node_hotplug()
+    """numa_register_memblks() (arch/x86/mm/numa.c): node ids into memblock, numa_clear_kernel_node_hotplug()
     (the policy's), numa_meminfo_cover_memory(), then NODE_DATA for every node with memory."""
     mb, numa = k.memblock, k.numa
     mi = numa.meminfo
@@ -142,7 +142,7 @@ def numa_register_memblks(k: Kernel) -> bool:
 
 
 def numa_clear_kernel_node_hotplug(k: Kernel) -> None:
-    """numa_clear_kernel_node_hotplug(): a node holding any reservation made so far loses
+    """numa_clear_kernel_node_hotplug() (arch/x86/mm/numa.c): a node holding any reservation made so far loses
     the hotplug flag on all its memory (nothing in it can become ZONE_MOVABLE)."""
     numa = k.numa
     for s, e, nid in numa.meminfo:
@@ -154,7 +154,7 @@ def numa_clear_kernel_node_hotplug(k: Kernel) -> None:
 
 
 def numa_meminfo_cover_memory(k: Kernel) -> bool:
-    """numa_meminfo_cover_memory(): the nodes must cover all RAM to within 1 MiB."""
+    """numa_meminfo_cover_memory() (arch/x86/mm/numa.c): the nodes must cover all RAM to within 1 MiB."""
     mb = k.memblock
     covered = total = 0
     for b_, e_ in zip(mb.memory.B, mb.memory.E):
@@ -171,7 +171,7 @@ def numa_meminfo_cover_memory(k: Kernel) -> bool:
 
 
 def alloc_node_data(k: Kernel, nid: int) -> None:
-    """alloc_node_data(): pg_data_t on its own node if possible, else anywhere."""
+    """alloc_node_data() (arch/x86/mm/numa.c): pg_data_t on its own node if possible, else anywhere."""
     addr = k.alloc("phys_alloc_try_nid", f"NODE_DATA({nid}) (alloc_node_data)", PGDAT_SIZE, 64, nid)
     if not addr:
         k.pr(f"Cannot find {PGDAT_SIZE} bytes in any node (initial node: {nid})")
@@ -186,7 +186,7 @@ def alloc_node_data(k: Kernel, nid: int) -> None:
 
 
 def numa_alloc_distance(k: Kernel) -> None:
-    """numa_alloc_distance(): the node distance table, below max_pfn_mapped."""
+    """numa_alloc_distance() (arch/x86/mm/numa.c): the node distance table, below max_pfn_mapped."""
     cnt = max(k.numa.pxm_to_node.values(), default=-1) + 1
     k.alloc("phys_alloc_range", "NUMA distance table (numa_alloc_distance)", cnt * cnt, PAGE, 0,
             k.direct_map.max_pfn_mapped << 12)
@@ -197,5 +197,5 @@ LOCAL_DISTANCE, REMOTE_DISTANCE = 10, 20
 
 
 def node_distance(k: Kernel, a: int, b: int) -> int:
-    """__node_distance(): the distance the SLIT set, else LOCAL_DISTANCE/REMOTE_DISTANCE."""
+    """__node_distance() (arch/x86/mm/numa.c): the distance the SLIT set, else LOCAL_DISTANCE/REMOTE_DISTANCE."""
     return k.numa.distance.get((a, b), LOCAL_DISTANCE if a == b else REMOTE_DISTANCE)

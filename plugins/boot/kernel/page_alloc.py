@@ -20,7 +20,7 @@ Ranges = list[tuple[int, int, int]]  # (start_pfn, end_pfn, nid)
 
 
 def free_area_init(k: Kernel) -> None:
-    """free_area_init(max_zone_pfn) (called by zone_sizes_init): the zone ranges, the
+    """free_area_init(max_zone_pfn) (mm/page_alloc.c; called by zone_sizes_init): the zone ranges, the
     movable zone start per node, the early node ranges, then free_area_init_node() for each
     possible node (pgdat of memoryless nodes included), then memmap_init()."""
     zs_ = k.zones
@@ -64,13 +64,13 @@ def free_area_init(k: Kernel) -> None:
 
 
 def find_usable_zone_for_movable(k: Kernel) -> int:
-    """find_usable_zone_for_movable(): the highest populated kernel zone."""
+    """find_usable_zone_for_movable() (mm/page_alloc.c): the highest populated kernel zone."""
     lo, hi = k.zones.lowest, k.zones.highest
     return max((z for z in KERNEL_ZONES if hi[z] > lo[z]), default=ZONE_DMA)
 
 
 def free_area_init_node(k: Kernel, nid: int, ranges: Ranges) -> None:
-    """free_area_init_node() -> calculate_node_totalpages(): each zone's start, spanned and
+    """free_area_init_node() (mm/page_alloc.c) -> calculate_node_totalpages(): each zone's start, spanned and
     present pages (zone_spanned_pages_in_node, zone_absent_pages_in_node)."""
     nr = [(s, e) for s, e, n in ranges if n == nid]
     if not nr:
@@ -96,7 +96,7 @@ def free_area_init_node(k: Kernel, nid: int, ranges: Ranges) -> None:
 
 
 def zone_spanned_pages_in_node(k: Kernel, nid: int, z: int, ns: int, ne: int) -> tuple[int, int]:
-    """zone_spanned_pages_in_node() with adjust_zone_range_for_zone_movable(): the zone's
+    """zone_spanned_pages_in_node() (mm/page_alloc.c) with adjust_zone_range_for_zone_movable(): the zone's
     [start, end) PFNs within the node (not yet clamped to the node)."""
     zs_ = k.zones
     lo, hi = zs_.lowest[z], zs_.highest[z]
@@ -113,7 +113,7 @@ def zone_spanned_pages_in_node(k: Kernel, nid: int, z: int, ns: int, ne: int) ->
 
 
 def zone_absent_pages_in_node(k: Kernel, nid: int, z: int, nr: list[tuple[int, int]], zs: int, ze: int) -> int:
-    """zone_absent_pages_in_node(): holes in [zs, ze), plus, with kernelcore=mirror, the
+    """zone_absent_pages_in_node() (mm/page_alloc.c): holes in [zs, ze), plus, with kernelcore=mirror, the
     mirrored memory in ZONE_MOVABLE and the unmirrored memory in ZONE_NORMAL."""
     absent = __absent_pages_in_range(nr, zs, ze) if zs < ze else 0
     if k.params.mirror and k.zones.zone_movable_pfn.get(nid):
@@ -139,7 +139,7 @@ def __absent_pages_in_range(nr: list[tuple[int, int]], s: int, e: int) -> int:
 
 
 def find_zone_movable_pfns_for_nodes(k: Kernel, ranges: Ranges) -> dict[int, int]:
-    """find_zone_movable_pfns_for_nodes(): ZONE_MOVABLE's first PFN per node, from
+    """find_zone_movable_pfns_for_nodes() (mm/page_alloc.c): ZONE_MOVABLE's first PFN per node, from
     movable_node (hotplug memory), kernelcore=mirror, or kernelcore=/movablecore= spread
     over the nodes (the kernel's ``required_kernelcore`` loop)."""
     o, mb = k.params, k.memblock
@@ -221,7 +221,7 @@ def align_zone_movable_pfn(zmp: dict[int, int], ranges: Ranges) -> dict[int, int
 
 
 def memmap_init(k: Kernel, ranges: Ranges) -> None:
-    """memmap_init(): the holes between and after memory ranges, per zone
+    """memmap_init() (mm/page_alloc.c): the holes between and after memory ranges, per zone
     (init_unavailable_range), up to the end of the last section."""
     hole = 0
     zone_id, last_nid, end = 0, 0, 0
@@ -248,7 +248,7 @@ def memmap_init(k: Kernel, ranges: Ranges) -> None:
 
 
 def init_unavailable_range(k: Kernel, s: int, e: int, z: int, nid: int) -> None:
-    """init_unavailable_range(): count the hole's pages in present sections, print them."""
+    """init_unavailable_range() (mm/page_alloc.c): count the hole's pages in present sections, print them."""
     cnt = 0
     sec = s // SECTION_PAGES
     while sec * SECTION_PAGES < e:
@@ -260,7 +260,7 @@ def init_unavailable_range(k: Kernel, s: int, e: int, z: int, nid: int) -> None:
 
 
 def build_all_zonelists(k: Kernel) -> None:
-    """build_all_zonelists(): each node's fallback order (build_zonelists), then the
+    """build_all_zonelists() (mm/page_alloc.c): each node's fallback order (build_zonelists), then the
     ``Built N zonelists`` line with nr_free_pagecache_pages() of the boot CPU's node and
     the policy zone."""
     numa, zi_all = k.numa, k.zones.zone_info
@@ -295,7 +295,7 @@ def build_all_zonelists(k: Kernel) -> None:
 
 def build_zonelists(k: Kernel, local: int, n_memory: list[int], has_cpu: set[int],
                     node_load: dict[int, int]) -> list[int]:
-    """build_zonelists(): find_next_best_node() scores the remaining nodes by distance
+    """build_zonelists() (mm/page_alloc.c): find_next_best_node() scores the remaining nodes by distance
     (+1 below the local node, +1 with CPUs) and node_load; node_load only changes for nodes
     already taken, so within one node's loop the scores are fixed and the kernel's repeated
     minimum search is one sort (ties: lowest id)."""

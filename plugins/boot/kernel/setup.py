@@ -30,7 +30,7 @@ ISA_END_ADDRESS = 0x100000
 
 
 def setup_arch(k: Kernel) -> None:
-    """setup_arch(): from its ``Command line`` line to paging_init()."""
+    """setup_arch() (arch/x86/kernel/setup.c): from its ``Command line`` line to paging_init()."""
     mb = k.memblock
     k.pr(f"Command line: {k.cmdline}")
     early_reserve_memory(k)
@@ -56,7 +56,7 @@ def setup_arch(k: Kernel) -> None:
 
 
 def early_reserve_memory(k: Kernel) -> None:
-    """early_reserve_memory(): the kernel image, the first 64 KiB, the initrd
+    """early_reserve_memory() (arch/x86/kernel/setup.c): the kernel image, the first 64 KiB, the initrd
     (early_reserve_initrd) and the BIOS regions (reserve_bios_regions), fused."""
     m = k.machine
     kbase, ksize = (m.kernel.base, m.kernel.size) if m.kernel else (KERNEL_TEXT, KERNEL_RESERVE)
@@ -73,7 +73,7 @@ def early_reserve_memory(k: Kernel) -> None:
 
 
 def parse_early_param(k: Kernel) -> None:
-    """parse_early_param()'s effects on early boot: ``mem=`` (parse_memopt), ``movable_node``
+    """parse_early_param() (init/main.c)'s effects on early boot: ``mem=`` (parse_memopt), ``movable_node``
     (cmdline_parse_movable_node -> memblock_set_bottom_up) and ``kernelcore=mirror``.  The
     words themselves were parsed once, into ``k.params`` (cmdline.parse_early_options)."""
     p, mb = k.params, k.memblock
@@ -87,7 +87,7 @@ def parse_early_param(k: Kernel) -> None:
 
 
 def trim_bios_range(k: Kernel) -> None:
-    """trim_bios_range(): page 0 reserved, the legacy hole [640K, 1M) not RAM."""
+    """trim_bios_range() (arch/x86/kernel/setup.c): page 0 reserved, the legacy hole [640K, 1M) not RAM."""
     k.pr("e820: update [mem 0x00000000-0x00000fff] usable ==> reserved")
     if any(t == E820_TYPE_RAM and bb < PAGE for bb, ee, t in k.e820):
         k.e820 = e820__update_table(k.e820 + [(0, PAGE, E820_TYPE_RESERVED)])
@@ -96,7 +96,7 @@ def trim_bios_range(k: Kernel) -> None:
 
 
 def reserve_brk(k: Kernel) -> None:
-    """reserve_brk(): the part of brk used so far (the early page-table buffer)."""
+    """reserve_brk() (arch/x86/kernel/setup.c): the part of brk used so far (the early page-table buffer)."""
     kbase, ksize = k.kernel_image
     k.reserve(kbase + ksize, BRK_USED, "brk (reserve_brk: early page-table buffer)")
 
@@ -119,7 +119,7 @@ def reserve_real_mode(k: Kernel) -> None:
 
 
 def reserve_initrd(k: Kernel) -> None:
-    """reserve_initrd(): the RAMDISK line (the initrd stays where the loader put it)."""
+    """reserve_initrd() (arch/x86/kernel/setup.c): the RAMDISK line (the initrd stays where the loader put it)."""
     if k.initrd:
         ib, isz = k.initrd
         k.pr(f"RAMDISK: [mem {hex10(ib)}-{hex10(roundup(ib + isz, PAGE) - 1)}]")

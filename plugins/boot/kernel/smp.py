@@ -13,7 +13,7 @@ NR_CPUS = 8192  # Debian's CONFIG_NR_CPUS
 
 
 def acpi_process_madt(k: Kernel) -> bool:
-    """acpi_process_madt(): SMP configuration from the MADT (False: no CPUs, no lines)."""
+    """acpi_process_madt() (arch/x86/kernel/acpi/boot.c): SMP configuration from the MADT (False: no CPUs, no lines)."""
     if not k.machine.cpus:
         return False
     k.pr("ACPI: Using ACPI (MADT) for SMP configuration information")
@@ -21,14 +21,14 @@ def acpi_process_madt(k: Kernel) -> bool:
 
 
 def prefill_possible_map(k: Kernel) -> None:
-    """prefill_possible_map(): possible CPUs = every MADT entry, the disabled ones hotplug."""
+    """prefill_possible_map() (arch/x86/kernel/smpboot.c): possible CPUs = every MADT entry, the disabled ones hotplug."""
     cpus = [c for _, c in k.machine.cpus]
     hp = sum(1 for c in cpus if not c.enabled)
     k.pr(f"smpboot: Allowing {len(cpus)} CPUs, {hp} hotplug CPUs")
 
 
 def setup_per_cpu_areas(k: Kernel) -> None:
-    """setup_per_cpu_areas(): its first line (nr_node_ids = highest possible node + 1)."""
+    """setup_per_cpu_areas() (arch/x86/kernel/setup_percpu.c): its first line (nr_node_ids = highest possible node + 1)."""
     n = len(k.machine.cpus)
     possible = k.numa.possible
     nr_node_ids = max(possible) + 1 if possible else 1

@@ -16,7 +16,7 @@ SECTION_MEMMAP = 2 * MiB     # PAGES_PER_SECTION * sizeof(struct page)
 
 
 def memblocks_present(k: Kernel) -> dict[int, int]:
-    """memblocks_present(): every section with memory, and its node (the first one)."""
+    """memblocks_present() (mm/sparse.c): every section with memory, and its node (the first one)."""
     secs: dict[int, int] = {}
     for s, e, nid in k.mem_pfn_ranges():
         for sec in range(s // SECTION_PAGES, (e - 1) // SECTION_PAGES + 1):
@@ -26,7 +26,7 @@ def memblocks_present(k: Kernel) -> dict[int, int]:
 
 
 def sparse_init(k: Kernel) -> None:
-    """sparse_init(): for each run of present sections of one node, sparse_init_nid()."""
+    """sparse_init() (mm/sparse.c): for each run of present sections of one node, sparse_init_nid()."""
     k.note("sparse_init()")
     secs = memblocks_present(k)
     runs: list[tuple[int, list[int]]] = []
@@ -40,7 +40,7 @@ def sparse_init(k: Kernel) -> None:
 
 
 def sparse_init_nid(k: Kernel, nid: int, sections: list[int]) -> None:
-    """sparse_init_nid(): the usemaps near NODE_DATA (sparse_early_usemaps_alloc_pgdat_section),
+    """sparse_init_nid() (mm/sparse.c): the usemaps near NODE_DATA (sparse_early_usemaps_alloc_pgdat_section),
     then one memmap buffer for the run (sparse_buffer_init), else one per section
     (__populate_section_memmap -> vmemmap_populate)."""
     pg = k.numa.node_data.get(nid)

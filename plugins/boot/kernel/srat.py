@@ -80,7 +80,8 @@ def srat_entries(data: bytes) -> SratEntries | None:
 
 
 def acpi_map_pxm_to_node(k: Kernel, pxm: int) -> int:
-    """acpi_map_pxm_to_node(): the lowest unused node id, in order of first appearance."""
+    """acpi_map_pxm_to_node() (drivers/acpi/numa/srat.c): the lowest unused node id, in order of
+    first appearance."""
     p2n = k.numa.pxm_to_node
     if pxm not in p2n:
         p2n[pxm] = len(p2n)
@@ -88,7 +89,7 @@ def acpi_map_pxm_to_node(k: Kernel, pxm: int) -> int:
 
 
 def bad_srat(k: Kernel) -> None:
-    """bad_srat(): the SRAT is not used (acpi_numa = -1)."""
+    """bad_srat() (drivers/acpi/numa/srat.c): the SRAT is not used (acpi_numa = -1)."""
     k.pr("ACPI: SRAT: SRAT not used.")
 
 
@@ -116,7 +117,7 @@ def acpi_numa_processor_affinity_init(k: Kernel, c: CpuAffinity) -> bool:
 
 
 def acpi_parse_memory_affinity(k: Kernel, m: MemAffinity) -> int | None:
-    """acpi_parse_memory_affinity(): one memory entry -> numa_add_memblk, hotplug marking
+    """acpi_parse_memory_affinity() (drivers/acpi/numa/srat.c): one memory entry -> numa_add_memblk, hotplug marking
     (memblock_mark_hotplug) and its line.  Returns 1 when accepted, 0 when ignored, None
     after bad_srat()."""
     if m.pxm is None:
@@ -144,7 +145,7 @@ def acpi_parse_memory_affinity(k: Kernel, m: MemAffinity) -> int | None:
 
 
 def slit_valid(slit: bytes) -> int:
-    """slit_valid(): the locality count when every distance is sane, else 0."""
+    """slit_valid() (drivers/acpi/numa/srat.c): the locality count when every distance is sane, else 0."""
     n = int.from_bytes(slit[36:44], "little")
     ok = n and len(slit) >= 44 + n * n and all(
         (slit[44 + i * n + j] == 10) if i == j else (slit[44 + i * n + j] > 10)
@@ -153,7 +154,7 @@ def slit_valid(slit: bytes) -> int:
 
 
 def acpi_parse_slit(k: Kernel, slit: bytes) -> None:
-    """acpi_parse_slit(): a valid SLIT goes to acpi_numa_slit_init()."""
+    """acpi_parse_slit() (drivers/acpi/numa/srat.c): a valid SLIT goes to acpi_numa_slit_init()."""
     n = slit_valid(slit)
     if not n:
         k.pr("SLIT table looks invalid. Not used.")
@@ -162,7 +163,7 @@ def acpi_parse_slit(k: Kernel, slit: bytes) -> None:
 
 
 def acpi_numa_slit_init(k: Kernel, n: int, slit: bytes) -> None:
-    """acpi_numa_slit_init(): numa_set_distance() for every pair of PXMs that have a node
+    """acpi_numa_slit_init() (drivers/acpi/numa/srat.c): numa_set_distance() for every pair of PXMs that have a node
     (the first call allocates the table, numa_alloc_distance)."""
     from .numa import numa_alloc_distance
 
