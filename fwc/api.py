@@ -21,7 +21,7 @@ from .backends import Artifact, Backend, BackendContext
 from .diagnostics import ERROR, Diagnostic, Sources, render
 
 if TYPE_CHECKING:
-    from .checks import CheckRegistry, Levels
+    from .registry import CheckRegistry, Levels
     from .host import Host, PluginInfo
     from .model import Machine
 
@@ -104,7 +104,7 @@ class Fwc:
     def levels(self) -> "Levels":
         """Check levels for this instance; raises ValueError for unknown check names."""
         if self._levels is None:
-            from .checks import Levels
+            from .registry import Levels
 
             w, e, we = self._switches
             self._levels = Levels(self.host.checks, w, e, we)
@@ -256,9 +256,9 @@ class Fwc:
 
 
 def _debug_notes(debug: bool, e: BaseException) -> tuple[str, ...]:
-    from .checks import _traceback
+    from .registry import traceback_note
 
-    return (_traceback(e),) if debug else ()
+    return (traceback_note(e),) if debug else ()
 
 
 def _without_gc(fn: Callable[..., _T], *args: Any) -> _T:

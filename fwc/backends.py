@@ -86,10 +86,10 @@ class BackendContext:
         try:
             b.generate(sub)
         except Exception as e:  # noqa: BLE001 - reported like any backend failure
-            from .checks import _traceback
+            from .registry import traceback_note
 
             sub.error("backend", f"backend '{name}' ({b.plugin}) failed: {type(e).__name__}: {e}",
-                      notes=(_traceback(e),) if self.fwc.debug else ())
+                      notes=(traceback_note(e),) if self.fwc.debug else ())
         self.diagnostics += [d.with_severity(WARNING) for d in sub.diagnostics if d.severity == ERROR]
         return {} if any(d.severity == ERROR for d in sub.diagnostics) else {a.path: a.data for a in sub.artifacts}
 

@@ -19,7 +19,8 @@ import os
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from .backends import Backend, Option
-from .checks import LEVELS, THIRD_PARTY_MIN, CheckFn, CheckRegistry, builtin_registry
+from .checks import builtin_registry
+from .registry import LEVELS, THIRD_PARTY_MIN, CheckFn, CheckRegistry
 from .commands import BUILTIN_COMMANDS
 from .diagnostics import WARNING, Diagnostic
 
@@ -154,9 +155,9 @@ class Host:
         self.lint.append(Diagnostic(WARNING, "plugin", f"plugin '{plugin}': {message}"))
 
     def _traceback_notes(self, e: BaseException) -> tuple[str, ...]:
-        from .checks import _traceback
+        from .registry import traceback_note
 
-        return (_traceback(e),) if self.debug else ()
+        return (traceback_note(e),) if self.debug else ()
 
     def _load_entry_points(self) -> None:
         only = os.environ.get("FWC_PLUGINS")

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence, TypeVar
 import pluggy
 
 from .backends import Artifact, Backend, BackendContext, Option
-from .checks import Check, CheckFn, Report, check_group
+from .registry import Check, CheckFn, Report, check_group
 from .diagnostics import Diagnostic, Related, Span
 
 __all__ = [

@@ -12,7 +12,7 @@ it on every compile of a QEMU-board machine.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Iterable, NamedTuple
 
 from fwc import boards
 from fwc.boards import FOUR_G, HOLE_640K, KiB, MiB, ONE_M
