@@ -14,7 +14,9 @@ are freed after memory init.  It overrides exactly the steps it changes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
+
+import attrs
 
 from .zones import PHYS_MAX, pfn_down
 
@@ -22,13 +24,14 @@ if TYPE_CHECKING:
     from .state import Kernel
 
 
+@attrs.define
 class Policy:
     """Linux 6.1 upstream."""
 
-    name = "upstream"
+    name: ClassVar[str] = "upstream"
     #: pins.txt: a kernel node's hotpluggable memory is pinned by numa_clear_kernel_node_hotplug
-    kernel_nodes_pin = True
-    unmovable_reason = "hotpluggable memory is not ZONE_MOVABLE (no movable_node)"
+    kernel_nodes_pin: ClassVar[bool] = True
+    unmovable_reason: ClassVar[str] = "hotpluggable memory is not ZONE_MOVABLE (no movable_node)"
 
     def after_e820_memblock_setup(self, k: Kernel) -> None:
         """setup_arch() between e820__memblock_setup() and reserve_real_mode(): nothing upstream."""
@@ -49,16 +52,16 @@ class Policy:
         k.memblock.clear_hotplug(0, PHYS_MAX)
 
 
+@attrs.define
 class SeedPolicy(Policy):
     """The 2013 seed design (movablecore=acpi)."""
 
-    name = "seed"
-    kernel_nodes_pin = False
-    unmovable_reason = "hotpluggable memory is not ZONE_MOVABLE"
+    name: ClassVar[str] = "seed"
+    kernel_nodes_pin: ClassVar[bool] = False
+    unmovable_reason: ClassVar[str] = "hotpluggable memory is not ZONE_MOVABLE"
 
-    def __init__(self) -> None:
-        self.srat: bytes | None = None                  # the SRAT found early
-        self.reserved: list[tuple[int, int]] = []       # (base, size) reserved hotpluggable RAM
+    srat: bytes | None = None                                        # the SRAT found early
+    reserved: list[tuple[int, int]] = attrs.field(factory=list)     # (base, size) reserved hotpluggable RAM
 
     def after_e820_memblock_setup(self, k: Kernel) -> None:
         """The SRAT Linux will use (the initrd's override or the firmware's), parsed early;
