@@ -74,7 +74,8 @@ class Subtable:
     @classmethod
     def from_raw(cls, data: bytes) -> "Subtable":
         data = bytes(data)
-        return cls(type=data[0] if data else -1, fields=None, raw=data)
+        at = L.offset(L.SUBTABLE_HEADER, "type")
+        return cls(type=data[at] if len(data) > at else -1, fields=None, raw=data)
 
 
 @dataclass
