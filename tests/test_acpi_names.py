@@ -223,3 +223,13 @@ def test_modules_use_no_private_name_of_another_module():
             if isinstance(node, ast.ImportFrom):
                 bad = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
                 assert not bad, f"{os.path.basename(path)} imports {bad} from {node.module}"
+
+
+def test_w_no_acpi_iasl_source_silences_the_backend_warning():
+    text = 'machine "m" { node 0 { cpus 0 memory 0 size 1G port acpi "ACPI0016" uid 1 } }'
+    names = lambda r: [d.check for d in r.diagnostics]  # noqa: E731
+    r = Fwc().compile(text=text, name="m.fwc", backends=["acpi"])
+    assert "acpi-iasl-source" in names(r) and r.ok
+    r = Fwc(warn=["no-acpi-iasl-source"]).compile(text=text, name="m.fwc", backends=["acpi"])
+    assert "acpi-iasl-source" not in names(r) and r.ok
+    assert r.artifact("acpi/SRAT.aml") is not None

@@ -11,15 +11,23 @@ Stdlib only.  Public API::
     parse_acpidump(text) -> (list[DumpEntry], list[Problem])
     build_table_set(tables, *, base, header, rsdp_revision=2, ...) -> list[DumpEntry]
     check_table_set(entries) -> list[Problem]
+    flat_image(entries) -> (base, bytes)                             # one buffer from a set
+    checksum(data) -> int;  flags_value(field, value) -> int;  flag_bits(field, value) -> dict
+    table_layout(signature) -> TableLayout | None;  TABLES
+    struct_codec(struct_or_fields) -> Codec    # pack, unpack, offsets, size of one structure
 
 Exceptions: AcpiError (base), AcpiEncodeError, IaslSourceError.
 
 Names of numbers (:mod:`.names`, ACPICA's ``actbl*.h``): ``SratType``, ``MadtType``,
 ``DeviceHandleType`` and the flag enums ``SratCpuFlag``, ``SratMemFlag``, ``SratGenericFlag``,
-``MadtLapicFlag``, ``MadtFlag``; records accept members or plain integers.  For other
-backends that read or write ACPI structures: ``struct_codec(struct_or_fields) -> Codec``
-(one compiled structure: ``pack``, ``unpack``, ``offsets``, ``size``) and
-``model_map`` (:mod:`.model_map`: the machine model <-> record mapping, both ways).
+``MadtLapicFlag``, ``MadtFlag``; records accept members or plain integers.  The machine
+model <-> record mapping, both ways, is :mod:`.model_map` (``Entry.record``/``Entry.read``,
+``entry_of(signature, subtable)``); ``tables.build(machine)`` gives a machine's tables.
+
+Modules: ``layout`` (declarations), ``names`` (numbers' names), ``codec`` (compiled
+structures), ``binary`` (encode/decode), ``iasl_source``, ``acpidump``, ``tableset``,
+``model_map``, ``tables`` (model -> tables), ``inputs`` + ``decompile`` (tables ->
+description), ``backend`` (hooks and checks), ``examples``.
 
 Records: ``Table(signature, header, body, entries, trailing)``; ``header`` needs ``oem_id``,
 ``oem_table_id`` and ``creator_id`` (``revision`` defaults per table: SRAT 3, SLIT 1,
