@@ -152,3 +152,13 @@ def test_initrd_public_api_is_lazy():
             "print('ok')")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout.strip() == "ok", r.stderr
+
+
+def test_boot_public_api_is_lazy():
+    code = ("import sys, fwc_plugins.boot as b\n"
+            "assert not {'fwc_plugins.boot.sim', 'fwc_plugins.boot.report', 'fwc_plugins.boot.kernel'} & set(sys.modules)\n"
+            "assert set(b.__all__) == {'Alloc', 'Boot', 'report', 'simulate'}\n"
+            "assert b.report.SCHEMA and b.simulate.__module__ == 'fwc_plugins.boot.sim'\n"
+            "print('ok')")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == "ok", r.stderr

@@ -85,6 +85,16 @@ class Firmware(NamedTuple):
     notes: list         # what was assumed
 
 
+def _acpi_tables(m) -> dict[str, tuple[str, bytes]]:
+    """The SRAT/SLIT/MADT the acpi plugin builds for ``m``: ``{name: (signature, bytes)}``.
+
+    The one place this plugin reaches into the acpi plugin's internals; ``tables.build`` is
+    not in ``fwc_plugins.acpi.__all__`` yet (its owner is asked to export it)."""
+    from fwc_plugins.acpi import tables
+
+    return tables.build(m)
+
+
 def qemu_key(m):
     return (m.board, len(m.cpus), m.slots)
 
@@ -160,9 +170,7 @@ def bios_e820(m) -> list[tuple[int, int, int]]:
 
 def qemu_tables(m, dsdt_size: int | None, notes: list[str]) -> tuple[list[Table], Table, Table]:
     """QEMU 7.2's tables where SeaBIOS puts them: (install order, RSDP, RSDT)."""
-    from fwc_plugins.acpi import tables as acpi_tables
-
-    built = acpi_tables.build(firmware_view(m))
+    built = _acpi_tables(firmware_view(m))
     key = qemu_key(m)
     if dsdt_size is None:
         dsdt_size = QEMU_DSDT_KNOWN.get(key)
@@ -203,11 +211,10 @@ def generic_tables(m) -> tuple[list[Table], Table | None, Table | None]:
     """The machine's own tables laid out by the acpi backend at ``tables at`` (default
     0xE0000): (install order, RSDP, XSDT)."""
     from fwc_plugins.acpi import build_table_set
-    from fwc_plugins.acpi import tables as acpi_tables
 
     base = m.tables_base if m.tables_base is not None else 0xE0000
     oem = m.oem
-    entries = build_table_set([d for _, d in acpi_tables.build(m).values()], base=base, header={
+    entries = build_table_set([d for _, d in _acpi_tables(m).values()], base=base, header={
         "oem_id": oem.id, "oem_table_id": oem.table_id, "oem_revision": oem.revision,
         "creator_id": oem.creator_id, "creator_revision": oem.creator_revision})
     tabs, rsdp, root = [], None, None

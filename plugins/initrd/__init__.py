@@ -21,8 +21,9 @@ the machine's own tables on other boards.
 place that decides which archive file Linux reads for a signature), :func:`linux_view`,
 :func:`effective_tables`, :func:`build_archive`, and from the cpio module :class:`Writer`,
 :func:`tree`, :func:`scan_acpi` and ``ACPI_PREFIX``; ``KERNEL_REJECTION`` (the kernel's message
-per rejection check); ``qemu_table_signatures`` (the tables QEMU builds, in blob order).  Names from submodules load on first
-use (PEP 562): ``fwc check`` imports this module at start-up.
+per rejection check); ``qemu_table_signatures`` (the tables QEMU builds, in blob order).
+Names from submodules load on first use (PEP 562): ``fwc check`` imports this module at
+start-up.
 """
 
 from __future__ import annotations
@@ -116,9 +117,9 @@ def archive_files(machine) -> list[ArchiveFile]:
     for o in machine.initrd.overrides:
         if o.table is not None:
             if built is None:
-                from ..acpi import tables
+                from .upgrade import machine_tables
 
-                built = tables.build(machine)
+                built = machine_tables(machine)
             name = _file_name(f"{o.table}.aml", used)
             if o.table not in built:
                 files.append(ArchiveFile(name, None, o, ("initrd-missing-table",
