@@ -11,7 +11,7 @@ fwc's own checks are in :mod:`fwc.checks`; plugins add theirs through the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Protocol, Sequence
 
 from .diagnostics import ERROR, NOTE, WARNING, Diagnostic, Related, Span
 

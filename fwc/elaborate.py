@@ -1,0 +1,214 @@
+"""Reading and evaluating descriptions: the first two passes of elaboration.
+
+1. read files: parse the root file, follow ``include`` (relative to the including file,
+   then the include path), refuse include cycles (:class:`Loader`, :meth:`Elaborator.expand`);
+2. evaluate: constants (``let``) in order, expressions and units, each value range-checked
+   against the field it lands in (:class:`Elaborator`).
+
+:mod:`fwc.build` turns the evaluated statements into the model.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+from . import syntax
+from .diagnostics import ERROR, WARNING, Diagnostic, Related, Sources
+from .syntax import Name, Num, Stmt
+
+# The widest value any field takes: 64-bit addresses and sizes.
+U64 = (1 << 64) - 1
+VALUE_BITS = 128  # no field is wider than 64 bits; intermediate values may not pass 128
+MAX_INCLUDE_DEPTH = 64
+
+
+class Loader:
+    """Reads files (root and includes) into statements, keeping their text."""
+
+    def __init__(self, sources: Sources, include_path=(), read: Callable[[str], str] | None = None):
+        self.sources = sources
+        self.include_path = list(include_path)
+        self.read = read or _read_file
+        self.files: list[str] = []
+
+    def parse(self, text: str, name: str, start: str, diags: list) -> list | None:
+        self.sources.add(name, text)
+        if name not in self.files:
+            self.files.append(name)
+        stmts, d = syntax.parse(text, name, start)
+        diags.extend(d)
+        return stmts
+
+    def resolve(self, path: str, including: str | None) -> str | None:
+        if os.path.isabs(path):
+            return path if os.path.exists(path) else None
+        dirs = []
+        if including and not including.startswith("<"):
+            dirs.append(os.path.dirname(os.path.abspath(including)))
+        else:
+            dirs.append(os.getcwd())
+        dirs.extend(self.include_path)
+        for d in dirs:
+            cand = os.path.join(d, path)
+            if os.path.exists(cand):
+                return os.path.normpath(cand)
+        return None
+
+
+def undecodable(path: str, e: UnicodeDecodeError) -> str:
+    """Where a UTF-8 decoding error is, as ``line L, column C``."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(e.start)
+    except OSError:
+        return f"byte {e.start}"
+    line = head.count(b"\n") + 1
+    column = e.start - (head.rfind(b"\n") + 1) + 1
+    return f"line {line}, column {column}"
+
+
+def _read_file(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+class Elaborator:
+    def __init__(self, loader: Loader):
+        self.loader = loader
+        self.diags: list[Diagnostic] = []
+        self.stack: list[str] = []  # include chain, for cycle detection
+        # Constants: name -> (value, span); lookups walk the scope chain.
+        self.scopes: list[dict] = [{}]
+
+    # ---- diagnostics
+    def error(self, check: str, message: str, span, **kw) -> None:
+        self.diags.append(Diagnostic(ERROR, check, message, span, **kw))
+
+    def warning(self, check: str, message: str, span, **kw) -> None:
+        self.diags.append(Diagnostic(WARNING, check, message, span, **kw))
+
+    # ---- expressions
+    def eval(self, expr, what: str = "value", lo: int = 0, hi: int = U64) -> int | None:
+        """Evaluate ``expr``; report and return None if it fails or is out of [lo, hi]."""
+        if expr is None:
+            return None
+        v = self._eval(expr)
+        if v is None:
+            return None
+        if not lo <= v <= hi:
+            self.error("field-range", f"{what} {_show(v)} is out of range [{_show(lo)}, {_show(hi)}]", expr.span)
+            return None
+        return v
+
+    def _eval(self, e) -> int | None:
+        """Evaluate an expression tree without recursion (a long chain of operators is a
+        deep tree); values beyond 2**128 stop with an error instead of growing on."""
+        stack: list[tuple[Any, bool]] = [(e, False)]
+        values: list[int | None] = []
+        while stack:
+            node, visited = stack.pop()
+            if isinstance(node, Num):
+                values.append(node.value)
+            elif isinstance(node, Name):
+                values.append(self._lookup(node))
+            elif not visited:
+                stack.append((node, True))
+                stack.append((node.right, False))
+                stack.append((node.left, False))
+            else:
+                b, a = values.pop(), values.pop()
+                values.append(None if a is None or b is None else self._apply(node, a, b))
+        return values[0]
+
+    def _lookup(self, e) -> int | None:
+        for scope in reversed(self.scopes):
+            if e.name in scope:
+                return scope[e.name][0]
+        self.error("undefined-name", f"undefined name '{e.name}'", e.span)
+        return None
+
+    def _apply(self, e, a: int, b: int) -> int | None:
+        if e.op == "+":
+            v = a + b
+        elif e.op == "-":
+            v = a - b
+        elif e.op == "*":
+            if a.bit_length() + b.bit_length() > 2 * VALUE_BITS:
+                v = 1 << (2 * VALUE_BITS)
+            else:
+                v = a * b
+        elif b == 0:
+            self.error("division-by-zero", "division by zero", e.right.span)
+            return None
+        elif a % b:
+            self.error("inexact-division", f"{_show(a)} / {_show(b)} is not a whole number", e.span)
+            return None
+        else:
+            v = a // b
+        if abs(v).bit_length() > VALUE_BITS:
+            self.error("field-range", f"the value of this expression is beyond {VALUE_BITS} bits", e.span)
+            return None
+        return v
+
+    def define(self, stmt: Stmt) -> None:
+        name = stmt.args["name"]
+        value = self._eval(stmt.args["expr"])
+        for scope in self.scopes:
+            if name.name in scope:
+                prev = scope[name.name][1]
+                self.error("redefined-name", f"'{name.name}' is already defined", name.span,
+                           related=(Related("first defined here", prev),))
+                return
+        if value is not None:
+            self.scopes[-1][name.name] = (value, name.span)
+
+    # ---- includes
+    def include(self, stmt: Stmt, start: str) -> list:
+        path = stmt.args["path"]
+        including = (stmt.span or path.span).file
+        full = self.loader.resolve(path.value, including)
+        if full is None:
+            self.error("include", f"cannot find include file '{path.value}'", path.span)
+            return []
+        if full in self.stack:
+            chain = " -> ".join(os.path.basename(p) for p in self.stack + [full])
+            self.error("include", f"include cycle: {chain}", path.span)
+            return []
+        if len(self.stack) >= MAX_INCLUDE_DEPTH:
+            self.error("include", f"includes nested more than {MAX_INCLUDE_DEPTH} deep", path.span)
+            return []
+        if not os.path.isfile(full):
+            self.error("include", f"'{path.value}' is not a regular file", path.span)
+            return []
+        try:
+            text = self.loader.read(full)
+        except OSError as e:
+            self.error("include", f"cannot read '{path.value}': {e.strerror or e}", path.span)
+            return []
+        except UnicodeDecodeError as e:
+            self.error("include", f"'{path.value}' is not UTF-8 text ({undecodable(full, e)})", path.span)
+            return []
+        stmts = self.loader.parse(text, full, start, self.diags)
+        return [(s, full) for s in stmts] if stmts else []
+
+    def expand(self, stmts, start: str, file: str):
+        """Yield statements with includes expanded in place (depth first)."""
+        self.stack.append(file if file.startswith("<") else os.path.normpath(os.path.abspath(file)))
+        try:
+            for s in stmts:
+                if s.kind == "include":
+                    inner = self.include(s, start)
+                    if inner:
+                        full = inner[0][1]
+                        yield from self.expand([x for x, _ in inner], start, full)
+                else:
+                    yield s
+        finally:
+            self.stack.pop()
+
+
+def _show(v: int) -> str:
+    if v.bit_length() > VALUE_BITS:
+        return f"(a {v.bit_length()}-bit number)"
+    return hex(v) if v >= 4096 else str(v)
