@@ -144,7 +144,8 @@ class Host:
             self._load_entry_points()
         for i, p in enumerate(plugins):
             name = getattr(p, "__name__", None) or f"plugin-{i}"
-            self._register(p, name, "", "")
+            # fwc's own plugin modules passed in directly are still fwc's (their codes are < 5000).
+            self._register(p, name, SELF_DIST if name.startswith("fwc_plugins.") else "", "")
         self._collect()
 
     # ---- loading
@@ -237,9 +238,10 @@ class Host:
 
             def register(name: str, level: str, description: str, fn: CheckFn | None = None, *,
                          code: int | None = None, requires: Sequence[str] = ()) -> None:
-                if name in self.checks:
-                    self._problem(plugin, f"check '{name}' is already registered by "
-                                          f"'{self.checks.get(name).plugin}'; this one is ignored")  # type: ignore[union-attr]
+                taken = self.checks.get(name)
+                if taken is not None:
+                    self._problem(plugin, f"check '{name}' is already registered by '{taken.plugin}'; "
+                                          "this one is ignored")
                     return
                 if fn is not None and not callable(fn):
                     self._problem(plugin, f"check '{name}': fn must be callable or None; this one is ignored")

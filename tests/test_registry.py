@@ -74,6 +74,13 @@ def test_missing_bad_or_taken_code_is_a_plugin_problem_and_the_check_still_runs(
     assert names(r) == ["p-one"]  # lint problems stay out of results
 
 
+def test_builtin_plugin_module_passed_directly_keeps_its_codes():
+    import fwc_plugins.qemu
+
+    f = Fwc(entry_points=False, plugins=[fwc_plugins.qemu])
+    assert f.checks.get("qemu-board").code == 4112 and not f.host.lint
+
+
 def test_colliding_codes_keep_the_first():
     def both(reg):
         reg("p-a", "warning", "d", fires("p-a"), code=7001)
