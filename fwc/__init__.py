@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 __all__ = ["Fwc", "Result", "load", "check", "compile", "decompile", "__version__"]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> object:
     if name in ("Fwc", "Result", "load", "check", "compile", "decompile"):
         from . import api
 

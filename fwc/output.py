@@ -10,9 +10,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from typing import Iterable
+
+from .backends import Artifact
 
 
-def write_atomically(outdir: str, artifacts) -> list[str]:
+def write_atomically(outdir: str, artifacts: Iterable[Artifact]) -> list[str]:
     """Write ``artifacts`` under ``outdir``; return the paths written."""
     os.makedirs(outdir, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".fwc-tmp-", dir=outdir)
