@@ -5,13 +5,11 @@ and a simulated Linux early boot.  The API (``load``, ``check``, ``compile``,
 ``Fwc``, ``Result``) is imported lazily so that ``import fwc`` stays cheap.
 """
 
-from typing import Any
-
 __version__ = "0.1.0"
 __all__ = ["Fwc", "Result", "load", "check", "compile", "decompile", "__version__"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name):
     if name in ("Fwc", "Result", "load", "check", "compile", "decompile"):
         from . import api
 
