@@ -90,7 +90,7 @@ def subsequence(needles, hay):
 
 
 SPEC_4_1 = """\
-ACPI: SRAT ACPI table found in initrd [kernel/firmware/acpi/srat0.aml][0x138]
+ACPI: SRAT ACPI table found in initrd [kernel/firmware/acpi/srat.aml][0x138]
 modified physical RAM map:
 modified: [mem 0x0000000000000000-0x0000000000000fff] reserved
 modified: [mem 0x0000000000001000-0x000000000009fbff] usable
@@ -217,7 +217,7 @@ def test_spec_4_3_no_override(cmd, zones):
 @pytest.mark.parametrize("rev", [1, 0])
 def test_spec_4_4_equal_or_lower_revision_ignored(rev):
     b = simulate(two_node(rev=rev))
-    assert "ACPI: SRAT ACPI table found in initrd [kernel/firmware/acpi/srat0.aml][0x138]" in b.dmesg
+    assert "ACPI: SRAT ACPI table found in initrd [kernel/firmware/acpi/srat.aml][0x138]" in b.dmesg
     assert not any("Table Upgrade" in ln for ln in b.dmesg)
     assert "ACPI: SRAT: Node 1 PXM 1 [mem 0x100000000-0x17fffffff]" in b.dmesg
     assert zmp_line(b) == [] and node1(b) == [(1, "Normal", 1048576, 524288, 524288)]
