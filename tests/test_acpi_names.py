@@ -63,10 +63,11 @@ def test_named_records_encode_like_numbers_and_decode_to_the_names():
 
 
 def test_split_proximity_domain():
-    s = L.SRAT.subtables[SratType.CPU_AFFINITY]
-    rec = s.split({"proximity_domain": 0x123456, "apic_id": 1})
-    assert rec == {"proximity_domain_lo": 0x56, "proximity_domain_hi": 0x1234, "apic_id": 1}
-    assert s.join(rec) == {"proximity_domain": 0x123456, "apic_id": 1}
+    entry = M.SRAT_CPU[SratType.CPU_AFFINITY]
+    assert [sp.key for sp in entry.struct.splits] == ["proximity_domain"]
+    rec = entry.values(pxm=0x123456, apic_id=1, enabled=True)
+    assert (rec["proximity_domain_lo"], rec["proximity_domain_hi"]) == (0x56, 0x1234)
+    assert entry.read(rec)["pxm"] == 0x123456
 
 
 def test_offsets_and_sizes_come_from_the_layout():
@@ -174,7 +175,7 @@ def test_model_tables_read_back_to_the_model(tmp_path):
     assert r.ok, r.render_diagnostics()
     m = r.machine
     srat, _ = decode_table(encode(T.srat(m)))
-    got = [M.entry_of("SRAT", e)[1] for e in srat.entries]
+    got = [M.entries_of("SRAT")[e.type].read(e.fields) for e in srat.entries]
     cpus = [(v["pxm"], v["apic_id"]) for v in got if "apic_id" in v]
     assert cpus == [(0, 0), (0, 1), (7, 300)]
     memory = [(v["pxm"], v["base"], v["size"], v["hotpluggable"], v["nonvolatile"]) for v in got if "base" in v]
@@ -182,7 +183,8 @@ def test_model_tables_read_back_to_the_model(tmp_path):
     generic = [(v["kind"], v["handle_type"], v["enabled"]) for v in got if "kind" in v]
     assert generic == [("initiator", "acpi", True), ("port", "pci", False)]
     madt, _ = decode_table(encode(T.madt(m)))
-    apics = [(v["apic_id"], v["enabled"]) for v in (M.entry_of("APIC", e)[1] for e in madt.entries) if "apic_id" in v]
+    apics = [(v["apic_id"], v["enabled"]) for v in (M.entries_of("APIC")[e.type].read(e.fields) for e in madt.entries)
+             if "apic_id" in v]
     assert apics == [(0, True), (1, True), (300, False)]
 
 

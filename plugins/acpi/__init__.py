@@ -22,7 +22,8 @@ Names of numbers (:mod:`.names`, ACPICA's ``actbl*.h``): ``SratType``, ``MadtTyp
 ``DeviceHandleType`` and the flag enums ``SratCpuFlag``, ``SratMemFlag``, ``SratGenericFlag``,
 ``MadtLapicFlag``, ``MadtFlag``; records accept members or plain integers.  The machine
 model <-> record mapping, both ways, is :mod:`.model_map` (``Entry.record``/``Entry.read``,
-``entry_of(signature, subtable)``); ``tables.build(machine)`` gives a machine's tables.
+``entries_of(signature)[type].read(fields)``); ``tables.build(machine)`` gives a machine's
+tables.
 
 Modules: ``layout`` (declarations), ``names`` (numbers' names), ``codec`` (compiled
 structures), ``binary`` (encode/decode), ``iasl_source``, ``acpidump``, ``tableset``,

@@ -144,20 +144,6 @@ class Split:
     key: str
     parts: tuple[tuple[str, int], ...]
 
-    def join(self, rec: Mapping) -> int:
-        value, shift = 0, 0
-        for k, bits in self.parts:
-            value |= rec[k] << shift
-            shift += bits
-        return value
-
-    def split(self, value: int) -> dict[str, int]:
-        out, shift = {}, 0
-        for k, bits in self.parts:
-            out[k] = (value >> shift) & ((1 << bits) - 1)
-            shift += bits
-        return out
-
 
 @dataclass(frozen=True)
 class Struct:
@@ -179,26 +165,6 @@ class Struct:
         """The subtable's fields with the common type/length header in front (one tuple
         per struct: codecs are cached by the tuple's identity)."""
         return SUBTABLE_HEADER + self.fields
-
-    def join(self, rec: Mapping) -> dict:
-        """``rec`` with each :class:`Split` value joined under its own key (parts removed)."""
-        if not self.splits:
-            return dict(rec)
-        out = dict(rec)
-        for sp in self.splits:
-            out[sp.key] = sp.join(rec)
-            for k, _ in sp.parts:
-                del out[k]
-        return out
-
-    def split(self, values: Mapping) -> dict:
-        """The inverse of :meth:`join`: each split value stored in its parts."""
-        if not self.splits:
-            return dict(values)
-        out = dict(values)
-        for sp in self.splits:
-            out.update(sp.split(out.pop(sp.key)))
-        return out
 
 
 @dataclass(frozen=True)

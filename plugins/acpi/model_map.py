@@ -7,8 +7,8 @@ the attribute values back from a decoded record (``decompile``: tables -> descri
 field maps to an attribute of the same meaning (``address_length`` <-> ``size``), optionally
 through a :class:`Values` conversion (``device_handle_type`` 0/1 <-> ``"acpi"``/``"pci"``) or
 :data:`ALL_ONES_IS_NONE` (an NMI for every processor); each named flag bit maps to a bool
-attribute.  Logical values split over several fields (the SRAT Processor Local APIC
-proximity domain) are joined and split by the layout (:class:`~.layout.Split`).
+attribute.  A logical value split over several fields (the SRAT Processor Local APIC
+proximity domain, :class:`~.layout.Split`) is one attribute.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .names import SLIT_LOCAL, SLIT_NO_PATH, MadtType, SratType
 __all__ = ["Entry", "Values", "ALL_ONES_IS_NONE", "HANDLE", "OEM", "MADT_BODY",
            "SRAT_CPU", "MEMORY", "NO_MEMORY", "ITS", "INITIATOR", "PORT", "SRAT_ENTRIES", "SRAT_GROUPS",
            "LOCAL_APIC", "LOCAL_X2APIC", "IO_APIC", "IRQ_OVERRIDE", "LOCAL_APIC_NMI",
-           "LOCAL_X2APIC_NMI", "MADT_ENTRIES", "entry_of", "no_node_distance"]
+           "LOCAL_X2APIC_NMI", "MADT_ENTRIES", "entries_of", "no_node_distance"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,17 @@ class Entry:
         env: dict = {"D": dict(struct_codec(self.struct).defaults), "K": dict(self.const),
                      "_handle_values": _handle_values, "_handle_attrs": _handle_attrs}
         get = "(a[{0!r}] if {0!r} in a else o.{0})".format
+        splits = {sp.key: sp for sp in self.struct.splits}
+
+        def read(key: str) -> str:  # a logical field's value in the decoded record r
+            if key not in splits:
+                return f"r[{key!r}]"
+            parts, shift = [], 0
+            for k, bits in splits[key].parts:
+                parts.append(f"(r[{k!r}] << {shift})")
+                shift += bits
+            return "(" + " | ".join(parts) + ")"
+
         to_record: dict[str, str] = {}
         to_model: list[str] = []
         for i, (key, attr) in enumerate(self.fields.items()):
@@ -106,19 +117,24 @@ class Entry:
                 assert h is not None, f"{key}: a handle field declares its forms"
                 env[f"H{i}"] = h
                 to_record[key] = f"_handle_values(H{i}, {to_record[h.selector]}, o, a)"
-                to_model.append(f"**_handle_attrs(H{i}, r[{h.selector!r}], r[{key!r}])")
+                to_model.append(f"**_handle_attrs(H{i}, {read(h.selector)}, {read(key)})")
             elif isinstance(attr, tuple):
                 env[f"C{i}"], width = attr[1], by_key[key].width
                 to_record[key] = f"C{i}.record({get(attr[0])}, {width})"
-                to_model.append(f"{attr[0]!r}: C{i}.model(r[{key!r}], {width})")
+                to_model.append(f"{attr[0]!r}: C{i}.model({read(key)}, {width})")
             else:
                 to_record[key] = get(attr)
-                to_model.append(f"{attr!r}: r[{key!r}]")
+                to_model.append(f"{attr!r}: {read(key)}")
         if self.flags:
             plan = [(b.mask, self.flags[b.key]) for b in by_key["flags"].bits if b.key in self.flags]
             to_record["flags"] = " | ".join(f"({mask} if {get(attr)} else 0)" for mask, attr in plan)
             to_model += [f"{attr!r}: bool(r['flags'] & {mask})" for mask, attr in plan]
             to_model.append(f"'other_flags': r['flags'] & {~sum(mask for mask, _ in plan)}")
+        for key, sp in splits.items():  # a split value is stored in its parts
+            value, shift = to_record.pop(key), 0
+            for k, bits in sp.parts:
+                to_record[k] = f"(({value}) >> {shift}) & {(1 << bits) - 1}"
+                shift += bits
         record = ", ".join(f"{k!r}: {v}" for k, v in to_record.items())
         set_ = object.__setattr__
         set_(self, "type", self.struct.type)
@@ -133,20 +149,19 @@ class Entry:
     def values(self, obj: Any = None, /, **attrs: Any) -> dict:
         """The record's fields (layout defaults filled in) from ``obj``'s attributes;
         keyword arguments give attributes ``obj`` lacks or override them."""
-        rec = self._values(obj, attrs)
-        return self.struct.split(rec) if self.struct.splits else rec
+        return self._values(obj, attrs)
 
     def record(self, obj: Any = None, /, **attrs: Any) -> Subtable:
         """A :class:`~.binary.Subtable` of this entry's type (see :meth:`values`)."""
         assert self.type is not None, f"{self.struct.key} is not a subtable"
-        return Subtable(self.type, self.values(obj, **attrs))
+        return Subtable(self.type, self._values(obj, attrs))
 
     def read(self, rec: Mapping) -> dict:
         """Model attribute values from a decoded record.  Flag bits without an attribute are
         given as ``other_flags``; a value a conversion does not know is given as read (a
         device handle of unknown type: ``handle_type`` is then that number, and the handle's
         attributes are missing)."""
-        return self._read(self.struct.join(rec) if self.struct.splits else rec)
+        return self._read(rec)
 
 
 def _sub(layout: L.TableLayout, type_: int) -> L.Struct:
@@ -228,10 +243,6 @@ def no_node_distance(i: int, j: int) -> int:
 _BY_TABLE = {"SRAT": SRAT_ENTRIES, "APIC": MADT_ENTRIES}
 
 
-def entry_of(signature: str, st: Subtable) -> tuple[Entry, dict] | None:
-    """``(entry, model attribute values)`` for a decoded subtable that the model maps, else
-    None (raw or unknown subtables, types fwc does not model)."""
-    if st.fields is None:
-        return None
-    e = _BY_TABLE[signature].get(st.type)
-    return None if e is None else (e, e.read(st.fields))
+def entries_of(signature: str) -> dict[int, Entry]:
+    """The entries of one table by subtable type ("SRAT" or "APIC")."""
+    return _BY_TABLE[signature]
