@@ -22,7 +22,7 @@ from .codec import struct_codec
 from .names import SLIT_LOCAL, SLIT_NO_PATH, MadtType, SratType
 
 __all__ = ["Entry", "Values", "ALL_ONES_IS_NONE", "HANDLE", "OEM", "MADT_BODY",
-           "SRAT_CPU", "MEMORY", "NO_MEMORY", "ITS", "INITIATOR", "PORT", "SRAT_ENTRIES", "SRAT_GROUPS",
+           "SRAT_CPU", "MEMORY", "NO_MEMORY", "ITS", "INITIATOR", "PORT", "GENERIC", "SRAT_ENTRIES", "SRAT_GROUPS",
            "LOCAL_APIC", "LOCAL_X2APIC", "IO_APIC", "IRQ_OVERRIDE", "LOCAL_APIC_NMI",
            "LOCAL_X2APIC_NMI", "MADT_ENTRIES", "entries_of", "no_node_distance"]
 
@@ -197,7 +197,8 @@ MEMORY = Entry(_sub(L.SRAT, SratType.MEMORY_AFFINITY),
 NO_MEMORY = {"base": 0, "size": 0, "enabled": False, "hotpluggable": False, "nonvolatile": False}
 ITS = Entry(_sub(L.SRAT, SratType.GIC_ITS_AFFINITY), {"proximity_domain": "pxm", "its_id": "id"})
 
-_HANDLE_TYPES = Values({"acpi": L.DeviceHandleType.ACPI, "pci": L.DeviceHandleType.PCI})
+#: the language's handle types are the layout's names (``acpi``, ``pci``)
+_HANDLE_TYPES = Values({str(t.name).lower(): t for t in L.DeviceHandleType})
 _GENERIC = {"proximity_domain": "pxm", "device_handle_type": ("handle_type", _HANDLE_TYPES),
             "device_handle": HANDLE}
 _GENERIC_FLAGS = {"enabled": "enabled", "architectural_transactions": "arch_transactions"}
@@ -206,6 +207,8 @@ INITIATOR = Entry(_sub(L.SRAT, SratType.GENERIC_AFFINITY), _GENERIC, _GENERIC_FL
 PORT = Entry(_sub(L.SRAT, SratType.GENERIC_PORT_AFFINITY), _GENERIC, _GENERIC_FLAGS,
              {"kind": "port"})
 
+#: Generic Initiator and Generic Port entries by the model's ``kind``
+GENERIC: dict[str, Entry] = {e.const["kind"]: e for e in (INITIATOR, PORT)}
 SRAT_ENTRIES: dict[int, Entry] = {**SRAT_CPU, SratType.MEMORY_AFFINITY: MEMORY,
                                   SratType.GIC_ITS_AFFINITY: ITS,
                                   SratType.GENERIC_AFFINITY: INITIATOR,

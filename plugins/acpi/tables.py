@@ -72,8 +72,7 @@ def srat(machine: Machine) -> Table:
                                           "size": window[1], "enabled": True, "hotpluggable": True}))
     entries += mem
     entries += [M.ITS.record(i, pxm=n.pxm) for n in machine.nodes for i in n.its]
-    entries += [(M.INITIATOR if g.kind == "initiator" else M.PORT).record(g, pxm=n.pxm)
-                for n in machine.nodes for g in n.initiators]
+    entries += [M.GENERIC[g.kind].record(g, pxm=n.pxm) for n in machine.nodes for g in n.initiators]
     entries += _append(machine, "srat")
     return Table("SRAT", header(machine, "srat", 3), {"table_revision": 1, "reserved": 0}, entries)
 
