@@ -1,8 +1,9 @@
 """ACPI structure layouts, declared once as data.
 
 Every binary structure the ACPI backend reads or writes is declared here as a tuple of
-:class:`Field` records.  The encoder and decoder (:mod:`.binary`), the iasl data-table source
-writer (:mod:`.iasl_source`) and the acpidump writer (:mod:`.acpidump`) are all driven by these
+:class:`Field` records.  The structure codecs (:mod:`.codec`), the encoder and decoder
+(:mod:`.binary`), the iasl data-table source writer (:mod:`.iasl_source`), the table set
+(:mod:`.tableset`) and the model mapping (:mod:`.model_map`) are all driven by these
 declarations; nothing else in the package knows a field offset.
 
 A field has
@@ -20,9 +21,9 @@ Layouts follow ACPI 6.5 and acpi-tables.md; offsets are implicit (fields are pac
 endian, no padding; :func:`offset` computes one).  Subtable layouts exclude the common
 ``type``/``length`` bytes, which are declared once in :data:`SUBTABLE_HEADER`.
 
-Numbers have names here and nowhere else, like ACPICA's ``actbl1.h``/``actbl2.h`` (pyelftools
-attaches an ``Enum`` to a field the same way), declared in :mod:`.names` and attached to the
-structures here: subtable types are :class:`SratType` and
+Numbers are named once, like ACPICA's ``actbl1.h``/``actbl2.h`` (pyelftools attaches an
+``Enum`` to a field the same way): declared in :mod:`.names` and attached to the structures
+here: subtable types are :class:`SratType` and
 :class:`MadtType` (``TableLayout.types``), the SRAT device-handle type is
 :class:`DeviceHandleType` (``Field.enum``), and every single-bit flag is a member of an
 ``IntFlag`` (:class:`SratCpuFlag`, :class:`SratMemFlag`, :class:`SratGenericFlag`,
