@@ -14,7 +14,7 @@ QEMU 7.2 (pc-q35-7.2 and pc-i440fx-7.2):
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Iterable, NamedTuple
 
 KiB, MiB, GiB, TiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
 FOUR_G = 4 * GiB
@@ -77,24 +77,36 @@ def phys_to_ram(addr: int, below: int) -> int | None:
     return None
 
 
-def srat_pieces(start: int, end: int, below: int) -> list[tuple[int, int]]:
-    """The SRAT ranges QEMU emits for pc.ram offsets [start, end): split at
-    640 KiB (resuming at 1 MiB) and at the low-RAM end (resuming at 4 GiB)."""
+def srat_ranges(sizes: Iterable[int], below: int) -> list[list[tuple[int, int]]]:
+    """QEMU 7.2's SRAT memory ranges (hw/i386/acpi-build.c build_srat()) for RAM blocks of
+    these sizes stacked in this order from address 0: for each block its ``(base, size)``
+    pieces, cut at 640 KiB (resuming at 1 MiB) and at the low-RAM end ``below`` (resuming at
+    4 GiB).  QEMU's own walk, quirks included: a block that ends inside [640K, 1M) makes the
+    next one start at 1 MiB."""
     out = []
-    base = start
-    if base < HOLE_640K < end:
-        out.append((base, HOLE_640K))
-        base = ONE_M
-    elif HOLE_640K <= base < ONE_M:
-        base = min(ONE_M, end)
-    if base < below < end:
-        out.append((base, below))
-        out.append((FOUR_G, FOUR_G + end - below))
-    elif base >= below:
-        out.append((FOUR_G + base - below, FOUR_G + end - below))
-    elif base < end:
-        out.append((base, end))
-    return [(b, e - b) for b, e in out if e > b]
+    next_base = 0
+    for size in sizes:
+        mem_base, mem_len = next_base, size
+        next_base = mem_base + mem_len
+        pieces: list[tuple[int, int]] = []
+        out.append(pieces)
+        if mem_base <= HOLE_640K < next_base:
+            mem_len -= next_base - HOLE_640K
+            if mem_len > 0:
+                pieces.append((mem_base, mem_len))
+            if next_base <= ONE_M:
+                next_base = ONE_M
+                continue
+            mem_base, mem_len = ONE_M, next_base - ONE_M
+        if mem_base <= below < next_base:
+            mem_len -= next_base - below
+            if mem_len > 0:
+                pieces.append((mem_base, mem_len))
+            mem_base, mem_len = FOUR_G, next_base - below
+            next_base = mem_base + mem_len
+        if mem_len > 0:
+            pieces.append((mem_base, mem_len))
+    return out
 
 
 def ram_size(board: str, boot_ranges) -> int:

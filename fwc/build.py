@@ -30,6 +30,11 @@ MAX_CPUS = 1 << 18  # a description with more CPUs is surely a typo (Linux: 8192
 # The machine statement
 
 
+def _all(a: int | None, b: int | None, c: int | None) -> tuple[int, int, int] | None:
+    """The three values, or None when one of them did not evaluate (its error is reported)."""
+    return None if a is None or b is None or c is None else (a, b, c)
+
+
 def _string(el: Elaborator, s: syntax.Str, what: str, width: int, pad: str = "\0") -> str | None:
     if s is None:
         return None
@@ -153,21 +158,19 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
                 maxmem = el.eval(args["maxmem"], "maxmem")
         elif k == "topology":
             if once(s):
-                sockets, cores, threads = (el.eval(args[x], x, 1, 1 << 16) for x in ("sockets", "cores", "threads"))
-                if sockets is not None and cores is not None and threads is not None:
-                    topology = M.Topology(sockets, cores, threads, span=s.span)
+                v = _all(*(el.eval(args[x], x, 1, 1 << 16) for x in ("sockets", "cores", "threads")))
+                if v:
+                    topology = M.Topology(*v, span=s.span)
         elif k == "ioapic":
-            ident, address, gsi_base = (
-                el.eval(args["id"], "I/O APIC ID", 0, 255), el.eval(args["address"], "address", 0, 0xFFFFFFFF),
-                el.eval(args["gsi_base"], "GSI base", 0, 0xFFFFFFFF) if args["gsi_base"] else 0)
-            if ident is not None and address is not None and gsi_base is not None:
-                ioapics.append(M.IoApic(ident, address, gsi_base, span=s.span))
+            v = _all(el.eval(args["id"], "I/O APIC ID", 0, 255), el.eval(args["address"], "address", 0, 0xFFFFFFFF),
+                     el.eval(args["gsi_base"], "GSI base", 0, 0xFFFFFFFF) if args["gsi_base"] else 0)
+            if v:
+                ioapics.append(M.IoApic(*v, span=s.span))
         elif k == "irq":
-            source, gsi, iflags = (
-                el.eval(args["source"], "source IRQ", 0, 255), el.eval(args["gsi"], "GSI", 0, 0xFFFFFFFF),
-                el.eval(args["flags"], "INTI flags", 0, 0xFFFF) if args["flags"] else 0)
-            if source is not None and gsi is not None and iflags is not None:
-                irqs.append(M.IrqOverride(source, gsi, iflags, span=s.span))
+            v = _all(el.eval(args["source"], "source IRQ", 0, 255), el.eval(args["gsi"], "GSI", 0, 0xFFFFFFFF),
+                     el.eval(args["flags"], "INTI flags", 0, 0xFFFF) if args["flags"] else 0)
+            if v:
+                irqs.append(M.IrqOverride(*v, span=s.span))
         elif k == "nmi":
             cpu = el.eval(args["cpu"], "processor UID", 0, 0xFFFFFFFE) if args["cpu"] is not None else None
             lint = el.eval(args["lint"], "LINT#", 0, 255)
@@ -417,16 +420,15 @@ def _qemu_layout(el, nodes, board, M):
         return nodes, ram, ram - below
     ram = sum(m.size for _, m in sized)
     below = boards.below_4g(board, ram)
-    out, offset = [], 0
+    pieces = iter(boards.srat_ranges((m.size for n in nodes for m in n.memory if not m.dimm), below))
+    out = []
     for n in nodes:
         mem = []
         for m in n.memory:
             if m.dimm:
                 mem.append(m)
                 continue
-            for base, size in boards.srat_pieces(offset, offset + m.size, below):
-                mem.append(attrs.evolve(m, base=base, size=size))
-            offset += m.size
+            mem += [attrs.evolve(m, base=base, size=size) for base, size in next(pieces)]
         out.append(attrs.evolve(n, memory=mem))
     return out, ram, ram - below
 

@@ -259,9 +259,11 @@ def cmd_show(args) -> int:
     boot = None
     if not args.no_boot and "boot" in f.backends:
         b = f.compile(args.file, backends=["boot"])
+        from fwc_plugins.boot.report import BootReportError, from_json
+
         try:
-            boot = json.loads(b.artifact("boot/boot.json").text) if b.ok else None
-        except (KeyError, ValueError):
+            boot = from_json(b.artifact("boot/boot.json").text) if b.ok else None
+        except (KeyError, BootReportError):
             boot = None
     colour = _colour(args, sys.stdout)
     console = Console(soft_wrap=not sys.stdout.isatty(), highlight=False, no_color=not colour,

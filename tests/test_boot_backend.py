@@ -82,7 +82,7 @@ dump
 
 
 def test_memblock_run_end_to_end(tmp_path):
-    from fwc_plugins.boot.memblock import run_script
+    from fwc_plugins.boot.memblock_script import run_script
 
     p = tmp_path / "s.txt"
     p.write_text(SCRIPT)

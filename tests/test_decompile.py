@@ -28,7 +28,7 @@ FWC = Fwc()
 def tables_of(text):
     r = FWC.load(text=text, name="<roundtrip>")
     assert r.ok, r.render_diagnostics() + "\n" + text
-    return {sig: data for sig, data in T.build(r.machine).values()}
+    return {sig: data for sig, data in T.build_tables(r.machine).values()}
 
 
 def decompile(paths):

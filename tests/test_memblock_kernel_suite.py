@@ -16,8 +16,9 @@ import pytest
 
 from fwc_plugins.boot.memblock import (
     ACCESSIBLE, ANYWHERE, HARNESS, HOTPLUG, NUMA_NO_NODE, PHYS_ADDR_MAX,
-    Memblock, MemblockBug, ScriptError, parse_script, run_script,
+    Memblock, MemblockBug,
 )
+from fwc_plugins.boot.memblock_script import ScriptError, parse_script, run_script
 
 SZ_2, SZ_8, SZ_16, SZ_32, SZ_64, SZ_128, SZ_256, SZ_512 = 2, 8, 16, 32, 64, 128, 256, 512
 SZ_1K, SZ_2K, SZ_4K, SZ_8K, SZ_16K = 1 << 10, 2 << 10, 4 << 10, 8 << 10, 16 << 10
@@ -1128,7 +1129,6 @@ def test_debian_config_constants():
 # (OPS) drives parsing, validation, running and the help text
 from pathlib import Path  # noqa: E402
 
-from fwc_plugins.boot import memblock as memblock_module  # noqa: E402
 from fwc_plugins.boot import memblock_script as ms  # noqa: E402
 
 _GOOD = {"u64": ("0x1000", 0x1000), "nid": ("3", 3), "flags": ("0x2", 2),
@@ -1245,11 +1245,3 @@ def test_script_help_lists_every_op_and_kind():
         assert f"  {kind} " in text
     assert ms.OPS["add"].usage() == "add base:u64 size:u64 [nid:nid [flags:flags]]"
     assert ms.OPS["dump"].usage() == "dump"
-
-
-def test_script_api_still_importable_from_memblock():
-    assert memblock_module.run_script is ms.run_script
-    assert memblock_module.parse_script is ms.parse_script
-    assert memblock_module.ScriptError is ms.ScriptError is ScriptError
-    with pytest.raises(AttributeError):
-        memblock_module.no_such_name

@@ -19,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from fwc_plugins.boot.memblock import MASK64, ScriptError, run_script
+from fwc_plugins.boot.memblock import MASK64
+from fwc_plugins.boot.memblock_script import ScriptError, run_script
 
 _ORACLE_DIR = Path(__file__).resolve().parent / "oracles" / "memblock"
 

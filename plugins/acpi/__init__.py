@@ -22,8 +22,8 @@ Names of numbers (:mod:`.names`, ACPICA's ``actbl*.h``): ``SratType``, ``MadtTyp
 ``DeviceHandleType`` and the flag enums ``SratCpuFlag``, ``SratMemFlag``, ``SratGenericFlag``,
 ``MadtLapicFlag``, ``MadtFlag``; records accept members or plain integers.  The machine
 model <-> record mapping, both ways, is :mod:`.model_map` (``Entry.record``/``Entry.read``,
-``entries_of(signature)[type].read(fields)``); ``tables.build(machine)`` gives a machine's
-tables.
+``entries_of(signature)[type].read(fields)``); ``build_tables(machine)`` gives a machine's
+tables (``{name: (signature, bytes)}``).
 
 Modules: ``layout`` (declarations), ``names`` (numbers' names), ``codec`` (compiled
 structures), ``binary`` (encode/decode), ``iasl_source``, ``acpidump``, ``tableset``,
@@ -50,11 +50,12 @@ if TYPE_CHECKING:  # the names below, for type checkers (at run time they load o
     from .acpidump import DumpEntry, parse_acpidump, to_acpidump
     from .binary import (ERROR, NOTE, WARNING, AcpiEncodeError, AcpiError, Problem, Subtable, Table,
                          checksum, decode_table, encode, encode_table, flag_bits, flags_value)
-    from .codec import Codec, struct_codec
+    from .codec import Codec, read_header, struct_codec, with_header
     from .iasl_source import IaslSourceError, to_iasl_source
     from .layout import TABLES, table_layout
-    from .names import (DeviceHandleType, MadtFlag, MadtLapicFlag, MadtType, SratCpuFlag,
+    from .names import (SLIT_LOCAL, SLIT_NO_PATH, DeviceHandleType, MadtFlag, MadtLapicFlag, MadtType, SratCpuFlag,
                         SratGenericFlag, SratMemFlag, SratType)
+    from .tables import build_tables
     from .tableset import build_table_set, check_table_set, flat_image
 
 # Exports load their module on first use (PEP 562), so that registering the backend
@@ -63,11 +64,12 @@ _EXPORTS = {
     "acpidump": ("DumpEntry", "parse_acpidump", "to_acpidump"),
     "binary": ("ERROR", "NOTE", "WARNING", "AcpiEncodeError", "AcpiError", "Problem", "Subtable", "Table",
                "checksum", "decode_table", "encode", "encode_table", "flag_bits", "flags_value"),
-    "codec": ("Codec", "struct_codec"),
+    "codec": ("Codec", "struct_codec", "read_header", "with_header"),
     "iasl_source": ("IaslSourceError", "to_iasl_source"),
     "layout": ("TABLES", "table_layout"),
-    "names": ("DeviceHandleType", "MadtFlag", "MadtLapicFlag", "MadtType", "SratCpuFlag",
+    "names": ("SLIT_LOCAL", "SLIT_NO_PATH", "DeviceHandleType", "MadtFlag", "MadtLapicFlag", "MadtType", "SratCpuFlag",
               "SratGenericFlag", "SratMemFlag", "SratType"),
+    "tables": ("build_tables",),
     "tableset": ("build_table_set", "check_table_set", "flat_image"),
 }
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
@@ -87,7 +89,7 @@ __all__ = [
     "DumpEntry", "ERROR", "WARNING", "NOTE", "TABLES", "table_layout",
     "encode_table", "encode", "decode_table", "checksum", "flag_bits", "flags_value",
     "to_iasl_source", "to_acpidump", "parse_acpidump",
-    "build_table_set", "check_table_set", "flat_image",
-    "Codec", "struct_codec", "SratType", "MadtType", "DeviceHandleType", "SratCpuFlag",
-    "SratMemFlag", "SratGenericFlag", "MadtLapicFlag", "MadtFlag",
+    "build_table_set", "check_table_set", "flat_image", "build_tables",
+    "Codec", "struct_codec", "read_header", "with_header", "SratType", "MadtType", "DeviceHandleType", "SratCpuFlag",
+    "SratMemFlag", "SratGenericFlag", "MadtLapicFlag", "MadtFlag", "SLIT_LOCAL", "SLIT_NO_PATH",
 ]

@@ -163,7 +163,7 @@ def generate(ctx: BackendContext) -> None:
     from .tableset import build_table_set
 
     m = ctx.machine
-    built = tables.build(m)
+    built = tables.build_tables(m)
     for name, (sig, data) in built.items():
         ctx.emit(f"acpi/{sig}.aml", data)
         if ctx.options["dsl"]:

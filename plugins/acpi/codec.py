@@ -233,3 +233,25 @@ def struct_codec(s: L.Struct | tuple[L.Field, ...]) -> Codec:
     if c is None:
         c = _CODECS[id(fields)] = Codec(fields)
     return c
+
+
+# --- the common SDT header, for plugins that look only at headers -----------------------------
+
+def read_header(data: bytes) -> dict[str, Any]:
+    """The common SDT header of a table's first 36 bytes, keyed as :data:`~.layout.SDT_HEADER`
+    (strings latin-1, NULs kept).  ``data`` must hold a whole header."""
+    return struct_codec(L.SDT_HEADER).unpack(data)
+
+
+def with_header(data: bytes, **fields: Any) -> bytes:
+    """``data`` with the given SDT header fields replaced and its checksum made right
+    (signature and length stay as they are)."""
+    c = struct_codec(L.SDT_HEADER)
+    hdr = read_header(data)
+    computed = {"signature": hdr.pop("signature").encode("latin-1"), "length": hdr.pop("length")}
+    del hdr["checksum"]
+    hdr.update(fields)
+    out = bytearray(c.pack(hdr, "header", computed) + data[c.st.size:])
+    at = c.offsets["checksum"]
+    out[at] = checksum(out)
+    return bytes(out)

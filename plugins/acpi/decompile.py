@@ -416,4 +416,4 @@ def _compile(fwc: Fwc, text: str, T: ModuleType, only: Collection[str] | None = 
     r = fwc.check(text=text, name="<decompiled>")
     if not r.ok:
         return {}, False
-    return {sig: data for sig, data in (T.build(r.machine, only).values())}, True
+    return {sig: data for sig, data in (T.build_tables(r.machine, only).values())}, True

@@ -121,7 +121,7 @@ def _append(machine: Machine, name: str) -> list:
 TABLES = (("srat", "SRAT", srat), ("slit", "SLIT", slit), ("madt", "APIC", madt))
 
 
-def build(machine: Machine, only: Collection[str] | None = None) -> dict[str, tuple[str, bytes]]:
+def build_tables(machine: Machine, only: Collection[str] | None = None) -> dict[str, tuple[str, bytes]]:
     """``{name: (signature, bytes)}`` for every table the machine has (or those of ``only``,
     a set of signatures)."""
     from .binary import encode

@@ -118,8 +118,13 @@ def generate(ctx):
 
 # ---------------------------------------------------------------------------
 def configure_memblock(parser):
+    import argparse
+
+    from .memblock_script import help_text
+
     sub = parser.add_subparsers(dest="memblock_command", metavar="ACTION", required=True)
-    r = sub.add_parser("run", help="run an op-script and print the dump format of oracles.md")
+    r = sub.add_parser("run", help="run an op-script and print the dump format of oracles.md",
+                       epilog=help_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("script", help="op-script file ('-' for stdin)")
     r.add_argument("-e", "--echo", action="store_true", help="echo each op as '> …' before its result")
     r.add_argument("--debian", action="store_true",
@@ -129,7 +134,8 @@ def configure_memblock(parser):
 def run_memblock(args, fwc):
     import sys
 
-    from .memblock import DEBIAN_X86_64, HARNESS, MemblockBug, ScriptError, run_script
+    from .memblock import DEBIAN_X86_64, HARNESS, MemblockBug
+    from .memblock_script import ScriptError, run_script
 
     name = args.script
     try:

@@ -86,13 +86,10 @@ class Firmware(NamedTuple):
 
 
 def _acpi_tables(m) -> dict[str, tuple[str, bytes]]:
-    """The SRAT/SLIT/MADT the acpi plugin builds for ``m``: ``{name: (signature, bytes)}``.
+    """The SRAT/SLIT/MADT the acpi plugin builds for ``m``: ``{name: (signature, bytes)}``."""
+    from fwc_plugins.acpi import build_tables
 
-    The one place this plugin reaches into the acpi plugin's internals; ``tables.build`` is
-    not in ``fwc_plugins.acpi.__all__`` yet (its owner is asked to export it)."""
-    from fwc_plugins.acpi import tables
-
-    return tables.build(m)
+    return build_tables(m)
 
 
 def qemu_key(m):

@@ -28,8 +28,8 @@ This module is longer than fwc's usual ~500 lines on purpose: it models one
 kernel file, and keeping that file's logic in one module lets it be read
 side by side with ``mm/memblock.c`` (conventions §12).  The op-script
 language of the C driver (tests/oracles/memblock) lives in
-``memblock_script``; ``run_script``, ``parse_script`` and ``ScriptError``
-stay importable from here.  Only the standard library is used.
+``memblock_script`` (``run_script``, ``parse_script``, ``ScriptError``).
+Only the standard library is used.
 
 API in brief::
 
@@ -39,7 +39,6 @@ API in brief::
     addr = mb.alloc_try_nid(size, align, min_addr, max_addr, nid)  # 0 = failure
     mb.memory.regions(), mb.reserved.regions()   # Region(base, size, flags, nid)
     mb.dump(); mb.dump_all()                     # driver format; memblock=debug format
-    run_script(text) -> str                      # raises ScriptError(line, col, msg)
 
 Known limit: ``memblock_trim_memory`` on a region within ``align`` of 2**64
 makes the kernel store a region at 0 and leave its array unsorted; the model
@@ -962,16 +961,3 @@ class Memblock:
     def alloc_from(self, size: int, align: int, min_addr: int) -> int:
         """memblock_alloc_from() (include/linux/memblock.h)."""
         return self.alloc_try_nid(size, align, min_addr, ACCESSIBLE, NUMA_NO_NODE)
-
-
-# ----------------------------------------------------------------------
-# the op-script API, kept importable from here (it lives in memblock_script,
-# which imports this module; resolved lazily so that there is no import cycle)
-_SCRIPT_NAMES = ("ScriptError", "parse_script", "run_script")
-
-
-def __getattr__(name: str) -> object:
-    if name in _SCRIPT_NAMES:
-        from . import memblock_script
-        return getattr(memblock_script, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

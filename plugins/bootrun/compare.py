@@ -63,10 +63,11 @@ def _rows_for(key: str, p, r) -> list[tuple[str, str, str]]:
 def compare(predicted: dict | None, real: dict) -> list[Row]:
     rows = []
     for key in KEYS:
+        pv_all = predicted.get(key) if predicted is not None else None
         covered = predicted is not None and key in predicted
         if key not in real and not covered:
             continue
-        for label, pv, rv in _rows_for(key, predicted.get(key) if covered else None, real.get(key)):
+        for label, pv, rv in _rows_for(key, pv_all, real.get(key)):
             rows.append(Row(key, label, pv if covered else "(not predicted)", rv, covered))
     return rows
 

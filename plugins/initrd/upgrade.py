@@ -43,14 +43,17 @@ QEMU_OEM = (b"BOCHS ", b"BXPC    ", 1)
 class Header(NamedTuple):
     signature: str
     length: int
-    oem_id: bytes
+    oem_id: bytes          # NULs kept: they count when Linux compares IDs
     oem_table_id: bytes
     oem_revision: int
 
     @classmethod
     def of(cls, data: bytes) -> "Header":
-        return cls(data[0:4].decode("latin-1"), int.from_bytes(data[4:8], "little"), bytes(data[10:16]),
-                   bytes(data[16:24]), int.from_bytes(data[24:28], "little"))
+        from fwc_plugins.acpi import read_header
+
+        h = read_header(data)
+        return cls(h["signature"], h["length"], h["oem_id"].encode("latin-1"), h["oem_table_id"].encode("latin-1"),
+                   h["oem_revision"])
 
     @property
     def ident(self) -> str:
@@ -64,11 +67,9 @@ def _show(b: bytes) -> str:
 
 def set_oem_revision(data: bytes, revision: int) -> bytes:
     """The table with OEM revision ``revision`` and its checksum fixed."""
-    out = bytearray(data)
-    out[24:28] = revision.to_bytes(4, "little")
-    out[9] = 0
-    out[9] = (-sum(out)) & 0xFF
-    return bytes(out)
+    from fwc_plugins.acpi import with_header
+
+    return with_header(data, oem_revision=revision)
 
 
 #: The kernel's own message (``pr_err`` in acpi_table_upgrade, after ``ACPI: ``) for each
@@ -102,13 +103,10 @@ def rejection(data: bytes) -> tuple[str, str] | None:
 
 
 def machine_tables(machine) -> dict[str, tuple[str, bytes]]:
-    """The machine's own SRAT/SLIT/MADT, ``{name: (signature, bytes)}``, from the acpi plugin.
+    """The machine's own SRAT/SLIT/MADT, ``{name: (signature, bytes)}``, from the acpi plugin."""
+    from fwc_plugins.acpi import build_tables
 
-    The one place this plugin reaches into the acpi plugin; ``tables.build`` is not in
-    ``fwc_plugins.acpi.__all__`` yet (its owner is asked to export it)."""
-    from ..acpi import tables
-
-    return tables.build(machine)
+    return build_tables(machine)
 
 
 def qemu_table_signatures(machine) -> list[str]:

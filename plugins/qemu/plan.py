@@ -300,31 +300,12 @@ def _node_memdevs(m: "Machine", problems: list[Problem]) -> tuple[list[Memdev] |
 
 
 def qemu_srat_ranges(memdevs: Iterable[Memdev], below: int) -> dict[int, list[tuple[int, int]]]:
-    """The node memory ranges of QEMU's own SRAT for memdevs stacked in node order
-    (hw/i386/acpi-build.c build_srat(), including its 640K and PCI-hole cuts)."""
-    out: dict[int, list] = {}
-    next_base = 0
-    for md in memdevs:
-        mem_base, mem_len = next_base, md.size
-        next_base = mem_base + mem_len
-        pieces = out.setdefault(md.node, [])
-        if mem_base <= HOLE_640K < next_base:
-            mem_len -= next_base - HOLE_640K
-            if mem_len > 0:
-                pieces.append((mem_base, mem_base + mem_len))
-            if next_base <= ONE_M:
-                next_base = ONE_M
-                continue
-            mem_base, mem_len = ONE_M, next_base - ONE_M
-        if mem_base <= below < next_base:
-            mem_len -= next_base - below
-            if mem_len > 0:
-                pieces.append((mem_base, mem_base + mem_len))
-            mem_base = FOUR_G
-            mem_len = next_base - below
-            next_base = mem_base + mem_len
-        if mem_len > 0:
-            pieces.append((mem_base, mem_base + mem_len))
+    """The node memory ranges, as (start, end), of QEMU's own SRAT for memdevs stacked in
+    node order (:func:`fwc.boards.srat_ranges`)."""
+    memdevs = list(memdevs)
+    out: dict[int, list[tuple[int, int]]] = {}
+    for md, pieces in zip(memdevs, boards.srat_ranges((md.size for md in memdevs), below)):
+        out.setdefault(md.node, []).extend((b, b + s) for b, s in pieces)
     return out
 
 

@@ -11,7 +11,6 @@ The output is deterministic: no timestamps, fixed number formatting.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
@@ -20,6 +19,7 @@ from fwc.units import approx_size
 
 if TYPE_CHECKING:
     from fwc.model import Machine
+    from fwc_plugins.boot.report import BootReport
 
 
 @hookimpl
@@ -96,25 +96,27 @@ class Axis:
 
 
 def generate(ctx: BackendContext) -> None:
-    m = ctx.machine
-    boot = {}
+    from fwc_plugins.boot.report import BootReportError, from_json
+
+    report = None
     outs = ctx.run("boot")
     if "boot/boot.json" in outs:
         try:
-            boot = json.loads(outs["boot/boot.json"])
-        except ValueError:
-            boot = {}
-    ctx.emit("svg/memory-map.svg", render(m, boot, ctx.options["width"]))
+            report = from_json(outs["boot/boot.json"])
+        except BootReportError:
+            report = None
+    ctx.emit("svg/memory-map.svg", render(ctx.machine, report, ctx.options["width"]))
 
 
-def render(m: "Machine", boot: dict, width: int = 1100) -> str:
-    summary = boot.get("summary", boot)
-    zones = summary.get("zones") or []
-    allocs = boot.get("allocations") or []
-    pins = boot.get("pins") or []
-    movable = summary.get("movable_zone_start") or {}
+def render(m: "Machine", boot: "BootReport | None", width: int = 1100) -> str:
+    """The picture; ``boot`` is the boot backend's report (docs/boot-json.md), if any."""
+    zones = boot.summary.zones if boot else ()
+    allocs = boot.allocations if boot else ()
+    pins = boot.pins if boot else ()
+    movable = boot.summary.movable_zone_start if boot else {}
+    cmdline = boot.summary.cmdline if boot else m.cmdline
     spans = [(r.base, r.end) for n in m.nodes for r in n.memory if r.size]
-    spans += [(z["start_pfn"] << 12, (z["start_pfn"] + z["spanned"]) << 12) for z in zones if z.get("spanned")]
+    spans += [(z.start_pfn << 12, (z.start_pfn + z.spanned) << 12) for z in zones if z.spanned]
     if not spans:
         spans = [(0, 1)]
     label_w, x0 = 90, 100
@@ -123,13 +125,13 @@ def render(m: "Machine", boot: dict, width: int = 1100) -> str:
     nodes = list(m.nodes)
     linux_ids: dict = {}
     for z in zones:
-        linux_ids.setdefault(z["node"], None)
+        linux_ids.setdefault(z.node, None)
     rows = len(nodes)
     legend_y = top + rows * (lane_h + zone_h + 26) + 10
     pin_lines = []
     for p in pins:
-        because = "; ".join(f"{a.get('purpose', '?')} at {a.get('base', 0):#x}" for a in p.get("because", [])[:3])
-        pin_lines.append(f"Linux node {p.get('node')}: {p.get('reason', '')}" + (f" ({because})" if because else ""))
+        because = "; ".join(f"{a.purpose} at {a.base:#x}" for a in p.because[:3])
+        pin_lines.append(f"Linux node {p.node}: {p.reason}" + (f" ({because})" if because else ""))
     height = legend_y + 60 + 16 * len(pin_lines)
     o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
          f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11">',
@@ -139,7 +141,7 @@ def render(m: "Machine", boot: dict, width: int = 1100) -> str:
          f'<rect width="{width}" height="{height}" fill="white"/>',
          f'<text x="10" y="22" font-size="16" font-weight="bold">{escape(m.name)}</text>',
          f'<text x="10" y="40" fill="#444">{escape(m.board)} · {len(nodes)} nodes · cmdline: '
-         f'{escape(summary.get("cmdline", m.cmdline) or "(none)")}</text>']
+         f'{escape(cmdline or "(none)")}</text>']
     # address axis: segment boundaries and compressed gaps
     ay = top - 12
     for (s, e), (x, w) in zip(axis.segments, axis.x):
@@ -172,31 +174,29 @@ def render(m: "Machine", boot: dict, width: int = 1100) -> str:
                          f'{"DIMM" if r.dimm else "hotplug"}</text>')
         # allocations of this node's ranges
         for a in allocs:
-            base, size = a.get("base", 0), a.get("size", 0)
+            base, size = a.base, a.size
             if not size or not any(r.base <= base < r.end for r in n.memory):
                 continue
-            colour, label = _colour(str(a.get("purpose", "")))
+            colour, label = _colour(a.purpose)
             used[label] = colour
             x1, x2 = axis(base), axis(base + size)
             o.append(f'<rect x="{x1:.1f}" y="{y + 14}" width="{max(2.0, x2 - x1):.1f}" height="{lane_h - 18}" '
-                     f'fill="{colour}"><title>{escape(str(a.get("purpose", "")))} {base:#x} '
+                     f'fill="{colour}"><title>{escape(a.purpose)} {base:#x} '
                      f'{_size(size)}</title></rect>')
         # zones of the Linux node(s) that hold this node's memory
         zy = y + lane_h + 4
         for z in zones:
-            if not z.get("spanned"):
+            if not z.spanned:
                 continue
-            start = z["start_pfn"] << 12
-            if not any(r.base <= start < r.end or start <= r.base < (z["start_pfn"] + z["spanned"]) << 12
-                       for r in n.memory):
+            start, end = z.start_pfn << 12, (z.start_pfn + z.spanned) << 12
+            if not any(r.base <= start < r.end or start <= r.base < end for r in n.memory):
                 continue
-            x1, x2 = axis(start), axis((z["start_pfn"] + z["spanned"]) << 12)
-            name = z.get("zone", "")
+            x1, x2 = axis(start), axis(end)
+            name = z.zone
             o.append(f'<rect x="{x1:.1f}" y="{zy}" width="{max(1.0, x2 - x1):.1f}" height="{zone_h}" '
                      f'fill="{ZONE_COLOURS.get(name, "#ddd")}" stroke="#fff"/>')
             o.append(f'<text x="{x1 + 2:.1f}" y="{zy + 9}" font-size="8">{escape(name)}</text>')
-        for nid, addr in movable.items():
-            a = int(addr, 16) if isinstance(addr, str) else int(addr)
+        for a in movable.values():
             if any(r.base <= a < r.end for r in n.memory):
                 x = axis(a)
                 o.append(f'<line x1="{x:.1f}" y1="{y - 3}" x2="{x:.1f}" y2="{zy + zone_h + 3}" stroke="#e6550d" '

@@ -23,8 +23,12 @@ if TYPE_CHECKING:
 ACPI_PREFIX = "kernel/firmware/acpi/"
 
 
-def _field(d: bytes, a: int, b: int) -> str:
-    return d[a:b].decode("latin-1").replace("\0", " ")
+def _header(d: bytes) -> dict:
+    """The SDT header through the acpi plugin's layout, NULs as blanks: the kernel's
+    ``%-6.6s`` stops at a NUL and pads with blanks, the same for NUL-padded IDs."""
+    from fwc_plugins.acpi import read_header
+
+    return {k: v.replace("\0", " ") if isinstance(v, str) else v for k, v in read_header(d).items()}
 
 
 def acpi_tb_header_line(sig, addr, length, rev, oem, tid, orev, cid, crev) -> str:
@@ -35,14 +39,15 @@ def acpi_tb_header_line(sig, addr, length, rev, oem, tid, orev, cid, crev) -> st
 
 def acpi_tb_print_table_header(d: bytes, addr: int) -> str:
     """acpi_tb_print_table_header() (drivers/acpi/tables.c) for a table whose bytes fwc has."""
-    return acpi_tb_header_line(_field(d, 0, 4), addr, len(d), d[8], _field(d, 10, 16), _field(d, 16, 24),
-                               int.from_bytes(d[24:28], "little"), _field(d, 28, 32),
-                               int.from_bytes(d[32:36], "little"))
+    h = _header(d)
+    return acpi_tb_header_line(h["signature"], addr, len(d), h["revision"], h["oem_id"], h["oem_table_id"],
+                               h["oem_revision"], h["creator_id"], h["creator_revision"])
 
 
 def table_ids(d: bytes) -> str:
     """``%4.4s-%6.6s-%8.8s`` of the ``Table Upgrade:`` lines."""
-    return f"{_field(d, 0, 4)}-{_field(d, 10, 16)}-{_field(d, 16, 24)}"
+    h = _header(d)
+    return f"{h['signature']}-{h['oem_id']}-{h['oem_table_id']}"
 
 
 def _firmware_ids(k: Kernel) -> tuple:

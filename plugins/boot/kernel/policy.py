@@ -76,7 +76,9 @@ class SeedPolicy(Policy):
         self.memblock_reserve_hotpluggable(k)
 
     def memblock_reserve_hotpluggable(self, k: Kernel) -> None:
-        from .srat import ACPI_SRAT_MEM_ENABLED, ACPI_SRAT_MEM_HOT_PLUGGABLE, srat_entries
+        from fwc_plugins.acpi import SratMemFlag
+
+        from .srat import srat_entries
 
         mb = k.memblock
         self.reserved = []
@@ -87,9 +89,9 @@ class SeedPolicy(Policy):
             return  # a bad SRAT: Linux will not use it
         ranges: dict[int, list[tuple[int, int, bool]]] = {}
         for m in ent.mems:
-            if m.pxm is not None and m.flags & ACPI_SRAT_MEM_ENABLED and m.length:
+            if m.pxm is not None and m.flags & SratMemFlag.ENABLED and m.length:
                 ranges.setdefault(m.pxm, []).append((m.base, m.base + m.length,
-                                                     bool(m.flags & ACPI_SRAT_MEM_HOT_PLUGGABLE)))
+                                                     bool(m.flags & SratMemFlag.HOT_PLUGGABLE)))
         res = mb.reserved.regions()
         k.note("seed: parse SRAT memory affinity early; reserve hotpluggable ranges of nodes the kernel "
                "does not reside in")

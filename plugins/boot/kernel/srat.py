@@ -7,17 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+from fwc_plugins.acpi import SLIT_LOCAL, SratCpuFlag, SratMemFlag, SratType, decode_table
+
 from .zones import MAX_NUMNODES, hex10
 
 if TYPE_CHECKING:
     from .state import Kernel
 
-#: ACPI_SRAT_TYPE_* (include/acpi/actbl3.h)
-ACPI_SRAT_TYPE_CPU_AFFINITY, ACPI_SRAT_TYPE_MEMORY_AFFINITY, ACPI_SRAT_TYPE_X2APIC_CPU_AFFINITY = 0, 1, 2
-#: ACPI_SRAT_MEM_* flags
-ACPI_SRAT_MEM_ENABLED, ACPI_SRAT_MEM_HOT_PLUGGABLE, ACPI_SRAT_MEM_NON_VOLATILE = 1, 2, 4
-ACPI_SRAT_CPU_ENABLED = 1
-SRAT_MEM_AFFINITY_LEN = 40   # sizeof(struct acpi_srat_mem_affinity)
 MAX_PXM_DOMAINS = 1024       # max(MAX_NUMNODES, 256)
 
 
@@ -50,8 +46,6 @@ class SratEntries(NamedTuple):
 def srat_entries(data: bytes) -> SratEntries | None:
     """The SRAT's affinity entries as acpi_numa_init's two passes meet them; None if the
     table cannot be decoded at all."""
-    from fwc_plugins.acpi import decode_table
-
     t, problems = decode_table(data)
     if t is None:
         return None
@@ -60,20 +54,20 @@ def srat_entries(data: bytes) -> SratEntries | None:
     for e in t.entries:
         f = e.fields
         if f is None:  # shorter than its layout: the decoder kept the raw bytes
-            if e.type in (ACPI_SRAT_TYPE_CPU_AFFINITY, ACPI_SRAT_TYPE_X2APIC_CPU_AFFINITY):
+            if e.type in (SratType.CPU_AFFINITY, SratType.X2APIC_CPU_AFFINITY):
                 cpus.append(CpuAffinity("bad", 0, 0, False))
-            elif e.type == ACPI_SRAT_TYPE_MEMORY_AFFINITY:
+            elif e.type == SratType.MEMORY_AFFINITY:
                 mems.append(MemAffinity(None, e.raw[1] if e.raw and len(e.raw) > 1 else 0, 0, 0))
-        elif e.type == ACPI_SRAT_TYPE_CPU_AFFINITY:
+        elif e.type == SratType.CPU_AFFINITY:
             if e.extra:  # acpi_numa_processor_affinity_init: length != 16
                 cpus.append(CpuAffinity("bad", 0, 0, False))
                 continue
             pxm = f["proximity_domain_lo"] | ((f["proximity_domain_hi"] << 8) if rev >= 2 else 0)
-            cpus.append(CpuAffinity("lapic", pxm, f["apic_id"], bool(f["flags"] & ACPI_SRAT_CPU_ENABLED)))
-        elif e.type == ACPI_SRAT_TYPE_X2APIC_CPU_AFFINITY:
+            cpus.append(CpuAffinity("lapic", pxm, f["apic_id"], bool(f["flags"] & SratCpuFlag.ENABLED)))
+        elif e.type == SratType.X2APIC_CPU_AFFINITY:
             cpus.append(CpuAffinity("x2apic", f["proximity_domain"], f["apic_id"],
-                                    bool(f["flags"] & ACPI_SRAT_CPU_ENABLED)))
-        elif e.type == ACPI_SRAT_TYPE_MEMORY_AFFINITY:
+                                    bool(f["flags"] & SratCpuFlag.ENABLED)))
+        elif e.type == SratType.MEMORY_AFFINITY:
             pxm = f["proximity_domain"] & (0xFF if rev <= 1 else 0xFFFFFFFF)
             mems.append(MemAffinity(pxm, f["base_address"], f["address_length"], f["flags"]))
     return SratEntries(cpus, mems, any(p.code == "acpi-zero-length" for p in problems))
@@ -124,7 +118,7 @@ def acpi_parse_memory_affinity(k: Kernel, m: MemAffinity) -> int | None:
         k.pr(f"ACPI: SRAT: Unexpected header length: {m.base}")
         bad_srat(k)
         return None
-    if not m.flags & ACPI_SRAT_MEM_ENABLED:
+    if not m.flags & SratMemFlag.ENABLED:
         return 0
     numa, mb = k.numa, k.memblock
     nid = acpi_map_pxm_to_node(k, m.pxm)
@@ -133,9 +127,9 @@ def acpi_parse_memory_affinity(k: Kernel, m: MemAffinity) -> int | None:
     if ln:
         numa.meminfo.append([base, end, nid])   # numa_add_memblk
     numa.nodes_parsed.add(nid)
-    hp = bool(m.flags & ACPI_SRAT_MEM_HOT_PLUGGABLE)
+    hp = bool(m.flags & SratMemFlag.HOT_PLUGGABLE)
     k.pr(f"ACPI: SRAT: Node {nid} PXM {m.pxm} [mem {hex10(base)}-{hex10(end - 1)}]"
-         f"{' hotplug' if hp else ''}{' non-volatile' if m.flags & ACPI_SRAT_MEM_NON_VOLATILE else ''}")
+         f"{' hotplug' if hp else ''}{' non-volatile' if m.flags & SratMemFlag.NON_VOLATILE else ''}")
     if hp:
         mb.caller = "acpi_numa_memory_affinity_init"
         mb.mark_hotplug(base, ln)
@@ -144,35 +138,41 @@ def acpi_parse_memory_affinity(k: Kernel, m: MemAffinity) -> int | None:
     return 1
 
 
-def slit_valid(slit: bytes) -> int:
-    """slit_valid() (drivers/acpi/numa/srat.c): the locality count when every distance is sane, else 0."""
-    n = int.from_bytes(slit[36:44], "little")
-    ok = n and len(slit) >= 44 + n * n and all(
-        (slit[44 + i * n + j] == 10) if i == j else (slit[44 + i * n + j] > 10)
-        for i in range(n) for j in range(n))
-    return n if ok else 0
+def slit_matrix(slit: bytes) -> list[bytes]:
+    """The SLIT's distance rows (``entry[i * n + j]``), read through the acpi plugin's SLIT
+    layout; empty when the table is shorter than its locality count needs."""
+    t, _ = decode_table(slit)
+    rows = list(t.entries) if t is not None else []
+    return rows if rows and all(len(r) == len(rows) for r in rows) else []
+
+
+def slit_valid(rows: list[bytes]) -> bool:
+    """slit_valid() (drivers/acpi/numa/srat.c): every distance to itself LOCAL_DISTANCE, every
+    other one above it."""
+    return bool(rows) and all((d == SLIT_LOCAL) if i == j else (d > SLIT_LOCAL)
+                              for i, row in enumerate(rows) for j, d in enumerate(row))
 
 
 def acpi_parse_slit(k: Kernel, slit: bytes) -> None:
     """acpi_parse_slit() (drivers/acpi/numa/srat.c): a valid SLIT goes to acpi_numa_slit_init()."""
-    n = slit_valid(slit)
-    if not n:
+    rows = slit_matrix(slit)
+    if not slit_valid(rows):
         k.pr("SLIT table looks invalid. Not used.")
         return
-    acpi_numa_slit_init(k, n, slit)
+    acpi_numa_slit_init(k, rows)
 
 
-def acpi_numa_slit_init(k: Kernel, n: int, slit: bytes) -> None:
+def acpi_numa_slit_init(k: Kernel, rows: list[bytes]) -> None:
     """acpi_numa_slit_init() (drivers/acpi/numa/srat.c): numa_set_distance() for every pair of PXMs that have a node
     (the first call allocates the table, numa_alloc_distance)."""
     from .numa import numa_alloc_distance
 
     numa_alloc_distance(k)
     p2n = k.numa.pxm_to_node
-    for i in range(n):
-        for j in range(n):
+    for i, row in enumerate(rows):
+        for j, d in enumerate(row):
             if i in p2n and j in p2n:
-                k.numa.distance[(p2n[i], p2n[j])] = slit[44 + i * n + j]
+                k.numa.distance[(p2n[i], p2n[j])] = d
 
 
 def acpi_numa_init(k: Kernel) -> bool:
