@@ -188,3 +188,18 @@ def test_docs_list_every_builtin_check():
     text = open(os.path.join(ROOT, "docs", "checks.md")).read()
     for name, code, level, desc, _ in BUILTIN_CHECKS:
         assert f"| FWC{code:04d} | `{name}` | {level} | {desc} |" in text, name
+
+
+def test_docs_list_every_builtin_backend_check():
+    """docs/checks.md lists every check and name the built-in backends register, as registered."""
+    import os
+
+    from conftest import ROOT
+
+    import fwc
+
+    text = open(os.path.join(ROOT, "docs", "checks.md")).read()
+    builtin = [c for c in fwc.Fwc().checks if c.plugin in ("qemu", "initrd", "acpi", "boot", "bootrun", "svg", "model")]
+    assert {c.plugin for c in builtin} >= {"qemu", "initrd", "acpi", "boot"}
+    for c in builtin:
+        assert f"| FWC{c.code:04d} | `{c.name}` | `{c.plugin}` | {c.level} | {c.description} |" in text, c.name
