@@ -196,13 +196,13 @@ def render(m: "Machine", boot: "BootReport | None", width: int = 1100) -> str:
             o.append(f'<rect x="{x1:.1f}" y="{zy}" width="{max(1.0, x2 - x1):.1f}" height="{zone_h}" '
                      f'fill="{ZONE_COLOURS.get(name, "#ddd")}" stroke="#fff"/>')
             o.append(f'<text x="{x1 + 2:.1f}" y="{zy + 9}" font-size="8">{escape(name)}</text>')
-        for a in movable.values():
-            if any(r.base <= a < r.end for r in n.memory):
-                x = axis(a)
+        for start in movable.values():
+            if any(r.base <= start < r.end for r in n.memory):
+                x = axis(start)
                 o.append(f'<line x1="{x:.1f}" y1="{y - 3}" x2="{x:.1f}" y2="{zy + zone_h + 3}" stroke="#e6550d" '
                          f'stroke-width="2"/>')
                 o.append(f'<text x="{x + 3:.1f}" y="{zy + zone_h + 12}" font-size="9" fill="#e6550d">'
-                         f'Movable from {a:#x}</text>')
+                         f'Movable from {start:#x}</text>')
     # legend and pinned allocations
     lx = 10
     for label, colour in sorted(used.items()) + [("hot-pluggable", "url(#hatch)")] + \
