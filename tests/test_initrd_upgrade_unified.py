@@ -178,3 +178,22 @@ def test_one_list_of_firmware_tables(path):
         pytest.skip("no boot simulation")
     fw = firmware.build(m)
     assert {t.signature for t in fw.tables} - {"FACS"} == set(upgrade.firmware_tables(m)) - {"RSDT", "XSDT"}
+
+
+@pytest.mark.parametrize("policy", ["upstream", "seed"])
+def test_zero_length_subtable_makes_linux_drop_the_srat(tmp_path, policy):
+    """A zero-length subtable ends acpi_parse_entries_array() with -EINVAL (drivers/acpi/tables.c:
+    "[%4.4s:0x%02x] Invalid zero length" with the id of the pass's first handler, 0x00 for the
+    CPU pass and 0x01 for the memory pass); acpi_numa_init() fails and Linux fakes one node.
+    The seed design reads the same SRAT, so it reserves nothing either: no ZONE_MOVABLE."""
+    d = bytearray(machine_srat())
+    d = d[:48] + bytes([1, 0]) + bytes(38) + d[48:]
+    d[4:8] = len(d).to_bytes(4, "little")
+    d[9] = 0
+    d[9] = (-sum(d)) & 0xFF
+    (tmp_path / "s.aml").write_bytes(upgrade.set_oem_revision(bytes(d), 3))
+    b = simulate(load(QEMU2.format(overrides=f'override "{tmp_path}/s.aml"')), policy=policy)
+    i = b.dmesg.index("ACPI: [SRAT:0x00] Invalid zero length")
+    assert b.dmesg[i + 1:i + 4] == ["ACPI: [SRAT:0x01] Invalid zero length", "No NUMA configuration found",
+                                     "Faking a node at [mem 0x0000000000000000-0x000000017fffffff]"]
+    assert {z[0] for z in b.zones} == {0} and not any(z[1] == "Movable" for z in b.zones)
