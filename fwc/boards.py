@@ -1,7 +1,8 @@
 """What each board provides: defaults and QEMU 7.2's memory layout rules.
 
-The QEMU rules are those of ``../shared/spec/qemu.md`` §1–§2, measured on
-QEMU 7.2 (pc-q35-7.2 and pc-i440fx-7.2):
+The QEMU rules are QEMU 7.2's (hw/i386/pc_q35.c and pc_piix.c for the low-RAM split,
+hw/i386/pc.c for the device-memory window, hw/i386/acpi-build.c build_srat() for the SRAT),
+checked against tables and e820 maps read from real guests (tests/golden/qemu):
 
 * q35 keeps RAM below 4 GiB up to 0xb0000000 when it all fits, otherwise
   2 GiB low and the rest from 4 GiB;
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 from typing import Iterable, NamedTuple
 
-KiB, MiB, GiB, TiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
+from .units import GiB, KiB, MiB, TiB  # noqa: F401 (re-exported: board arithmetic is in these)
+
 FOUR_G = 4 * GiB
 HOLE_640K, ONE_M = 0xA0000, 0x100000
 MEMORY_BLOCK = 128 * MiB  # x86 memory block size (sparsemem section)
@@ -107,6 +109,22 @@ def srat_ranges(sizes: Iterable[int], below: int) -> list[list[tuple[int, int]]]
         if mem_len > 0:
             pieces.append((mem_base, mem_len))
     return out
+
+
+#: QEMU 7.2's ``acpi_data_size`` below the low-RAM end, which x86_load_linux() keeps the
+#: initrd clear of.  Calibrated on the recorded boots (tests/golden/qemu, a 1032526-byte
+#: initrd): q35 RAMDISK 0x7fed3000 (2 GiB below 4 GiB) needs 0x30000, pc 0xbfee3000 0x20000.
+QEMU_ACPI_DATA_SIZE = {"qemu-q35": 0x30000, "qemu-pc": 0x20000}
+
+
+def qemu_initrd_base(board: str, below: int, size: int, initrd_max: int = 0xFFFFFFFF) -> int:
+    """Where QEMU 7.2's -kernel loader (hw/i386/x86.c x86_load_linux()) puts an initrd of
+    ``size`` bytes: page-aligned down, ending at ``initrd_max`` (the kernel's limit) or just
+    below the low-RAM end ``below`` less ``acpi_data_size``, whichever is lower."""
+    acpi = QEMU_ACPI_DATA_SIZE[board]
+    if initrd_max >= below - acpi:
+        initrd_max = below - acpi - 1
+    return (initrd_max - size) & ~4095
 
 
 def ram_size(board: str, boot_ranges) -> int:

@@ -30,10 +30,11 @@ import pluggy
 from .backends import Artifact, Backend, BackendContext, Option
 from .registry import Check, CheckFn, Report, check_group
 from .diagnostics import Diagnostic, Related, Span
+from .exports import lazy_exports
 
 __all__ = [
     "hookimpl", "hookspec", "Artifact", "Backend", "BackendContext", "Option", "Check", "CheckFn", "Report",
-    "check_group", "register_diagnostics", "BackendRegister", "CheckRegister", "DecompilerRegister",
+    "check_group", "register_diagnostics", "lazy_exports", "BackendRegister", "CheckRegister", "DecompilerRegister",
     "CommandRegister", "Diagnostic", "Related", "Span",
 ]
 

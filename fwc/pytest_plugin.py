@@ -24,18 +24,20 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
 
 if TYPE_CHECKING:
     from fwc_plugins.boot.report import BootReport
 
+    from .api import Fwc, Result
+
 
 class Build:
     """What one compile produced, in the forms tests want."""
 
-    def __init__(self, result):
+    def __init__(self, result: Result) -> None:
         self.result = result
         self.ok = result.ok
         self.machine = result.machine
@@ -87,20 +89,21 @@ class Build:
         ``b.boot.memblock``)."""
         return self.boot.memblock.to_dict() if self.boot is not None else {}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<fwc Build ok={self.ok} outputs={len(self.artifacts)}>"
 
 
 @pytest.fixture(scope="session")
-def fwc_compiler():
+def fwc_compiler() -> Fwc:
     from fwc import Fwc
 
     return Fwc()
 
 
 @pytest.fixture
-def fwc_build(fwc_compiler):
-    def build(text=None, *, path=None, backends=None, options=None, expect_errors=False):
+def fwc_build(fwc_compiler: Fwc) -> Callable[..., Build]:
+    def build(text: str | None = None, *, path: str | None = None, backends: list[str] | None = None,
+              options: dict[str, Any] | None = None, expect_errors: bool = False) -> Build:
         if (text is None) == (path is None):
             raise TypeError("fwc_build needs a description text or path=")
         r = fwc_compiler.compile(path, text=text, name=None if text is None else "<fwc_build>",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+KiB, MiB, GiB, TiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
+
 #: The binary units, largest first: (letter, shift).
 UNITS = (("T", 40), ("G", 30), ("M", 20), ("K", 10))
 

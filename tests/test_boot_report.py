@@ -225,7 +225,7 @@ def test_dict_style_access_for_untyped_code():
 
 def test_cheap_to_import():
     code = ("import sys, fwc_plugins.boot.report as r; "
-            "print(sorted(m for m in ('json', 'rich', 'lark', 'pluggy', 'fwc_plugins.boot.sim', 'fwc') "
+            "print(sorted(m for m in ('json', 'rich', 'lark', 'pluggy', 'fwc_plugins.boot.sim', 'fwc.api', 'fwc.plugin') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

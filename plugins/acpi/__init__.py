@@ -44,13 +44,15 @@ strict mode), "Error 6312 - Value must be non-zero" for a zero XSDT/RSDT address
 disassembly of a standalone RSDP.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from fwc.exports import lazy_exports
 
 if TYPE_CHECKING:  # the names below, for type checkers (at run time they load on first use)
     from .acpidump import DumpEntry, parse_acpidump, to_acpidump
-    from .binary import (ERROR, NOTE, WARNING, AcpiEncodeError, AcpiError, Problem, Subtable, Table,
-                         checksum, decode_table, encode, encode_table, flag_bits, flags_value)
-    from .codec import Codec, read_header, struct_codec, with_header
+    from .binary import ERROR, NOTE, WARNING, Problem, Subtable, Table, decode_table, encode, encode_table
+    from .codec import (AcpiEncodeError, AcpiError, Codec, checksum, flag_bits, flags_value, read_header,
+                        read_subtable_header, struct_codec, with_header)
     from .iasl_source import IaslSourceError, to_iasl_source
     from .layout import TABLES, table_layout
     from .names import (SLIT_LOCAL, SLIT_NO_PATH, DeviceHandleType, MadtFlag, MadtLapicFlag, MadtType, SratCpuFlag,
@@ -62,9 +64,9 @@ if TYPE_CHECKING:  # the names below, for type checkers (at run time they load o
 # (fwc imports fwc_plugins.acpi.backend at every start) costs nothing.
 _EXPORTS = {
     "acpidump": ("DumpEntry", "parse_acpidump", "to_acpidump"),
-    "binary": ("ERROR", "NOTE", "WARNING", "AcpiEncodeError", "AcpiError", "Problem", "Subtable", "Table",
-               "checksum", "decode_table", "encode", "encode_table", "flag_bits", "flags_value"),
-    "codec": ("Codec", "struct_codec", "read_header", "with_header"),
+    "binary": ("ERROR", "NOTE", "WARNING", "Problem", "Subtable", "Table", "decode_table", "encode", "encode_table"),
+    "codec": ("AcpiEncodeError", "AcpiError", "Codec", "checksum", "flag_bits", "flags_value", "read_header",
+              "read_subtable_header", "struct_codec", "with_header"),
     "iasl_source": ("IaslSourceError", "to_iasl_source"),
     "layout": ("TABLES", "table_layout"),
     "names": ("SLIT_LOCAL", "SLIT_NO_PATH", "DeviceHandleType", "MadtFlag", "MadtLapicFlag", "MadtType", "SratCpuFlag",
@@ -72,24 +74,4 @@ _EXPORTS = {
     "tables": ("build_tables",),
     "tableset": ("build_table_set", "check_table_set", "flat_image"),
 }
-_WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    mod = _WHERE.get(name)
-    if mod is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"{__name__}.{mod}"), name)
-
-
-__all__ = [
-    "AcpiError", "AcpiEncodeError", "IaslSourceError", "Problem", "Subtable", "Table",
-    "DumpEntry", "ERROR", "WARNING", "NOTE", "TABLES", "table_layout",
-    "encode_table", "encode", "decode_table", "checksum", "flag_bits", "flags_value",
-    "to_iasl_source", "to_acpidump", "parse_acpidump",
-    "build_table_set", "check_table_set", "flat_image", "build_tables",
-    "Codec", "struct_codec", "read_header", "with_header", "SratType", "MadtType", "DeviceHandleType", "SratCpuFlag",
-    "SratMemFlag", "SratGenericFlag", "MadtLapicFlag", "MadtFlag", "SLIT_LOCAL", "SLIT_NO_PATH",
-]
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -243,6 +243,12 @@ def read_header(data: bytes) -> dict[str, Any]:
     return struct_codec(L.SDT_HEADER).unpack(data)
 
 
+def read_subtable_header(data: bytes) -> dict[str, Any]:
+    """The ``type`` and ``length`` of an SRAT/MADT subtable's first bytes
+    (:data:`~.layout.SUBTABLE_HEADER`); ``data`` must hold them."""
+    return struct_codec(L.SUBTABLE_HEADER).unpack(data)
+
+
 def with_header(data: bytes, **fields: Any) -> bytes:
     """``data`` with the given SDT header fields replaced and its checksum made right
     (signature and length stay as they are)."""

@@ -8,16 +8,6 @@ contract: ``from_json``, ``BootReport``, ...), and from :mod:`.sim` ``simulate``
 
 from __future__ import annotations
 
-from typing import Any
+from fwc.exports import lazy_exports
 
-__all__ = ["Alloc", "Boot", "report", "simulate"]
-
-
-def __getattr__(name: str) -> Any:
-    import importlib
-
-    if name == "report":
-        return importlib.import_module(f"{__name__}.report")
-    if name in ("Alloc", "Boot", "simulate"):
-        return getattr(importlib.import_module(f"{__name__}.sim"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __all__ = lazy_exports(__name__, {"report": ("report",), "sim": ("Alloc", "Boot", "simulate")})

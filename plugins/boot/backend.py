@@ -10,7 +10,7 @@ present; at the end of early boot and after cold-plugged DIMMs are onlined), ``p
 Options: ``policy`` = ``upstream`` (default) or ``seed``; ``cmdline``: words appended to the
 machine's kernel command line; ``dsdt-size``: QEMU's DSDT length, for exact ACPI addresses.
 
-Command: ``fwc memblock run SCRIPT`` runs an op-script (shared/spec/oracles.md §3.5) on the
+Command: ``fwc memblock run SCRIPT`` runs an op-script (the language of the memblock oracle's C driver, tests/oracles/memblock) on the
 memblock model and prints the driver's output.
 """
 
@@ -98,6 +98,7 @@ def boards_is_qemu(machine) -> bool:
 # ---------------------------------------------------------------------------
 def generate(ctx):
     from . import render
+    from .kernel.policy import POLICIES
     from .sim import simulate
 
     m = ctx.machine
@@ -105,13 +106,13 @@ def generate(ctx):
         ctx.warning("boot-unsupported", "the boot simulation covers x86_64 machines with nodes only", m.span)
         return
     policy = ctx.options["policy"]
-    if policy not in ("upstream", "seed"):
-        ctx.error("boot-option", f"option boot.policy: expected upstream or seed, got '{policy}'", m.span)
+    if policy not in POLICIES:
+        ctx.error("boot-option", f"option boot.policy: expected {' or '.join(POLICIES)}, got '{policy}'", m.span)
         return
     cmdline = " ".join(x for x in (m.cmdline, ctx.options["cmdline"]) if x)
     dsdt = ctx.options["dsdt-size"] or None
     main = simulate(m, policy=policy, cmdline=cmdline, dsdt_size=dsdt)
-    other = simulate(m, policy="seed" if policy == "upstream" else "upstream", cmdline=cmdline, dsdt_size=dsdt)
+    other = simulate(m, policy=next(p for p in POLICIES if p != policy), cmdline=cmdline, dsdt_size=dsdt)
     for path, data in render.outputs(m, main, other).items():
         ctx.emit(path, data)
 
@@ -123,7 +124,7 @@ def configure_memblock(parser):
     from .memblock_script import help_text
 
     sub = parser.add_subparsers(dest="memblock_command", metavar="ACTION", required=True)
-    r = sub.add_parser("run", help="run an op-script and print the dump format of oracles.md",
+    r = sub.add_parser("run", help="run an op-script and print the results in the oracle driver's format",
                        epilog=help_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("script", help="op-script file ('-' for stdin)")
     r.add_argument("-e", "--echo", action="store_true", help="echo each op as '> …' before its result")

@@ -1,7 +1,7 @@
 """What the firmware hands Linux: the e820 map, the ACPI tables and where they sit, the
 initrd placement, and the tables the initrd carries for the table upgrade.
 
-QEMU boards follow QEMU 7.2 + SeaBIOS 1.16.2 (shared/spec/qemu.md §1.3); the numbers that
+QEMU boards follow QEMU 7.2 + SeaBIOS 1.16.2; the numbers that
 fwc does not model (DSDT length, RSDP address in the F segment, SeaBIOS's reserved tail,
 where ``-initrd`` lands) are taken from the real-boot goldens in tests/golden/qemu/*/ and
 named as such below.  Generic boards: RAM = the enabled boot-memory ranges, plus the
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 LANG_TYPES = {"reserved": RESERVED, "acpi": ACPI, "nvs": NVS, "unusable": UNUSABLE, "pmem": PRAM}
 
 # --- QEMU 7.2 / SeaBIOS constants ------------------------------------------------------
-#: SeaBIOS's reserved tail just below the low-RAM end (qemu.md §1.3; every golden).
+#: SeaBIOS's reserved tail just below the low-RAM end (every golden in tests/golden/qemu).
 QEMU_LOW_TAIL = {"qemu-q35": 0x21000, "qemu-pc": 0x20000}
 #: QEMU's ACPI blob starts 128 KiB below the low-RAM end: FACS at +0, then DSDT, FACP, APIC,
 #: HPET, SRAT, SLIT, MCFG (q35), WAET (fwc_plugins.initrd.qemu_table_signatures), RSDT,
@@ -59,9 +59,6 @@ QEMU_RSDP_KNOWN = {
     ("qemu-pc", 2, 0): 0xF5960, ("qemu-q35", 2, 2): 0xF5990, ("qemu-q35", 16, 0): 0xF5B20,
     ("qemu-q35", 255, 0): 0xF59C0,
 }
-#: QEMU's -initrd placement: initrd_max = low end - this - 1, start page-aligned down
-#: (derived from the goldens' RAMDISK lines: q35 0x7fed3000, pc 0xbfee3000).
-QEMU_INITRD_GAP = {"qemu-q35": 0x30000, "qemu-pc": 0x20000}
 #: The oracle's busybox initramfs (tests/oracles/qemu), used when a QEMU machine has no
 #: ``initrd`` statement: its RAMDISK line spans 0xfd000 bytes.
 QEMU_DEFAULT_INITRD_SIZE = 0xFC800
@@ -103,7 +100,7 @@ def _low_end(m) -> int:
 
 def firmware_view(m):
     """The machine as QEMU's own ACPI builder sees it: board OEM, PXM = node id, boot RAM
-    never hotpluggable (qemu.md §3) -- the tables QEMU puts in memory."""
+    never hotpluggable (build_srat() marks only the DIMM window so) -- the tables QEMU puts in memory."""
     from fwc.model import MemoryRange, Oem
 
     b = boards.BOARDS[m.board]
@@ -167,6 +164,8 @@ def bios_e820(m) -> list[tuple[int, int, int]]:
 
 def qemu_tables(m, dsdt_size: int | None, notes: list[str]) -> tuple[list[Table], Table, Table]:
     """QEMU 7.2's tables where SeaBIOS puts them: (install order, RSDP, RSDT)."""
+    from fwc_plugins.acpi import table_layout
+
     built = _acpi_tables(firmware_view(m))
     key = qemu_key(m)
     if dsdt_size is None:
@@ -193,12 +192,13 @@ def qemu_tables(m, dsdt_size: int | None, notes: list[str]) -> tuple[list[Table]
         placed[sig] = Table(sig, addr, data, ln)
         addr += ln
     rsdt_entries = [s for s, _, _ in order if s not in ("FACS", "DSDT")]
-    root = Table("RSDT", addr, b"", 36 + 4 * len(rsdt_entries))
+    rsdt = table_layout("RSDT")
+    root = Table("RSDT", addr, b"", rsdt.fixed_size() + rsdt.item_width * len(rsdt_entries))
     rsdp_addr = QEMU_RSDP_KNOWN.get(key)
     if rsdp_addr is None:
         rsdp_addr = 0xF59C0
         notes.append("RSDP address assumed 0xF59C0 (SeaBIOS F segment; varies with the machine)")
-    rsdp = Table("RSDP", rsdp_addr, b"", 20)
+    rsdp = Table("RSDP", rsdp_addr, b"", table_layout("RSD PTR ").fixed_size({"revision": 0}))  # ACPI 1.0 RSDP
     # root-table install order: FACP, then DSDT and FACS (from the FADT), then the rest
     tabs = [placed["FACP"], placed["DSDT"], placed["FACS"]] + [placed[s] for s in rsdt_entries if s != "FACP"]
     return tabs, rsdp, root
@@ -234,7 +234,7 @@ def initrd_placement(m, notes: list[str]) -> tuple[int, int] | None:
     if not boards.is_qemu(m.board):
         return None
     size = QEMU_DEFAULT_INITRD_SIZE
-    initrd = (((_low_end(m) - QEMU_INITRD_GAP[m.board] - 1) - size) & ~0xFFF, size)
+    initrd = (boards.qemu_initrd_base(m.board, _low_end(m), size), size)
     notes.append("no 'initrd' statement: assumed QEMU -initrd of the oracle's busybox initramfs "
                  f"({size:#x} bytes) at {initrd[0]:#x}")
     return initrd

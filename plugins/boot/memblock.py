@@ -26,7 +26,7 @@ before ``_next_mem_range`` for the allocation walk).
 
 This module is longer than fwc's usual ~500 lines on purpose: it models one
 kernel file, and keeping that file's logic in one module lets it be read
-side by side with ``mm/memblock.c`` (conventions §12).  The op-script
+side by side with ``mm/memblock.c``.  The op-script
 language of the C driver (tests/oracles/memblock) lives in
 ``memblock_script`` (``run_script``, ``parse_script``, ``ScriptError``).
 Only the standard library is used.

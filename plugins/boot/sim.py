@@ -1,7 +1,6 @@
 """Linux 6.1 x86_64 early boot, simulated: e820 -> memblock -> SRAT -> NUMA -> zones.
 
-Follows shared/spec/kernel-boot.md (the rules, with their ``setup_arch`` order) and
-kernel-boot-cases.md (the seed design).  The simulation itself is the package
+The simulation itself is the package
 :mod:`fwc_plugins.boot.kernel`, one module per kernel source file; this module is its
 entry point: ``simulate(machine, policy=...)`` returns a :class:`Boot` holding the dmesg
 lines, the memblock debug log, the final memblock state, the zone table, every kernel
@@ -12,6 +11,8 @@ Policies (:mod:`.kernel.policy`): ``upstream`` (Linux 6.1) and ``seed`` (the 201
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -24,6 +25,9 @@ from .kernel.policy import policy_named
 from .kernel.state import Alloc, Kernel, ZoneInfo
 from .kernel.zones import ZONE_NAMES
 from .memblock import Memblock
+
+if TYPE_CHECKING:
+    from fwc.model import Machine
 
 __all__ = ["Alloc", "Boot", "simulate"]
 
@@ -61,7 +65,7 @@ class Boot:
         return self.params.movable_node
 
 
-def simulate(machine, *, policy: str = "upstream", cmdline: str | None = None, dsdt_size: int | None = None) -> Boot:
+def simulate(machine: Machine, *, policy: str = "upstream", cmdline: str | None = None, dsdt_size: int | None = None) -> Boot:
     """Simulate Linux 6.1's early boot of ``machine`` (``cmdline`` replaces the machine's)."""
     pol = policy_named(policy)
     cmdline = machine.cmdline if cmdline is None else cmdline

@@ -28,10 +28,6 @@ from typing import Any, NamedTuple
 
 from .observe import parse_dmesg, parse_zoneinfo
 
-#: QEMU 7.2 x86_load_linux(): the initrd ends just below below_4g - acpi_data_size, page
-#: aligned down.  Calibrated on the recorded boots (tests/golden/qemu, a 1032526-byte initrd):
-#: q35 RAMDISK 0x7fed3000 (-m 4G, 2 GiB below 4G) needs 0x30000, pc 0xbfee3000 (3 GiB) 0x20000.
-QEMU_ACPI_DATA_SIZE = {"qemu-q35": 0x30000, "qemu-pc": 0x20000}
 UINT32_MAX = 0xFFFFFFFF
 #: Where a nokaslr Debian 6.1 kernel's reservation sits when the description has no
 #: 'kernel' statement (kernel-boot.md §4.1: _text 0x1000000, __end_of_kernel_reserve 0x4400000).
@@ -60,17 +56,17 @@ def read_bzimage(path: str) -> BzImage:
 
 
 def qemu_initrd_base(below_4g: int, size: int, kernel: BzImage | None = None, board: str = "qemu-q35") -> int:
-    """Where QEMU 7.2's -kernel loader puts an initrd of ``size`` bytes."""
-    acpi = QEMU_ACPI_DATA_SIZE[board]
+    """Where QEMU 7.2's -kernel loader puts an initrd of ``size`` bytes for this kernel
+    (its initrd limit from the boot header; :func:`fwc.boards.qemu_initrd_base`)."""
+    from fwc import boards
+
     if kernel is None or (kernel.protocol >= 0x20C and kernel.xloadflags & 2):
         initrd_max = UINT32_MAX  # XLF_CAN_BE_LOADED_ABOVE_4G
     elif kernel.protocol >= 0x203:
         initrd_max = kernel.initrd_addr_max
     else:
         initrd_max = 0x37FFFFFF
-    if initrd_max >= below_4g - acpi:
-        initrd_max = below_4g - acpi - 1
-    return (initrd_max - size) & ~4095
+    return boards.qemu_initrd_base(board, below_4g, size, initrd_max)
 
 
 def machine_as_booted(machine, cmdline: str, initrd_base: int, initrd_size: int):

@@ -8,7 +8,7 @@ module                 kernel source
                        arch/x86/realmode/init.c: reserve_real_mode()
 ``cmdline``            lib/cmdline.c: memparse(); the early_param handlers
 ``e820``               arch/x86/kernel/e820.c
-``direct_map``         arch/x86/mm/init.c: init_mem_mapping(), alloc_low_pages(),
+``direct_map``         arch/x86/mm/init.c: init_mem_mapping(), alloc_low_page(),
                        memblock_find_dma_reserve()
 ``acpi_tables``        drivers/acpi/tables.c: acpi_table_upgrade(), the table list
 ``srat``               drivers/acpi/numa/srat.c, arch/x86/mm/srat.c

@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
     from .state import Kernel
 
-ACPI_PREFIX = "kernel/firmware/acpi/"
-
 
 def _header(d: bytes) -> dict:
     """The SDT header through the acpi plugin's layout, NULs as blanks: the kernel's
@@ -67,7 +65,7 @@ def acpi_table_upgrade(k: Kernel) -> dict[int, int]:
     copies: dict[int, int] = {}
     total = 0
     if up is not None:
-        from fwc_plugins.initrd import KERNEL_REJECTION
+        from fwc_plugins.initrd import ACPI_PREFIX, KERNEL_REJECTION
 
         for o in up.outcomes:
             path = ACPI_PREFIX + o.name
@@ -75,7 +73,7 @@ def acpi_table_upgrade(k: Kernel) -> dict[int, int]:
                 k.pr(f"ACPI: {KERNEL_REJECTION[o.check]} [{path}]")
             elif o.fate != "ignored":
                 data = up.data(o)
-                k.pr(f"ACPI: {data[:4].decode('latin-1')} ACPI table found in initrd [{path}][{len(data):#x}]")
+                k.pr(f"ACPI: {_header(data)['signature']} ACPI table found in initrd [{path}][{len(data):#x}]")
                 copies[o.index] = total
                 total += len(data)
     k.acpi.upgrade_copy = 0

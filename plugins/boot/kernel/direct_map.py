@@ -1,4 +1,4 @@
-"""The direct mapping (arch/x86/mm/init.c, kernel-boot.md §4.4): init_mem_mapping() maps
+"""The direct mapping (arch/x86/mm/init.c): init_mem_mapping() maps
 all RAM, taking page-table pages first from the brk buffer, then from memblock; and
 memblock_find_dma_reserve() (same file)."""
 
@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fwc.units import GiB, MiB
+
 from ..memblock import NUMA_NO_NODE
 from .zones import MAX_DMA_PFN, PAGE, pfn_down, pfn_up, roundup
 
 if TYPE_CHECKING:
     from .state import Kernel
 
-MiB, GiB = 1 << 20, 1 << 30
 PGT_BUF_PAGES = 16  # INIT_PGT_BUF_SIZE / PAGE_SIZE (5-level paging + RANDOMIZE_MEMORY)
 
 

@@ -1,6 +1,7 @@
 """start_kernel() (init/main.c), as far as fwc follows it: setup_arch(), the CPU lines,
-build_all_zonelists(), the ``Kernel command line`` line and mm_init()'s memblock_free_all();
-then what happens after early boot (DIMMs onlined) and fwc's pin analysis."""
+build_all_zonelists(), the ``Kernel command line`` line and mm_init()'s memblock_free_all().
+What follows early boot (cold-plugged DIMMs onlined) and fwc's pin analysis are run by
+:func:`fwc_plugins.boot.sim.simulate` after it."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""After early boot: cold-plugged DIMMs come in through ACPI memory devices (qemu.md §4;
-drivers/acpi/acpi_memhotplug.c -> add_memory(), mm/memory_hotplug.c) and are onlined per
+"""After early boot: cold-plugged DIMMs come in through ACPI memory devices
+(drivers/acpi/acpi_memhotplug.c -> add_memory(), mm/memory_hotplug.c) and are onlined per
 ``memhp_default_state`` (default: offline), memory block by memory block
 (drivers/base/memory.c memory_block_online -> online_pages), with the zone
 default_zone_for_pfn() picks; zones grow to span them (resize_zone_range)."""

@@ -5,7 +5,8 @@ until the SRAT is parsed, hotplug flags on memblock.memory, kernel nodes cleared
 numa_clear_kernel_node_hotplug(), ZONE_MOVABLE from the ``movable_node`` branch of
 find_zone_movable_pfns_for_nodes().
 
-:class:`SeedPolicy` is the 2013 patch set (``movablecore=acpi``, kernel-boot-cases.md): the
+:class:`SeedPolicy` is the 2013 patch set (``movablecore=acpi``, Tang Chen et al., "x86, numa,
+mem-hotplug: Hot-pluggable memory in early boot"): the
 SRAT (or its initrd override) is parsed right after memblock is filled; the hotpluggable
 ranges of every node the kernel does not reside in (no early reservation in it) are
 *reserved* in memblock, so no early allocation can use them; they become ZONE_MOVABLE and
@@ -135,10 +136,12 @@ class SeedPolicy(Policy):
         k.memblock.clear_hotplug(0, PHYS_MAX)
 
 
+#: Every policy by name, the upstream kernel first.
+POLICIES: dict[str, type[Policy]] = {p.name: p for p in (Policy, SeedPolicy)}
+
+
 def policy_named(name: str) -> Policy:
-    """A fresh policy object for ``upstream`` or ``seed`` (ValueError otherwise)."""
-    if name == "upstream":
-        return Policy()
-    if name == "seed":
-        return SeedPolicy()
-    raise ValueError(f"unknown policy '{name}' (upstream or seed)")
+    """A fresh policy object for a name of :data:`POLICIES` (ValueError otherwise)."""
+    if name not in POLICIES:
+        raise ValueError(f"unknown policy '{name}' ({' or '.join(POLICIES)})")
+    return POLICIES[name]()

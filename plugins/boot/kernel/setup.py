@@ -1,7 +1,7 @@
 """setup_arch() (arch/x86/kernel/setup.c) in Linux 6.1's order, with the early
 reservations it makes itself (early_reserve_memory, reserve_brk, trim_bios_range) and
 reserve_real_mode() (arch/x86/realmode/init.c).  The other steps live in the module of
-their kernel file (kernel-boot.md §3 lists the order)."""
+their kernel file; :func:`setup_arch` here calls them in the kernel's order."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .state import Kernel
 
 KERNEL_TEXT = 0x1000000           # Debian's pref_address with nokaslr
-KERNEL_RESERVE = 0x3400000        # __end_of_kernel_reserve - _text (kernel-boot.md §4.1)
+KERNEL_RESERVE = 0x3400000        # __end_of_kernel_reserve - _text (Debian 6.1's System.map)
 BRK_USED = 0x10000                # INIT_PGT_BUF_SIZE (16 pages, 5-level + RANDOMIZE_MEMORY); DMI copies ignored
 BRK_SIZE = 0x30000                # _end - __end_of_kernel_reserve
 REALMODE_SIZE = 0x6000            # page-aligned real-mode blob (approximate; lands in [0, 1M) anyway)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fwc.units import MiB
+
 from .zones import SECTION_PAGES
 
 if TYPE_CHECKING:
     from .state import Kernel
 
-MiB = 1 << 20
 USEMAP_SIZE = 40             # usemap_size() per section
 SECTION_MEMMAP = 2 * MiB     # PAGES_PER_SECTION * sizeof(struct page)
 

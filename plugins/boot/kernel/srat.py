@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from fwc_plugins.acpi import SLIT_LOCAL, SratCpuFlag, SratMemFlag, SratType, decode_table
+from fwc_plugins.acpi import SLIT_LOCAL, SratCpuFlag, SratMemFlag, SratType, decode_table, read_subtable_header
 
 from .zones import MAX_NUMNODES, hex10
 
@@ -57,7 +57,8 @@ def srat_entries(data: bytes) -> SratEntries | None:
             if e.type in (SratType.CPU_AFFINITY, SratType.X2APIC_CPU_AFFINITY):
                 cpus.append(CpuAffinity("bad", 0, 0, False))
             elif e.type == SratType.MEMORY_AFFINITY:
-                mems.append(MemAffinity(None, e.raw[1] if e.raw and len(e.raw) > 1 else 0, 0, 0))
+                length = read_subtable_header(e.raw)["length"] if e.raw and len(e.raw) > 1 else 0
+                mems.append(MemAffinity(None, length, 0, 0))
         elif e.type == SratType.CPU_AFFINITY:
             if e.extra:  # acpi_numa_processor_affinity_init: length != 16
                 cpus.append(CpuAffinity("bad", 0, 0, False))
