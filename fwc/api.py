@@ -18,7 +18,7 @@ import os
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypeVar, Union
 
 from .backends import Artifact, Backend, BackendContext
-from .diagnostics import ERROR, Diagnostic, Sources, render
+from .diagnostics import ERROR, WARNING, Diagnostic, Sources, render
 
 if TYPE_CHECKING:
     from .registry import CheckRegistry, Levels
@@ -189,6 +189,7 @@ class Fwc:
                 ctx.error("backend", f"backend '{backend.name}' ({backend.plugin}) failed: {type(e).__name__}: {e}",
                           notes=_debug_notes(self.debug, e))
             diags += [x for x in (self.levels.apply(d) for d in ctx.diagnostics) if x is not None]
+            diags += _unregistered(backend, ctx.diagnostics, self.checks)
             artifacts += ctx.artifacts
         paths: dict[str, str] = {}
         for a in artifacts:
@@ -296,6 +297,15 @@ def check(path: PathArg | None = None, *, text: str | None = None, name: str | N
 
 def decompile(paths: PathArg | Iterable[PathArg], *, using: str = "acpi", name: str | None = None) -> Result:
     return _get_default().decompile(paths, using=using, name=name)
+
+
+def _unregistered(backend: Backend, diags: Iterable[Diagnostic], checks: "CheckRegistry") -> list[Diagnostic]:
+    """A ``plugin`` warning for each name a backend reported without registering it (so no
+    ``-W``/``-E`` switch can name it): once per name."""
+    names = sorted({d.check for d in diags if d.check not in checks})
+    return [Diagnostic(WARNING, "plugin", f"backend '{backend.name}' ({backend.plugin}) reports '{n}', which no "
+                                          "plugin registered: -W/-E cannot switch it (register it in "
+                                          "fwc_register_checks)") for n in names]
 
 
 def compile(path: PathArg | None = None, *, text: str | None = None, name: str | None = None,  # noqa: A001

@@ -263,7 +263,11 @@ def cmd_show(args) -> int:
 
         try:
             boot = from_json(b.artifact("boot/boot.json").text) if b.ok else None
-        except (KeyError, BootReportError):
+        except KeyError:
+            boot = None
+        except BootReportError as e:
+            sys.stderr.write(f"fwc show: the boot backend's boot/boot.json is not readable ({e}); "
+                             "showing the machine without it\n")
             boot = None
     colour = _colour(args, sys.stdout)
     console = Console(soft_wrap=not sys.stdout.isatty(), highlight=False, no_color=not colour,

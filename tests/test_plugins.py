@@ -222,3 +222,19 @@ def test_example_plugin_declares_codes_for_every_name(monkeypatch):
     assert [(d.severity, d.check) for d in r.diagnostics] == [("error", "hello-unit"), ("warning", "hello-cpuless-node")]
     f = Fwc(entry_points=False, plugins=[fwc_plugins.model, fwc_hello], warn=["no-hello-cpuless-node"])
     assert f.check(text=text).diagnostics == []
+
+
+def test_a_backend_reporting_an_unregistered_name_is_told_once():
+    class Sloppy:
+        @hookimpl
+        def fwc_register_backends(self, register):
+            def gen(ctx):
+                ctx.warning("sloppy-thing", "first")
+                ctx.warning("sloppy-thing", "second")
+            register("sloppy", gen)
+
+    f = Fwc(plugins=[Sloppy()])
+    r = f.compile(text='machine "m" { node 0 { memory 0 size 1G } }', backends=["sloppy"])
+    lint = [d for d in r.diagnostics if d.check == "plugin"]
+    assert len(lint) == 1 and "'sloppy-thing', which no plugin registered" in lint[0].message
+    assert [d.message for d in r.diagnostics if d.check == "sloppy-thing"] == ["first", "second"]
