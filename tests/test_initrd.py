@@ -341,3 +341,76 @@ def test_example_two_node_hotplug(F):
     r = F.compile(os.path.join(REPO, "examples", "two-node-hotplug.fwc"), backends=["initrd"])
     assert r.ok and not [d for d in r.diagnostics if d.check.startswith("initrd-")]
     assert [f.name for f in cpio.scan_acpi(r.artifact("initrd/acpi-override.cpio").data)] == ["srat.aml"]
+
+
+# ---- a table Linux reads but cannot parse (issue 9) ---------------------------------------
+
+def _machine_srat(F, rev=2):
+    (f,) = initrd_plugin.archive_files(F.load(text=q35(rev=rev)).machine)
+    return f.data
+
+
+def _with_short_memory_subtable(srat: bytes, rev: int, at_end: bool = True) -> bytes:
+    """``srat`` with a 10-byte memory affinity subtable (the layout needs 40), length and
+    checksum fixed: Linux accepts the file and then drops the SRAT it cannot parse."""
+    d = bytearray(srat)
+    sub = bytes([1, 10]) + bytes(8)
+    d = d + sub if at_end else d[:48] + sub + d[48:]
+    d[4:8] = len(d).to_bytes(4, "little")
+    return upgrade.set_oem_revision(bytes(d), rev)
+
+
+@pytest.mark.parametrize("at_end", [True, False])
+def test_malformed_table_linux_reads_is_a_warning(F, tmp_path, at_end):
+    (tmp_path / "s.aml").write_bytes(_with_short_memory_subtable(_machine_srat(F), 3, at_end))
+    (tmp_path / "m.fwc").write_text(q35('override "s.aml"'))
+    got, r = checks_of(F, str(tmp_path / "m.fwc"))
+    assert got == [("initrd-malformed", "warning")], r.render_diagnostics()
+    (d,) = [d for d in r.diagnostics if d.check == "initrd-malformed"]
+    assert "'s.aml'" in d.message and "SRAT" in d.message and "length 10" in d.message
+    assert d.span is not None and F.checks.get("initrd-malformed").code == 4213
+    # the same table under the name Linux would not read (dropped: revision 1) says only that
+    (tmp_path / "s.aml").write_bytes(_with_short_memory_subtable(_machine_srat(F), 1, at_end))
+    got, r = checks_of(F, str(tmp_path / "m.fwc"))
+    assert got == [("initrd-revision", "warning")], r.render_diagnostics()
+
+
+def test_malformed_table_warning_is_switchable(tmp_path):
+    (tmp_path / "s.aml").write_bytes(_with_short_memory_subtable(_machine_srat(make_fwc()), 3))
+    (tmp_path / "m.fwc").write_text(q35('override "s.aml"'))
+    got, r = checks_of(make_fwc(warn=["no-initrd-malformed"]), str(tmp_path / "m.fwc"))
+    assert got == [] and r.ok, r.render_diagnostics()
+
+
+def test_well_formed_table_files_are_not_malformed(F, tmp_path):
+    (tmp_path / "s.aml").write_bytes(_machine_srat(F))
+    (tmp_path / "t.aml").write_bytes(table(b"SSDT", b"\x11" * 9))  # no layout: nothing to decode
+    (tmp_path / "m.fwc").write_text(q35('override "s.aml" override "t.aml"'))
+    got, r = checks_of(F, str(tmp_path / "m.fwc"))
+    assert got == [], r.render_diagnostics()
+
+
+# ---- ACPI facts come from the acpi plugin, QEMU's identity from fwc.boards (issue 9) --------
+
+def test_rsdp_file_is_named_an_rsdp(F, tmp_path):
+    from fwc_plugins.acpi import encode_table
+
+    rsdp = encode_table("RSDP", {"oem_id": "BOCHS ", "revision": 2, "rsdt_address": 0x1000},
+                        body={"xsdt_address": 0x2000})
+    assert upgrade.rejection(rsdp)[0] == "initrd-signature" and "an RSDP" in upgrade.rejection(rsdp)[1]
+    assert upgrade.header_size() == 36
+    short = table(b"SSDT")[:35]
+    assert upgrade.rejection(short) == ("initrd-table-size", "the file has 35 bytes, fewer than an ACPI header "
+                                        "(36): Linux skips it ('Table smaller than ACPI header')")
+
+
+@pytest.mark.parametrize("board", ["qemu-q35", "qemu-pc"])
+def test_qemu_firmware_identity_is_the_boards(F, board):
+    from fwc import boards
+
+    m = F.load(text=q35().replace("qemu-q35", board)).machine
+    oid, tid, rev = boards.BOARDS[board].oem[:3]
+    fw = upgrade.firmware_tables(m)
+    assert {(h.oem_id, h.oem_table_id, h.oem_revision) for h in fw.values()} == {
+        (oid.encode("latin-1"), tid.encode("latin-1"), rev)}
+    assert "SRAT" in fw and "RSDT" in fw and "FACS" not in fw

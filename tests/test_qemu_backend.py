@@ -577,3 +577,92 @@ def test_boot_srat_matches_model(fwc, qemu_tools):
     rows = {ln.split()[0]: ln.split("distance=")[1] for ln in res.nodes_text.splitlines() if "distance=" in ln}
     d = m.distance_matrix()
     assert rows == {f"node{a.id}": ",".join(str(d[(a.id, b.id)]) for b in m.nodes) for a in m.nodes}
+
+
+# --- the SRAT Linux reads: one answer, the initrd plugin's table-upgrade model (issue 9) ----
+
+HOTPLUG2 = ("board qemu-q35\nnode 0 {{ cpus 0 memory size 2G }}\nnode 1 {{ cpus 1 memory size 2G hotpluggable }}\n"
+            "{oem}initrd at 1G size 8M {{ {overrides} }}\ncmdline \"nokaslr movable_node\"")
+SRAT_DEPENDENT = ("qemu-pxm", "qemu-hotplug-boot-ram", "qemu-memory-flags", "qemu-initiators")
+
+
+def _initrd_srat(fwc, revision=2, *, bad_checksum=False):
+    """This machine's SRAT with QEMU's OEM IDs (boot RAM of node 1 hotpluggable), as an
+    external table file would hold it."""
+    from fwc_plugins.initrd import archive_files, upgrade
+
+    r = fwc.load(text=text_of(HOTPLUG2.format(oem="", overrides="override srat")), name="<srat>")
+    (f,) = archive_files(r.machine)
+    data = bytearray(upgrade.set_oem_revision(f.data, revision))
+    if bad_checksum:
+        data[-1] ^= 0x01
+    return bytes(data)
+
+
+def _qemu_checks(fwc, body):
+    r = fwc.check(text=text_of(body))
+    return sorted(d.check for d in r.diagnostics if d.check.startswith("qemu-")), r
+
+
+def _plan_checks(fwc, body):
+    """The qemu plan's problems (they are reported only on a machine without errors: a file
+    Linux rejects is an initrd error, which stops the plugin checks)."""
+    from fwc_plugins.qemu import cached_plan
+
+    r = fwc.load(text=text_of(body), name="<m>")
+    return sorted(p.check for p in cached_plan(r.machine).problems), r
+
+
+def test_srat_file_linux_reads_counts_as_an_override(fwc, tmp_path):
+    """``override "x.aml"`` holding a higher-revision SRAT with QEMU's IDs replaces QEMU's SRAT
+    (Linux reads it: the simulator boots with ZONE_MOVABLE), so the qemu checks that say
+    'QEMU's SRAT cannot express this' stay quiet, exactly as for ``override srat``."""
+    p = tmp_path / "file.aml"
+    p.write_bytes(_initrd_srat(fwc, 2))
+    got, r = _qemu_checks(fwc, HOTPLUG2.format(oem="", overrides=f'override "{p}"'))
+    assert got == [], r.render_diagnostics()
+    # and without nokaslr, the override's own caveat applies
+    got, r = _qemu_checks(fwc, HOTPLUG2.format(oem="", overrides=f'override "{p}"').replace("nokaslr ", ""))
+    assert got == ["qemu-kaslr"], r.render_diagnostics()
+
+
+@pytest.mark.parametrize("how", ["same-revision", "bad-checksum", "lower-revision"])
+def test_srat_file_linux_does_not_read_still_warns(fwc, tmp_path, how):
+    """A file Linux rejects (bad checksum) or drops (OEM revision not above QEMU's 1): the
+    guest reads QEMU's SRAT, so boot RAM is ordinary RAM and qemu-hotplug-boot-ram says so."""
+    data = {"same-revision": lambda: _initrd_srat(fwc, 1), "lower-revision": lambda: _initrd_srat(fwc, 0),
+            "bad-checksum": lambda: _initrd_srat(fwc, 2, bad_checksum=True)}[how]()
+    p = tmp_path / "file.aml"
+    p.write_bytes(data)
+    got, r = _plan_checks(fwc, HOTPLUG2.format(oem="", overrides=f'override "{p}"'))
+    assert got == ["qemu-hotplug-boot-ram"], r.render_diagnostics()
+    # and no qemu-kaslr: nothing overrides the SRAT
+    got, r = _plan_checks(fwc, HOTPLUG2.format(oem="", overrides=f'override "{p}"').replace("nokaslr ", ""))
+    assert got == ["qemu-hotplug-boot-ram"], r.render_diagnostics()
+    if how != "bad-checksum":  # a warning of the initrd plugin: the qemu checks run and report it
+        got, r = _qemu_checks(fwc, HOTPLUG2.format(oem="", overrides=f'override "{p}"'))
+        assert got == ["qemu-hotplug-boot-ram"], r.render_diagnostics()
+
+
+def test_override_srat_that_linux_drops_still_warns(fwc):
+    """``override srat`` with QEMU's OEM revision (1): Linux drops it (initrd-revision), so the
+    guest sees ordinary RAM -- the same answer as for a file."""
+    got, r = _qemu_checks(fwc, HOTPLUG2.format(oem="", overrides="override srat"))
+    assert got == ["qemu-hotplug-boot-ram"], r.render_diagnostics()
+    got, r = _qemu_checks(fwc, HOTPLUG2.format(oem="", overrides="override srat revision 2"))
+    assert got == [], r.render_diagnostics()
+
+
+@pytest.mark.parametrize("name", SRAT_DEPENDENT)
+def test_srat_dependent_checks_follow_the_upgrade_model(fwc, tmp_path, name):
+    """Every check that is quiet under an SRAT override asks the initrd plugin's table-upgrade
+    model: quiet when Linux reads the initrd SRAT, reported when it reads QEMU's."""
+    from fwc_plugins.initrd import effective_tables
+
+    bad = CHECK_CASES[name][0]
+    for rev, reads in ((2, True), (1, False)):
+        body = bad + f"\noem revision {rev}\ninitrd at 1G size 8M {{ override srat }}\ncmdline \"nokaslr\""
+        r = fwc.load(text=text_of(body), name="<m>")
+        assert ("SRAT" in effective_tables(r.machine)) is reads
+        got, r = _qemu_checks(fwc, body)
+        assert (name in got) is not reads, r.render_diagnostics()

@@ -13,7 +13,10 @@ where the kernel would accept the table but not do what the description means, a
 says why: replacing a firmware table needs its OEM ID and OEM table ID and a strictly higher
 OEM revision, else Linux silently drops the table or installs a second one it never reads.
 The firmware's tables are QEMU's (``BOCHS ``/``BXPC    ``, revision 1) on qemu boards and
-the machine's own tables on other boards.
+the machine's own tables on other boards.  A table Linux reads is decoded through the acpi
+plugin (:func:`fwc_plugins.acpi.decode_table`); what it cannot parse is a warning
+(``initrd-malformed``): Linux reads the table and drops what it cannot parse (a bad SRAT
+entry: the whole SRAT, "SRAT not used").
 
 :data:`__all__` is the API for other plugins (``bootrun``, the boot simulator):
 :func:`archive_files` (the files in archive order, with the names the archive holds),
@@ -30,8 +33,14 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING, Any
 
-from fwc.plugin import Option, check_group, hookimpl
+from fwc.plugin import BackendContext, CheckRegister, Option, check_group, hookimpl, register_diagnostics
+
+if TYPE_CHECKING:
+    from fwc.model import Machine, Override
+
+    from .upgrade import Outcome, Upgrade
 
 __all__ = ["ACPI_PREFIX", "KERNEL_REJECTION", "ArchiveFile", "Upgrade", "Writer", "archive_files", "build_archive",
            "effective_tables", "linux_view", "qemu_table_signatures", "scan_acpi", "table_upgrade", "tree"]
@@ -41,7 +50,7 @@ _LAZY = {"Writer": "cpio", "tree": "cpio", "scan_acpi": "cpio", "ACPI_PREFIX": "
          "KERNEL_REJECTION": "upgrade", "qemu_table_signatures": "upgrade"}
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     mod = _LAZY.get(name)
     if mod is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -65,6 +74,8 @@ CHECKS = [
      "an override whose OEM ID or table ID differs from the firmware table's (added, never read)"),
     ("initrd-duplicate", 4209, "warning", "two initrd tables with one signature: the later one is never read"),
     ("initrd-root-table", 4210, "warning", "an RSDT/XSDT in the initrd that overrides nothing (never installed)"),
+    ("initrd-malformed", 4213, "warning",
+     "an initrd table Linux reads but cannot parse in full (it drops what it cannot parse)"),
 ]
 #: Names only the backend reports (registered without an analysis): (name, code, level, description).
 BACKEND_DIAGNOSTICS = [
@@ -76,18 +87,20 @@ _NAME_OK = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
 
 class ArchiveFile:
-    """One file of the archive: ``name`` (after kernel/firmware/acpi/), bytes or a problem."""
+    """One file of the archive: ``name`` (after kernel/firmware/acpi/), bytes or a problem
+    (``(check name, message)``), and the ``override`` statement it comes from."""
 
     __slots__ = ("name", "data", "override", "problem")
 
-    def __init__(self, name, data, override, problem=None):
+    def __init__(self, name: str, data: bytes | None, override: Override,
+                 problem: tuple[str, str] | None = None) -> None:
         self.name, self.data, self.override, self.problem = name, data, override, problem
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"ArchiveFile({self.name!r}, {len(self.data or b'')} bytes)"
 
 
-def _file_name(path: str, used: set) -> str:
+def _file_name(path: str, used: set[str]) -> str:
     from .cpio import MAX_NAME
 
     base = os.path.basename(path)
@@ -105,7 +118,7 @@ def _file_name(path: str, used: set) -> str:
     return name
 
 
-def archive_files(machine) -> list[ArchiveFile]:
+def archive_files(machine: Machine) -> list[ArchiveFile]:
     """The archive's files in archive (= Linux's scan) order: sorted by name."""
     from .upgrade import set_oem_revision
 
@@ -131,6 +144,7 @@ def archive_files(machine) -> list[ArchiveFile]:
                 data = set_oem_revision(data, o.revision)
             files.append(ArchiveFile(name, data, o))
         else:
+            assert o.file is not None  # an override names a table or a file
             name = _file_name(o.file, used)
             try:
                 with open(o.file, "rb") as f:
@@ -144,7 +158,7 @@ def archive_files(machine) -> list[ArchiveFile]:
     return files
 
 
-def table_upgrade(machine, files=None):
+def table_upgrade(machine: Machine, files: list[ArchiveFile] | None = None) -> Upgrade:
     """Linux 6.1's table upgrade of this machine's archive against its firmware's tables
     (:class:`~.upgrade.Upgrade`; ``files``: :func:`archive_files`, computed if not given).
     The archive holds only the readable files, in archive order."""
@@ -155,16 +169,19 @@ def table_upgrade(machine, files=None):
     return upgrade_of([(f.name, f.data) for f in files if f.data is not None], firmware_tables(machine))
 
 
-def linux_view(machine, files=None):
+def linux_view(machine: Machine, files: list[ArchiveFile] | None = None) -> list[tuple[ArchiveFile, Outcome]]:
     """``[(ArchiveFile, upgrade.Outcome)]``: what Linux 6.1 does with each readable file."""
     files = archive_files(machine) if files is None else files
     ok = [f for f in files if f.data is not None]
     return list(zip(ok, table_upgrade(machine, files).outcomes))
 
 
-def effective_tables(machine) -> dict[str, bytes]:
+def effective_tables(machine: Machine) -> dict[str, bytes]:
     """The SRAT/SLIT/APIC ... Linux reads after the upgrade, for tables the initrd replaces or
-    adds (signature -> bytes); the firmware's own tables are not included."""
+    adds (signature -> bytes); the firmware's own tables are not included.  ``"SRAT" in
+    effective_tables(m)`` is the one answer to "does Linux read an initrd SRAT"."""
+    if machine.initrd is None or not machine.initrd.overrides:
+        return {}
     up = table_upgrade(machine)
     out = {}
     for o in up.outcomes:
@@ -176,38 +193,60 @@ def effective_tables(machine) -> dict[str, bytes]:
     return out
 
 
-def _problems(machine):
-    """[(check, message, span)] for the machine (run once per machine by check_group)."""
-    out = []
-    if machine.initrd is not None and machine.initrd.overrides:
-        files = archive_files(machine)
-        for f in files:
-            if f.problem is not None:
-                out.append((f.problem[0], f"initrd table '{f.name}': {f.problem[1]}", f.override.span))
-        for f, o in linux_view(machine, files):
-            if o.check is not None:
-                out.append((o.check, f"initrd table '{f.name}': {o.message}", f.override.span))
+def _malformed(name: str, data: bytes) -> tuple[str, tuple[str, ...]] | None:
+    """What the acpi decoder cannot parse in a table Linux reads: (message, notes), or None
+    (notes, such as a table or subtable type without a layout, are not defects)."""
+    from fwc_plugins.acpi import NOTE, decode_table
+
+    table, problems = decode_table(data)
+    bad = [p for p in problems if p.severity != NOTE]
+    if not bad:
+        return None
+    sig = table.signature if table is not None else "table"
+    first, rest = bad[0], bad[1:]
+    return (f"initrd table '{name}': Linux reads this {sig} but cannot parse all of it: {first.message} "
+            f"(byte {first.offset:#x}); Linux drops what it cannot parse",
+            tuple(f"also: {p.message} (byte {p.offset:#x})" for p in rest))
+
+
+def _problems(machine: Machine) -> list[tuple[Any, ...]]:
+    """[(check, message, span[, notes])] for the machine (run once per machine by check_group)."""
+    out: list[tuple[Any, ...]] = []
+    if machine.initrd is None or not machine.initrd.overrides:
+        return out
+    files = archive_files(machine)
+    for f in files:
+        if f.problem is not None:
+            out.append((f.problem[0], f"initrd table '{f.name}': {f.problem[1]}", f.override.span))
+    readable = [f for f in files if f.data is not None]
+    up = table_upgrade(machine, files)
+    for f, o in zip(readable, up.outcomes):
+        if o.check is not None:
+            out.append((o.check, f"initrd table '{f.name}': {o.message}", f.override.span))
+    for o in up.read():
+        bad = _malformed(o.name, up.data(o))
+        if bad is not None:
+            out.append(("initrd-malformed", bad[0], readable[o.index].override.span, bad[1]))
     return out
 
 
 @hookimpl
-def fwc_register_checks(register):
+def fwc_register_checks(register: CheckRegister) -> None:
     checks = check_group(_problems)
     for name, code, level, desc in CHECKS:
         register(name, level, desc, checks(name), code=code)
-    for name, code, level, desc in BACKEND_DIAGNOSTICS:
-        register(name, level, desc, None, code=code)
+    register_diagnostics(register, BACKEND_DIAGNOSTICS)
 
 
 @hookimpl
-def fwc_register_backends(register):
+def fwc_register_backends(register: Any) -> None:
     register("initrd", generate,
              description="uncompressed newc cpio of kernel/firmware/acpi/*.aml for Linux's initrd table upgrade",
              outputs=["initrd/acpi-override.cpio", "initrd/initrd.img"],
              options={"base": Option("", "path of an initramfs to append after the archive (writes initrd.img)")})
 
 
-def build_archive(machine) -> bytes | None:
+def build_archive(machine: Machine) -> bytes | None:
     """The override archive's bytes (None if the machine's initrd carries no table)."""
     from .cpio import ACPI_PREFIX, tree
 
@@ -218,7 +257,7 @@ def build_archive(machine) -> bytes | None:
                 dirs=("kernel", "kernel/firmware", "kernel/firmware/acpi"))
 
 
-def generate(ctx):
+def generate(ctx: BackendContext) -> None:
     from fwc.diagnostics import NOTE, Diagnostic
 
     m = ctx.machine

@@ -18,14 +18,20 @@
 qemu boards, the machine's own on other boards); :func:`predict` applies the three steps;
 :func:`table_upgrade` wraps them in an :class:`Upgrade`, which answers the one question both
 the initrd backend and the boot simulator ask: which archive file Linux reads for a signature
-(:meth:`Upgrade.reads`).  Stdlib only (plus ``fwc.boards``); the caller supplies the bytes.
+(:meth:`Upgrade.reads`) -- and :meth:`Upgrade.read` lists the files Linux reads.  Every ACPI
+fact (header fields, its size, the RSDP's signature) comes from the acpi plugin's public API
+(:func:`fwc_plugins.acpi.read_header`, the layouts), the firmware's OEM identity on qemu
+boards from :data:`fwc.boards.BOARDS`; the caller supplies the bytes.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from functools import lru_cache
+from typing import TYPE_CHECKING, NamedTuple
 
-HEADER = 36
+if TYPE_CHECKING:
+    from fwc.model import Machine
+
 MAX_FILES = 64  # NR_ACPI_INITRD_TABLES
 #: table_sigs[] of drivers/acpi/tables.c (Linux 6.1).
 ALLOWED = frozenset("""BERT BGRT CPEP ECDT EINJ ERST HEST APIC MSCT SBST SLIT SRAT ASF! BOOT DBGP DMAR HPET
@@ -36,8 +42,24 @@ ROOT_TABLES = ("RSDT", "XSDT")
 #: once, from its first table.
 MULTI = frozenset({"SSDT", "PSDT"})
 
-#: QEMU 7.2's own tables: OEM ID, OEM Table ID and OEM revision of every one of them.
-QEMU_OEM = (b"BOCHS ", b"BXPC    ", 1)
+
+@lru_cache(maxsize=None)
+def header_size() -> int:
+    """Bytes of the common SDT header (36), from the acpi layouts."""
+    from fwc_plugins.acpi import struct_codec, table_layout
+
+    layout = table_layout("SRAT")
+    assert layout is not None
+    return struct_codec(layout.header).size
+
+
+def _is_rsdp(data: bytes) -> bool:
+    """Whether ``data`` starts with the RSDP's signature (``RSD PTR ``), as the acpi decoder reads it."""
+    from fwc_plugins.acpi import decode_table, table_layout
+
+    rsdp = table_layout("RSDP")
+    table, _ = decode_table(data)
+    return rsdp is not None and table is not None and table.signature == rsdp.signature
 
 
 class Header(NamedTuple):
@@ -84,15 +106,15 @@ KERNEL_REJECTION = {
 
 def rejection(data: bytes) -> tuple[str, str] | None:
     """Why Linux rejects this file, as ``(check name, message)``, or None if accepted."""
-    if len(data) < HEADER:
-        return "initrd-table-size", (f"the file has {len(data)} bytes, fewer than an ACPI header (36): "
-                                     "Linux skips it ('Table smaller than ACPI header')")
-    sig = data[0:4].decode("latin-1")
+    if len(data) < header_size():
+        return "initrd-table-size", (f"the file has {len(data)} bytes, fewer than an ACPI header "
+                                     f"({header_size()}): Linux skips it ('Table smaller than ACPI header')")
+    header = Header.of(data)
+    sig, length = header.signature, header.length
     if sig not in ALLOWED:
-        what = "an RSDP" if data[:8] == b"RSD PTR " else "a FACS" if sig == "FACS" else f"signature {sig!r}"
+        what = "an RSDP" if _is_rsdp(data) else "a FACS" if sig == "FACS" else f"signature {sig!r}"
         return "initrd-signature", (f"Linux does not take {what} from the initrd ('Unknown signature'); "
                                     "allowed: " + " ".join(sorted(ALLOWED)))
-    length = int.from_bytes(data[4:8], "little")
     if length != len(data):
         return "initrd-table-length", (f"the {sig} file has {len(data)} bytes but its header says {length}: "
                                        "Linux skips it ('File length does not match table length')")
@@ -102,14 +124,14 @@ def rejection(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def machine_tables(machine) -> dict[str, tuple[str, bytes]]:
+def machine_tables(machine: Machine) -> dict[str, tuple[str, bytes]]:
     """The machine's own SRAT/SLIT/MADT, ``{name: (signature, bytes)}``, from the acpi plugin."""
     from fwc_plugins.acpi import build_tables
 
     return build_tables(machine)
 
 
-def qemu_table_signatures(machine) -> list[str]:
+def qemu_table_signatures(machine: Machine) -> list[str]:
     """The tables QEMU 7.2 builds for a qemu-board machine, in the order of its ACPI blob
     (FACS first; the RSDT, which lists them, follows).  The boot plugin's firmware model
     places them in this order; :func:`firmware_tables` gives their headers."""
@@ -126,18 +148,19 @@ def qemu_table_signatures(machine) -> list[str]:
     return sigs
 
 
-def firmware_tables(machine) -> dict[str, Header] | None:
+def firmware_tables(machine: Machine) -> dict[str, Header] | None:
     """The tables the machine's firmware gives Linux before any upgrade, by signature
-    (headers only; the FACS, which has none, left out); None when unknown."""
+    (headers only; the FACS, which has none, left out); None when unknown.  On qemu boards
+    every table carries QEMU's OEM ID, OEM table ID and OEM revision (the board's ``oem``)."""
     from fwc import boards
 
     if boards.is_qemu(machine.board):
-        oid, tid, rev = QEMU_OEM
+        oid, tid, rev = boards.BOARDS[machine.board].oem[:3]
         sigs = [s for s in qemu_table_signatures(machine) if s != "FACS"] + ["RSDT"]
-        return {s: Header(s, 0, oid, tid, rev) for s in sigs}
+        return {s: Header(s, 0, oid.encode("latin-1"), tid.encode("latin-1"), rev) for s in sigs}
     out = {}
     for _, (sig, data) in machine_tables(machine).items():
-        if len(data) >= HEADER:
+        if len(data) >= header_size():
             out[sig] = Header.of(data)
     return out
 
@@ -162,7 +185,8 @@ def predict(files: list[tuple[str, bytes]], firmware: dict[str, Header] | None) 
             continue
         r = rejection(data)
         if r is not None:
-            out[i] = Outcome(name, Header.of(data) if len(data) >= HEADER else None, "rejected", r[0], r[1], i)
+            out[i] = Outcome(name, Header.of(data) if len(data) >= header_size() else None, "rejected", r[0], r[1],
+                             i)
             continue
         accepted.append((i, name, Header.of(data)))
     used: set[int] = set()
@@ -219,6 +243,9 @@ def predict(files: list[tuple[str, bytes]], firmware: dict[str, Header] | None) 
 ACCEPTED = frozenset({"override", "dropped", "install", "unused", "not-installed"})
 #: Fates of a file Linux installs as an additional table (``Table Upgrade: install``).
 INSTALLED = frozenset({"install", "unused"})
+#: Fates of a file whose table Linux reads: it replaces the firmware's, or is the first
+#: installed table of a signature the firmware lacks (every SSDT/PSDT).
+READ = frozenset({"override", "install"})
 
 
 class Upgrade:
@@ -248,6 +275,11 @@ class Upgrade:
     def installed(self) -> list[Outcome]:
         """The files acpi_table_initrd_scan installs as additional tables, in order."""
         return [o for o in self.outcomes if o.fate in INSTALLED]
+
+    def read(self) -> list[Outcome]:
+        """The files whose tables Linux reads (each is :meth:`reads` of its signature, or an
+        additional SSDT/PSDT), in archive order."""
+        return [o for o in self.outcomes if o.fate in READ]
 
     def reads(self, signature: str) -> Outcome | None:
         """The archive file Linux reads for ``signature`` (its first table of that signature),

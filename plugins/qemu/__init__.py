@@ -51,7 +51,8 @@ Where the description cannot be realized on its QEMU board, checks say why and w
 would fit (see ``CHECKS``).  They are computed by :func:`plan.plan`, which simulates what
 QEMU builds from the argv (below/above 4G split, its own SRAT's node ranges, the DIMM
 window and first fit) and compares it with the model.  Heavy imports stay in
-``generate``; the checks only import the stdlib-only :mod:`.plan`.
+``generate``; the checks only import :mod:`.plan` (stdlib, and for a machine whose initrd
+carries tables the initrd plugin's public API: whether Linux reads an initrd SRAT).
 
 Public API, for other plugins and commands (``fwc boot`` uses it): :func:`cached_plan` and
 the :class:`Plan` it returns (``below_4g``, ``ram``, ``memdevs``, ``dimms``, ``cpu``, ...).
