@@ -35,28 +35,20 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
-from fwc.plugin import BackendContext, CheckRegister, Option, check_group, hookimpl, register_diagnostics
+from fwc.plugin import BackendContext, CheckRegister, Option, check_group, hookimpl, lazy_exports, register_diagnostics
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the lazy names below, for type checkers (at run time they load on first use)
     from fwc.model import Machine, Override
 
-    from .upgrade import Outcome, Upgrade
+    from .cpio import ACPI_PREFIX, Writer, scan_acpi, tree
+    from .upgrade import KERNEL_REJECTION, Outcome, Upgrade, qemu_table_signatures
 
-__all__ = ["ACPI_PREFIX", "KERNEL_REJECTION", "ArchiveFile", "Upgrade", "Writer", "archive_files", "build_archive",
-           "effective_tables", "linux_view", "qemu_table_signatures", "scan_acpi", "table_upgrade", "tree"]
-
-#: Names loaded from a submodule on first use.
-_LAZY = {"Writer": "cpio", "tree": "cpio", "scan_acpi": "cpio", "ACPI_PREFIX": "cpio", "Upgrade": "upgrade",
-         "KERNEL_REJECTION": "upgrade", "qemu_table_signatures": "upgrade"}
-
-
-def __getattr__(name: str) -> Any:
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+#: Names loaded from a submodule on first use (PEP 562), and this module's own.
+_LAZY = {"cpio": ("ACPI_PREFIX", "Writer", "scan_acpi", "tree"),
+         "upgrade": ("KERNEL_REJECTION", "Upgrade", "qemu_table_signatures")}
+__getattr__, _lazy_names = lazy_exports(__name__, _LAZY)
+__all__ = sorted(_lazy_names + ["ArchiveFile", "archive_files", "build_archive", "effective_tables", "linux_view",
+                                "table_upgrade"])
 
 
 #: The checks, one analysis shared by all (check_group): (name, code, level, description).
