@@ -26,5 +26,5 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q '.[test]'
 # Type check fwc/ and plugins/ first (configuration: [tool.mypy] in pyproject.toml).
-.venv/bin/python -m mypy
+PYTHON=.venv/bin/python bash tests/typecheck.sh
 exec .venv/bin/pytest "$@"

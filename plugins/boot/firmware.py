@@ -164,7 +164,7 @@ def bios_e820(m) -> list[tuple[int, int, int]]:
 
 def qemu_tables(m, dsdt_size: int | None, notes: list[str]) -> tuple[list[Table], Table, Table]:
     """QEMU 7.2's tables where SeaBIOS puts them: (install order, RSDP, RSDT)."""
-    from fwc_plugins.acpi import table_layout
+    from fwc_plugins.acpi import TABLES
 
     built = _acpi_tables(firmware_view(m))
     key = qemu_key(m)
@@ -192,13 +192,13 @@ def qemu_tables(m, dsdt_size: int | None, notes: list[str]) -> tuple[list[Table]
         placed[sig] = Table(sig, addr, data, ln)
         addr += ln
     rsdt_entries = [s for s, _, _ in order if s not in ("FACS", "DSDT")]
-    rsdt = table_layout("RSDT")
+    rsdt = TABLES["RSDT"]
     root = Table("RSDT", addr, b"", rsdt.fixed_size() + rsdt.item_width * len(rsdt_entries))
     rsdp_addr = QEMU_RSDP_KNOWN.get(key)
     if rsdp_addr is None:
         rsdp_addr = 0xF59C0
         notes.append("RSDP address assumed 0xF59C0 (SeaBIOS F segment; varies with the machine)")
-    rsdp = Table("RSDP", rsdp_addr, b"", table_layout("RSD PTR ").fixed_size({"revision": 0}))  # ACPI 1.0 RSDP
+    rsdp = Table("RSDP", rsdp_addr, b"", TABLES["RSD PTR "].fixed_size({"revision": 0}))  # ACPI 1.0 RSDP
     # root-table install order: FACP, then DSDT and FACS (from the FADT), then the rest
     tabs = [placed["FACP"], placed["DSDT"], placed["FACS"]] + [placed[s] for s in rsdt_entries if s != "FACP"]
     return tabs, rsdp, root

@@ -69,7 +69,7 @@ def acpi_table_upgrade(k: Kernel) -> dict[int, int]:
 
         for o in up.outcomes:
             path = ACPI_PREFIX + o.name
-            if o.fate == "rejected":
+            if o.fate == "rejected" and o.check is not None:
                 k.pr(f"ACPI: {KERNEL_REJECTION[o.check]} [{path}]")
             elif o.fate != "ignored":
                 data = up.data(o)
