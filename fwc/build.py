@@ -83,8 +83,12 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
     kernel = initrd = topology = None
     cmdline_parts: list[str] = []
     slots = maxmem = None
-    ioapics, irqs, nmis = [], [], []
-    lapic = None
+    ioapics: list = []
+    irqs: list = []
+    nmis: list = []
+    order: list[tuple[str, int]] = []  # interrupt entries in statement order
+    lapic = lapic_flags = None
+    unaffined: list = []
 
     for s in el.expand(a["body"], "body", file):
         k = s.kind
@@ -165,21 +169,28 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
             v = _all(el.eval(args["id"], "I/O APIC ID", 0, 255), el.eval(args["address"], "address", 0, 0xFFFFFFFF),
                      el.eval(args["gsi_base"], "GSI base", 0, 0xFFFFFFFF) if args["gsi_base"] else 0)
             if v:
+                order.append(("ioapic", len(ioapics)))
                 ioapics.append(M.IoApic(*v, span=s.span))
         elif k == "irq":
             v = _all(el.eval(args["source"], "source IRQ", 0, 255), el.eval(args["gsi"], "GSI", 0, 0xFFFFFFFF),
                      el.eval(args["flags"], "INTI flags", 0, 0xFFFF) if args["flags"] else 0)
             if v:
+                order.append(("irq", len(irqs)))
                 irqs.append(M.IrqOverride(*v, span=s.span))
         elif k == "nmi":
             cpu = el.eval(args["cpu"], "processor UID", 0, 0xFFFFFFFE) if args["cpu"] is not None else None
             lint = el.eval(args["lint"], "LINT#", 0, 255)
             flags = el.eval(args["flags"], "INTI flags", 0, 0xFFFF) if args["flags"] else 0
             if lint is not None and flags is not None:
-                nmis.append(M.Nmi(cpu, lint, flags, span=s.span))
+                order.append(("nmi", len(nmis)))
+                nmis.append(M.Nmi(cpu, lint, flags, span=s.span, x2apic=True if args.get("x2apic") else None))
         elif k == "lapic":
             if once(s):
                 lapic = el.eval(args["address"], "local APIC address", 0, 0xFFFFFFFF)
+                if args.get("flags") is not None:
+                    lapic_flags = el.eval(args["flags"], "MADT flags", 0, 1)
+        elif k == "cpus":  # CPUs without SRAT affinity
+            _cpus(el, s, unaffined, M)
         else:  # node statements from an included fragment
             el.error("misplaced-statement", f"'{k}' belongs inside a node", s.span)
 
@@ -189,11 +200,11 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
     revisions.update(table_revs)
     overrides = {}
     for opt in table_opts:
-        name = opt.args["table"].value
-        if name in overrides:
-            el.error("duplicate-statement", f"table '{name}' is configured twice", opt.span)
+        table = opt.args["table"].value
+        if table in overrides:
+            el.error("duplicate-statement", f"table '{table}' is configured twice", opt.span)
             continue
-        overrides[name] = _table_override(el, opt, oem, bd, M)
+        overrides[table] = _table_override(el, opt, oem, bd, M)
 
     nodes = [_node(el, s, arch, M) for s in node_stmts]
     nodes = [n for n in nodes if n is not None]
@@ -219,19 +230,30 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
         maxmem = maxmem or 0
 
     defaults = boards.PC_INTERRUPTS
+    grouped = sorted(order, key=lambda o: ("ioapic", "irq", "nmi").index(o[0]))
     interrupts = M.Interrupts(
         lapic_address=0xFEE00000 if lapic is None else lapic,
+        pcat_compat=True if lapic_flags is None else bool(lapic_flags),
+        order=order if order != grouped else (),
         ioapics=ioapics or [M.IoApic(*x) for x in defaults.ioapics] if arch == "x86_64" else ioapics,
         overrides=irqs or [M.IrqOverride(*x) for x in defaults.overrides] if arch == "x86_64" else irqs,
         nmis=nmis or [M.Nmi(*x) for x in defaults.nmis] if arch == "x86_64" else nmis,
     )
     el.scopes.pop()
-    return M.Machine(
+    machine = M.Machine(
         name=name, arch=arch, board=board, oem=oem, table_revisions=revisions, tables_base=tables_base,
         table_overrides=overrides, nodes=nodes, distances=distances, reserved=reserved, kernel=kernel, initrd=initrd,
         cmdline=" ".join(cmdline_parts), slots=slots or 0, maxmem=maxmem or 0, topology=topology,
-        interrupts=interrupts, files=tuple(el.loader.files), span=mstmt.span,
+        interrupts=interrupts, files=tuple(el.loader.files), span=mstmt.span, unaffined_cpus=unaffined,
     )
+    if any(o.entries is not None for o in overrides.values()):
+        from .checks import check_table_entries
+
+        def report(message: str, span: Span | None = None, related=(), notes=()) -> None:
+            el.error("unknown-value", message, span, related=tuple(related))
+
+        check_table_entries(machine, report)
+    return machine
 
 
 def _oem(el, fields, bd, span, M):
@@ -265,18 +287,90 @@ def _table_override(el, opt, machine_oem, bd, M):
         base = (machine_oem.id, machine_oem.table_id, machine_oem.revision, machine_oem.creator_id,
                 machine_oem.creator_revision)
         oem = _oem(el, fields, bd._replace(oem=base), opt.span, M)
-    append, verbatim = b"", None
+    append, verbatim, body = b"", None, None
     for d in opt.args["data"]:
         data = _hex(el, d.args["value"])
         if data is None:
             continue
         if d.kind == "append":
             append += data
+        elif d.kind == "body":
+            body = data
         elif verbatim is not None:
             el.error("duplicate-statement", "verbatim is given more than once", d.span)
         else:
             verbatim = data
-    return M.TableOverride(oem=oem, append=append, verbatim=verbatim, span=opt.span)
+    entries = None
+    if opt.args.get("entries") is not None:
+        entries = tuple(e for e in (_entry(el, x, M) for x in opt.args["entries"]) if e is not None)
+    return M.TableOverride(oem=oem, append=append, verbatim=verbatim, span=opt.span, entries=entries, body=body)
+
+
+def _ids(el, items, what: str, limit: int = 0xFFFFFFFF) -> list[int] | None:
+    """The IDs of a ``cpus``-style list (ranges expanded), or None after an error."""
+    out: list[int] = []
+    for item in items:
+        first = el.eval(item.first, what, 0, limit)
+        last = first if item.last is None else el.eval(item.last, what, 0, limit)
+        if first is None or last is None:
+            return None
+        if last < first:
+            el.error("empty-range", f"range {first}-{last} is empty", item.span)
+            return None
+        if len(out) + last - first + 1 > MAX_CPUS:
+            el.error("field-range", f"more than {MAX_CPUS} entries in one statement", item.span)
+            return None
+        out.extend(range(first, last + 1))
+    return out
+
+
+def _entry(el, st, M):
+    """One run of a ``tables { TABLE { … } }`` entry list."""
+    k, a = st.kind, st.args
+    kind = {"entry_cpus": "cpus", "placeholder_cpus": "placeholder-cpus", "entry_memory": "memory",
+            "entry_its": "its", "placeholder_memory": "placeholder-memory", "entry_interrupts": "interrupts",
+            "entry_initiators": "initiators", "entry_bytes": "bytes"}[k]
+    fields: dict = {}
+    for at in a.get("attrs", ()):
+        if at.kind == "attr_pxm":
+            fields["pxm"] = el.eval(at.args["value"], "proximity domain", 0, 0xFFFFFFFF)
+        elif at.kind == "attr_clock":
+            fields["clock_domain"] = el.eval(at.args["value"], "clock domain", 0, 0xFFFFFFFF)
+        elif at.kind == "attr_uid":
+            fields["uids"] = _ids(el, at.args["items"], "processor UID")
+        else:
+            word = at.args["value"].value
+            key = {"disabled": "enabled", "online-capable": "online_capable"}.get(word, word.replace("-", "_"))
+            fields[key] = word != "disabled"
+    if any(v is None for v in fields.values()):
+        return None
+    if kind in ("cpus", "placeholder-cpus"):
+        ids = _ids(el, a["items"], "APIC ID")
+        if ids is None:
+            return None
+        if fields.get("uids") is not None and len(fields["uids"]) != len(ids):
+            el.error("field-range", f"{len(ids)} IDs but {len(fields['uids'])} UIDs", st.span)
+            return None
+        if kind == "cpus" and ("pxm" in fields or "enabled" in fields or "clock_domain" in fields):
+            el.error("misplaced-statement", "an entry of a described CPU takes its proximity domain, state and clock "
+                     "domain from its 'cpus' statement; write 'placeholder cpus' for an entry Linux ignores",
+                     st.span)
+            return None
+        return M.TableEntry(kind, ids=ids, span=st.span, **fields)
+    if kind in ("memory", "its"):
+        vals = [el.eval(v, "address" if kind == "memory" else "ITS ID") for v in a["values"]]
+        if any(v is None for v in vals):
+            return None
+        return M.TableEntry(kind, ids=vals, span=st.span)
+    if kind == "placeholder-memory":
+        base, size = el.eval(a["base"], "address"), el.eval(a["size"], "size")
+        if base is None or size is None:
+            return None
+        return M.TableEntry(kind, ids=(base,), size=size, span=st.span, **fields)
+    if kind == "bytes":
+        data = _hex(el, a["value"])
+        return None if data is None else M.TableEntry(kind, data=data, span=st.span)
+    return M.TableEntry(kind, span=st.span)
 
 
 def _initrd(el, s, M):
@@ -310,30 +404,14 @@ def _node(el, s, arch, M):
     try:
         nid = el.eval(a["id"], "node id", 0, U64)
         pxm = el.eval(a["pxm"], "proximity domain", 0, 0xFFFFFFFF) if a["pxm"] is not None else nid
-        cpus, memory, inits, its = [], [], [], []
-        ncpus = 0
+        cpus: list = []
+        memory, inits, its = [], [], []
         for st in el.expand(a["body"], "body", s.span.file):
             k, sa = st.kind, st.args
             if k == "let":
                 el.define(st)
             elif k == "cpus":
-                flags = {f.value for f in sa["flags"]}
-                for item in sa["items"]:
-                    first = el.eval(item.first, "APIC ID", 0, 0xFFFFFFFF)
-                    last = first if item.last is None else el.eval(item.last, "APIC ID", 0, 0xFFFFFFFF)
-                    if first is None or last is None:
-                        continue
-                    if last < first:
-                        el.error("empty-range", f"CPU range {first}-{last} is empty", item.span)
-                        continue
-                    ncpus += last - first + 1
-                    if ncpus > MAX_CPUS:
-                        el.error("field-range", f"more than {MAX_CPUS} CPUs in one node", item.span)
-                        break
-                    for apic in range(first, last + 1):
-                        cpus.append(M.Cpu(apic, enabled="disabled" not in flags,
-                                          online_capable="online-capable" in flags,
-                                          x2apic="x2apic" in flags, span=item.span))
+                _cpus(el, st, cpus, M)
             elif k == "memory":
                 base = el.eval(sa["base"], "address") if sa["base"] is not None else None
                 size = el.eval(sa["size"], "size")
@@ -365,6 +443,29 @@ def _node(el, s, arch, M):
         return M.Node(nid, pxm, cpus=cpus, memory=memory, initiators=inits, its=its, span=s.span)
     finally:
         el.scopes.pop()
+
+
+def _cpus(el, st, cpus: list, M) -> None:
+    """A ``cpus`` statement's CPUs, appended to ``cpus``."""
+    sa = st.args
+    flags = {f.value for f in sa["flags"]}
+    clock = el.eval(sa["clock"], "clock domain", 0, 0xFFFFFFFF) if sa.get("clock") is not None else 0
+    if clock is None:
+        return
+    for item in sa["items"]:
+        first = el.eval(item.first, "APIC ID", 0, 0xFFFFFFFF)
+        last = first if item.last is None else el.eval(item.last, "APIC ID", 0, 0xFFFFFFFF)
+        if first is None or last is None:
+            continue
+        if last < first:
+            el.error("empty-range", f"CPU range {first}-{last} is empty", item.span)
+            continue
+        if len(cpus) + last - first + 1 > MAX_CPUS:
+            el.error("field-range", f"more than {MAX_CPUS} CPUs in one node", item.span)
+            break
+        for apic in range(first, last + 1):
+            cpus.append(M.Cpu(apic, enabled="disabled" not in flags, online_capable="online-capable" in flags,
+                              x2apic="x2apic" in flags, span=item.span, clock_domain=clock))
 
 
 def _initiator(el, st, M):

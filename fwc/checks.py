@@ -80,6 +80,10 @@ def check_memory_overlap(m: "Machine", report: Report) -> None:
     owner = {id(r): n for n in m.nodes for r in n.memory}
     for a, b in _overlaps(ranges):
         na, nb = owner[id(a)], owner[id(b)]
+        if (na is nb or a.nonvolatile or b.nonvolatile) and (a.hotpluggable or b.hotpluggable):
+            # Linux merges a node's ranges, and moves ranges without boot RAM aside before it
+            # looks for overlaps (numa_cleanup_meminfo): QEMU's DIMM window over its NVDIMMs
+            continue
         where = f"node {nb.id}'s" if na is not nb else "another"
         report(f"memory [{a.base:#x}-{a.end - 1:#x}] overlaps {where} range [{b.base:#x}-{b.end - 1:#x}]",
                a.span, related=(Related("the other range", b.span),))
@@ -115,13 +119,67 @@ def check_duplicate_pxm(m: "Machine", report: Report) -> None:
 
 def check_duplicate_apic_id(m: "Machine", report: Report) -> None:
     seen: dict[Any, Any] = {}
-    for n in m.nodes:
-        for c in n.cpus:
+    for c in [c for n in m.nodes for c in n.cpus] + list(m.unaffined_cpus):
+        if True:
             if c.apic_id in seen:
                 report(f"APIC ID {c.apic_id} is used twice", c.span,
                        related=(Related("first used here", seen[c.apic_id].span),))
             else:
                 seen[c.apic_id] = c
+
+
+def check_table_entries(m: "Machine", report: Report) -> None:
+    """A table's entry list (``tables { srat { … } }``) names each described CPU, memory range
+    and ITS of that table exactly once, and nothing else."""
+    from .diagnostics import Related
+
+    node_cpus = {c.apic_id: c for n in m.nodes for c in n.cpus}
+    every_cpu = {**{c.apic_id: c for c in m.unaffined_cpus}, **node_cpus}
+    wanted: dict[str, dict[str, dict[int, Any]]] = {
+        "srat": {"cpus": node_cpus, "memory": {r.base: r for n in m.nodes for r in n.memory if not r.dimm},
+                 "its": {i.id: i for n in m.nodes for i in n.its}},
+        "madt": {"cpus": every_cpu} if m.arch == "x86_64" else {},
+        "slit": {},
+    }
+    what = {"cpus": "CPU with APIC ID", "memory": "memory range at", "its": "ITS"}
+    for table, o in m.table_overrides.items():
+        if o.entries is None:
+            continue
+        if table not in wanted:
+            report(f"the {table} has no entry list (only srat, slit and madt have)", o.span)
+            continue
+        need = wanted[table]
+        seen: dict[tuple[str, int], Any] = {}
+        for e in o.entries:
+            if e.kind not in need and e.kind in what:
+                report(f"the {table} has no {e.kind} entries", e.span)
+                continue
+            if table == "madt" and e.kind in ("placeholder-memory", "its", "memory", "initiators"):
+                report(f"the madt has no {e.kind} entries", e.span)
+                continue
+            if table == "slit" and e.kind != "bytes":
+                report("a SLIT's entry list holds only 'bytes' (after the matrix)", e.span)
+                continue
+            if table == "srat" and e.kind == "interrupts":
+                report("the srat has no interrupt entries", e.span)
+                continue
+            if e.kind not in need:
+                continue
+            for i in e.ids:
+                shown = f"{i:#x}" if e.kind == "memory" and i >= 4096 else str(i)
+                if i not in need[e.kind]:
+                    hint = "; write 'placeholder' for an entry Linux ignores" if e.kind == "cpus" else ""
+                    report(f"{table} entry: no {what[e.kind]} {shown} is described{hint}", e.span)
+                elif (e.kind, i) in seen:
+                    report(f"{table} entry: {what[e.kind]} {shown} is listed twice", e.span,
+                           related=(Related("first listed here", seen[(e.kind, i)].span),))
+                else:
+                    seen[(e.kind, i)] = e
+        for kind, items in need.items():
+            for i, x in items.items():
+                if (kind, i) not in seen:
+                    shown = f"{i:#x}" if kind == "memory" and i >= 4096 else str(i)
+                    report(f"the {table} entry list does not name the {what[kind]} {shown}", x.span or o.span)
 
 
 def check_distance_node(m: "Machine", report: Report) -> None:

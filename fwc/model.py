@@ -39,6 +39,33 @@ class Oem:
 
 
 @attrs.frozen(slots=False)
+class TableEntry:
+    """One run of a table's entries in table order (``tables { srat { … } }``).
+
+    ``kind``: ``cpus`` (entries of the machine's CPUs, by ID), ``memory`` (of its memory
+    ranges, by base address), ``its`` (by ITS ID), ``placeholder-cpus`` and
+    ``placeholder-memory`` (entries Linux ignores: written, not CPUs or memory),
+    ``interrupts`` (the MADT's I/O APIC, override and NMI entries, in statement order),
+    ``initiators`` (the SRAT's Generic Initiator/Port entries) or ``bytes`` (subtables
+    fwc does not model, in place).
+    """
+
+    kind: str
+    ids: tuple[int, ...] = attrs.field(default=(), converter=_tuple)  # APIC IDs, bases, ITS IDs
+    uids: Optional[tuple[int, ...]] = None  # MADT processor UIDs, one per ID
+    pxm: int = 0  # placeholders
+    size: int = 0  # placeholder memory
+    enabled: bool = True  # placeholders
+    online_capable: bool = False
+    hotpluggable: bool = False
+    nonvolatile: bool = False
+    x2apic: bool = False
+    clock_domain: int = 0  # placeholder CPUs
+    data: bytes = b""
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen(slots=False)
 class TableOverride:
     """Per-table header identity and bytes fwc does not model (from ``tables { … }``)."""
 
@@ -46,6 +73,9 @@ class TableOverride:
     append: bytes = b""  # subtables appended after the modelled ones
     verbatim: Optional[bytes] = None  # the whole table, byte for byte
     span: Optional[Span] = attrs.field(default=None, eq=False)
+    #: the table's entries in table order (None: fwc's own order)
+    entries: Optional[tuple[TableEntry, ...]] = None
+    body: Optional[bytes] = None  # the fixed part after the header (SRAT: 12 bytes), if not fwc's
 
 
 @attrs.frozen(slots=False)
@@ -57,6 +87,7 @@ class Cpu:
     online_capable: bool = False
     x2apic: bool = False  # forced x2APIC entries even for small IDs
     span: Optional[Span] = attrs.field(default=None, eq=False)
+    clock_domain: int = 0  # the SRAT entry's clock domain
 
     @property
     def needs_x2apic(self) -> bool:
@@ -193,6 +224,7 @@ class Nmi:
     lint: int = 1
     flags: int = 0
     span: Optional[Span] = attrs.field(default=None, eq=False)
+    x2apic: Optional[bool] = None  # a Local x2APIC NMI entry (None: when some APIC ID needs one)
 
 
 @attrs.frozen(slots=False)
@@ -204,6 +236,8 @@ class Interrupts:
     ioapics: tuple[IoApic, ...] = attrs.field(default=(), converter=_tuple)
     overrides: tuple[IrqOverride, ...] = attrs.field(default=(), converter=_tuple)
     nmis: tuple[Nmi, ...] = attrs.field(default=(), converter=_tuple)
+    #: the entries in statement order, as ("ioapic" | "irq" | "nmi", index); () = grouped by kind
+    order: tuple[tuple[str, int], ...] = attrs.field(default=(), converter=_tuple)
 
 
 @attrs.frozen(slots=False)
@@ -235,6 +269,9 @@ class Machine:
     interrupts: Interrupts = Interrupts()
     files: tuple[str, ...] = attrs.field(default=(), converter=_tuple, eq=False)  # every file read
     span: Optional[Span] = attrs.field(default=None, eq=False)
+    #: CPUs the MADT lists without SRAT affinity (machine-level ``cpus``); Linux gives
+    #: them a node itself (:func:`linux_cpu_nodes`)
+    unaffined_cpus: tuple[Cpu, ...] = attrs.field(default=(), converter=_tuple)
 
     # -- derived views (cheap; computed on demand)
     @property
@@ -298,6 +335,41 @@ def id_ranges(ids: Iterable[int], sep: str = ", ") -> str:
     return sep.join(out)
 
 
+def linux_cpu_nodes(m: "Machine") -> list[tuple[Cpu, Optional[Node]]]:
+    """Every present CPU in Linux 6.1's logical CPU order with the node Linux gives it.
+
+    Order: the MADT order fwc writes (node CPUs, then CPUs without affinity; or a
+    ``madt { … }`` entry list), the first (boot) CPU being CPU 0 and each APIC ID counted
+    once (``generic_processor_info()``/``allocate_logical_cpuid()``, arch/x86/kernel/apic/
+    apic.c).  A CPU with SRAT affinity is on its node (``init_cpu_to_node()``,
+    arch/x86/mm/numa.c).  One without keeps what ``numa_init_array()`` (arch/x86/mm/numa.c)
+    gave its logical CPU number before the MADT was read: the online nodes (those with
+    memory) round robin from the first, i.e. ``online[cpu % len(online)]``.
+    """
+    node_of = {c.apic_id: n for n in m.nodes for c in n.cpus}
+    order: list[Cpu] = []
+    seen: set[int] = set()
+    every = {c.apic_id: c for c in m.unaffined_cpus}
+    every.update({c.apic_id: c for n in m.nodes for c in n.cpus})
+    madt = m.table_overrides.get("madt")
+    ids: list[int] = []
+    if madt is not None and madt.entries is not None:
+        ids = [i for e in madt.entries if e.kind == "cpus" for i in e.ids]
+    else:
+        ids = [c.apic_id for n in m.nodes for c in n.cpus] + [c.apic_id for c in m.unaffined_cpus]
+    for i in ids:
+        c = every.get(i)
+        if c is not None and c.enabled and i not in seen:
+            seen.add(i)
+            order.append(c)
+    online = [n for n in m.nodes if any(r.enabled and r.size and not r.dimm for r in n.memory)]
+    out: list[tuple[Cpu, Optional[Node]]] = []
+    for i, c in enumerate(order):
+        n = node_of.get(c.apic_id)
+        out.append((c, n if n is not None else (online[i % len(online)] if online else None)))
+    return out
+
+
 def to_dict(obj: Any) -> Any:
     """A JSON-ready view of any model object (spans as ``file:line:col``)."""
     if attrs.has(type(obj)):
@@ -313,4 +385,6 @@ def to_dict(obj: Any) -> Any:
         return [to_dict(x) for x in obj]
     if isinstance(obj, dict):
         return {str(k): to_dict(v) for k, v in obj.items()}
+    if isinstance(obj, (bytes, bytearray)):
+        return bytes(obj).hex()
     return obj

@@ -204,8 +204,56 @@ class _Builder:
 
     def table_opt(self, c):
         oem = [x for x in c[4:] if isinstance(x, Stmt) and x.kind in ("id", "table", "revision", "creator")]
-        data = [x for x in c[4:] if isinstance(x, Stmt) and x.kind in ("append", "verbatim")]
-        return self._stmt("table_opt", c, table=self._word(c[0]), revision=c[2], oem=oem, data=data)
+        data = [x for x in c[4:] if isinstance(x, Stmt) and x.kind in ("append", "verbatim", "body")]
+        entries = next((x for x in c[4:] if isinstance(x, list)), None)
+        return self._stmt("table_opt", [x for x in c if not isinstance(x, list)], table=self._word(c[0]),
+                          revision=c[2], oem=oem, data=data, entries=entries)
+
+    def table_body(self, c):
+        return self._stmt("body", c, value=self._str(c[1]))
+
+    def entries(self, c):
+        return [x for x in c if isinstance(x, Stmt)]
+
+    def _entry(self, kind, c, **args):
+        attrs = [x for x in c if isinstance(x, Stmt) and x.kind.startswith("attr_")]
+        return self._stmt(kind, c, attrs=attrs, **args)
+
+    def entry_cpus(self, c):
+        return self._entry("entry_cpus", c, items=[x for x in c if isinstance(x, CpuItem)])
+
+    def placeholder_cpus(self, c):
+        return self._entry("placeholder_cpus", c, items=[x for x in c if isinstance(x, CpuItem)])
+
+    def entry_memory(self, c):
+        return self._stmt("entry_memory", c, values=list(c[1:]))
+
+    def entry_its(self, c):
+        return self._stmt("entry_its", c, values=list(c[1:]))
+
+    def placeholder_memory(self, c):
+        return self._entry("placeholder_memory", c, base=c[2], size=c[4])
+
+    def entry_interrupts(self, c):
+        return self._stmt("entry_interrupts", c)
+
+    def entry_initiators(self, c):
+        return self._stmt("entry_initiators", c)
+
+    def entry_bytes(self, c):
+        return self._stmt("entry_bytes", c, value=self._str(c[1]))
+
+    def attr_pxm(self, c):
+        return self._stmt("attr_pxm", c, value=c[1])
+
+    def attr_uid(self, c):
+        return self._stmt("attr_uid", c, items=list(c[1:]))
+
+    def attr_clock(self, c):
+        return self._stmt("attr_clock", c, value=c[1])
+
+    def attr_flag(self, c):
+        return self._stmt("attr_flag", c, value=self._word(c[0]))
 
     def table_append(self, c):
         return self._stmt("append", c, value=self._str(c[1]))
@@ -219,7 +267,8 @@ class _Builder:
     def cpus(self, c):
         items = [x for x in c[1:] if isinstance(x, CpuItem)]
         flags = [x for x in c[1:] if isinstance(x, Word)]
-        return self._stmt("cpus", c, items=items, flags=flags)
+        clock = [x.args["value"] for x in c[1:] if isinstance(x, Stmt) and x.kind == "clock"]
+        return self._stmt("cpus", c, items=items, flags=flags, clock=clock[-1] if clock else None)
 
     def cpu_one(self, c):
         return CpuItem(c[0], None, c[0].span)
@@ -228,10 +277,14 @@ class _Builder:
         return CpuItem(c[0], c[1], Span.cover(c[0].span, c[1].span))
 
     def cpu_flag(self, c):
+        if len(c) == 2:  # clock N
+            return self._stmt("clock", c, value=c[1])
         return self._word(c[0])
 
-    mem_flag = cpu_flag
-    gi_flag = cpu_flag
+    def mem_flag(self, c):
+        return self._word(c[0])
+
+    gi_flag = mem_flag
 
     def memory(self, c):
         return self._stmt("memory", c, base=c[1], size=c[3], flags=list(c[4:]))
@@ -288,10 +341,10 @@ class _Builder:
         cpu = c[2]
         if isinstance(cpu, str):  # the ALL token
             cpu = None
-        return self._stmt("nmi", c, cpu=cpu, lint=c[4], flags=c[6])
+        return self._stmt("nmi", c, cpu=cpu, lint=c[4], flags=c[6], x2apic=len(c) > 7 and c[7] is not None)
 
     def lapic(self, c):
-        return self._stmt("lapic", c, address=c[2])
+        return self._stmt("lapic", c, address=c[2], flags=c[4] if len(c) > 4 else None)
 
 
 # --------------------------------------------------------------------------

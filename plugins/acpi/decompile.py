@@ -380,6 +380,26 @@ def decompile(paths: Iterable[str], fwc: Fwc | None = None,
         if fallback is None and board == "generic":
             fallback = (text, out, ok)
     assert fallback is not None, "the generic board is always tried"
+    # The firmware's own entry order: entry lists (tables { srat { … } madt { … } }).
+    from .entries import describe_listed
+
+    arch = "arm64" if _is_arm(decoded) else "x86_64"
+    first_table = decoded.get("SRAT") or decoded.get("APIC") or decoded["SLIT"]
+
+    def header_lines(a: str) -> list[str]:
+        return (["    arch arm64"] if a == "arm64" else []) + [f"    oem {_oem_text(first_table.header)}"]
+
+    at = f" at {inp.rsdp_address:#x}" if inp.rsdp_address is not None and inp.rsdp_address % 16 == 0 else ""
+    try:
+        listed = describe_listed(decoded, original, name, header_lines, at)
+    except Exception as e:  # noqa: BLE001 - a description fwc cannot make is a verbatim table, not a crash
+        listed = None
+        diags.append(Diagnostic(NOTE, "acpi-verbatim", f"no entry-list description ({type(e).__name__}: {e})"))
+    if listed is not None:
+        out, ok = _compile(fwc, listed, T, set(original))
+        if ok and all(_same(out.get(sig), original[sig]) for sig in original):
+            return listed, diags
+        fallback = (listed, out, ok)
     text, out, ok = fallback
     differ = {sig: data for sig, data in original.items() if not ok or not _same(out.get(sig), data)}
     for sig in differ:
@@ -396,7 +416,7 @@ def decompile(paths: Iterable[str], fwc: Fwc | None = None,
     why = "; ".join(d.message for d in r.errors[:3])
     diags.append(Diagnostic(WARNING, "acpi-verbatim", f"the tables do not describe a consistent machine ({why}); "
                                                       "they are kept verbatim only"))
-    lines = [f'machine "{name}" {{', "    tables {"]
+    lines = [f'machine "{name}" {{'] + (["    arch arm64"] if _is_arm(decoded) else []) + ["    tables {"]
     lines += [f'        {MODELLED[sig]} verbatim "{data.hex()}"' for sig, data in original.items()]
     lines += ["    }", "    node 0 { }", "}"]
     text = "\n".join(lines) + "\n"
@@ -406,6 +426,11 @@ def decompile(paths: Iterable[str], fwc: Fwc | None = None,
                                                          "back to the same bytes"))
         return None, diags
     return text, diags
+
+
+def _is_arm(decoded: dict[str, Table]) -> bool:
+    srat = decoded.get("SRAT")
+    return srat is not None and any(e.type == SratType.GICC_AFFINITY for e in srat.entries if e.fields is not None)
 
 
 def _same(a: bytes | None, b: bytes) -> bool:

@@ -14,15 +14,20 @@ One writer, two entry orders:
 
 Processor UIDs are CPU indices in that order.  The SRAT Enabled bit of a CPU entry means
 "this affinity is valid" and is always set (Linux ignores disabled CPU entries, which would
-leave hot-added CPUs without a node); presence is the MADT's business.
+leave hot-added CPUs without a node); presence is the MADT's business.  CPUs without SRAT
+affinity (machine-level ``cpus``) follow the node CPUs in the MADT.
+
+A table with an entry list (``tables { srat { … } }``, :class:`fwc.model.TableEntry`) is
+written in that order instead: references to the machine's CPUs, memory and ITS, the
+placeholders Linux ignores, the interrupt entries and bytes in place.
 """
 
 from __future__ import annotations
 
-from typing import Collection
+from typing import Collection, Iterator
 
 from fwc import boards
-from fwc.model import Cpu, Machine, Node
+from fwc.model import Cpu, Machine, Node, TableEntry
 
 from . import model_map as M
 from .binary import Subtable, Table
@@ -53,6 +58,61 @@ def _cpu_entry(machine: Machine, node: Node, cpu: Cpu) -> Subtable:
     return M.SRAT_CPU[kind].record(cpu, pxm=node.pxm, enabled=True)
 
 
+def _cpu_kind(machine: Machine, x2apic: bool) -> int:
+    if machine.arch == "arm64":
+        return SratType.GICC_AFFINITY
+    return SratType.X2APIC_CPU_AFFINITY if x2apic else SratType.CPU_AFFINITY
+
+
+def _listed(machine: Machine, name: str) -> tuple[TableEntry, ...] | None:
+    o = machine.table_overrides.get(name)
+    return o.entries if o is not None else None
+
+
+def _srat_listed(machine: Machine, listed: tuple[TableEntry, ...]) -> Iterator[Subtable]:
+    """SRAT entries in the order of an entry list (references resolved by :func:`check_entries`)."""
+    cpus = {c.apic_id: (n, c) for n in machine.nodes for c in n.cpus}
+    memory = {r.base: (n, r) for n in machine.nodes for r in n.memory if not r.dimm}
+    its = {i.id: (n, i) for n in machine.nodes for i in n.its}
+    for e in listed:
+        if e.kind == "cpus":
+            for i in e.ids:
+                n, c = cpus[i]
+                yield _cpu_entry(machine, n, c)
+        elif e.kind == "placeholder-cpus":
+            for i in e.ids:
+                entry = M.SRAT_CPU[_cpu_kind(machine, e.x2apic or i > 255)]
+                yield entry.record(apic_id=i, pxm=e.pxm, enabled=e.enabled, clock_domain=e.clock_domain)
+        elif e.kind == "memory":
+            for b in e.ids:
+                n, r = memory[b]
+                yield M.MEMORY.record(r, pxm=n.pxm)
+        elif e.kind == "placeholder-memory":
+            yield M.MEMORY.record(base=e.ids[0], size=e.size, pxm=e.pxm, enabled=e.enabled,
+                                  hotpluggable=e.hotpluggable, nonvolatile=e.nonvolatile)
+        elif e.kind == "its":
+            for i in e.ids:
+                n, t = its[i]
+                yield M.ITS.record(t, pxm=n.pxm)
+        elif e.kind == "initiators":
+            for n in machine.nodes:
+                for g in n.initiators:
+                    yield M.GENERIC[g.kind].record(g, pxm=n.pxm)
+        elif e.kind == "bytes":
+            yield Subtable.from_raw(e.data)
+
+
+def _body(machine: Machine, name: str, default: dict, fields: tuple) -> dict:
+    """The table's fixed body: ``default``, or the bytes a ``body`` option gives."""
+    o = machine.table_overrides.get(name)
+    if o is None or o.body is None:
+        return default
+    from .codec import struct_codec
+
+    c = struct_codec(fields)
+    return c.unpack(o.body.ljust(c.size, b"\0")[:c.size], 0)
+
+
 def qemu_window(machine: Machine) -> tuple[int, int] | None:
     """(base, size) of QEMU's DIMM window, or None without slots."""
     return boards.window(machine.board, [r for n in machine.nodes for r in n.boot_memory], machine.slots,
@@ -60,6 +120,13 @@ def qemu_window(machine: Machine) -> tuple[int, int] | None:
 
 
 def srat(machine: Machine) -> Table:
+    from . import layout as L
+
+    body = _body(machine, "srat", {"table_revision": 1, "reserved": 0}, L.SRAT.body)
+    listed = _listed(machine, "srat")
+    if listed is not None:
+        return Table("SRAT", header(machine, "srat", 3), body,
+                     list(_srat_listed(machine, listed)) + _append(machine, "srat"))
     qemu = boards.is_qemu(machine.board)
     entries = [_cpu_entry(machine, n, c) for n, c in ordered_cpus(machine)]
     mem = [M.MEMORY.record(r, pxm=n.pxm) for n in machine.nodes for r in n.boot_memory]
@@ -74,11 +141,11 @@ def srat(machine: Machine) -> Table:
     entries += [M.ITS.record(i, pxm=n.pxm) for n in machine.nodes for i in n.its]
     entries += [M.GENERIC[g.kind].record(g, pxm=n.pxm) for n in machine.nodes for g in n.initiators]
     entries += _append(machine, "srat")
-    return Table("SRAT", header(machine, "srat", 3), {"table_revision": 1, "reserved": 0}, entries)
+    return Table("SRAT", header(machine, "srat", 3), body, entries)
 
 
 def slit(machine: Machine) -> Table | None:
-    if not machine.distances:
+    if not machine.distances and "slit" not in machine.table_overrides:
         return None
     d = machine.distance_matrix()
     by_pxm = {n.pxm: n.id for n in machine.nodes}
@@ -92,23 +159,60 @@ def slit(machine: Machine) -> Table | None:
             else:
                 row.append(M.no_node_distance(i, j))
         rows.append(bytes(row))
-    return Table("SLIT", header(machine, "slit", 1), {}, rows)
+    listed = _listed(machine, "slit") or ()
+    return Table("SLIT", header(machine, "slit", 1), {}, rows, trailing=b"".join(e.data for e in listed))
+
+
+def _interrupts(machine: Machine, x2: bool) -> list[Subtable]:
+    i = machine.interrupts
+    order = i.order or ([("ioapic", k) for k in range(len(i.ioapics))] + [("irq", k) for k in range(len(i.overrides))]
+                        + [("nmi", k) for k in range(len(i.nmis))])
+    out = []
+    for kind, k in order:
+        if kind == "ioapic":
+            out.append(M.IO_APIC.record(i.ioapics[k]))
+        elif kind == "irq":
+            out.append(M.IRQ_OVERRIDE.record(i.overrides[k]))
+        else:
+            nmi = i.nmis[k]
+            wide = nmi.x2apic if nmi.x2apic is not None else x2 or (nmi.cpu is not None and nmi.cpu > 254)
+            out.append((M.LOCAL_X2APIC_NMI if wide else M.LOCAL_APIC_NMI).record(nmi))
+    return out
+
+
+def _lapic(c: Cpu | None, apic_id: int, uid: int, e: TableEntry | None = None) -> Subtable:
+    if c is None:  # a placeholder
+        assert e is not None
+        wide = e.x2apic or apic_id > 255  # 0xFF placeholders are Local APIC entries
+        return (M.LOCAL_X2APIC if wide else M.LOCAL_APIC).record(apic_id=apic_id, uid=uid, enabled=e.enabled,
+                                                                 online_capable=e.online_capable)
+    return (M.LOCAL_X2APIC if c.needs_x2apic else M.LOCAL_APIC).record(c, uid=uid)
 
 
 def madt(machine: Machine) -> Table | None:
-    if machine.arch != "x86_64":
+    listed = _listed(machine, "madt")
+    if machine.arch != "x86_64" and listed is None:
         return None
-    cpus = ordered_cpus(machine)
-    entries = [(M.LOCAL_X2APIC if c.needs_x2apic else M.LOCAL_APIC).record(c, uid=uid)
-               for uid, (_, c) in enumerate(cpus)]
-    i = machine.interrupts
-    entries += [M.IO_APIC.record(a) for a in i.ioapics]
-    entries += [M.IRQ_OVERRIDE.record(o) for o in i.overrides]
-    x2 = any(c.apic_id > 254 for _, c in cpus)
-    entries += [(M.LOCAL_X2APIC_NMI if x2 or (nmi.cpu is not None and nmi.cpu > 254) else M.LOCAL_APIC_NMI)
-                .record(nmi) for nmi in i.nmis]
+    node_cpus = [c for _, c in ordered_cpus(machine)] + list(machine.unaffined_cpus)
+    x2 = any(c.apic_id > 254 for c in node_cpus)
+    if listed is None:
+        entries = [_lapic(c, c.apic_id, uid) for uid, c in enumerate(node_cpus)]
+        entries += _interrupts(machine, x2)
+    else:
+        by_id = {c.apic_id: c for c in node_cpus}
+        entries, index = [], 0
+        for e in listed:
+            if e.kind in ("cpus", "placeholder-cpus"):
+                for k, apic in enumerate(e.ids):
+                    uid = e.uids[k] if e.uids is not None else index
+                    entries.append(_lapic(by_id[apic] if e.kind == "cpus" else None, apic, uid, e))
+                    index += 1
+            elif e.kind == "interrupts":
+                entries += _interrupts(machine, x2)
+            elif e.kind == "bytes":
+                entries.append(Subtable.from_raw(e.data))
     entries += _append(machine, "madt")
-    return Table("APIC", header(machine, "madt", 5), M.MADT_BODY.values(i), entries)
+    return Table("APIC", header(machine, "madt", 5), M.MADT_BODY.values(machine.interrupts), entries)
 
 
 def _append(machine: Machine, name: str) -> list:
