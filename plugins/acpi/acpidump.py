@@ -9,7 +9,14 @@ Reader: the rules of ``acpixtract``: a block starts at a line that does not begi
 whitespace and contains `` @ ``; data lines begin with whitespace, the hex runs from after the
 ``:`` to the first double space (at most 16 bytes); a block ends at an empty line or a line
 not starting with whitespace; other lines are ignored.  Unlike acpixtract, the reader checks
-each table's length and checksum by decoding it (:func:`~.binary.decode_table`).
+each table's length and checksum by decoding it (:func:`~.binary.decode_table`), except the
+checksum of the tables that have none (FACS, S3PT: ACPICA's ``acpi_ut_verify_checksum``
+skips them too).
+
+The reader also takes the ``Raw Table Data: Length N (0xN)`` blocks of ``iasl -d`` output (what
+hw-probe saves as its "acpidump" log): the same data lines (with a ``//`` before the ASCII
+column), after an empty line; the signature is the table's own first bytes and the address
+is unknown (0).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from typing import Iterable
 from . import layout as L
 from .binary import NOTE, WARNING, AcpiError, Problem, decode_table
 
-__all__ = ["DumpEntry", "to_acpidump", "parse_acpidump"]
+__all__ = ["DumpEntry", "to_acpidump", "parse_acpidump", "decode_problems", "NO_CHECKSUM"]
 
 
 @dataclass(frozen=True)
@@ -76,33 +83,56 @@ def to_acpidump(tables: Iterable) -> str:
 
 _HEX = re.compile(r"[0-9A-Fa-f]{2}")
 _ADDR = re.compile(r"@\s*0x([0-9A-Fa-f]+)")
+#: iasl -d: "Raw Table Data: Length 216 (0xD8)"
+_RAW = re.compile(r"Raw Table Data: Length (\d+)")
+#: tables without a checksum field (ACPICA acpi_ut_verify_checksum does not check them)
+NO_CHECKSUM = ("FACS", "S3PT")
 
 
-def parse_acpidump(text: str) -> tuple[list[DumpEntry], list[Problem]]:
+def decode_problems(data: bytes) -> list[Problem]:
+    """The problems :func:`~.binary.decode_table` finds in ``data``, less the checksum of a
+    table that has no checksum field (FACS, S3PT)."""
+    _, probs = decode_table(data)
+    if L.signature_of(data)[:4] in NO_CHECKSUM:
+        probs = [p for p in probs if p.code != "acpi-bad-checksum"]
+    return probs
+
+
+def parse_acpidump(text: str, *, decode: bool = True) -> tuple[list[DumpEntry], list[Problem]]:
     """Tables from acpidump text.  Problems carry ``line`` (1-based) and the character offset.
 
-    Each recovered table is also decoded, and its decoding problems are returned (offsets
-    relative to that table, ``line`` = the block header line).
+    With ``decode`` (the default) each recovered table is also decoded, and its decoding
+    problems are returned (offsets relative to that table, ``line`` = the block header line);
+    without it, only problems of the text itself are.
     """
     entries: list[DumpEntry] = []
     probs: list[Problem] = []
-    sig = None
+    sig: str | None = None
     addr = 0
     buf = bytearray()
     start_line = 0
     expect = 0
+    raw_length: int | None = None   # the length an iasl "Raw Table Data" header announces
 
     def finish() -> None:
         nonlocal sig
         if sig is None:
             return
         data = bytes(buf)
+        if raw_length is not None:
+            if not data:        # a header without data lines: nothing to keep
+                sig = None
+                return
+            sig = L.signature_of(data)[:4]
+            if len(data) != raw_length:
+                probs.append(Problem(0, f"{sig}: 'Raw Table Data' announces {raw_length} bytes, the "
+                                        f"lines hold {len(data)}", WARNING, "acpidump-format", start_line))
         name = "RSDP" if sig in ("RSD ", "RSDP") else sig
         entries.append(DumpEntry(name, addr, data))
-        _, tprobs = decode_table(data)
-        for p in tprobs:
-            probs.append(Problem(p.offset, f"{name} @ 0x{addr:X}: {p.message}", p.severity,
-                                 p.code, start_line))
+        if decode:
+            for p in decode_problems(data):
+                probs.append(Problem(p.offset, f"{name} @ 0x{addr:X}: {p.message}", p.severity,
+                                     p.code, start_line))
         sig = None
 
     pos = 0
@@ -111,14 +141,21 @@ def parse_acpidump(text: str) -> tuple[list[DumpEntry], list[Problem]]:
         pos += len(line)
         line = line.rstrip("\r\n")
         if not line.strip():
+            if raw_length is not None and sig is not None and not buf:
+                continue        # iasl puts an empty line between the header and the data
             finish()
             continue
         if not line[0].isspace():
             finish()
-            if " @ " in line:
-                sig = "RSDP" if line.startswith("RSD PTR") else line[:4]
+            raw = _RAW.match(line)
+            if raw is not None:
+                sig, addr, raw_length = "", 0, int(raw.group(1))
                 buf = bytearray()
                 start_line, expect = lineno, 0
+            elif " @ " in line:
+                sig = "RSDP" if line.startswith("RSD PTR") else line[:4]
+                buf = bytearray()
+                start_line, expect, raw_length = lineno, 0, None
                 m = _ADDR.search(line)
                 addr = int(m.group(1), 16) if m else 0
                 if m is None and "(nil)" not in line:

@@ -142,6 +142,9 @@ DIAGNOSTICS = (
     ("acpi-verbatim", 4352, "warning", "a decompiled table kept as bytes"),
     ("acpi-no-tables", 4353, "error", "decompiler input without an SRAT, SLIT or MADT"),
     ("acpi-decompile", 4354, "error", "tables that no description compiles back to"),
+    ("acpi-slit-extra-bytes", 4355, "warning", "bytes after the SLIT's Localities x Localities matrix, which Linux does not read"),
+    ("acpi-root-differ", 4356, "warning", "XSDT and RSDT list different tables (Linux uses the XSDT)"),
+    ("acpi-input-skipped", 4357, "warning", "an entry of an input directory that is not read as a table"),
 )
 
 

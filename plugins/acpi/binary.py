@@ -346,14 +346,20 @@ def decode_table(data: bytes, *, base: int = 0) -> tuple[Table | None, list[Prob
     elif lay.items == "matrix":
         n = stored["localities"]
         avail = end - off
-        if n * n != avail:
+        if n * n > avail:
             # keep the bytes and the stored count so the table re-encodes identically
             P(hsize + bc.offsets["localities"], f"SLIT locality count {n} needs {n * n} matrix bytes but the table has "
                   f"{avail}", code="acpi-count-mismatch")
             body["localities"] = n
-        elif n:
+        else:
+            # Linux (slit_valid, numa_set_distance) and iasl read count x count bytes whatever
+            # the length says; bytes after the matrix stay in ``trailing`` (re-encoded as is).
             table.entries = [data[off + i * n: off + (i + 1) * n] for i in range(n)]
             off += n * n
+            if off < end:
+                P(off, f"SLIT: Localities = {n} needs {n * n} matrix byte(s); the {end - off} byte(s) after "
+                       f"them up to the table length {end} are not read by Linux or iasl; kept as trailing "
+                       "bytes", NOTE, code="acpi-slit-extra-bytes")
     elif lay.items == "array":
         w = lay.item_width
         avail = end - off

@@ -1,13 +1,30 @@
 """Input of ``fwc decompile``: tables from binary files, acpidump text or a directory.
 
-:func:`read_inputs` gathers the tables by signature (the first of each wins, as Linux reads
-only the first), the RSDP's address when a dump gives one, and every problem found on the
-way as a diagnostic.
+:func:`read_inputs` gathers the tables by signature, the RSDP's address when a dump gives one,
+and every problem found on the way as a diagnostic.  Where a table comes from does not change
+what is said about it: binary files, a directory (Linux's ``/sys/firmware/acpi/tables``
+included) and acpidump text (acpica-tools' ``acpidump``, or the ``Raw Table Data`` of
+``iasl -d`` output) all give the same checks with the same wording, only the location differs.
+
+* Tables with a layout (SRAT, SLIT, MADT) are decoded by the caller, which reports their
+  problems; read_inputs only frames them.
+* The root tables (RSDP, XSDT, RSDT) and every table fwc does not model (FACP, DSDT, OEM
+  tables, HMAT, ...) are checked as ACPICA checks them when it installs a table: length, and
+  the checksum (none for FACS and S3PT); a defect there is a warning, never fatal, since the
+  description does not depend on those bytes.
+* Which instance of a signature counts is the one Linux reads: in a dump with root tables,
+  the first in the order of the root Linux walks (the XSDT when the RSDP revision is above 1
+  and gives its address); otherwise the first in the input (a directory is read in natural
+  name order: ``SRAT1`` before ``SRAT2``, ``SSDT9`` before ``SSDT10``).  A second SRAT, SLIT,
+  MADT, XSDT or RSDT gets a note; tables Linux loads in every instance (SSDTs) do not.
+* In a directory, only files that start like a table are read; subdirectories (sysfs
+  ``data/`` and ``dynamic/``) are skipped with a note, an unreadable file with a warning.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from typing import Iterable
 
 from fwc.diagnostics import ERROR, NOTE, WARNING, Diagnostic
@@ -20,6 +37,8 @@ __all__ = ["Input", "read_inputs", "diagnostic", "SIG_CHARS"]
 
 #: the characters of a table signature
 SIG_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+#: root tables: checked here (the decompiler regenerates them)
+_ROOTS = (L.RSDP_SIGNATURE, "XSDT", "RSDT")
 
 
 def diagnostic(where: str, p: Problem) -> Diagnostic:
@@ -29,10 +48,12 @@ def diagnostic(where: str, p: Problem) -> Diagnostic:
 
 
 class Input:
-    """Tables read from files: ``{signature: (bytes, where)}`` (first instance wins)."""
+    """Tables read from files: ``{signature: (bytes, where)}`` (the instance Linux reads),
+    the RSDP apart (``rsdp``, ``rsdp_address``)."""
 
     def __init__(self) -> None:
         self.tables: dict[str, tuple[bytes, str]] = {}
+        self.rsdp: tuple[bytes, str] | None = None
         self.rsdp_address: int | None = None
         self.diags: list[Diagnostic] = []
 
@@ -41,69 +62,137 @@ class Input:
 
     def add(self, data: bytes, where: str, address: int | None = None) -> None:
         sig = L.signature_of(data) if len(data) >= 4 else "?"
+        self.check(data, where)
         if sig == L.RSDP_SIGNATURE:
-            self.rsdp_address = address
+            if self.rsdp is None:
+                self.rsdp, self.rsdp_address = (data, where), address
             return
         if sig in self.tables:
-            self.diags.append(Diagnostic(NOTE, "acpi-duplicate-table",
-                                         f"{where}: a second {sig} is ignored (Linux reads only the first)"))
+            if sig in L.TABLES:
+                self.diags.append(Diagnostic(NOTE, "acpi-duplicate-table",
+                                             f"{where}: a second {sig} is ignored (Linux reads only the first)"))
             return
         self.tables[sig] = (data, where)
+
+    def check(self, data: bytes, where: str) -> None:
+        """ACPICA's checks of a table it installs, for the tables the caller does not decode:
+        length and checksum (warnings)."""
+        from .acpidump import decode_problems
+
+        sig = L.signature_of(data) if len(data) >= 4 else "?"
+        if sig in L.TABLES and sig not in _ROOTS:
+            return          # the caller decodes SRAT, SLIT and MADT and reports their problems
+        for p in decode_problems(data):
+            if p.code == "acpi-unknown-table":
+                continue    # the decompiler lists the tables it leaves out
+            if p.severity == ERROR:
+                p = Problem(p.offset, p.message, WARNING, p.code, p.line)
+            self.problem(where, p)
 
 
 def read_inputs(paths: Iterable[str]) -> Input:
     from .acpidump import parse_acpidump
-    from .tableset import check_table_set
+    from .tableset import addresses_known, check_table_set, linux_order
 
     inp = Input()
     for path in paths:
         if os.path.isdir(path):
-            for name in sorted(os.listdir(path)):
-                full = os.path.join(path, name)
-                if os.path.isfile(full) and _looks_like_table(full):
-                    data = _read(inp, full)
-                    if data is not None:
-                        inp.add(data, full)
+            _read_directory(inp, path)
             continue
         data = _read(inp, path)
         if data is None:
             continue
         if _looks_like_dump(data):
-            entries, problems = parse_acpidump(data.decode("latin-1"))
+            entries, problems = parse_acpidump(data.decode("latin-1"), decode=False)
             for p in problems:
                 inp.problem(path, p)
             for p in check_table_set(entries):
                 inp.problem(path, p)
-            for e in entries:
-                inp.add(e.data, f"{path}: {e.signature} @ {e.address:#x}", e.address)
+            known = addresses_known(entries)
+            for e in linux_order(entries):
+                inp.add(e.data, f"{path}: {e.signature} @ {e.address:#x}", e.address if known else None)
         else:
             inp.add(data, path)
     return inp
 
 
-def _looks_like_table(path: str) -> bool:
-    """In a directory, only files that start like an ACPI table are read (sysfs and dumps
-    hold other files too)."""
-    at = _SDT.offsets["length"]
-    need = max(at + 4, len(L.RSDP_SIGNATURE))
+def _listing(names: Iterable[str]) -> list[str]:
+    """Directory entries in natural order (``SSDT2`` before ``SSDT10``), as Linux numbers
+    the instances of a signature in sysfs."""
+    def key(name: str) -> list:
+        return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name)]
+
+    return sorted(names, key=key)
+
+
+def _read_directory(inp: Input, path: str) -> None:
     try:
-        with open(path, "rb") as f:
-            head = f.read(need)
-    except OSError:
-        return False
-    sig = L.signature_of(head)
-    if sig == L.RSDP_SIGNATURE:
-        return True
-    sig_ok = len(head) == need and all(c in SIG_CHARS for c in sig)
-    return sig_ok and int.from_bytes(head[at:at + 4], "little") >= _SDT.size
+        names = _listing(os.listdir(path))
+    except OSError as e:
+        inp.diags.append(Diagnostic(ERROR, "include", f"cannot read '{path}': {e.strerror or e}"))
+        return
+    subdirs = []
+    for name in names:
+        full = os.path.join(path, name)
+        if os.path.isdir(full):
+            subdirs.append(name)
+            continue
+        if not os.path.isfile(full):
+            continue
+        try:
+            with open(full, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            inp.diags.append(Diagnostic(WARNING, "acpi-input-skipped",
+                                        f"{full}: not read: {e.strerror or e}"))
+            continue
+        if _looks_like_table(data):
+            inp.add(data, full)
+    if subdirs:
+        why = (" (Linux's data/ holds data tables point at, dynamic/ the tables loaded at run time; "
+               "neither holds an SRAT, SLIT or MADT)" if set(subdirs) & {"data", "dynamic"} else "")
+        inp.diags.append(Diagnostic(NOTE, "acpi-input-skipped",
+                                    f"{path}: subdirectories not read: {', '.join(subdirs)}{why}"))
 
 
 _SDT = struct_codec(L.SDT_HEADER)
 
 
+def _signature_ok(sig: str) -> bool:
+    # ACPICA acpi_ut_valid_name_char: A-Z, 0-9, '_', and '!' in the last place (ASF!)
+    return len(sig) == 4 and all(c in SIG_CHARS or (c == "!" and i == 3) for i, c in enumerate(sig))
+
+
+def _looks_like_table(data: bytes) -> bool:
+    """In a directory, only files that start like an ACPI table are read (sysfs and dumps
+    hold other files too)."""
+    if data.startswith(L.RSDP_SIGNATURE.encode("latin-1")):
+        return True
+    at = _SDT.offsets["length"]
+    if len(data) < at + 4 or not _signature_ok(L.signature_of(data)):
+        return False
+    return int.from_bytes(data[at:at + 4], "little") >= _SDT.size
+
+
+def _is_binary_table(data: bytes) -> bool:
+    at = _SDT.offsets["length"]
+    if len(data) < _SDT.size or not _signature_ok(L.signature_of(data)):
+        return False
+    return _SDT.size <= int.from_bytes(data[at:at + 4], "little") <= len(data)
+
+
+_BLOCK = re.compile(rb"(?m)^[^\s\n][^\n]* @ |^Raw Table Data: Length \d")
+
+
 def _looks_like_dump(data: bytes) -> bool:
+    """acpidump text: a block header on the first line (as before), or, for a file that is not
+    a binary table, a block header or an ``iasl -d`` ``Raw Table Data`` line anywhere."""
     head = data[:200].decode("latin-1", "replace")
-    return " @ 0x" in head.split("\n", 1)[0]
+    if " @ 0x" in head.split("\n", 1)[0]:
+        return True
+    if data.startswith(L.RSDP_SIGNATURE.encode("latin-1")) or _is_binary_table(data):
+        return False
+    return _BLOCK.search(data) is not None
 
 
 def _read(inp: Input, path: str) -> bytes | None:

@@ -14,7 +14,7 @@ from . import layout as L
 from .acpidump import DumpEntry
 from .binary import ERROR, NOTE, WARNING, AcpiEncodeError, Problem, decode_table, encode_table
 
-__all__ = ["build_table_set", "check_table_set", "flat_image"]
+__all__ = ["build_table_set", "check_table_set", "flat_image", "root_in_use", "linux_order", "addresses_known"]
 
 #: tables that are reached through the FADT, not listed in the root tables
 _NOT_IN_ROOT = {"RSDP", "RSD ", "XSDT", "RSDT", "DSDT", "FACS"}
@@ -84,17 +84,77 @@ def flat_image(entries: Sequence[DumpEntry]) -> tuple[int, bytes]:
     return lo, bytes(img)
 
 
-def check_table_set(entries: Sequence[DumpEntry]) -> list[Problem]:
-    """Check the pointers of a table set.  Offsets are within the table holding the pointer;
-    messages name the table and its address."""
-    probs: list[Problem] = []
-    by_addr = {e.address: e for e in entries}
-    roots: dict[str, tuple] = {}
+#: the tables fwc describes: roots that disagree on them give different machines
+_DESCRIBED = ("SRAT", "SLIT", "APIC")
+
+
+def addresses_known(entries: Sequence[DumpEntry]) -> bool:
+    """False when every table of a set sits at address 0: acpidump reading
+    ``/sys/firmware/acpi/tables`` prints no addresses, ``iasl -d`` output has none."""
+    return len(entries) < 2 or any(e.address for e in entries)
+
+
+def _root_lists(entries: Sequence[DumpEntry]) -> dict[str, tuple[DumpEntry, list[int]]]:
+    roots: dict[str, tuple[DumpEntry, list[int]]] = {}
     for e in entries:
-        if e.signature in ("XSDT", "RSDT"):
+        if e.signature in ("XSDT", "RSDT") and e.signature not in roots:
             t, _ = decode_table(e.data)
             if t is not None:
-                roots.setdefault(e.signature, (e, t))
+                roots[e.signature] = (e, list(t.entries))
+    return roots
+
+
+def root_in_use(entries: Sequence[DumpEntry]) -> tuple[str | None, str]:
+    """The root table Linux walks, and why: ACPICA ``acpi_tb_parse_root_table`` takes the
+    XSDT when the RSDP revision is above 1 and its XSDT address is not zero, else the RSDT.
+    Without an RSDP, the XSDT when the set has one.  ``(None, why)`` when there is no root."""
+    roots = _root_lists(entries)
+    rsdp = next((e for e in entries if e.signature in ("RSDP", "RSD ")), None)
+    t = decode_table(rsdp.data)[0] if rsdp is not None else None
+    if t is not None:
+        rev = t.header.get("revision", 0)
+        x = (t.body or {}).get("xsdt_address", 0) if rev > 1 else 0
+        if x:
+            return "XSDT", f"RSDP revision {rev} with an XSDT address"
+        return "RSDT", f"RSDP revision {rev}" + (" without an XSDT address" if rev > 1 else "")
+    if "XSDT" in roots:
+        return "XSDT", "the XSDT when firmware has one (no RSDP in the input)"
+    return ("RSDT", "the only root table") if "RSDT" in roots else (None, "no root table")
+
+
+def linux_order(entries: Sequence[DumpEntry]) -> list[DumpEntry]:
+    """``entries`` in the order Linux finds them: the tables the root in use lists (in its
+    order), then the rest as given.  The first table of a signature in this order is the
+    one Linux reads (``acpi_get_table`` instance 1)."""
+    if not addresses_known(entries):
+        return list(entries)
+    used, _ = root_in_use(entries)
+    lists = _root_lists(entries)
+    if used is None or used not in lists:
+        return list(entries)
+    by_addr: dict[int, DumpEntry] = {}
+    for e in entries:
+        by_addr.setdefault(e.address, e)
+    first = [by_addr[a] for a in dict.fromkeys(lists[used][1]) if a in by_addr]
+    ids = {id(e) for e in first}
+    return first + [e for e in entries if id(e) not in ids]
+
+
+def check_table_set(entries: Sequence[DumpEntry]) -> list[Problem]:
+    """Check the pointers of a set as Linux follows them.  Offsets are within the table
+    holding the pointer; messages name the table and its address.
+
+    Nothing is checked when the set carries no addresses (:func:`addresses_known`).  Bad
+    pointers of the root table Linux does not use are reported only where the one it uses
+    does not repeat them.  XSDT and RSDT that list different tables are a note (AMI firmware
+    lists an ACPI 1.0 FADT in the RSDT), unless they disagree on an SRAT, SLIT or MADT: fwc
+    writes both listing the same tables, so that is an error."""
+    probs: list[Problem] = []
+    if not addresses_known(entries):
+        return probs
+    by_addr = {e.address: e for e in entries}
+    roots = _root_lists(entries)
+    used, why = root_in_use(entries)
     rsdp = next((e for e in entries if e.signature in ("RSDP", "RSD ")), None)
     if rsdp is not None:
         t, _ = decode_table(rsdp.data)
@@ -107,29 +167,55 @@ def check_table_set(entries: Sequence[DumpEntry]) -> list[Problem]:
                 tgt = by_addr.get(a)
                 if tgt is None or tgt.signature != sig:
                     probs.append(Problem(off, f"RSDP @ 0x{rsdp.address:X}: {key} 0x{a:X} does "
-                                              f"not point at an {sig} in the set", ERROR,
-                                         "acpi-bad-pointer"))
-    lists = {}
-    for sig, (e, t) in roots.items():
+                                              f"not point at an {sig} in the set",
+                                         WARNING, "acpi-bad-pointer"))
+    order = sorted(roots, key=lambda s: s != used)      # the root in use first
+    reported: set[int] = set()
+    for sig in order:
+        e, addrs = roots[sig]
         w, first = L.TABLES[sig].item_width, L.TABLES[sig].fixed_size()
-        lists[sig] = t.entries
-        for i, a in enumerate(t.entries):
-            if a == 0:
+        for i, a in enumerate(addrs):
+            if a == 0 or a in by_addr or a in reported:
                 continue
-            tgt = by_addr.get(a)
-            if tgt is None:
-                probs.append(Problem(first + i * w, f"{sig} @ 0x{e.address:X}: entry {i} points "
-                                                 f"at 0x{a:X}, which holds no table of the set",
-                                     WARNING, "acpi-bad-pointer"))
-    if len(lists) == 2 and lists["XSDT"] != lists["RSDT"]:
-        x, r = lists["XSDT"], lists["RSDT"]
-        msg = (f"XSDT lists {len(x)} tables, RSDT lists {len(r)}" if len(x) != len(r)
-               else "XSDT and RSDT list different addresses")
-        probs.append(Problem(4, msg, ERROR, "acpi-count-mismatch"))
-    listed = {a for v in lists.values() for a in v}
-    if lists:
+            reported.add(a)
+            probs.append(Problem(first + i * w, f"{sig} @ 0x{e.address:X}: entry {i} points "
+                                             f"at 0x{a:X}, which holds no table of the set",
+                                 WARNING, "acpi-bad-pointer"))
+    if len(roots) == 2:
+        probs += _compare_roots(roots, by_addr, used or "XSDT", why)
+    listed = {a for _, v in roots.values() for a in v}
+    if roots:
         for e in entries:
             if e.signature not in _NOT_IN_ROOT and e.address not in listed:
                 probs.append(Problem(0, f"{e.signature} @ 0x{e.address:X} is not listed by "
                                         f"the root table", NOTE, "acpi-unlisted-table"))
     return probs
+
+
+def _compare_roots(roots: Mapping[str, tuple[DumpEntry, list[int]]], by_addr: Mapping[int, DumpEntry],
+                   used: str, why: str) -> list[Problem]:
+    x, r = roots["XSDT"][1], roots["RSDT"][1]
+    if x == r:
+        return []
+
+    def name(a: int) -> str:
+        e = by_addr.get(a)
+        return f"{e.signature} @ 0x{a:X}" if e is not None else f"0x{a:X}"
+
+    only = {"XSDT": [a for a in x if a not in r], "RSDT": [a for a in r if a not in x]}
+    parts = [f"only the {sig} lists {', '.join(map(name, v))}" for sig, v in only.items() if v]
+    if not parts:
+        parts = ["they list the same tables in another order"]
+    head = (f"XSDT lists {len(x)} tables, RSDT lists {len(r)}" if len(x) != len(r)
+            else "XSDT and RSDT list different tables")
+    code = "acpi-count-mismatch" if len(x) != len(r) else "acpi-root-differ"
+
+    def described(v: list[int]) -> list[tuple[str, int]]:
+        return [(by_addr[a].signature, a) for a in v if a in by_addr and by_addr[a].signature in _DESCRIBED]
+
+    if described(x) != described(r):
+        sigs = sorted({s for s, _ in described(x)} ^ {s for s, _ in described(r)} or
+                      {s for s, _ in described(x) + described(r)})
+        return [Problem(4, f"{head}: {'; '.join(parts)}; they disagree on the {', '.join(sigs)}, and fwc "
+                           "writes both root tables listing the same tables", ERROR, code)]
+    return [Problem(4, f"{head}: {'; '.join(parts)}; Linux uses the {used} ({why})", NOTE, code)]
