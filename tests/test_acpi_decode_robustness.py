@@ -227,3 +227,96 @@ def test_mutated_acpidump_text(name, ops):
     raw = mutate(text.encode(), ops).decode("latin-1")
     entries, probs = parse_acpidump(raw)
     assert all(isinstance(p, Problem) for p in probs)
+
+
+# --- issue 10: real firmware's SLITs, table sets and dump shapes ---------------------------------
+
+def _slit(count: int, matrix: bytes) -> bytes:
+    n = 44 + len(matrix)
+    b = bytearray(b"SLIT" + struct.pack("<IBB", n, 1, 0) + b"ALASKA" + b"A M I \x00\x00" +
+                  struct.pack("<I", 1) + b"INTL" + struct.pack("<I", 0x20091013) +
+                  struct.pack("<Q", count) + matrix)
+    return fix_checksum(b)
+
+
+@settings(max_examples=300, deadline=2000)
+@given(st.integers(0, 12), st.binary(max_size=200))
+def test_slit_count_against_length(count, matrix):
+    """Linux reads count x count bytes whatever the length says (X299 firmware: count 1, 64
+    bytes): more bytes are trailing (a note), fewer are a count mismatch (an error)."""
+    data = _slit(count, matrix)
+    t, probs = check_contract(data)
+    need = count * count
+    if need <= len(matrix):
+        assert [bytes(r) for r in t.entries] == [matrix[i * count:(i + 1) * count] for i in range(count)]
+        assert t.trailing == matrix[need:]
+        assert [p.code for p in probs] == (["acpi-slit-extra-bytes"] if need < len(matrix) else [])
+        assert all(p.severity == "note" for p in probs)
+    else:
+        assert [p.code for p in probs] == ["acpi-count-mismatch"] and probs[0].severity == "error"
+    assert encode(t) == data
+
+
+def test_facs_has_no_checksum_in_dump_text():
+    from fwc_plugins.acpi.acpidump import decode_problems
+
+    facs = bytearray(64)
+    facs[0:4] = b"FACS"
+    struct.pack_into("<II", facs, 4, 64, 0x1234ABCD)      # length, hardware signature
+    assert [p.code for p in decode_problems(bytes(facs))] == ["acpi-unknown-table"]
+    _, probs = parse_acpidump(to_acpidump([bytes(facs)]))
+    assert "acpi-bad-checksum" not in [p.code for p in probs]
+
+
+@settings(max_examples=200, deadline=2000)
+@given(st.sampled_from(sorted(SAMPLES)), mutation)
+def test_mutated_iasl_raw_table_data(name, ops):
+    """``iasl -d`` output's Raw Table Data blocks (hw-probe logs), mutated: Problems only."""
+    data = SAMPLES[name]
+    lines = ["SRAT", "----", f"Raw Table Data: Length {len(data)} (0x{len(data):X})", ""]
+    for off in range(0, len(data), 16):
+        lines.append(f"    {off:04X}: " + " ".join(f"{b:02X}" for b in data[off:off + 16]) + "  // ....")
+    text = "\n".join(lines) + "\n\n"
+    entries, probs = parse_acpidump(text)
+    assert [e.data for e in entries] == [data] and not [p for p in probs if p.code == "acpidump-format"]
+    raw = mutate(text.encode(), ops).decode("latin-1")
+    entries, probs = parse_acpidump(raw)
+    assert all(isinstance(p, Problem) for p in probs)
+
+
+@settings(max_examples=150, deadline=4000)
+@given(st.lists(st.sampled_from(["SRAT", "SLIT", "APIC", "FACP", "HPET"]), min_size=1, max_size=5,
+                unique=True),
+       st.lists(st.integers(0, 5), max_size=4), st.integers(0, 2), st.booleans())
+def test_table_sets_as_linux_walks_them(sigs, drop, rsdp_revision, xsdt_first):
+    """XSDT and RSDT listing different tables: the root Linux uses decides which instance
+    counts, and only a disagreement on an SRAT, SLIT or MADT is an error."""
+    from fwc_plugins.acpi import DumpEntry, check_table_set, encode_table
+    from fwc_plugins.acpi import examples as ex2
+    from fwc_plugins.acpi.tableset import linux_order, root_in_use
+
+    tables = {s: (SAMPLES[{"SRAT": "srat", "SLIT": "slit", "APIC": "madt"}[s]] if s in ("SRAT", "SLIT", "APIC")
+                  else fix_checksum(bytearray(s.encode() + struct.pack("<IBB", 40, 1, 0) + bytes(30))))
+              for s in sigs}
+    addr = {s: 0x1000 * (i + 1) for i, s in enumerate(sigs)}
+    x = [addr[s] for s in sigs]
+    r = [a for i, a in enumerate(x) if i not in drop]
+    hdr = {k: ex2.HEADER[k] for k in ("oem_id", "oem_table_id", "oem_revision", "creator_id",
+                                      "creator_revision")}
+    rev = 2 if rsdp_revision == 1 else rsdp_revision        # 1 is undefined
+    body = {"xsdt_address": 0x200} if rev >= 2 else None
+    entries = [DumpEntry("RSDP", 0x100, encode_table("RSD PTR ", {"oem_id": "FWCOEM", "revision": rev,
+                                                                  "rsdt_address": 0x300}, (), body))]
+    roots = [DumpEntry("XSDT", 0x200, encode_table("XSDT", hdr, x)),
+             DumpEntry("RSDT", 0x300, encode_table("RSDT", hdr, r))]
+    entries += roots if xsdt_first else roots[::-1]
+    entries += [DumpEntry(s, addr[s], tables[s]) for s in reversed(sigs)]
+    used = root_in_use(entries)[0]
+    assert used == ("XSDT" if rev >= 2 else "RSDT")
+    order = [e.signature for e in linux_order(entries)]
+    listed = [s for s in sigs if addr[s] in (x if used == "XSDT" else r)]
+    assert order[:len(listed)] == listed
+    probs = check_table_set(entries)
+    described = {s for i, s in enumerate(sigs) if i in drop and s in ("SRAT", "SLIT", "APIC")}
+    errors = [p for p in probs if p.severity == "error"]
+    assert bool(errors) == bool(described), probs

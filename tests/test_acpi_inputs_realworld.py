@@ -305,6 +305,28 @@ def test_xsdt_and_rsdt_listing_different_fadts(tmp_path):
     assert r.ok and r.text, r.render_diagnostics()
 
 
+def test_facs_and_dsdt_are_the_ones_the_fadt_in_use_points_at(tmp_path):
+    from fwc_plugins.acpi import DumpEntry
+
+    entries = ami_set()
+    fadt1, fadt5 = bytearray(entries[3].data), bytearray(entries[4].data)
+    struct.pack_into("<II", fadt1, 36, 0x7E2E2040, 0x7E203000)   # FIRMWARE_CTRL, DSDT
+    struct.pack_into("<II", fadt5, 36, 0x7E2E2080, 0x7E203000)
+    struct.pack_into("<Q", fadt5, 140, 0x7E204000)                # X_DSDT wins over DSDT
+    dsdt_old, dsdt_new = sdt("DSDT", b"\x01", 2), sdt("DSDT", b"\x02", 2)
+    facs_new = bytearray(facs())
+    facs_new[32] = 2
+    entries[3] = DumpEntry("FACP", entries[3].address, fix_checksum(fadt1))
+    entries[4] = DumpEntry("FACP", entries[4].address, fix_checksum(fadt5))
+    entries += [DumpEntry("FACS", 0x7E2E2080, bytes(facs_new)), DumpEntry("DSDT", 0x7E203000, dsdt_old),
+                DumpEntry("DSDT", 0x7E204000, dsdt_new)]
+    p = tmp_path / "ami.txt"
+    p.write_text(to_acpidump(entries))
+    inp = read_inputs([str(p)])
+    assert errors(inp.diags) == []
+    assert inp.tables["FACS"][0] == bytes(facs_new) and inp.tables["DSDT"][0] == dsdt_new
+
+
 def test_acpi_1_rsdp_uses_the_rsdt(tmp_path):
     entries = ami_set(rsdp_revision=0)
     assert not [p for p in check_table_set(entries) if p.severity != "note"]
@@ -470,6 +492,11 @@ def test_corpus_acpidump_text(rel):
     inp = read_inputs([path])
     assert errors(inp.diags) == [], "\n".join(x.message for x in errors(inp.diags))
     got = extracted(inp)
+    for sig in ("FACP", "FACS", "DSDT"):    # the instance Linux reads (Clover dumps have two)
+        p = os.path.join(os.path.dirname(path), "all", f"{sig}.dat")
+        if os.path.exists(p) and sig in got:
+            n = struct.unpack_from("<I", got[sig], 4)[0]     # fwts logs pad the FACS to 80 bytes
+            assert got[sig][:n] == open(p, "rb").read(), sig
     for sig, data in expected_tables(os.path.dirname(path)).items():
         assert got.get(sig) == data, sig
         if sig in MODELLED:

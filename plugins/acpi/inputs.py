@@ -110,7 +110,7 @@ def read_inputs(paths: Iterable[str]) -> Input:
                 inp.problem(path, p)
             known = addresses_known(entries)
             for e in linux_order(entries):
-                inp.add(e.data, f"{path}: {e.signature} @ {e.address:#x}", e.address if known else None)
+                inp.add(e.data, f"{path}: {e.signature} @ 0x{e.address:X}", e.address if known else None)
         else:
             inp.add(data, path)
     return inp

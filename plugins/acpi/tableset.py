@@ -122,10 +122,20 @@ def root_in_use(entries: Sequence[DumpEntry]) -> tuple[str | None, str]:
     return ("RSDT", "the only root table") if "RSDT" in roots else (None, "no root table")
 
 
+def _fadt_pointers(fadt: bytes) -> list[int]:
+    """The DSDT and FACS addresses of a FADT, in the order Linux 6.1 prefers them: X_DSDT over
+    DSDT (``acpi_gbl_use32_bit_fadt_addresses`` is false), FIRMWARE_CTRL over X_FIRMWARE_CTRL
+    (``acpi_gbl_use32_bit_facs_addresses`` is true).  Offsets: ACPI 6.5 table 5.9."""
+    def u(off: int, width: int) -> int:
+        return int.from_bytes(fadt[off:off + width], "little") if len(fadt) >= off + width else 0
+
+    return [a for a in (u(140, 8), u(40, 4), u(36, 4), u(132, 8)) if a]
+
+
 def linux_order(entries: Sequence[DumpEntry]) -> list[DumpEntry]:
     """``entries`` in the order Linux finds them: the tables the root in use lists (in its
-    order), then the rest as given.  The first table of a signature in this order is the
-    one Linux reads (``acpi_get_table`` instance 1)."""
+    order), the DSDT and FACS its FADT points at, then the rest as given.  The first table
+    of a signature in this order is the one Linux reads (``acpi_get_table`` instance 1)."""
     if not addresses_known(entries):
         return list(entries)
     used, _ = root_in_use(entries)
@@ -136,6 +146,10 @@ def linux_order(entries: Sequence[DumpEntry]) -> list[DumpEntry]:
     for e in entries:
         by_addr.setdefault(e.address, e)
     first = [by_addr[a] for a in dict.fromkeys(lists[used][1]) if a in by_addr]
+    fadt = next((e for e in first if e.signature == "FACP"), None)
+    if fadt is not None:
+        first += [by_addr[a] for a in _fadt_pointers(fadt.data) if a in by_addr]
+    first = list({id(e): e for e in first}.values())
     ids = {id(e) for e in first}
     return first + [e for e in entries if id(e) not in ids]
 
