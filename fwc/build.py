@@ -230,6 +230,8 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
         maxmem = maxmem or 0
 
     defaults = boards.PC_INTERRUPTS
+    if "madt" in overrides and overrides["madt"].entries is not None:
+        defaults = boards.Interrupts((), (), ())  # an entry list says every entry there is
     grouped = sorted(order, key=lambda o: ("ioapic", "irq", "nmi").index(o[0]))
     interrupts = M.Interrupts(
         lapic_address=0xFEE00000 if lapic is None else lapic,
@@ -359,9 +361,13 @@ def _entry(el, st, M):
         return M.TableEntry(kind, ids=ids, span=st.span, **fields)
     if kind in ("memory", "its"):
         vals = [el.eval(v, "address" if kind == "memory" else "ITS ID") for v in a["values"]]
-        if any(v is None for v in vals):
+        reserved = el.eval(a["reserved"], "reserved field", 0, 0xFFFFFFFF) if a.get("reserved") is not None else 0
+        if any(v is None for v in vals) or reserved is None:
             return None
-        return M.TableEntry(kind, ids=vals, span=st.span)
+        return M.TableEntry(kind, ids=vals, span=st.span, reserved=reserved)
+    if kind == "interrupts" and a.get("count") is not None:
+        count = el.eval(a["count"], "entry count", 1, 1 << 16)
+        return None if count is None else M.TableEntry(kind, count=count, span=st.span)
     if kind == "placeholder-memory":
         base, size = el.eval(a["base"], "address"), el.eval(a["size"], "size")
         if base is None or size is None:

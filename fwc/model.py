@@ -45,7 +45,8 @@ class TableEntry:
     ``kind``: ``cpus`` (entries of the machine's CPUs, by ID), ``memory`` (of its memory
     ranges, by base address), ``its`` (by ITS ID), ``placeholder-cpus`` and
     ``placeholder-memory`` (entries Linux ignores: written, not CPUs or memory),
-    ``interrupts`` (the MADT's I/O APIC, override and NMI entries, in statement order),
+    ``interrupts`` (the next ``count`` of the MADT's I/O APIC, override and NMI entries, in
+    statement order; all those left without a count),
     ``initiators`` (the SRAT's Generic Initiator/Port entries) or ``bytes`` (subtables
     fwc does not model, in place).
     """
@@ -61,6 +62,8 @@ class TableEntry:
     nonvolatile: bool = False
     x2apic: bool = False
     clock_domain: int = 0  # placeholder CPUs
+    reserved: int = 0  # memory: the 4-byte Reserved field at offset 28 (AMD firmware writes 1)
+    count: Optional[int] = None  # interrupts: how many of the next interrupt statements (None: all left)
     data: bytes = b""
     span: Optional[Span] = attrs.field(default=None, eq=False)
 

@@ -226,7 +226,8 @@ class _Builder:
         return self._entry("placeholder_cpus", c, items=[x for x in c if isinstance(x, CpuItem)])
 
     def entry_memory(self, c):
-        return self._stmt("entry_memory", c, values=list(c[1:]))
+        values = list(c[1:-2])
+        return self._stmt("entry_memory", c, values=values, reserved=c[-1])
 
     def entry_its(self, c):
         return self._stmt("entry_its", c, values=list(c[1:]))
@@ -235,7 +236,7 @@ class _Builder:
         return self._entry("placeholder_memory", c, base=c[2], size=c[4])
 
     def entry_interrupts(self, c):
-        return self._stmt("entry_interrupts", c)
+        return self._stmt("entry_interrupts", c, count=c[1])
 
     def entry_initiators(self, c):
         return self._stmt("entry_initiators", c)

@@ -26,16 +26,46 @@ type fwc does not model) is kept as ``bytes`` in place.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
-from fwc.model import id_ranges
+from fwc.units import exact_size
 
 from . import layout as L
 from . import model_map as M
-from .binary import Subtable, Table, _encode_subtable
-from .names import MadtType, SratType
+from .binary import Subtable, Table
+from .codec import struct_codec
+from .names import SratType
 
-__all__ = ["describe_listed", "raw_subtables", "ordered_ranges"]
+__all__ = ["describe_listed", "raw_subtables", "ordered_ranges", "quote", "size_text", "addr_text", "oem_text"]
+
+
+# --- description text (shared with .decompile)
+
+def quote(s: str) -> str:
+    out = []
+    for ch in s:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif 0x20 <= ord(ch) < 0x7F:
+            out.append(ch)
+        else:
+            out.append(f"\\x{ord(ch):02x}")
+    return '"' + "".join(out) + '"'
+
+
+def size_text(n: int) -> str:
+    return exact_size(n, otherwise=lambda n: f"{n:#x}" if n >= 4096 else str(n))
+
+
+def addr_text(n: int) -> str:
+    return size_text(n) if n % (1 << 20) == 0 and n else (f"{n:#x}" if n else "0")
+
+
+def oem_text(h: Mapping) -> str:
+    o = M.OEM.read(h)
+    return (f'id {quote(o["id"])} table {quote(o["table_id"])} revision {o["revision"]} '
+            f'creator {quote(o["creator_id"])} {o["creator_revision"]:#x}')
+
 
 _SUB_HEAD = sum(f.width for f in L.SUBTABLE_HEADER)
 
@@ -68,8 +98,12 @@ def ordered_ranges(ids: list[int]) -> str:
 
 
 def _exact(layout: L.TableLayout, st: Subtable, raw: bytes) -> bool:
+    """Whether fwc writes ``st`` back as ``raw`` (no extra bytes, fields as read)."""
+    s = layout.subtables.get(st.type)
+    if s is None or st.fields is None or st.extra:
+        return False
     try:
-        return _encode_subtable(layout, st, 0) == raw
+        return bytes((st.type, len(raw))) + struct_codec(s).pack(st.fields, s.key) == raw
     except Exception:  # noqa: BLE001 - any record fwc cannot write is kept as bytes
         return False
 
@@ -122,8 +156,6 @@ def describe_listed(decoded: dict[str, Table], original: dict[str, bytes], name:
 
     ``header_lines(arch)`` gives the machine's ``arch``/``oem`` lines; ``rsdp_at`` the
     ``tables`` block's `` at ADDR`` (or "")."""
-    from .decompile import _addr, _oem_text, _q, _size
-
     srat, slit, madt = decoded.get("SRAT"), decoded.get("SLIT"), decoded.get("APIC")
     arch = "x86_64"
     if srat is not None and any(e.type == SratType.GICC_AFFINITY for e in srat.entries if e.fields is not None):
@@ -145,11 +177,14 @@ def describe_listed(decoded: dict[str, Table], original: dict[str, bytes], name:
         initiators_at = None
         for st, raw in zip(srat.entries, raws):
             e = M.SRAT_ENTRIES.get(st.type) if st.fields is not None else None
-            if e is None or not _exact(L.SRAT, st, raw):
+            if e is M.MEMORY and st.fields is not None and st.fields["reserved2"] and st.fields["flags"] & 1:
+                pass  # a Reserved field AMD firmware sets: the 'reserved' of a memory entry run
+            elif e is None or not _exact(L.SRAT, st, raw):
                 srat_lines.runs.append(f'bytes "{raw.hex()}"')
                 continue
             v = e.read(st.fields)
             if st.type in M.SRAT_CPU:
+                v["clock_domain"] = st.fields["clock_domain"]
                 x2 = st.type == SratType.X2APIC_CPU_AFFINITY and v["apic_id"] < 255
                 if not v["enabled"] or v["apic_id"] in cpu_pxm:  # a placeholder: 255 written as given
                     x2 = st.type == SratType.X2APIC_CPU_AFFINITY and v["apic_id"] <= 255
@@ -167,16 +202,17 @@ def describe_listed(decoded: dict[str, Table], original: dict[str, bytes], name:
                     srat_lines.add("placeholder cpus", (v["pxm"], v["enabled"], x2, v["clock_domain"]), words,
                                    v["apic_id"])
             elif e is M.MEMORY:
-                if v["other_flags"]:
+                res = st.fields["reserved2"]
+                if v["other_flags"] or st.fields["reserved1"] or st.fields["reserved3"]:
                     srat_lines.runs.append(f'bytes "{raw.hex()}"')
                 elif v["enabled"] and v["base"] not in seen_mem:
                     seen_mem.add(v["base"])
                     late.append((v["pxm"], v))
-                    srat_lines.add("memory", (), "", v["base"])
+                    srat_lines.add("memory", (res,), f" reserved {res}" if res else "", v["base"])
                 else:
                     words = "".join([" hotpluggable" if v["hotpluggable"] else "",
                                      " nonvolatile" if v["nonvolatile"] else "", "" if v["enabled"] else " disabled"])
-                    srat_lines.runs.append(f"placeholder memory {_addr(v['base'])} size {_size(v['size'])} "
+                    srat_lines.runs.append(f"placeholder memory {addr_text(v['base'])} size {size_text(v['size'])} "
                                            f"pxm {v['pxm']}{words}")
             elif e is M.ITS:
                 late.append((v["pxm"], {"its": v["id"]}))
@@ -187,7 +223,7 @@ def describe_listed(decoded: dict[str, Table], original: dict[str, bytes], name:
                     srat_lines.runs.append(f'bytes "{raw.hex()}"')
                     continue
                 if v["handle_type"] == "acpi":
-                    handle = f'acpi {_q(v["hid"])} uid {v["uid"]}'
+                    handle = f'acpi {quote(v["hid"])} uid {v["uid"]}'
                 else:
                     d = v["devfn"]
                     handle = f'pci "{v["segment"]:04x}:{v["bus"]:02x}:{d >> 3:02x}.{d & 7:x}"'
@@ -201,7 +237,7 @@ def describe_listed(decoded: dict[str, Table], original: dict[str, bytes], name:
                 node(pxm)["lines"].append(f"its {v['its']}")
                 continue
             state = "".join([" hotpluggable" if v["hotpluggable"] else "", " nonvolatile" if v["nonvolatile"] else ""])
-            node(pxm)["lines"].append(f"memory {_addr(v['base'])} size {_size(v['size'])}{state}")
+            node(pxm)["lines"].append(f"memory {addr_text(v['base'])} size {size_text(v['size'])}{state}")
         for r in srat.entries[len(raws):]:  # pragma: no cover - the decoder and the walk agree
             srat_lines.runs.append(f'bytes "{(r.raw or b"").hex()}"')
 
@@ -227,7 +263,7 @@ def describe_listed(decoded: dict[str, Table], original: dict[str, bytes], name:
                 continue
             if apic not in describing or (v["enabled"] and not values[describing[apic]][3]["enabled"]):
                 describing[apic] = k
-        in_interrupts = None  # index of the 'interrupts' line
+        runs: list[int] = []  # interrupt entries per 'interrupts' line
         for k, (st, raw, e, v) in enumerate(values):
             if v is None or (e in (M.LOCAL_APIC, M.LOCAL_X2APIC) and v["other_flags"]):
                 madt_lines.runs.append(f'bytes "{raw.hex()}"')
@@ -255,23 +291,27 @@ def describe_listed(decoded: dict[str, Table], original: dict[str, bytes], name:
                                      " online-capable" if v["online_capable"] else "", " x2apic" if x2 else ""])
                     madt_lines.add("placeholder cpus", (v["enabled"], v["online_capable"], x2), words, apic, v["uid"])
             else:
-                if in_interrupts is not None and madt_lines.runs[-1] != "interrupts":
+                if e is M.IRQ_OVERRIDE and v["bus"] != 0:
                     madt_lines.runs.append(f'bytes "{raw.hex()}"')
                     continue
-                if in_interrupts is None:
-                    in_interrupts = len(madt_lines.runs)
+                if not (madt_lines.runs and madt_lines.runs[-1] == "interrupts"):
                     madt_lines.runs.append("interrupts")
+                    runs.append(0)
+                runs[-1] += 1
                 if e is M.IO_APIC:
                     interrupts.append(f"ioapic {v['id']} at {v['address']:#x} gsi {v['gsi_base']}")
                 elif e is M.IRQ_OVERRIDE:
-                    if v["bus"] != 0:
-                        madt_lines.runs.insert(len(madt_lines.runs) - 1, f'bytes "{raw.hex()}"')
-                        continue
                     interrupts.append(f"irq {v['source']} gsi {v['gsi']} flags {v['flags']:#x}")
                 else:
                     cpu = "all" if v["cpu"] is None else str(v["cpu"])
                     wide = " x2apic" if e is M.LOCAL_X2APIC_NMI else ""
                     interrupts.append(f"nmi cpu {cpu} lint {v['lint']} flags {v['flags']:#x}{wide}")
+        if len(runs) > 1:  # several groups: each says how many of the interrupt statements it writes
+            k = 0
+            for i, r in enumerate(madt_lines.runs):
+                if r == "interrupts":
+                    madt_lines.runs[i] = f"interrupts {runs[k]}" if k < len(runs) - 1 else "interrupts"
+                    k += 1
         body = M.MADT_BODY.read(madt.body) if madt.body else None
         if body is not None and (body["lapic_address"] != M.MADT_BODY.default("lapic_address")
                                  or not body["pcat_compat"] or body["other_flags"]):
@@ -279,11 +319,13 @@ def describe_listed(decoded: dict[str, Table], original: dict[str, bytes], name:
 
     # --- node numbering as Linux's: first appearance in enabled processor, then memory entries
     order = list(dict.fromkeys([p for p in cpu_pxm.values()] + list(nodes)))
+    slit_only = set()
     if slit is not None:
         for i, row in enumerate(slit.entries):
             if i not in nodes and any(v != M.no_node_distance(i, j) for j, v in enumerate(row)):
                 node(i)
                 order.append(i)
+                slit_only.add(i)
     if not nodes:
         node(0)
         order.append(0)
@@ -297,7 +339,7 @@ def describe_listed(decoded: dict[str, Table], original: dict[str, bytes], name:
         tname = {"SRAT": "srat", "SLIT": "slit", "APIC": "madt"}[sig]
         o = f"{tname} revision {t.header['revision']}"
         if t.header != {**first.header, "revision": t.header["revision"]}:
-            o += f" oem {_oem_text(t.header)}"
+            o += f" oem {oem_text(t.header)}"
         if sig == "SRAT" and t.body != {"table_revision": 1, "reserved": 0}:
             o += f' body "{original["SRAT"][36:48].hex()}"'
         if sig == "SLIT" and t.trailing:
@@ -316,19 +358,23 @@ def describe_listed(decoded: dict[str, Table], original: dict[str, bytes], name:
         n = nodes[pxm]
         body_lines = _cpu_lines(n["cpus"]) + n["lines"]
         pxm_text = f" pxm {pxm}" if pxm != ids[pxm] else ""
+        if pxm in slit_only:
+            lines.append(f"    # proximity domain {pxm} is a SLIT locality only: no SRAT entry Linux reads names it")
         lines.append(f"    node {ids[pxm]}{pxm_text} {{")
         lines += [f"        {b}" for b in body_lines]
         lines.append("    }")
     lines += [f"    {b}" for b in _cpu_lines(unaffined)]
     if slit is not None:
         rows = slit.entries
+        dist = []
         for i, row in enumerate(rows):
             for j, v in enumerate(row):
                 if i == j or i not in ids or j not in ids:
                     continue
                 back = rows[j][i] if j < len(rows) and i < len(rows[j]) else None
-                if i < j or back != v:
-                    lines.append(f"    distance {ids[i]} {ids[j]} = {v}")
+                if back != v or (ids[i], ids[j]) < (ids[j], ids[i]):
+                    dist.append((ids[i], ids[j], v))
+        lines += [f"    distance {a} {b} = {v}" for a, b, v in sorted(dist)]
     if lapic_line:
         lines.append(f"    {lapic_line}")
     lines += [f"    {x}" for x in interrupts]
@@ -346,5 +392,3 @@ def _cpu_lines(cpus: list[tuple[int, str]]) -> list[str]:
             out.append((words, [apic]))
     return [f"cpus {ordered_ranges(ids)}" + (f" {w}" if w else "") for w, ids in out]
 
-
-_ = (id_ranges, MadtType)  # names kept for readers of the docstring's references

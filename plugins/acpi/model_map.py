@@ -182,14 +182,13 @@ _CPU_FLAGS = {"enabled": "enabled"}
 #: a CPU (its node's ``pxm`` and its ``apic_id``) <-> the three processor affinity types
 SRAT_CPU: dict[int, Entry] = {
     SratType.CPU_AFFINITY: Entry(_sub(L.SRAT, SratType.CPU_AFFINITY),
-                                 {"proximity_domain": "pxm", "apic_id": "apic_id",
-                                  "clock_domain": "clock_domain"}, _CPU_FLAGS),
+                                 {"proximity_domain": "pxm", "apic_id": "apic_id"}, _CPU_FLAGS),
     SratType.X2APIC_CPU_AFFINITY: Entry(_sub(L.SRAT, SratType.X2APIC_CPU_AFFINITY),
-                                        {"proximity_domain": "pxm", "apic_id": "apic_id",
-                                         "clock_domain": "clock_domain"}, _CPU_FLAGS),
+                                        {"proximity_domain": "pxm", "apic_id": "apic_id"},
+                                        _CPU_FLAGS),
     SratType.GICC_AFFINITY: Entry(_sub(L.SRAT, SratType.GICC_AFFINITY),
-                                  {"proximity_domain": "pxm", "acpi_processor_uid": "apic_id",
-                                   "clock_domain": "clock_domain"}, _CPU_FLAGS),
+                                  {"proximity_domain": "pxm", "acpi_processor_uid": "apic_id"},
+                                  _CPU_FLAGS),
 }
 MEMORY = Entry(_sub(L.SRAT, SratType.MEMORY_AFFINITY),
                {"proximity_domain": "pxm", "base_address": "base", "address_length": "size"},

@@ -55,7 +55,16 @@ def _cpu_entry(machine: Machine, node: Node, cpu: Cpu) -> Subtable:
     else:
         kind = SratType.CPU_AFFINITY
     # Enabled means "this affinity is valid" (module docstring), whatever the CPU's state
-    return M.SRAT_CPU[kind].record(cpu, pxm=node.pxm, enabled=True)
+    return _clock(M.SRAT_CPU[kind].record(cpu, pxm=node.pxm, enabled=True), cpu.clock_domain)
+
+
+def _clock(st: Subtable, clock_domain: int) -> Subtable:
+    """A processor affinity entry with its clock domain (a field of the entry, not of the model
+    mapping: most descriptions never give one)."""
+    if clock_domain:
+        assert st.fields is not None
+        st.fields["clock_domain"] = clock_domain
+    return st
 
 
 def _cpu_kind(machine: Machine, x2apic: bool) -> int:
@@ -82,11 +91,15 @@ def _srat_listed(machine: Machine, listed: tuple[TableEntry, ...]) -> Iterator[S
         elif e.kind == "placeholder-cpus":
             for i in e.ids:
                 entry = M.SRAT_CPU[_cpu_kind(machine, e.x2apic or i > 255)]
-                yield entry.record(apic_id=i, pxm=e.pxm, enabled=e.enabled, clock_domain=e.clock_domain)
+                yield _clock(entry.record(apic_id=i, pxm=e.pxm, enabled=e.enabled), e.clock_domain)
         elif e.kind == "memory":
             for b in e.ids:
                 n, r = memory[b]
-                yield M.MEMORY.record(r, pxm=n.pxm)
+                st = M.MEMORY.record(r, pxm=n.pxm)
+                if e.reserved:
+                    assert st.fields is not None
+                    st.fields["reserved2"] = e.reserved
+                yield st
         elif e.kind == "placeholder-memory":
             yield M.MEMORY.record(base=e.ids[0], size=e.size, pxm=e.pxm, enabled=e.enabled,
                                   hotpluggable=e.hotpluggable, nonvolatile=e.nonvolatile)
@@ -163,12 +176,13 @@ def slit(machine: Machine) -> Table | None:
     return Table("SLIT", header(machine, "slit", 1), {}, rows, trailing=b"".join(e.data for e in listed))
 
 
-def _interrupts(machine: Machine, x2: bool) -> list[Subtable]:
+def _interrupts(machine: Machine, x2: bool, start: int = 0, count: int | None = None) -> list[Subtable]:
+    """The interrupt entries (statement order, else grouped by kind), ``count`` from ``start``."""
     i = machine.interrupts
     order = i.order or ([("ioapic", k) for k in range(len(i.ioapics))] + [("irq", k) for k in range(len(i.overrides))]
                         + [("nmi", k) for k in range(len(i.nmis))])
     out = []
-    for kind, k in order:
+    for kind, k in order[start:None if count is None else start + count]:
         if kind == "ioapic":
             out.append(M.IO_APIC.record(i.ioapics[k]))
         elif kind == "irq":
@@ -200,7 +214,7 @@ def madt(machine: Machine) -> Table | None:
         entries += _interrupts(machine, x2)
     else:
         by_id = {c.apic_id: c for c in node_cpus}
-        entries, index = [], 0
+        entries, index, done = [], 0, 0
         for e in listed:
             if e.kind in ("cpus", "placeholder-cpus"):
                 for k, apic in enumerate(e.ids):
@@ -208,7 +222,9 @@ def madt(machine: Machine) -> Table | None:
                     entries.append(_lapic(by_id[apic] if e.kind == "cpus" else None, apic, uid, e))
                     index += 1
             elif e.kind == "interrupts":
-                entries += _interrupts(machine, x2)
+                more = _interrupts(machine, x2, done, e.count)
+                done += len(more)
+                entries += more
             elif e.kind == "bytes":
                 entries.append(Subtable.from_raw(e.data))
     entries += _append(machine, "madt")
