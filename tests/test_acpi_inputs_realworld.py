@@ -183,6 +183,25 @@ def test_sysfs_directory(tmp_path):
     assert r.ok and r.text and "verbatim" not in r.text, r.render_diagnostics()
 
 
+def test_directory_with_dump_text_and_notes(tmp_path):
+    # a folder where tables sit next to acpidump text and notes (like the corpus' repro/01)
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "SRAT.dat").write_bytes(golden("SRAT"))
+    (d / "FACS.dat").write_bytes(facs())
+    (d / "facs-srat.acpidump.txt").write_text(to_acpidump([facs(), golden("SRAT")]))
+    (d / "README.md").write_text("SRAT and FACS\n")
+    inp = read_inputs([str(d)])
+    assert [x for x in inp.diags if x.severity != "note"] == []
+    assert not [x for x in inp.diags if x.check == "acpi-duplicate-table"]
+    (d / "SLIT.dat").write_bytes(golden("SLIT")[:40])       # a truncated table is read ...
+    inp = read_inputs([str(d)])
+    assert inp.tables["SLIT"][0] == golden("SLIT")[:40]
+    r = FWC.decompile([str(d)])                             # ... and the decoder says so
+    assert {(x.check, x.message.split(": ", 1)[0]) for x in r.diagnostics if x.severity == "error"} == \
+        {("acpi-truncated", str(d / "SLIT.dat"))}
+
+
 def test_sysfs_duplicate_signatures_are_numbered_naturally(tmp_path):
     # Linux names two SRATs SRAT1 and SRAT2 (no plain SRAT); SSDT10 comes after SSDT9.
     d = tmp_path / "tables"
@@ -557,6 +576,9 @@ def test_corpus_repro(case):
         r = FWC.decompile([os.path.normpath(os.path.join(d, name))])
         assert r.ok and r.text, (name, r.render_diagnostics())
         assert not [x for x in r.diagnostics if x.severity == "error"]
+        if case.startswith("01"):   # only the OEMB's checksum is wrong
+            assert [x.check for x in r.diagnostics if x.severity == "warning"] == \
+                (["acpi-bad-checksum"] if "oemb" in name or name == "." else [])
     if case.startswith("02"):
         a = FWC.decompile([os.path.join(d, "SLIT.dat")])
         b = FWC.decompile([os.path.join(d, "slit.acpidump.txt")])

@@ -17,7 +17,8 @@ included) and acpidump text (acpica-tools' ``acpidump``, or the ``Raw Table Data
   and gives its address); otherwise the first in the input (a directory is read in natural
   name order: ``SRAT1`` before ``SRAT2``, ``SSDT9`` before ``SSDT10``).  A second SRAT, SLIT,
   MADT, XSDT or RSDT gets a note; tables Linux loads in every instance (SSDTs) do not.
-* In a directory, only files that start like a table are read; subdirectories (sysfs
+* In a directory, only files that hold a table are read (a signature and a binary length:
+  not acpidump text or notes that start with a signature); subdirectories (sysfs
   ``data/`` and ``dynamic/``) are skipped with a note, an unreadable file with a warning.
 """
 
@@ -164,14 +165,21 @@ def _signature_ok(sig: str) -> bool:
 
 
 def _looks_like_table(data: bytes) -> bool:
-    """In a directory, only files that start like an ACPI table are read (sysfs and dumps
-    hold other files too)."""
+    """In a directory, only files that hold an ACPI table are read (sysfs and dumps hold
+    other files too): a valid signature and a length from the header size to the file size,
+    or a binary length beyond it (a truncated table, which the decoder then reports).  Text
+    that starts with a signature (``SRAT @ 0x...``, ``SRAT and ...``) is not a table."""
     if data.startswith(L.RSDP_SIGNATURE.encode("latin-1")):
         return True
-    at = _SDT.offsets["length"]
-    if len(data) < at + 4 or not _signature_ok(L.signature_of(data)):
+    return _is_binary_table(data) or _truncated_table(data)
+
+
+def _truncated_table(data: bytes) -> bool:
+    """A table header (signature, binary length) in a file shorter than that length; text
+    that starts with a signature has printable characters where the length would be."""
+    if len(data) < 8 or not _signature_ok(L.signature_of(data)):
         return False
-    return int.from_bytes(data[at:at + 4], "little") >= _SDT.size
+    return not all(0x20 <= b < 0x7F or b in b"\t\r\n" for b in data[4:8])
 
 
 def _is_binary_table(data: bytes) -> bool:
