@@ -29,7 +29,7 @@ import pytest
 from conftest import ROOT
 from fwc import Fwc
 from fwc_plugins.acpi import checksum, decode_table, encode_table, parse_acpidump, to_acpidump
-from fwc_plugins.acpi.inputs import _listing, read_inputs
+from fwc_plugins.acpi.inputs import natural_order, read_inputs
 from fwc_plugins.acpi.tableset import check_table_set
 
 GOLDEN = os.path.join(ROOT, "tests", "golden", "qemu", "c_q35_3node_slit")
@@ -213,7 +213,7 @@ def test_sysfs_duplicate_signatures_are_numbered_naturally(tmp_path):
     inp = read_inputs([str(d)])
     assert inp.tables["SRAT"][0] == golden("SRAT") and inp.tables["SRAT"][1].endswith("SRAT1")
     assert [x.check for x in inp.diags] == ["acpi-duplicate-table"]
-    assert _listing([f"SSDT{i}" for i in (10, 2, 1, 9)]) == ["SSDT1", "SSDT2", "SSDT9", "SSDT10"]
+    assert natural_order([f"SSDT{i}" for i in (10, 2, 1, 9)]) == ["SSDT1", "SSDT2", "SSDT9", "SSDT10"]
 
 
 def test_unreadable_directory_entry_is_skipped_with_a_warning(tmp_path, monkeypatch):

@@ -34,7 +34,7 @@ from . import layout as L
 from .binary import Problem
 from .codec import struct_codec
 
-__all__ = ["Input", "read_inputs", "diagnostic", "SIG_CHARS"]
+__all__ = ["Input", "read_inputs", "diagnostic", "natural_order", "signature_ok", "SIG_CHARS"]
 
 #: the characters of a table signature
 SIG_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
@@ -117,7 +117,7 @@ def read_inputs(paths: Iterable[str]) -> Input:
     return inp
 
 
-def _listing(names: Iterable[str]) -> list[str]:
+def natural_order(names: Iterable[str]) -> list[str]:
     """Directory entries in natural order (``SSDT2`` before ``SSDT10``), as Linux numbers
     the instances of a signature in sysfs."""
     def key(name: str) -> list:
@@ -128,7 +128,7 @@ def _listing(names: Iterable[str]) -> list[str]:
 
 def _read_directory(inp: Input, path: str) -> None:
     try:
-        names = _listing(os.listdir(path))
+        names = natural_order(os.listdir(path))
     except OSError as e:
         inp.diags.append(Diagnostic(ERROR, "include", f"cannot read '{path}': {e.strerror or e}"))
         return
@@ -159,8 +159,9 @@ def _read_directory(inp: Input, path: str) -> None:
 _SDT = struct_codec(L.SDT_HEADER)
 
 
-def _signature_ok(sig: str) -> bool:
-    # ACPICA acpi_ut_valid_name_char: A-Z, 0-9, '_', and '!' in the last place (ASF!)
+def signature_ok(sig: str) -> bool:
+    """A table signature as ACPICA accepts one (``acpi_ut_valid_name_char``): A-Z, 0-9, '_',
+    and '!' in the last place (``ASF!``)."""
     return len(sig) == 4 and all(c in SIG_CHARS or (c == "!" and i == 3) for i, c in enumerate(sig))
 
 
@@ -177,14 +178,14 @@ def _looks_like_table(data: bytes) -> bool:
 def _truncated_table(data: bytes) -> bool:
     """A table header (signature, binary length) in a file shorter than that length; text
     that starts with a signature has printable characters where the length would be."""
-    if len(data) < 8 or not _signature_ok(L.signature_of(data)):
+    if len(data) < 8 or not signature_ok(L.signature_of(data)):
         return False
     return not all(0x20 <= b < 0x7F or b in b"\t\r\n" for b in data[4:8])
 
 
 def _is_binary_table(data: bytes) -> bool:
     at = _SDT.offsets["length"]
-    if len(data) < _SDT.size or not _signature_ok(L.signature_of(data)):
+    if len(data) < _SDT.size or not signature_ok(L.signature_of(data)):
         return False
     return _SDT.size <= int.from_bytes(data[at:at + 4], "little") <= len(data)
 
