@@ -333,6 +333,7 @@ def _entry(el, st, M):
             "entry_its": "its", "placeholder_memory": "placeholder-memory", "entry_interrupts": "interrupts",
             "entry_initiators": "initiators", "entry_bytes": "bytes"}[k]
     fields: dict = {}
+    times = 1
     for at in a.get("attrs", ()):
         if at.kind == "attr_pxm":
             fields["pxm"] = el.eval(at.args["value"], "proximity domain", 0, 0xFFFFFFFF)
@@ -340,6 +341,10 @@ def _entry(el, st, M):
             fields["clock_domain"] = el.eval(at.args["value"], "clock domain", 0, 0xFFFFFFFF)
         elif at.kind == "attr_uid":
             fields["uids"] = _ids(el, at.args["items"], "processor UID")
+        elif at.kind == "attr_times":
+            times = el.eval(at.args["value"], "repeat count", 1, MAX_CPUS)
+            if times is None:
+                return None
         else:
             word = at.args["value"].value
             key = {"disabled": "enabled", "online-capable": "online_capable"}.get(word, word.replace("-", "_"))
@@ -353,6 +358,9 @@ def _entry(el, st, M):
         if fields.get("uids") is not None and len(fields["uids"]) != len(ids):
             el.error("field-range", f"{len(ids)} IDs but {len(fields['uids'])} UIDs", st.span)
             return None
+        ids = ids * times
+        if fields.get("uids") is not None:
+            fields["uids"] = tuple(fields["uids"]) * times
         if kind == "cpus" and ("pxm" in fields or "enabled" in fields or "clock_domain" in fields):
             el.error("misplaced-statement", "an entry of a described CPU takes its proximity domain, state and clock "
                      "domain from its 'cpus' statement; write 'placeholder cpus' for an entry Linux ignores",
@@ -372,7 +380,7 @@ def _entry(el, st, M):
         base, size = el.eval(a["base"], "address"), el.eval(a["size"], "size")
         if base is None or size is None:
             return None
-        return M.TableEntry(kind, ids=(base,), size=size, span=st.span, **fields)
+        return M.TableEntry(kind, ids=(base,) * times, size=size, span=st.span, **fields)
     if kind == "bytes":
         data = _hex(el, a["value"])
         return None if data is None else M.TableEntry(kind, data=data, span=st.span)

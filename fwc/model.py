@@ -52,7 +52,8 @@ class TableEntry:
     """
 
     kind: str
-    ids: tuple[int, ...] = attrs.field(default=(), converter=_tuple)  # APIC IDs, bases, ITS IDs
+    #: APIC IDs, bases (one per placeholder memory entry), ITS IDs; ``times N`` repeats them
+    ids: tuple[int, ...] = attrs.field(default=(), converter=_tuple)
     uids: Optional[tuple[int, ...]] = None  # MADT processor UIDs, one per ID
     pxm: int = 0  # placeholders
     size: int = 0  # placeholder memory

@@ -253,6 +253,9 @@ class _Builder:
     def attr_clock(self, c):
         return self._stmt("attr_clock", c, value=c[1])
 
+    def attr_times(self, c):
+        return self._stmt("attr_times", c, value=c[1])
+
     def attr_flag(self, c):
         return self._stmt("attr_flag", c, value=self._word(c[0]))
 

@@ -131,10 +131,15 @@ class _Lines:
             last.uids.append(uid)
 
     def text(self, index_uids: bool) -> list[str]:
-        out, index = [], 0
-        for r in self.runs:
+        out: list[str] = []
+        index, repeat = 0, 1
+        for k, r in enumerate(self.runs):
             if isinstance(r, str):
-                out.append(r)
+                if r.startswith("placeholder memory") and k + 1 < len(self.runs) and self.runs[k + 1] == r:
+                    repeat += 1
+                    continue
+                out.append(r + (f" times {repeat}" if repeat > 1 else ""))
+                repeat = 1
                 continue
             if r.kind == "memory":
                 shown = ", ".join(f"{b:#x}" if b >= 4096 else str(b) for b in r.ids)
@@ -142,11 +147,16 @@ class _Lines:
                 shown = ", ".join(str(b) for b in r.ids)
             else:
                 shown = ordered_ranges(r.ids)
+            times = ""
+            same = len(r.ids) > 1 and len(set(r.ids)) == 1 and len(set(r.uids)) <= 1
+            if same:  # one placeholder, repeated
+                shown = f"{r.ids[0]:#x}" if r.ids[0] > 0xFFFF else str(r.ids[0])
+                times = f" times {len(r.ids)}"
             line = f"{r.kind} {shown}"
             if r.uids and (not index_uids or r.uids != list(range(index, index + len(r.ids)))):
-                line += f" uid {ordered_ranges(r.uids)}"
+                line += f" uid {r.uids[0] if same else ordered_ranges(r.uids)}"
             index += len(r.ids)
-            out.append(line + r.words)
+            out.append(line + r.words + times)
         return out
 
 

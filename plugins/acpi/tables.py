@@ -101,8 +101,9 @@ def _srat_listed(machine: Machine, listed: tuple[TableEntry, ...]) -> Iterator[S
                     st.fields["reserved2"] = e.reserved
                 yield st
         elif e.kind == "placeholder-memory":
-            yield M.MEMORY.record(base=e.ids[0], size=e.size, pxm=e.pxm, enabled=e.enabled,
-                                  hotpluggable=e.hotpluggable, nonvolatile=e.nonvolatile)
+            for b in e.ids:
+                yield M.MEMORY.record(base=b, size=e.size, pxm=e.pxm, enabled=e.enabled,
+                                      hotpluggable=e.hotpluggable, nonvolatile=e.nonvolatile)
         elif e.kind == "its":
             for i in e.ids:
                 n, t = its[i]
