@@ -234,7 +234,9 @@ def test_unreadable_directory_entry_is_skipped_with_a_warning(tmp_path, monkeypa
     monkeypatch.setattr(inputs, "open", fake_open, raising=False)
     inp = read_inputs([str(d)])
     assert errors(inp.diags) == [] and "SRAT" in inp.tables
-    assert any(x.check == "acpi-input-skipped" and "DSDT" in x.message for x in inp.diags)
+    skipped = [x for x in inp.diags if x.check == "acpi-input-skipped"]
+    assert len(skipped) == 1 and skipped[0].severity == "warning"
+    assert "DSDT" in skipped[0].message and "root" in skipped[0].message
 
 
 # --- repro 03: a SLIT longer than its locality count --------------------------------------------

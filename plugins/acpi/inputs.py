@@ -132,7 +132,8 @@ def _read_directory(inp: Input, path: str) -> None:
     except OSError as e:
         inp.diags.append(Diagnostic(ERROR, "include", f"cannot read '{path}': {e.strerror or e}"))
         return
-    subdirs = []
+    subdirs: list[str] = []
+    unread: dict[str, list[str]] = {}      # reason -> names
     for name in names:
         full = os.path.join(path, name)
         if os.path.isdir(full):
@@ -144,11 +145,15 @@ def _read_directory(inp: Input, path: str) -> None:
             with open(full, "rb") as f:
                 data = f.read()
         except OSError as e:
-            inp.diags.append(Diagnostic(WARNING, "acpi-input-skipped",
-                                        f"{full}: not read: {e.strerror or e}"))
+            unread.setdefault(str(e.strerror or e), []).append(name)
             continue
         if _looks_like_table(data):
             inp.add(data, full)
+    for why, which in unread.items():
+        hint = " (the tables in /sys/firmware/acpi/tables are readable by root only)" \
+            if "ermission" in why else ""
+        inp.diags.append(Diagnostic(WARNING, "acpi-input-skipped",
+                                    f"{path}: not read: {', '.join(which)}: {why}{hint}"))
     if subdirs:
         why = (" (Linux's data/ holds data tables point at, dynamic/ the tables loaded at run time; "
                "neither holds an SRAT, SLIT or MADT)" if set(subdirs) & {"data", "dynamic"} else "")
