@@ -202,6 +202,39 @@ def test_directory_with_dump_text_and_notes(tmp_path):
         {("acpi-truncated", str(d / "SLIT.dat"))}
 
 
+SYSFS = "/sys/firmware/acpi/tables"
+
+
+@pytest.mark.oracle
+def test_this_machines_tables(tmp_path):
+    """The machine running the tests: its /sys/firmware/acpi/tables, acpica-tools' acpidump of
+    it, and acpidump -b's binaries all give the same tables, without an error."""
+    try:
+        names = os.listdir(SYSFS)
+        with open(os.path.join(SYSFS, next(n for n in names if os.path.isfile(os.path.join(SYSFS, n)))), "rb"):
+            pass
+    except (OSError, StopIteration):
+        pytest.skip(f"{SYSFS} is not readable here")
+    direct = read_inputs([SYSFS])
+    assert errors(direct.diags) == [], [d.message for d in direct.diags]
+    if shutil.which("acpidump") is None:
+        pytest.skip("acpidump not installed")
+    text = subprocess.run(["acpidump"], capture_output=True, text=True, encoding="latin-1", timeout=60).stdout
+    if " @ " not in text:
+        pytest.skip("acpidump printed nothing")
+    (tmp_path / "acpidump.txt").write_text(text, encoding="latin-1")
+    dumped = read_inputs([str(tmp_path / "acpidump.txt")])
+    assert errors(dumped.diags) == [], [d.message for d in dumped.diags]
+    b = tmp_path / "b"
+    b.mkdir()
+    subprocess.run(["acpidump", "-b"], cwd=b, capture_output=True, timeout=60)
+    binaries = read_inputs([str(b)])
+    assert errors(binaries.diags) == []
+    tables = {s: d for s, (d, _) in direct.tables.items()}
+    assert {s: d for s, (d, _) in dumped.tables.items() if s in tables} == tables
+    assert {s: d for s, (d, _) in binaries.tables.items() if s in tables} == tables
+
+
 def test_sysfs_duplicate_signatures_are_numbered_naturally(tmp_path):
     # Linux names two SRATs SRAT1 and SRAT2 (no plain SRAT); SSDT10 comes after SSDT9.
     d = tmp_path / "tables"

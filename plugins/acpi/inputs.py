@@ -137,7 +137,11 @@ def _read_directory(inp: Input, path: str) -> None:
     for name in names:
         full = os.path.join(path, name)
         if os.path.isdir(full):
-            subdirs.append(name)
+            try:
+                if os.listdir(full):
+                    subdirs.append(name)     # an empty one (sysfs data/, dynamic/) is no news
+            except OSError:
+                subdirs.append(name)
             continue
         if not os.path.isfile(full):
             continue
