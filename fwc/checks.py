@@ -151,14 +151,14 @@ def check_table_entries(m: "Machine", report: Report) -> None:
         need = wanted[table]
         seen: dict[tuple[str, int], Any] = {}
         for e in o.entries:
+            if table == "slit" and e.kind != "bytes":
+                report("a SLIT's entry list holds only 'bytes' (after the matrix)", e.span)
+                continue
             if e.kind not in need and e.kind in what:
                 report(f"the {table} has no {e.kind} entries", e.span)
                 continue
             if table == "madt" and e.kind in ("placeholder-memory", "its", "memory", "initiators"):
                 report(f"the madt has no {e.kind} entries", e.span)
-                continue
-            if table == "slit" and e.kind != "bytes":
-                report("a SLIT's entry list holds only 'bytes' (after the matrix)", e.span)
                 continue
             if table == "srat" and e.kind == "interrupts":
                 report("the srat has no interrupt entries", e.span)

@@ -58,6 +58,19 @@ def render(machine, boot: BootReport | Mapping[str, Any] | None, console) -> Non
             mem.append(label + (" " + ",".join(tags) if tags else ""), style=style)
         t.add_row(str(n.id), str(n.pxm), Text(cpus or "-"), mem if n.memory else Text("-"))
     console.print(t)
+    if m.unaffined_cpus:
+        from .model import linux_cpu_nodes
+
+        where: dict[int, list[int]] = {}
+        for c, n in linux_cpu_nodes(m):
+            if any(c is u for u in m.unaffined_cpus) and n is not None:
+                where.setdefault(n.id, []).append(c.apic_id)
+        off = [c.apic_id for c in m.unaffined_cpus if not c.enabled]
+        text = "cpus without SRAT affinity: " + "; ".join(
+            f"{id_ranges(ids)} on node {nid} (Linux's round robin)" for nid, ids in sorted(where.items()))
+        if off:
+            text += ("; " if where else "") + f"{id_ranges(off)} not present"
+        console.print(Text(text))
     if m.distances:
         d = m.distance_matrix()
         ids = [n.id for n in m.nodes]

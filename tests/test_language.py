@@ -273,3 +273,71 @@ def test_misplaced_statements_from_fragments(fwc, tmp_path):
     got = [(d.check, d.span.file.rsplit("/", 1)[1], d.message) for d in r.diagnostics]
     assert got == [("misplaced-statement", "mem.fwc", "'memory' belongs inside a node"),
                    ("misplaced-statement", "node.fwc", "'node' cannot appear inside a node")]
+
+
+# --- issue 10: what real firmware says
+
+
+def _tables(m):
+    from fwc_plugins.acpi import tables as T
+    from fwc_plugins.acpi.binary import decode_table
+
+    return {sig: decode_table(data)[0] for sig, data in T.build_tables(m).values()}
+
+
+def test_entry_lists_write_the_firmware_order(fwc):
+    m = load(fwc, 'machine "m" {\n'
+                  '    tables {\n'
+                  '        srat revision 2 body "000000000000000000000000" {\n'
+                  '            memory 1G reserved 1\n'
+                  '            cpus 4, 0\n'
+                  '            placeholder cpus 255 pxm 7 disabled times 2\n'
+                  '            placeholder memory 0 size 0 pxm 0 disabled\n'
+                  '            memory 0\n'
+                  '            bytes "070c000000000000000000000000"\n'
+                  '        }\n'
+                  '        slit { bytes "0000" }\n'
+                  '        madt { cpus 4 uid 9  placeholder cpus 0xFF uid 0xFF disabled  interrupts 1  cpus 0, 5  interrupts }\n'
+                  '    }\n'
+                  '    node 0 { cpus 0 clock 3  memory 0 size 1G }\n'
+                  '    node 1 pxm 1 { cpus 4  memory 1G size 1G }\n'
+                  '    cpus 5 disabled\n'
+                  '    distance 0 1 = 21\n'
+                  '    nmi cpu all lint 1 x2apic\n'
+                  '    ioapic 2 at 0xFEC00000\n'
+                  '    lapic at 0xFEE00000 flags 0\n'
+                  '}\n')
+    t = _tables(m)
+    srat = [(e.type, e.fields) for e in t["SRAT"].entries]
+    assert [x[0] for x in srat] == [1, 0, 0, 0, 0, 1, 1, 7]
+    assert srat[0][1]["reserved2"] == 1 and srat[2][1]["clock_domain"] == 3
+    assert [f["apic_id"] for _, f in srat[1:5]] == [4, 0, 255, 255] and not srat[3][1]["flags"] & 1
+    assert t["SRAT"].body == {"table_revision": 0, "reserved": 0}
+    assert t["SLIT"].trailing == b"\0\0" and [list(r) for r in t["SLIT"].entries] == [[10, 21], [21, 10]]
+    madt = [(e.type, e.fields) for e in t["APIC"].entries]
+    assert [x[0] for x in madt] == [0, 0, 10, 0, 0, 1]
+    assert [(f.get("apic_id"), f.get("processor_id")) for _, f in madt[:2]] == [(4, 9), (0xFF, 0xFF)]
+    assert [(f["apic_id"], f["processor_id"], f["flags"]) for _, f in madt[3:5]] == [(0, 2, 1), (5, 3, 0)]
+    assert t["APIC"].body["flags"] == 0
+    assert [c.apic_id for c in m.unaffined_cpus] == [5]
+
+
+@pytest.mark.parametrize("body,message", [
+    ("tables { srat { cpus 0, 9 } }", "srat entry: no CPU with APIC ID 9 is described"),
+    ("tables { srat { memory 0 } }", "the srat entry list does not name the CPU with APIC ID 0"),
+    ("tables { srat { cpus 0 cpus 0 memory 0 } }", "srat entry: CPU with APIC ID 0 is listed twice"),
+    ("tables { madt { cpus 0 uid 1, 2 } }", "1 IDs but 2 UIDs"),
+    ("tables { srat { cpus 0 pxm 1 memory 0 } }", "write 'placeholder cpus' for an entry Linux ignores"),
+    ("tables { slit { cpus 0 } }", "a SLIT's entry list holds only 'bytes'"),
+    ("tables { madt { cpus 0 memory 0 } }", "the madt has no memory entries"),
+])
+def test_entry_list_errors(fwc, body, message):
+    r = fwc.load(text=f'machine "m" {{\n    {body}\n    node 0 {{ cpus 0  memory 0 size 1G }}\n}}\n')
+    assert not r.ok
+    got = [d for d in r.diagnostics if message in d.message]
+    assert got and got[0].span is not None and got[0].span.line in (2, 3), r.render_diagnostics()
+
+
+def test_cpus_without_affinity_share_the_apic_id_space(fwc):
+    r = fwc.check(text=machine("node 0 { cpus 0 memory 0 size 1G }\ncpus 0"))
+    assert any(d.check == "duplicate-apic-id" for d in r.diagnostics)
