@@ -350,10 +350,14 @@ def decompile(paths: Iterable[str], fwc: Fwc | None = None,
     if first["oem_id"] == "BOCHS " and first["oem_table_id"] == "BXPC    ":
         boards = ["qemu-q35", "qemu-pc", "generic"]
     fallback = None
-    for board, order in [(b, o) for b in boards for o in (ORDERS if b == "generic" else ("table",))]:
+    orders = ORDERS if _fwc_shape(decoded) else ORDERS[:1]  # else only the text for a verbatim fallback
+    for board, order in [(b, o) for b in boards for o in (orders if b == "generic" else ("table",))]:
         text = describe(decoded, board, inp.rsdp_address, name, order)
         if text is None:
             continue
+        if board == "generic" and not _fwc_shape(decoded):
+            fallback = (text, {}, False)
+            break
         out, ok = _compile(fwc, text, T, set(original))
         if ok and all(_same(out.get(sig), original[sig]) for sig in original):
             return text, diags
@@ -407,6 +411,31 @@ def decompile(paths: Iterable[str], fwc: Fwc | None = None,
                                                          "back to the same bytes"))
         return None, diags
     return text, diags
+
+
+def _fwc_shape(decoded: dict[str, Table]) -> bool:
+    """Whether the tables can be in fwc's own order at all (a cheap test that spares compiling
+    every node numbering of a table in the firmware's order): SRAT entries grouped as fwc
+    groups them with every processor entry enabled, MADT processor entries first."""
+    srat, madt = decoded.get("SRAT"), decoded.get("APIC")
+    if srat is not None:
+        rank = {t: i for i, group in enumerate(M.SRAT_GROUPS) for t in group}
+        last = 0
+        for e in srat.entries:
+            r = rank.get(e.type, len(M.SRAT_GROUPS)) if e.fields is not None else len(M.SRAT_GROUPS)
+            if r < last or (e.type in M.SRAT_CPU and e.fields is not None and not e.fields["flags"] & 1):
+                return False
+            last = r
+    if madt is not None:
+        cpu_types = (M.LOCAL_APIC.type, M.LOCAL_X2APIC.type)
+        seen_other = False
+        for e in madt.entries:
+            if e.type in cpu_types:
+                if seen_other:
+                    return False
+            else:
+                seen_other = True
+    return True
 
 
 def _is_arm(decoded: dict[str, Table]) -> bool:

@@ -180,6 +180,7 @@ def describe_listed(decoded: dict[str, Table], original: dict[str, bytes], name:
     assert first is not None
     # --- SRAT
     cpu_pxm: dict[int, int] = {}
+    cpu_at: dict[int, int] = {}  # APIC ID -> index in its node's CPU list
     if srat is not None:
         raws = raw_subtables(original["SRAT"], L.SRAT)
         seen_mem: set[int] = set()
@@ -202,6 +203,7 @@ def describe_listed(decoded: dict[str, Table], original: dict[str, bytes], name:
                     srat_lines.runs.append(f'bytes "{raw.hex()}"')
                 elif v["enabled"] and v["apic_id"] not in cpu_pxm:
                     cpu_pxm[v["apic_id"]] = v["pxm"]
+                    cpu_at[v["apic_id"]] = len(node(v["pxm"])["cpus"])
                     words = " ".join(w for w, on in (("x2apic", x2), (f"clock {v['clock_domain']}",
                                                                       v["clock_domain"] != 0)) if on)
                     node(v["pxm"])["cpus"].append((v["apic_id"], words))
@@ -284,12 +286,9 @@ def describe_listed(decoded: dict[str, Table], original: dict[str, bytes], name:
                     words = " ".join(w for w, on in (("disabled", not v["enabled"]),
                                                      ("online-capable", v["online_capable"]), ("x2apic", x2)) if on)
                     if srat is not None and apic in cpu_pxm:
-                        for item in nodes[cpu_pxm[apic]]["cpus"]:
-                            if item[0] == apic:
-                                idx = nodes[cpu_pxm[apic]]["cpus"].index(item)
-                                extra = " ".join(dict.fromkeys(" ".join((words, item[1])).split()))
-                                nodes[cpu_pxm[apic]]["cpus"][idx] = (apic, extra)
-                                break
+                        cpus = nodes[cpu_pxm[apic]]["cpus"]
+                        idx = cpu_at[apic]
+                        cpus[idx] = (apic, " ".join(dict.fromkeys(f"{words} {cpus[idx][1]}".split())))
                     elif srat is not None:
                         unaffined.append((apic, words))
                     else:
