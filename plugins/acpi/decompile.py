@@ -349,7 +349,7 @@ def decompile(paths: Iterable[str], fwc: Fwc | None = None,
     boards = ["generic"]
     if first["oem_id"] == "BOCHS " and first["oem_table_id"] == "BXPC    ":
         boards = ["qemu-q35", "qemu-pc", "generic"]
-    fallback = None
+    fallback: tuple[str, dict, bool] | None = None
     orders = ORDERS if _fwc_shape(decoded) else ORDERS[:1]  # else only the text for a verbatim fallback
     for board, order in [(b, o) for b in boards for o in (orders if b == "generic" else ("table",))]:
         text = describe(decoded, board, inp.rsdp_address, name, order)
