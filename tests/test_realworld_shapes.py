@@ -158,6 +158,8 @@ def firmware(draw):
         items.append(mem((k + 1) << 30, 1 << 30, p))
     items += [cpu(draw(st.sampled_from([0xFF, 200, 201])), draw(st.integers(0, 5)), False)
               for _ in range(draw(st.integers(0, 4)))]
+    # an APIC ID listed twice, enabled both times, with another proximity domain
+    items += [cpu(draw(st.sampled_from(ids)), draw(st.sampled_from(pxms))) for _ in range(draw(st.integers(0, 1)))]
     items += [mem(0, 0, draw(st.integers(0, 5)), 0) for _ in range(draw(st.integers(0, 3)))]
     order = draw(st.permutations(range(len(items))))
     srat_entries = [items[i] for i in order]
@@ -171,12 +173,13 @@ def firmware(draw):
 
 
 def linux_reading(srat_entries, madt_entries):
-    """Linux 6.1's reading: apicid -> pxm from enabled SRAT CPU entries (last wins), present
-    APIC IDs from enabled MADT entries (ID 0xFF ignored)."""
+    """Linux 6.1's reading: apicid -> pxm from enabled SRAT CPU entries (the last one wins:
+    set_apicid_to_node()), present APIC IDs from enabled MADT entries (ID 0xFF ignored), and
+    the node numbering (first appearance in enabled CPU entries, then memory entries)."""
     node = {}
     for e in srat_entries:
         if e.type == 0 and e.fields["flags"] & 1:
-            node.setdefault(e.fields["apic_id"], e.fields["proximity_domain_lo"])
+            node[e.fields["apic_id"]] = e.fields["proximity_domain_lo"]
     present = {e.fields["apic_id"] for e in madt_entries if e.fields["flags"] & 1 and e.fields["apic_id"] != 0xFF}
     return node, present
 
@@ -192,6 +195,12 @@ def test_real_firmware_shapes_round_trip_with_linux_semantics(tmp_path_factory, 
     assert "verbatim" not in text
     node, present = linux_reading(srat_entries, madt_entries)
     assert {c.apic_id: n.pxm for n in m.nodes for c in n.cpus} == node
+    order = []
+    for e in [e for e in srat_entries if e.type == 0] + [e for e in srat_entries if e.type == 1]:
+        pxm = e.fields["proximity_domain_lo"] if e.type == 0 else e.fields["proximity_domain"]
+        if e.fields["flags"] & 1 and pxm not in order:
+            order.append(pxm)
+    assert [n.pxm for n in sorted(m.nodes, key=lambda n: n.id)][:len(order)] == order
     described = {c.apic_id: c for n in m.nodes for c in n.cpus}
     described.update({c.apic_id: c for c in m.unaffined_cpus})
     assert {i for i, c in described.items() if c.enabled and i in {e.fields["apic_id"] for e in madt_entries}} \

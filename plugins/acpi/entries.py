@@ -181,12 +181,19 @@ def describe_listed(decoded: dict[str, Table], original: dict[str, bytes], name:
     # --- SRAT
     cpu_pxm: dict[int, int] = {}
     cpu_at: dict[int, int] = {}  # APIC ID -> index in its node's CPU list
+    pxm_seen: list[int] = []  # proximity domains of enabled processor entries, in table order
     if srat is not None:
         raws = raw_subtables(original["SRAT"], L.SRAT)
         seen_mem: set[int] = set()
         late: list[tuple[int, dict]] = []  # enabled memory: nodes numbered after processor entries
         initiators_at = None
-        for st, raw in zip(srat.entries, raws):
+        # acpi_numa_processor_affinity_init(): set_apicid_to_node() for every enabled entry, so
+        # the last enabled entry for an APIC ID gives its node; each one allocates its node
+        last: dict[int, int] = {}
+        for k, st in enumerate(srat.entries):
+            if st.type in M.SRAT_CPU and st.fields is not None and st.fields["flags"] == 1:
+                last[M.SRAT_CPU[st.type].read(st.fields)["apic_id"]] = k
+        for k, (st, raw) in enumerate(zip(srat.entries, raws)):
             e = M.SRAT_ENTRIES.get(st.type) if st.fields is not None else None
             if e is M.MEMORY and st.fields is not None and st.fields["reserved2"] and st.fields["flags"] & 1:
                 pass  # a Reserved field AMD firmware sets: the 'reserved' of a memory entry run
@@ -196,12 +203,14 @@ def describe_listed(decoded: dict[str, Table], original: dict[str, bytes], name:
             v = e.read(st.fields)
             if st.type in M.SRAT_CPU:
                 v["clock_domain"] = st.fields["clock_domain"]
-                x2 = st.type == SratType.X2APIC_CPU_AFFINITY and v["apic_id"] < 255
-                if not v["enabled"] or v["apic_id"] in cpu_pxm:  # a placeholder: 255 written as given
-                    x2 = st.type == SratType.X2APIC_CPU_AFFINITY and v["apic_id"] <= 255
+                the_cpu = v["enabled"] and not v["other_flags"] and last.get(v["apic_id"]) == k
+                x2 = st.type == SratType.X2APIC_CPU_AFFINITY and v["apic_id"] < (255 if the_cpu else 256)
+                if v["enabled"] and not v["other_flags"]:
+                    node(v["pxm"])
+                    pxm_seen.append(v["pxm"])
                 if v["other_flags"]:
                     srat_lines.runs.append(f'bytes "{raw.hex()}"')
-                elif v["enabled"] and v["apic_id"] not in cpu_pxm:
+                elif the_cpu:
                     cpu_pxm[v["apic_id"]] = v["pxm"]
                     cpu_at[v["apic_id"]] = len(node(v["pxm"])["cpus"])
                     words = " ".join(w for w, on in (("x2apic", x2), (f"clock {v['clock_domain']}",
@@ -327,7 +336,7 @@ def describe_listed(decoded: dict[str, Table], original: dict[str, bytes], name:
             lapic_line = f"lapic at {body['lapic_address']:#x}" + ("" if body["pcat_compat"] else " flags 0")
 
     # --- node numbering as Linux's: first appearance in enabled processor, then memory entries
-    order = list(dict.fromkeys([p for p in cpu_pxm.values()] + list(nodes)))
+    order = list(dict.fromkeys(pxm_seen + list(nodes)))
     slit_only = set()
     if slit is not None:
         for i, row in enumerate(slit.entries):
