@@ -163,6 +163,14 @@ def check_table_entries(m: "Machine", report: Report) -> None:
             if table == "srat" and e.kind == "interrupts":
                 report("the srat has no interrupt entries", e.span)
                 continue
+            if table == "madt" and e.uids is not None and e.kind in ("cpus", "placeholder-cpus"):
+                for i, uid in zip(e.ids, e.uids):
+                    c = every_cpu.get(i) if e.kind == "cpus" else None
+                    wide = c.needs_x2apic if c is not None else (e.x2apic or i > 255)
+                    if uid > 255 and not wide:
+                        report(f"processor UID {uid} does not fit the 8-bit UID of a Local APIC entry "
+                               f"(APIC ID {i}); an x2APIC entry holds 32 bits", e.span)
+                        break
             if e.kind not in need:
                 continue
             for i in e.ids:
@@ -175,6 +183,16 @@ def check_table_entries(m: "Machine", report: Report) -> None:
                            related=(Related("first listed here", seen[(e.kind, i)].span),))
                 else:
                     seen[(e.kind, i)] = e
+        if table == "madt":
+            irq = m.interrupts
+            total = len(irq.ioapics) + len(irq.overrides) + len(irq.nmis)
+            runs = [e for e in o.entries if e.kind == "interrupts"]
+            written = sum(e.count for e in runs if e.count is not None)
+            if any(e.count is None for e in runs):
+                written = max(written, total)
+            if written != total:
+                report(f"the madt entry list writes {written} interrupt entries, but the machine has {total} "
+                       "ioapic, irq and nmi statements", o.span)
         for kind, items in need.items():
             for i, x in items.items():
                 if (kind, i) not in seen:

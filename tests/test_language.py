@@ -341,3 +341,12 @@ def test_entry_list_errors(fwc, body, message):
 def test_cpus_without_affinity_share_the_apic_id_space(fwc):
     r = fwc.check(text=machine("node 0 { cpus 0 memory 0 size 1G }\ncpus 0"))
     assert any(d.check == "duplicate-apic-id" for d in r.diagnostics)
+
+
+@pytest.mark.parametrize("body,message", [
+    ("tables { madt { cpus 0 uid 300 } }", "processor UID 300 does not fit the 8-bit UID"),
+    ("tables { madt { cpus 0 } }\n    ioapic 0 at 0xFEC00000", "writes 0 interrupt entries, but the machine has 1"),
+])
+def test_madt_entry_list_errors(fwc, body, message):
+    r = fwc.load(text=f'machine "m" {{\n    {body}\n    node 0 {{ cpus 0  memory 0 size 1G }}\n}}\n')
+    assert any(message in d.message and d.span is not None for d in r.diagnostics), r.render_diagnostics()
