@@ -35,7 +35,22 @@ def mem(base, size, pxm, flags=1):
 
 
 def lapic(apic, uid, enabled=True):
+    if apic > 255:
+        return Subtable(9, {"reserved": 0, "x2apic_id": apic, "flags": int(enabled), "processor_uid": uid})
     return Subtable(0, {"processor_id": uid, "apic_id": apic, "flags": int(enabled)})
+
+
+def x2cpu(apic, pxm, enabled=True):
+    return Subtable(2, {"reserved1": 0, "proximity_domain": pxm, "apic_id": apic, "flags": int(enabled),
+                        "clock_domain": 0, "reserved2": 0})
+
+
+INTERRUPTS = [Subtable(1, {"io_apic_id": 8, "reserved": 0, "address": 0xFEC00000, "gsi_base": 0}),
+              Subtable(2, {"bus": 0, "source_irq": 0, "gsi": 2, "flags": 0}),
+              Subtable(2, {"bus": 0, "source_irq": 9, "gsi": 9, "flags": 0xD}),
+              Subtable(4, {"processor_id": 0xFF, "flags": 5, "lint": 1}),
+              Subtable(10, {"flags": 5, "processor_uid": 0xFFFFFFFF, "lint": 1, "reserved": 0}),
+              Subtable.from_raw(bytes.fromhex("7f0c0d000000c2fe00000000"))]
 
 
 def srat(entries):
@@ -150,16 +165,22 @@ def test_entry_list_errors_have_positions():
 def firmware(draw):
     npxm = draw(st.integers(1, 4))
     pxms = draw(st.permutations(range(npxm)))
-    ids = draw(st.lists(st.integers(0, 254), min_size=1, max_size=12, unique=True))
+    ids = draw(st.lists(st.one_of(st.integers(0, 254), st.integers(256, 4096)), min_size=1, max_size=12,
+                        unique=True))
     items = []
     for k, apic in enumerate(ids):
-        items.append(cpu(apic, pxms[k % npxm], clock=draw(st.sampled_from([0, 0, 1, 3]))))
+        if apic > 255:
+            items.append(x2cpu(apic, pxms[k % npxm]))
+        else:
+            items.append(cpu(apic, pxms[k % npxm], clock=draw(st.sampled_from([0, 0, 1, 3]))))
+    items += [x2cpu(0xFFFFFFFF, 0, False) for _ in range(draw(st.integers(0, 2)))]
     for k, p in enumerate(pxms):
         items.append(mem((k + 1) << 30, 1 << 30, p))
     items += [cpu(draw(st.sampled_from([0xFF, 200, 201])), draw(st.integers(0, 5)), False)
               for _ in range(draw(st.integers(0, 4)))]
     # an APIC ID listed twice, enabled both times, with another proximity domain
-    items += [cpu(draw(st.sampled_from(ids)), draw(st.sampled_from(pxms))) for _ in range(draw(st.integers(0, 1)))]
+    items += [cpu(i, draw(st.sampled_from(pxms))) for i in draw(st.lists(st.sampled_from(ids), max_size=1))
+              if i < 255]
     items += [mem(0, 0, draw(st.integers(0, 5)), 0) for _ in range(draw(st.integers(0, 3)))]
     order = draw(st.permutations(range(len(items))))
     srat_entries = [items[i] for i in order]
@@ -168,6 +189,7 @@ def firmware(draw):
     mad = [lapic(a, draw(st.integers(0, 254)), draw(st.booleans()) or k == 0) for k, a in enumerate(mids)]
     mad += [lapic(draw(st.sampled_from([0xFF] + list(ids))), draw(st.integers(0, 254)), False)
             for _ in range(draw(st.integers(0, 3)))]
+    mad += draw(st.lists(st.sampled_from(INTERRUPTS), max_size=6))
     mad = [mad[i] for i in draw(st.permutations(range(len(mad))))]
     return srat_entries, mad
 
@@ -178,13 +200,14 @@ def linux_reading(srat_entries, madt_entries):
     the node numbering (first appearance in enabled CPU entries, then memory entries)."""
     node = {}
     for e in srat_entries:
-        if e.type == 0 and e.fields["flags"] & 1:
-            node[e.fields["apic_id"]] = e.fields["proximity_domain_lo"]
-    present = {e.fields["apic_id"] for e in madt_entries if e.fields["flags"] & 1 and e.fields["apic_id"] != 0xFF}
+        if e.type in (0, 2) and e.fields["flags"] & 1:
+            node[e.fields["apic_id"]] = e.fields["proximity_domain_lo" if e.type == 0 else "proximity_domain"]
+    present = {e.fields.get("apic_id", e.fields.get("x2apic_id")) for e in madt_entries
+               if e.type in (0, 9) and e.fields["flags"] & 1 and e.fields.get("apic_id") != 0xFF}
     return node, present
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(firmware())
 def test_real_firmware_shapes_round_trip_with_linux_semantics(tmp_path_factory, fw):
@@ -196,12 +219,12 @@ def test_real_firmware_shapes_round_trip_with_linux_semantics(tmp_path_factory, 
     node, present = linux_reading(srat_entries, madt_entries)
     assert {c.apic_id: n.pxm for n in m.nodes for c in n.cpus} == node
     order = []
-    for e in [e for e in srat_entries if e.type == 0] + [e for e in srat_entries if e.type == 1]:
+    for e in [e for e in srat_entries if e.type in (0, 2)] + [e for e in srat_entries if e.type == 1]:
         pxm = e.fields["proximity_domain_lo"] if e.type == 0 else e.fields["proximity_domain"]
         if e.fields["flags"] & 1 and pxm not in order:
             order.append(pxm)
     assert [n.pxm for n in sorted(m.nodes, key=lambda n: n.id)][:len(order)] == order
     described = {c.apic_id: c for n in m.nodes for c in n.cpus}
     described.update({c.apic_id: c for c in m.unaffined_cpus})
-    assert {i for i, c in described.items() if c.enabled and i in {e.fields["apic_id"] for e in madt_entries}} \
-        == present
+    madt_ids = {e.fields.get("apic_id", e.fields.get("x2apic_id")) for e in madt_entries if e.type in (0, 9)}
+    assert {i for i, c in described.items() if c.enabled and i in madt_ids} == present

@@ -223,7 +223,7 @@ def madt(machine: Machine) -> Table | None:
                     entries.append(_lapic(by_id[apic] if e.kind == "cpus" else None, apic, uid, e))
                     index += 1
             elif e.kind == "interrupts":
-                more = _interrupts(machine, x2, done, e.count)
+                more = _interrupts(machine, False, done, e.count)  # a list says which NMIs are x2APIC
                 done += len(more)
                 entries += more
             elif e.kind == "bytes":
