@@ -130,6 +130,14 @@ def test_fields_agree_with_iasl(machine, tmp_path):
         assert {c.apic_id: n.pxm for n in m.nodes for c in n.cpus} == cpus
         described = {(x.base, x.size, n.pxm) for n in m.nodes for x in n.memory if x.enabled}
         assert memory <= described | {(b, s, p) for b, s, p in memory if s == 0}
+    if "SLIT" in tables:
+        rows = {int(mo.group(1)): [int(x, 16) for x in mo.group(2).split()]
+                for mo in re.finditer(r"Locality +(\d+) : ((?:[0-9A-F]{2} ?)+)", _iasl(tables["SLIT"], tmp_path, "SLIT"))}
+        d = m.distance_matrix()
+        for a in m.nodes:
+            for b in m.nodes:
+                if a.pxm in rows and b.pxm < len(rows[a.pxm]):
+                    assert d[(a.id, b.id)] == rows[a.pxm][b.pxm], (a.pxm, b.pxm)
     if "APIC" in tables and m.arch == "x86_64":
         present = set()
         for s in _subtables(_iasl(tables["APIC"], tmp_path, "APIC")):
