@@ -184,10 +184,11 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
         for pxm in _node_order(srat, order):
             node(pxm)
 
-    present = {}  # APIC ID -> the MADT's Local (x2)APIC values
+    present: dict = {}  # APIC ID -> the MADT entry describing it: its first enabled, else its first
     for e, v in _mapped("APIC", madt):
-        if e in (M.LOCAL_APIC, M.LOCAL_X2APIC):
-            present[v["apic_id"]] = v
+        if e in (M.LOCAL_APIC, M.LOCAL_X2APIC) and not (e is M.LOCAL_APIC and v["apic_id"] == 0xFF):
+            if v["apic_id"] not in present or (v["enabled"] and not present[v["apic_id"]]["enabled"]):
+                present[v["apic_id"]] = v
     window = None
     mem = []
     for e, v in _mapped("SRAT", srat):
@@ -243,12 +244,18 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
                 node(i)
     if not nodes:
         node(0)  # a machine has at least one node, even one the SRAT says nothing about
-    # CPUs the MADT lists without affinity go to the first node.
+    # CPUs the MADT lists without SRAT affinity: machine-level 'cpus' (Linux gives them a
+    # node itself); without an SRAT there is no affinity at all and they go to node 0.
     known = {apic for n in nodes.values() for apic, _ in n.cpus}
+    unaffined: list[tuple[int, str]] = []
     for apic, cpu in present.items():
         if apic not in known:
-            n = node(min(nodes) if nodes else 0)
-            n.cpus.append((apic, "disabled" if not cpu["enabled"] else ""))
+            state = " ".join(w for w, on in (("disabled", not cpu["enabled"]),
+                                              ("online-capable", cpu["online_capable"])) if on)
+            if srat is None:
+                node(min(nodes) if nodes else 0).cpus.append((apic, state))
+            else:
+                unaffined.append((apic, state))
     for n in sorted(nodes.values(), key=lambda n: n.id):
         body = []
         groups: list[tuple[str, list[int]]] = []
@@ -264,6 +271,13 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
         lines.append(f"    node {n.id}{pxm_text} {{")
         lines += [f"        {b}" for b in body]
         lines.append("    }")
+    groups2: list[tuple[str, list[int]]] = []
+    for apic, state in unaffined:
+        if groups2 and groups2[-1][0] == state and groups2[-1][1][-1] + 1 == apic:
+            groups2[-1][1].append(apic)
+        else:
+            groups2.append((state, [apic]))
+    lines += [f"    cpus {id_ranges(ids)}" + (f" {state}" if state else "") for state, ids in groups2]
 
     if slit is not None:
         by_pxm = {n.pxm: n.id for n in nodes.values()}
