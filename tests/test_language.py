@@ -350,3 +350,15 @@ def test_cpus_without_affinity_share_the_apic_id_space(fwc):
 def test_madt_entry_list_errors(fwc, body, message):
     r = fwc.load(text=f'machine "m" {{\n    {body}\n    node 0 {{ cpus 0  memory 0 size 1G }}\n}}\n')
     assert any(message in d.message and d.span is not None for d in r.diagnostics), r.render_diagnostics()
+
+
+def test_the_entry_list_example_of_the_docs_compiles(fwc):
+    import os
+
+    doc = open(os.path.join(os.path.dirname(__file__), os.pardir, "docs", "language.md"), encoding="utf-8").read()
+    start = doc.index('machine "r820" {')
+    m = load(fwc, doc[start:doc.index("```", start)])
+    t = _tables(m)
+    assert [f.get("apic_id") for f in (e.fields for e in t["SRAT"].entries) if f and "apic_id" in f] == \
+        [0, 32, 2, 34, 208, 209]
+    assert [c.apic_id for c in m.unaffined_cpus] == [300]
