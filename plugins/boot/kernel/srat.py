@@ -164,16 +164,27 @@ def acpi_parse_slit(k: Kernel, slit: bytes) -> None:
 
 
 def acpi_numa_slit_init(k: Kernel, rows: list[bytes]) -> None:
-    """acpi_numa_slit_init() (drivers/acpi/numa/srat.c): numa_set_distance() for every pair of PXMs that have a node
-    (the first call allocates the table, numa_alloc_distance)."""
+    """acpi_numa_slit_init() (drivers/acpi/numa/srat.c): numa_set_distance() for every pair of
+    localities whose PXMs both have a node (pxm_to_node() != NUMA_NO_NODE).  The table is
+    allocated by the first numa_set_distance() call (arch/x86/mm/numa.c: ``if (!numa_distance
+    && numa_alloc_distance() < 0)``), so a SLIT none of whose localities names an SRAT
+    proximity domain (an override SRAT renumbering the PXMs, QEMU's SLIT left as it is) is
+    ignored without a word: no ``NUMA: Initialized distance table`` line, no allocation, the
+    default distances."""
     from .numa import numa_alloc_distance
 
-    numa_alloc_distance(k)
     p2n = k.numa.pxm_to_node
+    allocated = False
     for i, row in enumerate(rows):
+        if i not in p2n:
+            continue
         for j, d in enumerate(row):
-            if i in p2n and j in p2n:
-                k.numa.distance[(p2n[i], p2n[j])] = d
+            if j not in p2n:
+                continue
+            if not allocated:  # numa_set_distance(): the first call allocates
+                numa_alloc_distance(k)
+                allocated = True
+            k.numa.distance[(p2n[i], p2n[j])] = d
 
 
 def acpi_numa_init(k: Kernel) -> bool:
