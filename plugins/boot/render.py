@@ -100,14 +100,14 @@ def outputs(m, main, other) -> dict:
     up, seed = (main, other) if main.policy == "upstream" else (other, main)
     report = BootReport(
         policy=main.policy, summary=policy_summary(main), other_policy=policy_summary(other), notes=main.notes,
-        dmesg=main.dmesg,
+        dmesg=main.dmesg + main.dmesg_late,
         memblock=ReportMemblock(main.memblock.memory.regions(), main.memblock.reserved.regions()),
         allocations=main.allocs,
         zones_all={n: [{"zone": z, "start_pfn": s, "spanned": sp, "present": pr}
                        for z, (s, sp, pr) in zip(ZONE_NAMES, zi)] for n, zi in main.zones_all.items()},
         zones_after_hotadd=main.zones_final, pins=main.pins)
     return {
-        "boot/dmesg.txt": "\n".join(main.dmesg) + "\n",
+        "boot/dmesg.txt": "\n".join(main.dmesg + main.dmesg_late) + "\n",
         "boot/memblock.log": "\n".join(main.log) + "\n",
         "boot/memblock.txt": _memblock_text(main.memblock),
         "boot/zones.txt": _zones_text(main),

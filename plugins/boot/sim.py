@@ -42,7 +42,7 @@ class Boot:
     policy: str
     cmdline: str
     params: KernelParams
-    dmesg: list[str]
+    dmesg: list[str]                     # early boot, up to build_all_zonelists()
     log: list[str]                       # memblock=debug lines and '# ' notes
     allocs: list[Alloc]
     notes: list[str]                     # what fwc assumed
@@ -59,6 +59,7 @@ class Boot:
     pins: list[Pin]
     dimm_online: list[tuple[int, int, int, str]]  # (nid, base, size, state) per cold-plugged DIMM
     zones_final: list[ZoneRow]           # populated zones after the DIMMs are onlined
+    dmesg_late: list[str] = attrs.field(factory=list)  # printed later: the DIMM hot-add zonelist rebuilds
 
     @property
     def movable_node(self) -> bool:
@@ -83,4 +84,5 @@ def simulate(machine: Machine, *, policy: str = "upstream", cmdline: str | None 
         node_data=dict(k.numa.node_data), zmp=dict(k.zones.zone_movable_pfn),
         zones=[(nid, ZONE_NAMES[z], s, sp, pr) for nid in sorted(zi) for z, (s, sp, pr) in enumerate(zi[nid]) if pr],
         zones_all={nid: list(v) for nid, v in zi.items()}, hotplug_nodes=hotplug_nodes,
-        movable_pages=movable_pages, pins=pins, dimm_online=dimm_online, zones_final=zones_final)
+        movable_pages=movable_pages, pins=pins, dimm_online=dimm_online, zones_final=zones_final,
+        dmesg_late=list(k.out.late))

@@ -2,7 +2,17 @@
 (drivers/acpi/acpi_memhotplug.c -> add_memory(), mm/memory_hotplug.c) and are onlined per
 ``memhp_default_state`` (default: offline), memory block by memory block
 (drivers/base/memory.c memory_block_online -> online_pages), with the zone
-default_zone_for_pfn() picks; zones grow to span them (resize_zone_range)."""
+default_zone_for_pfn() picks; zones grow to span them (resize_zone_range).
+
+The zonelists are rebuilt twice over (mm/memory_hotplug.c, Linux 6.1), each time printing
+``Fallback order …`` / ``Built N zonelists … Total pages`` / ``Policy zone``:
+add_memory_resource() -> __try_online_node() -> hotadd_init_pgdat() ->
+build_all_zonelists(pgdat) for a DIMM on a node that is not online (only that node's
+fallback order; it goes online afterwards, so N does not count it yet), and online_pages()
+-> build_all_zonelists(NULL) when a block is onlined into a zone that was not populated
+(``need_zonelists_rebuild``; every possible node, after node_states_set_node()).  The
+``Total pages`` of those lines counts managed pages above the high watermark of a running
+system, which fwc does not model: that number is approximate."""
 
 from __future__ import annotations
 
@@ -51,12 +61,20 @@ def hot_add_dimms(k: Kernel) -> tuple[list[tuple[int, int, int, str]], list[tupl
     """add_memory() + online_pages() for every DIMM, fused (fwc onlines in 128 MiB sections,
     the memory block size of these machines).  Returns (per DIMM: (nid, base, size, state),
     the populated zones afterwards: (nid, zone name, start_pfn, spanned, present))."""
+    from .page_alloc import zonelists
+
     state = k.params.memhp_default_state
     zones = {nid: [list(z) for z in zi] for nid, zi in k.zones.zone_info.items()}
     dimm_online = []
+    numa = k.numa
+    online = set(numa.online) | {n for n in numa.possible if numa.node_cpus.get(n)}
+    policy = k.zones.policy_zone
     for n in k.machine.nodes:
         for r in n.dimms:
             nid = k.numa.pxm_to_node.get(n.id, n.id)
+            if nid not in online:  # __try_online_node() -> hotadd_init_pgdat()
+                policy = zonelists(k, k.out.late, _tuples(zones), [nid], len(online), policy)
+                online.add(nid)
             if state not in ONLINE_STATES:
                 dimm_online.append((nid, r.base, r.size, "offline"))
                 continue
@@ -71,8 +89,15 @@ def hot_add_dimms(k: Kernel) -> tuple[list[tuple[int, int, int, str]], list[tupl
                 else:
                     lo, hi = min(s, pfn), max(s + sp, pfn + nr)
                     zi[z] = [lo, hi - lo, pr + nr]
+                if not pr:  # online_pages(): !populated_zone(zone) -> build_all_zonelists(NULL)
+                    policy = zonelists(k, k.out.late, _tuples(zones), sorted(numa.possible), len(online), policy)
                 pfn += nr
             dimm_online.append((nid, r.base, r.size, state))
+    k.zones.policy_zone = policy
     final = [(nid, ZONE_NAMES[z], s, sp, pr) for nid in sorted(zones) for z, (s, sp, pr) in enumerate(zones[nid])
              if pr]
     return dimm_online, final
+
+
+def _tuples(zones: dict[int, list[list[int]]]) -> dict[int, list[tuple[int, int, int]]]:
+    return {nid: [(a, b, c) for a, b, c in zi] for nid, zi in zones.items()}

@@ -263,18 +263,29 @@ def build_all_zonelists(k: Kernel) -> None:
     """build_all_zonelists() (mm/page_alloc.c): each node's fallback order (build_zonelists), then the
     ``Built N zonelists`` line with nr_free_pagecache_pages() of the boot CPU's node and
     the policy zone."""
-    numa, zi_all = k.numa, k.zones.zone_info
+    numa = k.numa
+    has_cpu = {n for n, c in numa.node_cpus.items() if c}
+    online = len(numa.online | {n for n in numa.possible if n in has_cpu})
+    k.zones.policy_zone = zonelists(k, k.out.dmesg, k.zones.zone_info, sorted(numa.possible), online, 0)
+
+
+def zonelists(k: Kernel, out: list[str], zi_all: dict, nodes: list[int], online: int, policy: int) -> int:
+    """The lines build_all_zonelists() (mm/page_alloc.c) prints for a zone table: ``Fallback order`` for each node of
+    ``nodes`` (__build_all_zonelists(): every possible node, or only a hot-added node's own
+    pgdat while it is not online yet), ``Built {nr_online_nodes} zonelists … Total pages`` and
+    ``Policy zone`` (policy_zone only grows: check_highest_zone()).  Returns the policy zone."""
+    numa = k.numa
     n_memory = sorted(n for n, zi in zi_all.items() if any(pr for _, _, pr in zi))
     has_cpu = {n for n, c in numa.node_cpus.items() if c}
-    node_load: dict[int, int] = {}
+    node_load: dict[int, int] = {}  # memset(node_load, 0, ...) in __build_all_zonelists()
     orders = {}
-    for local in sorted(numa.possible):
+    for local in nodes:
         orders[local] = build_zonelists(k, local, n_memory, has_cpu, node_load)
-        k.pr(f"Fallback order for Node {local}: " + "".join(f"{x} " for x in orders[local]))
+        out.append(f"Fallback order for Node {local}: " + "".join(f"{x} " for x in orders[local]))
     boot_nid = _boot_cpu_node(k)
+    order = orders[boot_nid] if boot_nid in orders else build_zonelists(k, boot_nid, n_memory, has_cpu, {})
     total = 0
-    policy = 0
-    for nid in orders.get(boot_nid, [boot_nid]):
+    for nid in order:
         for z, (zs, sp, pr) in enumerate(zi_all.get(nid, [])):
             if not pr:
                 continue
@@ -288,9 +299,9 @@ def build_all_zonelists(k: Kernel) -> None:
             total += free
             if z != ZONE_MOVABLE:
                 policy = max(policy, z)
-    online = len(numa.online | {n for n in numa.possible if n in has_cpu})
-    k.pr(f"Built {online} zonelists, mobility grouping on.  Total pages: {total}")
-    k.pr(f"Policy zone: {ZONE_NAMES[policy]}")
+    out.append(f"Built {online} zonelists, mobility grouping on.  Total pages: {total}")
+    out.append(f"Policy zone: {ZONE_NAMES[policy]}")
+    return policy
 
 
 def build_zonelists(k: Kernel, local: int, n_memory: list[int], has_cpu: set[int],

@@ -86,6 +86,7 @@ class ZoneState:
     node_span: dict[int, tuple[int, int]] = attrs.field(factory=dict)
     dma_reserve: int = 0
     present_sections: set[int] = attrs.field(factory=set)
+    policy_zone: int = 0                              # policy_zone (check_highest_zone)
 
 
 @attrs.define(eq=False)
@@ -96,6 +97,7 @@ class BootLog:
     log: list[str] = attrs.field(factory=list)     # memblock=debug lines and '# ' notes
     allocs: list[Alloc] = attrs.field(factory=list)
     notes: list[str] = attrs.field(factory=list)   # what fwc assumed
+    late: list[str] = attrs.field(factory=list)    # dmesg lines after early boot (DIMM hot-add)
 
 
 @attrs.define(eq=False)
