@@ -1,10 +1,10 @@
 """What the firmware hands Linux: the e820 map, the ACPI tables and where they sit, the
 initrd placement, and the tables the initrd carries for the table upgrade.
 
-QEMU boards follow QEMU 7.2 + SeaBIOS 1.16.2; the numbers that
-fwc does not model (DSDT length, RSDP address in the F segment, SeaBIOS's reserved tail,
-where ``-initrd`` lands) are taken from the real-boot goldens in tests/golden/qemu/*/ and
-named as such below.  Generic boards: RAM = the enabled boot-memory ranges, plus the
+QEMU boards follow QEMU 7.2 + SeaBIOS 1.16.2: SeaBIOS's reserved tail at the top of low
+RAM and where the ACPI blob starts are modelled exactly (:mod:`.seabios`, a function of the
+board, the RAM size and the socket count); the numbers fwc does not model (DSDT length, RSDP
+address in the F segment) are taken from real boots and named as such below.  Generic boards: RAM = the enabled boot-memory ranges, plus the
 machine's ``reserved`` statements; tables laid out by the acpi backend at ``tables at``.
 """
 
@@ -31,15 +31,19 @@ if TYPE_CHECKING:
 LANG_TYPES = {"reserved": RESERVED, "acpi": ACPI, "nvs": NVS, "unusable": UNUSABLE, "pmem": PRAM}
 
 # --- QEMU 7.2 / SeaBIOS constants ------------------------------------------------------
-#: SeaBIOS's reserved tail just below the low-RAM end (every golden in tests/golden/qemu).
-QEMU_LOW_TAIL = {"qemu-q35": 0x21000, "qemu-pc": 0x20000}
-#: QEMU's ACPI blob starts 128 KiB below the low-RAM end: FACS at +0, then DSDT, FACP, APIC,
-#: HPET, SRAT, SLIT, MCFG (q35), WAET (fwc_plugins.initrd.qemu_table_signatures), RSDT,
-#: packed without padding.  Derived from the
-#: goldens: APIC address - FACP length - DSDT length = low end - 0x20000 + 0x40 in every case.
-QEMU_TABLES_BELOW_END = 0x20000
+#: QEMU's ACPI blob (seabios.high_zone: 128 KiB below the low-RAM end, lower when SeaBIOS's
+#: SMBIOS table went there first): FACS at +0, then DSDT, FACP, APIC, HPET, SRAT, SLIT, MCFG
+#: (q35), WAET (fwc_plugins.initrd.qemu_table_signatures), RSDT, packed without padding.
 QEMU_FIXED_TABLES = {"FACS": 0x40, "HPET": 0x38, "MCFG": 0x3C, "WAET": 0x28}
 QEMU_FACP_LEN = {"qemu-q35": 0xF4, "qemu-pc": 0x74}
+#: Revisions of the QEMU 7.2 tables fwc has no bytes of (hw/i386/acpi-build.c: the q35 FADT is
+#: revision 3, the PIIX4 one revision 1; a real q35 boot prints ``FACP … (v03``).
+QEMU_FACP_REVISION = {"qemu-q35": 3, "qemu-pc": 1}
+
+
+def table_revision(m, sig: str) -> int:
+    """The revision of a QEMU 7.2 table fwc has no bytes of (DSDT, HPET, MCFG, WAET: 1)."""
+    return QEMU_FACP_REVISION.get(m.board, 1) if sig == "FACP" else 1
 #: DSDT lengths read from the goldens (case.json), keyed by
 #: (board, possible CPUs, slots, memory-device window present).
 QEMU_DSDT_KNOWN = {
@@ -48,16 +52,16 @@ QEMU_DSDT_KNOWN = {
     ("qemu-q35", 6, 0): 8794,      # c_q35_3node_slit
     ("qemu-pc", 2, 0): 6571,       # d_pc_2node_split
     ("qemu-q35", 2, 2): 9653,      # e_q35_memoryless
-    # f_q35_maxcpus: /sys shows a 9712-byte DSDT, but the table addresses the kernel printed
-    # (APIC at 0x7FFE24A4) put only 9072 bytes between FACS and FACP at boot
-    ("qemu-q35", 16, 0): 9072,
+    # f_q35_maxcpus: the blob starts 640 bytes lower (4 sockets: SeaBIOS's 604-byte SMBIOS
+    # table is above it), so FACS..FACP = 9712 bytes as /sys shows
+    ("qemu-q35", 16, 0): 9712,
     ("qemu-q35", 255, 0): 31702,   # h_q35_maxcpus255
 }
 #: RSDP addresses in the F segment seen in the goldens, same key.
 QEMU_RSDP_KNOWN = {
     ("qemu-q35", 4, 0): 0xF59C0, ("qemu-q35", 4, 4): 0xF59C0, ("qemu-q35", 6, 0): 0xF5920,
     ("qemu-pc", 2, 0): 0xF5960, ("qemu-q35", 2, 2): 0xF5990, ("qemu-q35", 16, 0): 0xF5B20,
-    ("qemu-q35", 255, 0): 0xF59C0,
+    ("qemu-q35", 255, 0): 0xF5C40,  # -smp …,sockets=255 (re-recorded golden; 0xF59C0 with one socket)
 }
 #: The oracle's busybox initramfs (tests/oracles/qemu), used when a QEMU machine has no
 #: ``initrd`` statement: its RAMDISK line spans 0xfd000 bytes.
@@ -89,8 +93,63 @@ def _acpi_tables(m) -> dict[str, tuple[str, bytes]]:
     return build_tables(m)
 
 
+#: QEMU 7.2's DSDT (default devices, NUMA), measured with the real QEMU (bench/seabios_tail.py
+#: prints the kernel's ``ACPI: DSDT`` line): q35 with 1 possible CPU is 8334 bytes, 2 CPUs 8423,
+#: and every further CPU adds 92 bytes (CPU 1 costs 3 bytes less: its index is AML's One), plus
+#: one byte for each CPU on a NUMA node above 1 (its _PXM is a ByteConst, not Zero/One) and one
+#: byte each time a package length grows a byte (at 5, 35 and 37 CPUs; at 5 slots); memory
+#: slots add 984 + 123 per slot.  Measured for 1-255 CPUs and 0-16 slots, on q35 and pc (pc:
+#: 6482 and 6571 bytes); outside that the length is estimated.
+DSDT_BASE = {"qemu-q35": (8334, 8423), "qemu-pc": (6482, 6571)}
+DSDT_PER_CPU = 92
+DSDT_SLOTS = (984, 123)
+#: (low, high, bytes): one package-length byte more from some count in (low, high]
+DSDT_CPU_STEPS = ((4, 5, 1), (34, 35, 1), (36, 37, 1), (255, 1 << 30, 0))  # measured 1-255
+DSDT_SLOT_STEPS = ((4, 5, 1), (16, 1 << 30, 0))                            # measured 0-16
+
+
+def _steps(n: int, steps) -> tuple[int, bool]:
+    extra, unsure = 0, False
+    for lo, hi, b in steps:
+        if n >= hi:
+            extra += b
+        elif n > lo:
+            unsure = True
+    return extra, unsure
+
+
+def dsdt_length(m) -> tuple[int, bool]:
+    """QEMU 7.2's DSDT length for ``m`` and whether it is estimated: the real boot's, when a
+    golden has it (QEMU_DSDT_KNOWN), else DSDT_BASE etc."""
+    known = QEMU_DSDT_KNOWN.get(qemu_key(m))
+    if known is not None:
+        return known, False
+    n = len(m.cpus)
+    one, two = DSDT_BASE[m.board]
+    size = one if n <= 1 else two + DSDT_PER_CPU * (n - 2)
+    extra, unsure = _steps(n, DSDT_CPU_STEPS)
+    size += extra + sum(1 for node, _ in m.cpus if node.id >= 2)
+    if m.slots:
+        extra, u2 = _steps(m.slots, DSDT_SLOT_STEPS)
+        size += DSDT_SLOTS[0] + DSDT_SLOTS[1] * m.slots + extra
+        unsure = unsure or u2
+    return size, unsure
+
+
 def qemu_key(m):
     return (m.board, len(m.cpus), m.slots)
+
+
+def high_zone(m):
+    """SeaBIOS's ZoneHigh for the machine as fwc's qemu backend runs it (seabios.high_zone)."""
+    from fwc_plugins.qemu import cached_plan
+
+    from .seabios import high_zone as hz
+
+    plan = cached_plan(m)
+    ram = plan.ram or sum(r.size for n in m.nodes for r in n.boot_memory)
+    sockets = plan.cpu.sockets if plan.cpu is not None else 1
+    return hz(m.board, _low_end(m), ram, sockets)
 
 
 def _low_end(m) -> int:
@@ -142,7 +201,7 @@ def bios_e820(m) -> list[tuple[int, int, int]]:
     if boards.is_qemu(m.board):
         low = _low_end(m)
         above = [(r.base, r.end) for n in m.nodes for r in n.boot_memory if r.base >= FOUR_G]
-        tail = QEMU_LOW_TAIL[m.board]
+        tail = high_zone(m).reserved_tail
         e820 += [(0, 0x9FC00, RAM), (0x9FC00, 0xA0000, RESERVED), (0xF0000, 0x100000, RESERVED)]
         if low > 0x100000:
             e820 += [(0x100000, low - tail, RAM), (low - tail, low, RESERVED)]
@@ -169,16 +228,13 @@ def qemu_tables(m, dsdt_size: int | None, notes: list[str]) -> tuple[list[Table]
     built = _acpi_tables(firmware_view(m))
     key = qemu_key(m)
     if dsdt_size is None:
-        dsdt_size = QEMU_DSDT_KNOWN.get(key)
-        if dsdt_size is None:
-            # rough fit of the goldens: ~92 bytes per possible CPU, ~369 per slot
-            base = 8607 - 4 * 92 if m.board == "qemu-q35" else 6571 - 2 * 92
-            dsdt_size = base + 92 * len(m.cpus) + 369 * m.slots
-            notes.append(f"DSDT length {dsdt_size} estimated (no golden for {key}): ACPI table addresses "
+        dsdt_size, estimated = dsdt_length(m)
+        if estimated:
+            notes.append(f"DSDT length {dsdt_size} estimated (not measured for {key}): ACPI table addresses "
                          "printed for this QEMU machine are approximate")
     from fwc_plugins.initrd import qemu_table_signatures
 
-    addr = _low_end(m) - QEMU_TABLES_BELOW_END
+    addr = high_zone(m).acpi_base
     lengths = dict(QEMU_FIXED_TABLES, DSDT=dsdt_size, FACP=QEMU_FACP_LEN[m.board])
     modelled = {sig: data for sig, data in built.values()}
     order = []

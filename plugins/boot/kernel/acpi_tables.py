@@ -122,6 +122,8 @@ def acpi_boot_table_init(k: Kernel, copies: dict[int, int]) -> None:
             addr, length, data = new, len(cd), cd
         if data:
             k.pr(acpi_tb_print_table_header(data, addr))
+        else:
+            k.pr(_unmodelled_header(k, t.signature, addr, length))
         installed.append((t.signature, addr, length, data))
     acpi_reserve_initial_tables(k, installed)
     if up is not None:
@@ -134,6 +136,17 @@ def acpi_boot_table_init(k: Kernel, copies: dict[int, int]) -> None:
         r = up.reads(o.header.signature) if up is not None and o.header is not None else None
         if up is not None and r is not None and o.header is not None:
             k.acpi.tables[o.header.signature] = up.data(r)
+
+
+def _unmodelled_header(k: Kernel, sig: str, addr: int, length: int) -> str:
+    """acpi_tb_print_table_header() for a firmware table fwc has no bytes of (QEMU's FACP, DSDT,
+    FACS, HPET, MCFG, WAET): the FACS line has no OEM part (ACPICA tbprint.c); the others carry
+    the board's OEM IDs and QEMU 7.2's revision (fwc_plugins.boot.firmware.table_revision)."""
+    from ..firmware import table_revision
+
+    if sig == "FACS":
+        return f"ACPI: FACS 0x{addr:016X} {length:06X}"
+    return acpi_tb_header_line(sig, addr, length, table_revision(k.machine, sig), *_firmware_ids(k))
 
 
 def acpi_reserve_initial_tables(k: Kernel, installed: list[tuple[str, int, int, bytes]]) -> None:

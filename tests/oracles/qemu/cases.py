@@ -91,10 +91,14 @@ CASES: list[Case] = [
           "intel-iommu,intremap=on,eim=on", "-smp", "2,maxcpus=288", "-m", "4G",
           *_nodes(["2G", "2G"], ["0-143", "144-287"])),
          optional=True),
+    # Re-recorded 2026-12-02 with the topology fwc's qemu backend gives this machine
+    # (examples/qemu/h_q35_maxcpus255.fwc): 255 one-CPU sockets, so 255 SMBIOS type 4
+    # structures that SeaBIOS puts above the ACPI tables (issue 11).  The first recording
+    # used QEMU's default topology (1 socket of 255 cores).
     Case("h_q35_maxcpus255",
-         "q35 -m 4G, -smp 2,maxcpus=255: the most possible CPUs QEMU 7.2 TCG accepts "
+         "q35 -m 4G, -smp 2,maxcpus=255,sockets=255: the most possible CPUs QEMU 7.2 TCG accepts "
          "(APIC IDs 0-254, all xAPIC entries), two 2G nodes (CPUs 0-127 / 128-254)",
-         ("-machine", "q35", "-smp", "2,maxcpus=255", "-m", "4G",
+         ("-machine", "q35", "-smp", "2,maxcpus=255,sockets=255,cores=1,threads=1", "-m", "4G",
           *_nodes(["2G", "2G"], ["0-127", "128-254"]))),
 ]
 
