@@ -56,7 +56,9 @@ def render(machine, boot: BootReport | Mapping[str, Any] | None, console) -> Non
             tags = [w for w, on in (("dimm", r.dimm), ("hotpluggable", r.hotpluggable and not r.dimm),
                                     ("nonvolatile", r.nonvolatile), ("disabled", not r.enabled)) if on]
             mem.append(label + (" " + ",".join(tags) if tags else ""), style=style)
-        t.add_row(str(n.id), str(n.pxm), Text(cpus or "-"), mem if n.memory else Text("-"))
+        empty = not (n.cpus or n.memory or n.initiators or n.its)
+        t.add_row(str(n.id), str(n.pxm), Text(cpus or "-"),
+                  mem if n.memory else Text("- (no SRAT entry: not a Linux node)" if empty else "-"))
     console.print(t)
     if m.unaffined_cpus:
         from .model import linux_cpu_nodes
