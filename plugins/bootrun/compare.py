@@ -1,8 +1,23 @@
-"""Predicted against real, row by row, with the differences marked."""
+"""Predicted against real, row by row, with the differences marked.
+
+Two kinds of rows: the structured keys (:data:`KEYS`: zones from /proc/zoneinfo, SRAT,
+NODE_DATA, …) and every dmesg line of the categories fwc models (``lines``,
+:data:`~.observe.LINE_CATEGORIES`), compared in log order per category.  A real line in a
+category the prediction covers but lacks is a difference; a category the prediction does not
+cover (the ``Memory:`` line unless predicted, or a third-party predictor without ``lines``) is
+shown as not predicted.  Lines fwc knowingly approximates are compared with the approximate
+numbers masked and shown as ``approximate``: the ``Total pages`` of every zonelist rebuild
+after early boot (it counts managed pages of the running system), ACPI table addresses when
+the prediction says its QEMU DSDT length is estimated (``approximate: ["acpi"]``), and the
+RSDP address in SeaBIOS's F segment (``"rsdp"``).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
+
+from .observe import LINE_CATEGORIES
 
 ZONE_ORDER = {"DMA": 0, "DMA32": 1, "Normal": 2, "Movable": 3, "Device": 4}
 #: Keys compared, in display order, with their row labels.
@@ -10,16 +25,73 @@ KEYS = ("ramdisk", "table_upgrade", "srat", "node_data", "zone_ranges", "movable
 ABSENT = "-"
 
 
+#: Line categories a prediction with ``lines`` covers even where it has no line of them.
+ALWAYS_COVERED = tuple(c for c, _ in LINE_CATEGORIES if c != "memory")
+APPROX = "approximate"
+
+
 class Row(NamedTuple):
-    key: str  # observation key
+    key: str  # observation key ("lines:CATEGORY" for dmesg lines)
     label: str
     predicted: str  # ABSENT when the side has no such row
     real: str
     compared: bool  # False: the prediction does not cover this key
+    approximate: bool = False  # agrees only with the approximate numbers masked
 
     @property
     def differs(self) -> bool:
-        return self.compared and self.predicted != self.real
+        return self.compared and not self.approximate and self.predicted != self.real
+
+    @property
+    def status(self) -> str:
+        if not self.compared:
+            return "not predicted"
+        if self.differs:
+            return "differs"
+        return APPROX if self.approximate and self.predicted != self.real else "agree"
+
+
+_HEXADDR = re.compile(r"0x[0-9A-Fa-f]+")
+
+
+def _mask(cat: str, line: str, kinds: set[str], rebuild: bool) -> str | None:
+    """``line`` with the numbers fwc approximates in it masked, or None when nothing in it is
+    approximate."""
+    if cat == "zonelists" and rebuild and line.startswith("Built "):
+        return re.sub(r"Total pages: \d+", "Total pages: ~", line)
+    if cat == "acpi" and line.startswith("ACPI: RSDP ") and "rsdp" in kinds:
+        return _HEXADDR.sub("0x~", line, count=1)
+    if cat in ("acpi", "table_upgrade") and "acpi" in kinds and not line.startswith("ACPI: RSDP "):
+        return _HEXADDR.sub("0x~", line)
+    return None
+
+
+def line_rows(predicted: dict | None, real: dict) -> list[Row]:
+    """One row per real or predicted line of every modelled dmesg category."""
+    rows: list[Row] = []
+    plines = predicted.get("lines") if predicted is not None else None
+    rlines = real.get("lines") or {}
+    kinds = set(predicted.get("approximate", ())) if predicted is not None else set()
+    for cat, _ in LINE_CATEGORIES:
+        p = (plines or {}).get(cat) or []
+        r = rlines.get(cat) or []
+        covered = plines is not None and (cat in ALWAYS_COVERED or bool(p))
+        if not p and not r:
+            continue
+        builds = 0
+        for i in range(max(len(p), len(r))):
+            pv = p[i] if i < len(p) else ABSENT
+            rv = r[i] if i < len(r) else ABSENT
+            ref = rv if rv != ABSENT else pv
+            if cat == "zonelists" and ref.startswith("Built "):
+                builds += 1
+            approx = False
+            if covered and pv != rv and ABSENT not in (pv, rv):
+                mp, mr = _mask(cat, pv, kinds, builds > 1), _mask(cat, rv, kinds, builds > 1)
+                approx = mp is not None and mp == mr
+            rows.append(Row(f"lines:{cat}", f"{cat} #{i + 1}", pv if covered else "(not predicted)", rv,
+                            covered, approx))
+    return rows
 
 
 def _num_key(s: str):
@@ -61,6 +133,7 @@ def _rows_for(key: str, p, r) -> list[tuple[str, str, str]]:
 
 
 def compare(predicted: dict | None, real: dict) -> list[Row]:
+    """The structured rows (:data:`KEYS`), then one row per dmesg line (:func:`line_rows`)."""
     rows = []
     for key in KEYS:
         pv_all = predicted.get(key) if predicted is not None else None
@@ -69,7 +142,24 @@ def compare(predicted: dict | None, real: dict) -> list[Row]:
             continue
         for label, pv, rv in _rows_for(key, pv_all, real.get(key)):
             rows.append(Row(key, label, pv if covered else "(not predicted)", rv, covered))
-    return rows
+    return rows + line_rows(predicted, real)
+
+
+def counts(rows: list[Row]) -> dict[str, int]:
+    """How many rows agree, differ, are approximate, are not predicted (dmesg lines and
+    structured rows together)."""
+    out = {"agree": 0, "differs": 0, APPROX: 0, "not predicted": 0}
+    for r in rows:
+        out[r.status] += 1
+    return out
+
+
+def summary(rows: list[Row]) -> str:
+    c = counts(rows)
+    lines = sum(1 for r in rows if r.key.startswith("lines:") and r.compared)
+    return (f"{lines} dmesg lines and {sum(1 for r in rows if not r.key.startswith('lines:') and r.compared)} "
+            f"other items compared: {c['agree']} agree, {c['differs']} differ, {c[APPROX]} approximate, "
+            f"{c['not predicted']} not predicted")
 
 
 def agree(rows: list[Row]) -> bool:
@@ -77,10 +167,28 @@ def agree(rows: list[Row]) -> bool:
 
 
 def render(rows: list[Row], width: int | None = None) -> str:
-    lw = max([len("item")] + [len(r.label) for r in rows])
-    pw = max([len("predicted")] + [len(r.predicted) for r in rows])
+    """The structured rows in full; of the dmesg lines, the ones that differ, are approximate or
+    not predicted in full ('!' differs, '~' approximate), the agreeing ones counted per
+    category."""
+    shown = [r for r in rows if not r.key.startswith("lines:") or r.status != "agree"]
+    lw = max([len("item")] + [len(r.label) for r in shown])
+    pw = max([len("predicted")] + [len(r.predicted) for r in shown if not r.key.startswith("lines:")])
     out = [f"  {'item':<{lw}}  {'predicted':<{pw}}  real", f"  {'-' * lw}  {'-' * pw}  {'-' * 4}"]
+    done: set[str] = set()
     for r in rows:
-        mark = "! " if r.differs else "  "
+        if r.key.startswith("lines:"):
+            if r.key not in done:
+                done.add(r.key)
+                same = [x for x in rows if x.key == r.key]
+                ok = sum(1 for x in same if x.status == "agree")
+                out.append(f"  [{r.key[6:]}] {len(same)} lines: {ok} agree")
+            if r.status == "agree":
+                continue
+        mark = {"differs": "! ", APPROX: "~ "}.get(r.status, "  ")
+        if r.key.startswith("lines:") and r.status != "not predicted":
+            out.append(f"{mark}{r.label:<{lw}}  predicted {r.predicted}".rstrip())
+            out.append(f"{mark}{'':<{lw}}  real      {r.real}".rstrip())
+            continue
         out.append(f"{mark}{r.label:<{lw}}  {r.predicted:<{pw}}  {r.real}".rstrip())
+    out.append(summary(rows))
     return "\n".join(out)

@@ -25,7 +25,8 @@ from ..initrd import Writer
 MARK = "@@FWC-BOOT"
 INIT_PATH = "/fwc/init"
 
-#: /fwc/init: prints what the kernel decided between marker lines, then powers off.
+#: /fwc/init: prints what the kernel decided between marker lines (the whole dmesg: fwc boot
+#: compares every line of the categories it models), then powers off.
 #: Busybox awk's printf %x truncates to 32 bits, so nothing here does arithmetic.
 INIT_SCRIPT = r"""#!/fwc/busybox sh
 /fwc/busybox mkdir -p /fwc/bin /proc /sys /dev
@@ -42,7 +43,7 @@ echo "release=$(uname -r)"
 echo "cmdline=$(cat /proc/cmdline)"
 echo "$M END info"
 echo "$M BEGIN dmesg"
-dmesg | sed -E 's/^\[ *[0-9]+\.[0-9]+\] ?//' | grep -E 'ACPI: SRAT: |SRAT: PXM|NUMA: |NODE_DATA|Zone ranges|^  (DMA|DMA32|Normal|Movable|Device) |Movable zone start|^  Node [0-9]+: 0x|Early memory node ranges|^  node +[0-9]+: \[mem|Initmem setup|^On node|Policy zone|Table Upgrade|found in initrd|ACPI OVERRIDE|Physical table override|RAMDISK|^modified|BIOS-e820|Command line|No NUMA|Faking|movable|kernelcore|hotplug'
+dmesg | sed -E 's/^\[ *[0-9]+\.[0-9]+\] ?//'
 echo "$M END dmesg"
 echo "$M BEGIN zoneinfo"
 grep -E '^Node|^ +(spanned|present|managed) |^ +start_pfn:' /proc/zoneinfo

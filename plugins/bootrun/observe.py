@@ -11,6 +11,10 @@ absent means "not known" (a prediction that does not cover it is not compared):
 ``zones``          {"0 DMA": [start_pfn, spanned, present], …}  (populated zones only)
 ``table_upgrade``  ["override [SRAT-BOCHS -BXPC    ]", …]
 ``ramdisk``        "[mem 0x7fed3000-0x7ffcffff]"
+``lines``          {"e820": ["BIOS-e820: [mem …] usable", …], "zonelists": [...], …}: every dmesg
+                   line of the categories fwc models (:data:`LINE_CATEGORIES`), in log order
+``approximate``    (predictions only) what the prediction knowingly approximates:
+                   ``"acpi"`` (table addresses: an estimated QEMU DSDT length), ``"rsdp"``
 """
 
 from __future__ import annotations
@@ -24,6 +28,54 @@ _TS = re.compile(r"^\[ *\d+\.\d+\] ?")
 
 def strip(line: str) -> str:
     return _TS.sub("", line.rstrip("\r"))
+
+
+#: The dmesg categories fwc models, each with the pattern of its lines (the ``Zone ranges``,
+#: ``Movable zone start`` and ``Early memory node ranges`` blocks are read as blocks).
+LINE_CATEGORIES = (
+    ("e820", r"^(BIOS-e820: |e820: (update|remove) |modified: )"),
+    ("acpi", r"^ACPI: ([A-Z0-9 ]{4}|RSD PTR) 0x[0-9A-F]+ |^ACPI: Reserving \S+ table memory at "),
+    ("table_upgrade", r"^ACPI: Table Upgrade: |ACPI table found in initrd|^ACPI: Physical table override|"
+                      r"table override"),
+    ("srat", r"^ACPI: SRAT: |^SRAT: |SLIT table looks invalid|^ACPI: \[SRAT:"),
+    ("numa", r"^NUMA: |^No NUMA configuration found|^Faking a node|^NUMA turned off"),
+    ("node_data", r"^\s*NODE_DATA\("),
+    ("zone_ranges", None),
+    ("movable_start", None),
+    ("early_ranges", None),
+    ("initmem", r"^Initmem setup node "),
+    ("unavailable", r"^On node \d+, zone \w+: \d+ pages in unavailable ranges"),
+    ("zonelists", r"^Fallback order for Node |^Built \d+ zonelists|^Policy zone: "),
+    ("memory", r"^Memory: \d+K/\d+K available"),
+)
+_LINE_RX = [(c, re.compile(rx)) for c, rx in LINE_CATEGORIES if rx]
+_BLOCKS = {"Zone ranges:": ("zone_ranges", r"^  (DMA|DMA32|Normal|Movable|Device)\s"),
+           "Movable zone start for each node": ("movable_start", r"^  Node \d+: 0x"),
+           "Early memory node ranges": ("early_ranges", r"^  node\s+\d+: \[mem ")}
+
+
+def dmesg_lines(text: str) -> dict[str, list[str]]:
+    """The lines of ``text`` in each modelled category (:data:`LINE_CATEGORIES`), in order,
+    timestamps stripped and trailing blanks removed."""
+    out: dict[str, list[str]] = {}
+    block = None
+    for raw in text.splitlines():
+        ln = strip(raw).rstrip()
+        if not ln:
+            continue
+        if ln in _BLOCKS:
+            block = _BLOCKS[ln]
+            out.setdefault(block[0], []).append(ln)
+            continue
+        if block is not None and re.match(block[1], ln):
+            out[block[0]].append(ln)
+            continue
+        block = None
+        for cat, rx in _LINE_RX:
+            if rx.search(ln):
+                out.setdefault(cat, []).append(ln)
+                break
+    return out
 
 
 def parse_dmesg(text: str) -> dict:
@@ -83,6 +135,7 @@ def parse_dmesg(text: str) -> dict:
         section = None
     if movable is not None:
         obs["movable_start"] = movable
+    obs["lines"] = dmesg_lines(text)
     return {k: v for k, v in obs.items() if v or k == "movable_start"}
 
 

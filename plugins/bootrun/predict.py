@@ -169,6 +169,19 @@ class Prediction(NamedTuple):
     diagnostics: tuple = ()
 
 
+def approximations(machine) -> list[str]:
+    """What the boot simulator knowingly approximates for ``machine`` (compare.py masks it):
+    ``"acpi"`` when QEMU's DSDT length for it is estimated (the addresses of the tables after
+    the DSDT), ``"rsdp"`` on QEMU boards (SeaBIOS's F segment is not modelled)."""
+    from fwc import boards
+
+    if not boards.is_qemu(machine.board):
+        return []
+    from fwc_plugins.boot.firmware import dsdt_length
+
+    return (["acpi"] if dsdt_length(machine)[1] else []) + ["rsdp"]
+
+
 def predict(fwc, machine, backend: str = "boot") -> Prediction:
     """Run the boot simulator backend on ``machine`` (in process) and read its outputs."""
     from fwc.plugin import BackendContext
@@ -193,6 +206,8 @@ def predict(fwc, machine, backend: str = "boot") -> Prediction:
         obs = from_artifacts({a.path: a.data for a in ctx.artifacts})
     except BootReportError as e:
         return Prediction(None, secs, f"backend '{backend}': {e}", tuple(ctx.diagnostics))
+    if backend == "boot" and obs.get("lines"):
+        obs["approximate"] = approximations(machine)
     if not obs.get("zones"):
         return Prediction(None, secs, f"backend '{backend}' wrote no zones (boot/zones.txt or boot/boot.json)",
                           tuple(ctx.diagnostics))

@@ -103,8 +103,15 @@ def _err(msg: str) -> None:
     sys.stderr.write(f"fwc: {msg}\n")
 
 
+def _without_lines(obs: dict | None) -> dict | None:
+    """An observation without its per-line record (the JSON output gives it under ``lines``)."""
+    if obs is None:
+        return None
+    return {k: v for k, v in obs.items() if k not in ("lines", "approximate")}
+
+
 def run(args, fwc) -> int:
-    from .compare import agree, compare, render
+    from .compare import agree, compare, counts, render
     from .initramfs import BusyboxError, combine, find_busybox, fwc_archive
     from .observe import parse_serial
     from .predict import machine_as_booted, predict, qemu_initrd_base, read_bzimage
@@ -221,11 +228,16 @@ def run(args, fwc) -> int:
 
     rows = compare(pred.observation if pred else None, real)
     if args.json:
-        json.dump({"agree": bool(pred and pred.observation and agree(rows)), "predicted": pred.observation
-                   if pred else None, "real": real, "boot_seconds": round(run_.seconds, 3),
+        pobs = pred.observation if pred else None
+        json.dump({"agree": bool(pred and pred.observation and agree(rows)), "predicted": _without_lines(pobs),
+                   "real": _without_lines(real), "boot_seconds": round(run_.seconds, 3),
                    "predict_seconds": round(pred.seconds, 6) if pred else None, "workdir": work,
                    "kernel_release": info.get("release", ""), "cmdline": info.get("cmdline", cmdline),
-                   "rows": [r._asdict() | {"differs": r.differs} for r in rows]}, sys.stdout, indent=1)
+                   "lines": {"predicted": (pobs or {}).get("lines"), "real": real.get("lines", {}),
+                             "approximate": (pobs or {}).get("approximate", [])},
+                   "counts": counts(rows),
+                   "rows": [r._asdict() | {"differs": r.differs, "status": r.status} for r in rows]},
+                  sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(f"kernel {info.get('release', '?')}: {info.get('cmdline', cmdline)}\n")
