@@ -191,7 +191,13 @@ def firmware(draw):
             for _ in range(draw(st.integers(0, 3)))]
     mad += draw(st.lists(st.sampled_from(INTERRUPTS), max_size=6))
     mad = [mad[i] for i in draw(st.permutations(range(len(mad))))]
-    return srat_entries, mad
+    # a SLIT, valid for Linux, sometimes with bytes after the matrix (X299 firmware)
+    rows = [[10 if i == j else 0 for j in range(npxm)] for i in range(npxm)]
+    for i in range(npxm):
+        for j in range(i + 1, npxm):
+            rows[i][j] = rows[j][i] = draw(st.integers(11, 254))
+    trailing = draw(st.sampled_from([b"", bytes(3), b"\x0a" * 8]))
+    return srat_entries, mad, (rows, trailing)
 
 
 def linux_reading(srat_entries, madt_entries):
@@ -211,10 +217,11 @@ def linux_reading(srat_entries, madt_entries):
                                                                   HealthCheck.too_slow])
 @given(firmware())
 def test_real_firmware_shapes_round_trip_with_linux_semantics(tmp_path_factory, fw):
-    srat_entries, madt_entries = fw
+    srat_entries, madt_entries, (rows, trailing) = fw
     s, a = srat(srat_entries), madt(madt_entries)
+    slit = encode(Table("SLIT", {**HDR, "revision": 1}, {}, [bytes(r) for r in rows], trailing))
     tmp = tmp_path_factory.mktemp("fw")
-    text, m = decompiled(tmp, SRAT=s, APIC=a)
+    text, m = decompiled(tmp, SRAT=s, APIC=a, SLIT=slit)
     assert "verbatim" not in text
     node, present = linux_reading(srat_entries, madt_entries)
     assert {c.apic_id: n.pxm for n in m.nodes for c in n.cpus} == node
@@ -226,5 +233,10 @@ def test_real_firmware_shapes_round_trip_with_linux_semantics(tmp_path_factory, 
     assert [n.pxm for n in sorted(m.nodes, key=lambda n: n.id)][:len(order)] == order
     described = {c.apic_id: c for n in m.nodes for c in n.cpus}
     described.update({c.apic_id: c for c in m.unaffined_cpus})
+    d = m.distance_matrix()
+    for x in m.nodes:
+        for y in m.nodes:
+            if x.pxm < len(rows) and y.pxm < len(rows):
+                assert d[(x.id, y.id)] == rows[x.pxm][y.pxm]
     madt_ids = {e.fields.get("apic_id", e.fields.get("x2apic_id")) for e in madt_entries if e.type in (0, 9)}
     assert {i for i, c in described.items() if c.enabled and i in madt_ids} == present
