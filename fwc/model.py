@@ -348,7 +348,8 @@ def linux_cpu_nodes(m: "Machine") -> list[tuple[Cpu, Optional[Node]]]:
     apic.c).  A CPU with SRAT affinity is on its node (``init_cpu_to_node()``,
     arch/x86/mm/numa.c).  One without keeps what ``numa_init_array()`` (arch/x86/mm/numa.c)
     gave its logical CPU number before the MADT was read: the online nodes (those with
-    memory) round robin from the first, i.e. ``online[cpu % len(online)]``.
+    memory) round robin from the first, i.e. ``online[cpu % len(online)]``.  Without any
+    node memory Linux fakes a single node that is none of the model's: every node is None.
     """
     node_of = {c.apic_id: n for n in m.nodes for c in n.cpus}
     order: list[Cpu] = []
@@ -368,6 +369,8 @@ def linux_cpu_nodes(m: "Machine") -> list[tuple[Cpu, Optional[Node]]]:
             order.append(c)
     online = [n for n in m.nodes if any(r.enabled and r.size and not r.dimm for r in n.memory)]
     out: list[tuple[Cpu, Optional[Node]]] = []
+    if not online:  # no memory entry: Linux drops the SRAT and fakes one node (dummy_numa_init)
+        return [(c, None) for c in order]
     for i, c in enumerate(order):
         n = node_of.get(c.apic_id)
         out.append((c, n if n is not None else (online[i % len(online)] if online else None)))
