@@ -20,7 +20,7 @@ copied.
 from __future__ import annotations
 
 from types import ModuleType
-from typing import TYPE_CHECKING, Callable, Collection, Iterable
+from typing import TYPE_CHECKING, Callable, Collection, Iterable, Mapping
 
 from fwc import boards
 from fwc.diagnostics import ERROR, NOTE, WARNING, Diagnostic
@@ -310,8 +310,9 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
     return "\n".join(lines) + "\n"
 
 
-def _with_verbatim(text: str, sigs: dict) -> str:
-    """Add ``verbatim`` bytes for the given tables to the description's tables block."""
+def _with_verbatim(text: str, sigs: dict, why: Mapping[str, str] | None = None) -> str:
+    """Add ``verbatim`` bytes for the given tables to the description's tables block, each
+    with a comment saying why."""
     lines = text.split("\n")
     try:
         start = next(i for i, l in enumerate(lines) if l.startswith("    tables"))
@@ -325,6 +326,8 @@ def _with_verbatim(text: str, sigs: dict) -> str:
                     lines[i] = lines[i][:-2] + f' verbatim "{data.hex()}" {{'
                 else:
                     lines[i] += f' verbatim "{data.hex()}"'
+                if why and sig in why:
+                    lines.insert(i, f"        # {sig} kept as bytes: {why[sig]}")
                 break
     return "\n".join(lines)
 
@@ -404,19 +407,23 @@ def decompile(paths: Iterable[str], fwc: Fwc | None = None,
         fallback = (listed, out, ok)
     text, out, ok = fallback
     differ = {sig: data for sig, data in original.items() if not ok or not _same(out.get(sig), data)}
-    for sig in differ:
-        diags.append(Diagnostic(NOTE, "acpi-verbatim",
-                                f"{sig} does not follow fwc's entry order or has non-zero reserved fields; "
-                                "kept verbatim (its nodes and CPUs are still described)"))
-    text = _with_verbatim(text, differ)
+    why = {}
+    for sig, data in differ.items():
+        from .binary import checksum
+
+        why[sig] = ("its checksum is wrong (Linux does not check it; fwc would write a right one)"
+                    if sum(data) & 0xFF else "fwc does not write these bytes back")
+        diags.append(Diagnostic(NOTE, "acpi-verbatim", f"{sig}: {why[sig]}; kept verbatim (its nodes and CPUs "
+                                                       "are still described)"))
+    text = _with_verbatim(text, differ, why)
     out, ok = _compile(fwc, text, T)
     if ok and all(out.get(sig) == data for sig, data in original.items()):
         return text, diags
     # The tables contradict themselves as a machine (duplicate APIC IDs, overlapping nodes,
     # ...): say why, and keep them as bytes only.
     r = fwc.check(text=text, name="<decompiled>")
-    why = "; ".join(d.message for d in r.errors[:3])
-    diags.append(Diagnostic(WARNING, "acpi-verbatim", f"the tables do not describe a consistent machine ({why}); "
+    reasons = "; ".join(d.message for d in r.errors[:3])
+    diags.append(Diagnostic(WARNING, "acpi-verbatim", f"the tables do not describe a consistent machine ({reasons}); "
                                                       "they are kept verbatim only"))
     lines = [f'machine "{name}" {{'] + (["    arch arm64"] if _is_arm(decoded) else [])
     lines += [f"    # kept as bytes: {d.message}" for d in r.errors[:3]] + ["    tables {"]
