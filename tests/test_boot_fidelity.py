@@ -213,3 +213,23 @@ def test_a_real_line_the_prediction_lacks_differs():
     # the first Total pages line is exact: a different number there is a difference
     pred = _obs(REAL.replace("1031903", "1031904"))
     assert not compare.agree(compare.compare(pred, real))
+
+
+#: RSDP addresses real boots printed (bench/seabios_tail.py): (board, RAM GiB, sockets) -> address
+RSDP_MEASURED = {
+    ("qemu-q35", 4, 1): 0xF59C0, ("qemu-q35", 4, 2): 0xF5970, ("qemu-q35", 4, 4): 0xF5B20,
+    ("qemu-q35", 4, 8): 0xF5AD0, ("qemu-q35", 4, 16): 0xF5A30, ("qemu-q35", 4, 18): 0xF5A10,
+    ("qemu-q35", 4, 20): 0xF59E0, ("qemu-q35", 4, 21): 0xF5C40, ("qemu-q35", 4, 22): 0xF5C40,
+    ("qemu-q35", 4, 24): 0xF5C40, ("qemu-q35", 4, 255): 0xF5C40, ("qemu-q35", 2, 2): 0xF5990,
+    ("qemu-q35", 6, 3): 0xF5920, ("qemu-q35", 2, 8): 0xF5AD0, ("qemu-pc", 4, 1): 0xF59B0,
+    ("qemu-pc", 4, 2): 0xF5960, ("qemu-pc", 4, 16): 0xF5A30, ("qemu-pc", 4, 64): 0xF5C40,
+}
+
+
+@pytest.mark.parametrize("key", sorted(RSDP_MEASURED))
+def test_rsdp_address_is_the_measured_one(key):
+    from fwc import boards
+
+    board, gib, sockets = key
+    ram = gib << 30
+    assert seabios.rsdp_address(board, boards.below_4g(board, ram), ram, sockets) == RSDP_MEASURED[key]

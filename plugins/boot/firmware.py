@@ -3,8 +3,8 @@ initrd placement, and the tables the initrd carries for the table upgrade.
 
 QEMU boards follow QEMU 7.2 + SeaBIOS 1.16.2: SeaBIOS's reserved tail at the top of low
 RAM and where the ACPI blob starts are modelled exactly (:mod:`.seabios`, a function of the
-board, the RAM size and the socket count); the numbers fwc does not model (DSDT length, RSDP
-address in the F segment) are taken from real boots and named as such below.  Generic boards: RAM = the enabled boot-memory ranges, plus the
+board, the RAM size and the socket count), and so is the RSDP address in the F segment; the
+DSDT length is a formula measured on the real QEMU (``dsdt_length``).  Generic boards: RAM = the enabled boot-memory ranges, plus the
 machine's ``reserved`` statements; tables laid out by the acpi backend at ``tables at``.
 """
 
@@ -56,12 +56,6 @@ QEMU_DSDT_KNOWN = {
     # table is above it), so FACS..FACP = 9712 bytes as /sys shows
     ("qemu-q35", 16, 0): 9712,
     ("qemu-q35", 255, 0): 31702,   # h_q35_maxcpus255
-}
-#: RSDP addresses in the F segment seen in the goldens, same key.
-QEMU_RSDP_KNOWN = {
-    ("qemu-q35", 4, 0): 0xF59C0, ("qemu-q35", 4, 4): 0xF59C0, ("qemu-q35", 6, 0): 0xF5920,
-    ("qemu-pc", 2, 0): 0xF5960, ("qemu-q35", 2, 2): 0xF5990, ("qemu-q35", 16, 0): 0xF5B20,
-    ("qemu-q35", 255, 0): 0xF5C40,  # -smp …,sockets=255 (re-recorded golden; 0xF59C0 with one socket)
 }
 #: The oracle's busybox initramfs (tests/oracles/qemu), used when a QEMU machine has no
 #: ``initrd`` statement: its RAMDISK line spans 0xfd000 bytes.
@@ -150,6 +144,17 @@ def high_zone(m):
     ram = plan.ram or sum(r.size for n in m.nodes for r in n.boot_memory)
     sockets = plan.cpu.sockets if plan.cpu is not None else 1
     return hz(m.board, _low_end(m), ram, sockets)
+
+
+def _rsdp_address(m) -> int:
+    """Where SeaBIOS puts QEMU's RSDP in the F segment (seabios.rsdp_address)."""
+    from fwc_plugins.qemu import cached_plan
+
+    from .seabios import rsdp_address
+
+    plan = cached_plan(m)
+    ram = plan.ram or sum(r.size for n in m.nodes for r in n.boot_memory)
+    return rsdp_address(m.board, _low_end(m), ram, plan.cpu.sockets if plan.cpu is not None else 1)
 
 
 def _low_end(m) -> int:
@@ -250,10 +255,7 @@ def qemu_tables(m, dsdt_size: int | None, notes: list[str]) -> tuple[list[Table]
     rsdt_entries = [s for s, _, _ in order if s not in ("FACS", "DSDT")]
     rsdt = TABLES["RSDT"]
     root = Table("RSDT", addr, b"", rsdt.fixed_size() + rsdt.item_width * len(rsdt_entries))
-    rsdp_addr = QEMU_RSDP_KNOWN.get(key)
-    if rsdp_addr is None:
-        rsdp_addr = 0xF59C0
-        notes.append("RSDP address assumed 0xF59C0 (SeaBIOS F segment; varies with the machine)")
+    rsdp_addr = _rsdp_address(m)
     rsdp = Table("RSDP", rsdp_addr, b"", TABLES["RSD PTR "].fixed_size({"revision": 0}))  # ACPI 1.0 RSDP
     # root-table install order: FACP, then DSDT and FACS (from the FADT), then the rest
     tabs = [placed["FACP"], placed["DSDT"], placed["FACS"]] + [placed[s] for s in rsdt_entries if s != "FACP"]

@@ -89,3 +89,24 @@ def high_zone(board: str, low_end: int, ram: int, sockets: int) -> HighZone:
         lowest = (fis - 1024) & ~1023
     used = low_end - lowest
     return HighZone(acpi, (used + PAGE - 1) & ~(PAGE - 1), smb, high)
+
+
+#: SeaBIOS's F segment (measured: q35 and pc alike): the MP table (src/fw/mptable.c, one CPU
+#: entry per package, i.e. per socket) fits up to 20 packages, else malloc_fseg() fails and
+#: there is none; then the SMBIOS table when at most 600 bytes, its entry point, the RSDP.
+FSEG_RSDP_TOP = 0xF5B80     # RSDP address with an MP table of no CPU entry and SMBIOS high
+FSEG_RSDP_NO_MPTABLE = 0xF5C40
+MPTABLE_MAX_PACKAGES = 20
+
+
+def rsdp_address(board: str, low_end: int, ram: int, sockets: int) -> int:
+    """Where SeaBIOS copies QEMU's RSDP (``etc/acpi/rsdp``, malloc_fseg), allocations being made
+    from the top of the F-segment zone down, 16-byte aligned: measured for 1-22 sockets and
+    1-255 CPUs (bench/seabios_tail.py)."""
+    below = min(ram, low_end) if low_end <= FOUR_G else low_end
+    smb = smbios_length(board, ram, below, sockets)
+    smb_fseg = (smb + 15) & ~15 if smb <= SMBIOS_FSEG_MAX else 0
+    if sockets > MPTABLE_MAX_PACKAGES:
+        return FSEG_RSDP_NO_MPTABLE - smb_fseg
+    mp = 20 * sockets - (4 * sockets) % 16 + 16  # the CPU entries' share of the 16-byte-aligned table
+    return FSEG_RSDP_TOP - mp - smb_fseg

@@ -172,14 +172,15 @@ class Prediction(NamedTuple):
 def approximations(machine) -> list[str]:
     """What the boot simulator knowingly approximates for ``machine`` (compare.py masks it):
     ``"acpi"`` when QEMU's DSDT length for it is estimated (the addresses of the tables after
-    the DSDT), ``"rsdp"`` on QEMU boards (SeaBIOS's F segment is not modelled)."""
+    the DSDT).  (``"rsdp"``, the RSDP address alone, is not needed since SeaBIOS's F segment
+    is modelled: fwc_plugins.boot.seabios.rsdp_address.)"""
     from fwc import boards
 
     if not boards.is_qemu(machine.board):
         return []
     from fwc_plugins.boot.firmware import dsdt_length
 
-    return (["acpi"] if dsdt_length(machine)[1] else []) + ["rsdp"]
+    return ["acpi"] if dsdt_length(machine)[1] else []
 
 
 def predict(fwc, machine, backend: str = "boot") -> Prediction:
