@@ -32,7 +32,7 @@ from .entries import addr_text as _addr
 from .entries import oem_text as _oem_text
 from .entries import quote as _q
 from .entries import size_text as _size
-from .inputs import SIG_CHARS, diagnostic, read_inputs
+from .inputs import diagnostic, read_inputs, signature_ok
 from .names import SratType
 
 if TYPE_CHECKING:
@@ -344,8 +344,7 @@ def decompile(paths: Iterable[str], fwc: Fwc | None = None,
     inp = read_inputs(paths)
     diags = list(inp.diags)
     decoded, original = {}, {}
-    left_out = sorted(sig for sig in inp.tables if sig not in MODELLED and sig not in ROOTS
-                      and all(c in SIG_CHARS for c in sig) and len(sig) == 4)
+    left_out = sorted(sig for sig in inp.tables if sig not in MODELLED and sig not in ROOTS and signature_ok(sig))
     if left_out:
         diags.append(Diagnostic(NOTE, "acpi-unmodelled-table",
                                 f"tables fwc does not model are left out: {', '.join(left_out)}"))
