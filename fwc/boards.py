@@ -50,18 +50,20 @@ def is_qemu(board: str) -> bool:
     return BOARDS[board].qemu_machine is not None
 
 
-def below_4g(board: str, ram_size: int) -> int:
-    """How much of ``ram_size`` bytes of QEMU RAM lies below 4 GiB."""
-    if board == "qemu-q35":
-        lowmem = 0x80000000 if ram_size >= 0xB0000000 else 0xB0000000
-    else:  # qemu-pc
-        lowmem = 0xE0000000 if ram_size < 0xE0000000 else 0xC0000000
-    return min(ram_size, lowmem)
+def low_ram_fits(board: str) -> int:
+    """How much RAM QEMU keeps entirely below 4 GiB: less than this (q35 0xb0000000,
+    pc 0xe0000000) all fits; this much or more is split at :func:`low_ram_end`."""
+    return 0xB0000000 if board == "qemu-q35" else 0xE0000000
 
 
 def low_ram_end(board: str) -> int:
     """Where QEMU ends RAM below 4 GiB once it does not all fit there (2 GiB q35, 3 GiB pc)."""
     return 0x80000000 if board == "qemu-q35" else 0xC0000000
+
+
+def below_4g(board: str, ram_size: int) -> int:
+    """How much of ``ram_size`` bytes of QEMU RAM lies below 4 GiB."""
+    return ram_size if ram_size < low_ram_fits(board) else low_ram_end(board)
 
 
 def below_4g_of_top(board: str, top: int) -> int:

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from . import boards
 from .diagnostics import ERROR, WARNING, Related
+from .model import LOCAL_DISTANCE
 from .registry import (CODE_MAX, CODE_MIN, LEVELS, OFF, THIRD_PARTY_MIN, Check, CheckFn, CheckRegistry, Levels,
                        Report, check_group, run_checks, traceback_note)
-from .units import exact_size
+from .units import exact_size, memparse
 
 if TYPE_CHECKING:
     from .model import Machine
@@ -221,14 +222,14 @@ def check_distance_duplicate(m: "Machine", report: Report) -> None:
 
 def check_slit_diagonal(m: "Machine", report: Report) -> None:
     for d in m.distances:
-        if d.src == d.dst and d.value != 10:
-            report(f"the distance from node {d.src} to itself must be 10, not {d.value}; "
+        if d.src == d.dst and d.value != LOCAL_DISTANCE:
+            report(f"the distance from node {d.src} to itself must be {LOCAL_DISTANCE}, not {d.value}; "
                    "Linux rejects the whole SLIT otherwise", d.span)
 
 
 def check_slit_value(m: "Machine", report: Report) -> None:
     for d in m.distances:
-        if d.src != d.dst and d.value <= 10:
+        if d.src != d.dst and d.value <= LOCAL_DISTANCE:
             report(f"distance {d.value} between nodes {d.src} and {d.dst} must be above 10 "
                    "(0-9 are reserved, 10 means local); Linux rejects the whole SLIT otherwise", d.span)
 
@@ -369,7 +370,7 @@ def check_board_memory(m: "Machine", report: Report) -> None:
             report(f"[{r.base:#x}-{r.end - 1:#x}] reaches into the PCI hole: on {m.board} with this much RAM "
                    f"QEMU puts RAM below {below:#x} and the rest from 4 GiB", r.span,
                    notes=(f"{m.board}: {_size(low_end)} below 4 GiB once RAM does not fit below "
-                          f"{'0xb0000000' if m.board == 'qemu-q35' else '0xe0000000'}",))
+                          f"{boards.low_ram_fits(m.board):#x}",))
     # QEMU stacks node memory in node-id order: each node's RAM must follow the previous node's.
     order = [n.id for n, _ in boot]
     last = {}
@@ -406,31 +407,20 @@ def check_board_memory(m: "Machine", report: Report) -> None:
                 break
 
 
-def _cmdline_size(text: str) -> int | None:
-    import re
-
-    g = re.match(r"^(\d+)([KMGTPEkmgtpe]?)$", text)
-    if not g:
-        return None
-    return int(g.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30, "T": 40, "P": 50, "E": 60}[g.group(2).upper()]
-
-
 def check_cmdline(m: "Machine", report: Report) -> None:
-    import re
-
-    limit = _cmdline_size(m.params.get("mem", ""))
+    limit = memparse(m.params.get("mem", ""))
     if limit:
         for what, p in (("kernel image", m.kernel), ("initrd", m.initrd)):
             if p is not None and p.end > limit:
                 report(f"mem={m.params['mem']} drops all RAM above {limit:#x}, but the {what} ends at "
                        f"{p.end:#x}", p.span)
-    size = re.compile(r"^(\d+[KMGTPEkmgtpe]?|\d+%)$")
     for name, value in m.params.items():
         if name in ("kernelcore", "movablecore"):
-            if not (size.match(value) or (name == "kernelcore" and value == "mirror")):
+            pct = value.endswith("%") and value[:-1].isdigit()
+            if not (memparse(value) is not None or pct or (name == "kernelcore" and value == "mirror")):
                 report(f"{name}={value} is not a size (nn[KMGTPE]), a percentage (nn%)"
                        + (" or 'mirror'" if name == "kernelcore" else ""), m.span)
-        elif name == "mem" and not re.match(r"^\d+[KMGTPEkmgtpe]?$", value):
+        elif name == "mem" and memparse(value) is None:
             report(f"mem={value} is not a size", m.span)
 
 

@@ -19,6 +19,9 @@ ARCHES = ("x86_64", "arm64")
 BOARDS = ("generic", "qemu-q35", "qemu-pc")
 E820_TYPES = ("reserved", "acpi", "nvs", "unusable", "pmem")
 # Tables fwc writes, by the name used in the language, and their signatures.
+#: Linux's default distances (include/linux/topology.h), the SLIT's meaning of "local" and the
+#: distance Linux assumes between nodes no SLIT relates.
+LOCAL_DISTANCE, REMOTE_DISTANCE = 10, 20
 TABLE_SIGNATURES = {"srat": "SRAT", "slit": "SLIT", "madt": "APIC", "xsdt": "XSDT", "rsdt": "RSDT"}
 
 
@@ -305,7 +308,7 @@ class Machine:
                 elif (b.id, a.id) in given:
                     out[key] = given[(b.id, a.id)]
                 else:
-                    out[key] = 10 if a.id == b.id else 20
+                    out[key] = LOCAL_DISTANCE if a.id == b.id else REMOTE_DISTANCE
         return out
 
     def table_revision(self, table: str, default: int) -> int:

@@ -31,3 +31,27 @@ def approx_size(n: int, *, precision: str = ".3g", sixteenths: bool = False,
             continue
         return f"{n / (1 << shift):{precision}}{letter}"
     return otherwise(n)
+
+
+_MEMPARSE = None
+
+
+def memparse(text: str) -> int | None:
+    """Linux's memparse() (lib/cmdline.c) for a whole command-line value: a number as
+    simple_strtoull(…, 0) reads it (``0x`` hex, a leading ``0`` octal, else decimal) with an
+    optional K/M/G/T/P/E suffix (either case).  Unlike the kernel, None for anything else,
+    so a check can say the value is not a size."""
+    global _MEMPARSE
+    if _MEMPARSE is None:
+        import re
+
+        _MEMPARSE = re.compile(r"(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([KkMmGgTtPpEe]?)")
+    g = _MEMPARSE.fullmatch(text.strip())
+    if g is None:
+        return None
+    return int(g.group(1), 16 if g.group(1)[:2] in ("0x", "0X") else 8 if g.group(1).startswith("0") else 10) \
+        << _SHIFTS.get(g.group(2).lower(), 0)
+
+
+_SHIFTS = {"": 0, "k": 10, "m": 20, "g": 30, "t": 40, "p": 50, "e": 60}
+

@@ -203,3 +203,17 @@ def test_docs_list_every_builtin_backend_check():
     assert {c.plugin for c in builtin} >= {"qemu", "initrd", "acpi", "boot"}
     for c in builtin:
         assert f"| FWC{c.code:04d} | `{c.name}` | `{c.plugin}` | {c.level} | {c.description} |" in text, c.name
+
+
+@pytest.mark.parametrize("words, bad", [
+    ("mem=0xC0000000", False), ("mem=3G", False), ("mem=3X", True), ("movablecore=0x40000000", False),
+    ("movablecore=25%", False), ("kernelcore=mirror", False), ("kernelcore=lots", True), ("mem=010", False),
+])
+def test_cmdline_sizes_are_read_as_linux_memparse_reads_them(words, bad):
+    """One memparse() (fwc.units) for the check and the boot simulator: hex and octal sizes are sizes."""
+    import fwc
+
+    text = f'machine "m" {{ node 0 {{ memory 0 size 4G }} kernel at 16M size 52M cmdline "{words}" }}'
+    r = fwc.Fwc().check(text=text, name="<t>")
+    assert any(d.check == "cmdline" and "is not a size" in d.message for d in r.diagnostics) == bad, \
+        r.render_diagnostics()

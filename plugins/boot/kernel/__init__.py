@@ -6,7 +6,7 @@ module                 kernel source
 ``main``               init/main.c: start_kernel()
 ``setup``              arch/x86/kernel/setup.c: setup_arch(), early reservations;
                        arch/x86/realmode/init.c: reserve_real_mode()
-``cmdline``            lib/cmdline.c: memparse(); the early_param handlers
+``cmdline``            the early_param handlers (lib/cmdline.c memparse() is fwc.units')
 ``e820``               arch/x86/kernel/e820.c
 ``direct_map``         arch/x86/mm/init.c: init_mem_mapping(), alloc_low_page(),
                        memblock_find_dma_reserve()

@@ -1,5 +1,6 @@
-"""The kernel command line: ``memparse`` (lib/cmdline.c) and the early parameters fwc
-models, each parsed as its ``early_param``/``__setup`` handler does.
+"""The kernel command line: the early parameters fwc models, each parsed as its
+``early_param``/``__setup`` handler does, sizes through :func:`fwc.units.memparse`
+(lib/cmdline.c memparse(), shared with fwc's own command-line check).
 
 fwc fuses the handlers into one pass, :func:`parse_early_options` (init/main.c): the kernel
 calls each handler for its own word, in command-line order, so a later word wins -- as here.
@@ -9,20 +10,7 @@ from __future__ import annotations
 
 import attrs
 
-_SHIFTS = {"k": 10, "m": 20, "g": 30, "t": 40, "p": 50, "e": 60}
-
-
-def memparse(s: str) -> int | None:
-    """lib/cmdline.c memparse(): a number (C base prefixes) with an optional K/M/G/T/P/E
-    suffix.  Unlike the kernel, returns None for text that is not a number."""
-    s = s.strip()
-    shift = _SHIFTS.get(s[-1:].lower(), 0)
-    body = s[:-1] if shift else s
-    try:
-        v = int(body, 0)
-    except ValueError:
-        return None
-    return v << shift
+from fwc.units import memparse
 
 
 @attrs.frozen

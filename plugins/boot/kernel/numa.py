@@ -7,6 +7,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import TYPE_CHECKING, Callable
 
+from fwc.model import LOCAL_DISTANCE, REMOTE_DISTANCE
+
 from .state import NumaState
 from .srat import x86_acpi_numa_init
 from .zones import MAX_NUMNODES, PAGE, PHYS_MAX, hex10, pfn_down, pfn_up
@@ -193,7 +195,6 @@ def numa_alloc_distance(k: Kernel) -> None:
     k.pr(f"NUMA: Initialized distance table, cnt={cnt}")
 
 
-LOCAL_DISTANCE, REMOTE_DISTANCE = 10, 20
 
 
 def node_distance(k: Kernel, a: int, b: int) -> int:
