@@ -69,30 +69,30 @@ def hot_add_dimms(k: Kernel) -> tuple[list[tuple[int, int, int, str]], list[tupl
     numa = k.numa
     online = set(numa.online) | {n for n in numa.possible if numa.node_cpus.get(n)}
     policy = k.zones.policy_zone
-    for n in k.machine.nodes:
-        for r in n.dimms:
-            nid = k.numa.pxm_to_node.get(n.id, n.id)
-            if nid not in online:  # __try_online_node() -> hotadd_init_pgdat()
-                policy = zonelists(k, k.out.late, _tuples(zones), [nid], len(online), policy)
-                online.add(nid)
-            if state not in ONLINE_STATES:
-                dimm_online.append((nid, r.base, r.size, "offline"))
-                continue
-            zi = zones.setdefault(nid, [[0, 0, 0] for _ in range(MAX_NR_ZONES)])
-            pfn, end = r.base >> 12, r.end >> 12
-            while pfn < end:
-                nr = min(SECTION_PAGES, end - pfn)
-                z = zone_for_pfn_range(state, zi, pfn, nr, k.params.movable_node)
-                s, sp, pr = zi[z]
-                if not sp:
-                    zi[z] = [pfn, nr, pr + nr]
-                else:
-                    lo, hi = min(s, pfn), max(s + sp, pfn + nr)
-                    zi[z] = [lo, hi - lo, pr + nr]
-                if not pr:  # online_pages(): !populated_zone(zone) -> build_all_zonelists(NULL)
-                    policy = zonelists(k, k.out.late, _tuples(zones), sorted(numa.possible), len(online), policy)
-                pfn += nr
-            dimm_online.append((nid, r.base, r.size, state))
+    # the ACPI memory devices in slot order (QEMU numbers the DIMMs in address order)
+    for n, r in sorted(((n, r) for n in k.machine.nodes for r in n.dimms), key=lambda x: x[1].base):
+        nid = k.numa.pxm_to_node.get(n.id, n.id)
+        if nid not in online:  # __try_online_node() -> hotadd_init_pgdat()
+            policy = zonelists(k, k.out.late, _tuples(zones), [nid], len(online), policy)
+            online.add(nid)
+        if state not in ONLINE_STATES:
+            dimm_online.append((nid, r.base, r.size, "offline"))
+            continue
+        zi = zones.setdefault(nid, [[0, 0, 0] for _ in range(MAX_NR_ZONES)])
+        pfn, end = r.base >> 12, r.end >> 12
+        while pfn < end:
+            nr = min(SECTION_PAGES, end - pfn)
+            z = zone_for_pfn_range(state, zi, pfn, nr, k.params.movable_node)
+            s, sp, pr = zi[z]
+            if not sp:
+                zi[z] = [pfn, nr, pr + nr]
+            else:
+                lo, hi = min(s, pfn), max(s + sp, pfn + nr)
+                zi[z] = [lo, hi - lo, pr + nr]
+            if not pr:  # online_pages(): !populated_zone(zone) -> build_all_zonelists(NULL)
+                policy = zonelists(k, k.out.late, _tuples(zones), sorted(numa.possible), len(online), policy)
+            pfn += nr
+        dimm_online.append((nid, r.base, r.size, state))
     k.zones.policy_zone = policy
     final = [(nid, ZONE_NAMES[z], s, sp, pr) for nid in sorted(zones) for z, (s, sp, pr) in enumerate(zones[nid])
              if pr]
