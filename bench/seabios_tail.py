@@ -5,7 +5,9 @@ the e820 map and the ACPI table headers, then kill QEMU.
     python bench/seabios_tail.py -- -machine q35 -smp 2,maxcpus=255,sockets=255 -m 4G
     python bench/seabios_tail.py FILE.fwc        # the machine as fwc's qemu backend runs it
 
-Prints the usable low-RAM end, the reserved tail (low end - usable end) and the ACPI lines.
+Prints the usable low-RAM end, the reserved tail (low end - usable end) and the ACPI lines;
+for a .fwc file also what fwc's model predicts (plugins/boot/seabios.py, firmware.dsdt_length)
+and whether each agrees.
 """
 
 from __future__ import annotations
@@ -75,6 +77,22 @@ def measure(args: list[str], timeout: float = 40.0) -> dict:
     return res
 
 
+def compare_model(path: str, r: dict) -> dict:
+    """fwc's prediction of the measured values for the machine in ``path``."""
+    from fwc.api import Fwc
+    from fwc_plugins.boot import firmware
+
+    m = Fwc().load(path).machine
+    hz = firmware.high_zone(m)
+    real = {ln.split()[1]: (int(ln.split()[2], 16), int(ln.split()[3], 16)) for ln in r["acpi"]}
+    dsdt, estimated = firmware.dsdt_length(m)
+    out = {"tail": [hex(hz.reserved_tail), hex(r.get("tail", 0))],
+           "FACS": [hex(hz.acpi_base), hex(real.get("FACS", (0, 0))[0])],
+           "DSDT length": [dsdt, real.get("DSDT", (0, 0))[1], "estimated" if estimated else "exact"],
+           "RSDP": [hex(firmware._rsdp_address(m)), hex(real.get("RSDP", (0, 0))[0])]}
+    return {k: v + (["agree"] if v[0] == v[1] else ["DIFFER"]) for k, v in out.items()}
+
+
 if __name__ == "__main__":
     a = sys.argv[1:]
     if a and a[0] == "--":
@@ -83,3 +101,5 @@ if __name__ == "__main__":
         args = machine_args(a[0])
     r = measure(args)
     print(json.dumps({k: (hex(v) if isinstance(v, int) else v) for k, v in r.items() if k != "args"}, indent=1))
+    if a and a[0] != "--":
+        print(json.dumps(compare_model(a[0], r), indent=1))
