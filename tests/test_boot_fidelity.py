@@ -91,6 +91,27 @@ def test_dimm_online_rebuilds_zonelists():
     assert len(g) == 3 and all(x[2] == "Policy zone: Normal" for x in g)
 
 
+#: Found by booting a machine nobody chose (bench/seabios_tail.py's r1): node 2 has boot memory
+#: and only absent CPUs; at run time cpumask_of_node(2) is empty, so a rebuild puts it before
+#: node 1 (whose CPUs are online) in node 0's fallback order, unlike early boot.
+ABSENT_CPU_NODE = """machine "absent-cpu-node" {
+    board qemu-q35
+    slots 3 maxmem 32G
+    node 0 { cpus 0-3  memory size 2G }
+    node 1 { cpus 4-7 cpus 8-11 disabled  memory size 3G }
+    node 2 { cpus 12-13 disabled memory size 1G dimm size 1G }
+    cmdline "console=ttyS0 nokaslr movable_node memhp_default_state=online"
+}
+"""
+
+
+def test_rebuild_penalizes_only_nodes_with_online_cpus():
+    b = simulate(machine(ABSENT_CPU_NODE))
+    assert "Fallback order for Node 0: 0 1 2 " in b.dmesg  # early boot
+    g = _groups(b.dmesg_late)
+    assert len(g) == 1 and g[0][0][0] == "Fallback order for Node 0: 0 2 1 "  # real boot: the same
+
+
 def test_no_rebuild_when_dimms_stay_offline():
     b = simulate(machine(DIMM_REBUILD.replace(" memhp_default_state=online", "")))
     g = _groups(b.dmesg_late)

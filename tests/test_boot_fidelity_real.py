@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from test_boot_fidelity import DIMM_REBUILD, SLIT_UNMATCHED
+from test_boot_fidelity import ABSENT_CPU_NODE, DIMM_REBUILD, SLIT_UNMATCHED
 from test_fwc_boot import make_fwc, runmod
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -100,6 +100,17 @@ def test_dimm_online_rebuilds_zonelists_on_the_real_kernel(qemu_tools, tmp_path_
     _assert_agrees(rc, doc, err)
     assert sum(1 for r in doc["rows"] if r["key"] == "lines:zonelists" and r["approximate"]
                and r["predicted"] != r["real"]) <= 3  # the rebuilds' Total pages
+
+
+@pytest.mark.boot
+def test_rebuild_fallback_order_with_absent_cpus(qemu_tools, tmp_path_factory, capsys):
+    """Found on a machine nobody here chose: in a rebuild after boot, find_next_best_node()
+    penalizes only nodes whose cpumask_of_node() has online CPUs."""
+    rc, doc, err = fwc_boot("absent-cpu-node", _write(tmp_path_factory, "absent-cpu-node", ABSENT_CPU_NODE),
+                            qemu_tools, tmp_path_factory, capsys)
+    assert doc is not None and doc["real"], err
+    assert _real_lines(doc, "zonelists")[5] == "Fallback order for Node 0: 0 2 1"
+    _assert_agrees(rc, doc, err)
 
 
 @pytest.mark.boot

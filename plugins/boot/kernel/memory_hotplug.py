@@ -69,11 +69,15 @@ def hot_add_dimms(k: Kernel) -> tuple[list[tuple[int, int, int, str]], list[tupl
     numa = k.numa
     online = set(numa.online) | {n for n in numa.possible if numa.node_cpus.get(n)}
     policy = k.zones.policy_zone
+    # at run time cpumask_of_node() holds the online CPUs: a node whose CPUs are all absent
+    # (not present, -smp N,maxcpus=M) gets no PENALTY_FOR_NODE_WITH_CPUS in a rebuild
+    present = {c.apic_id for _, c in k.machine.cpus if c.enabled}
+    running = {n for n, apics in numa.node_cpus.items() if present & set(apics)}
     # the ACPI memory devices in slot order (QEMU numbers the DIMMs in address order)
     for n, r in sorted(((n, r) for n in k.machine.nodes for r in n.dimms), key=lambda x: x[1].base):
         nid = k.numa.pxm_to_node.get(n.id, n.id)
         if nid not in online:  # __try_online_node() -> hotadd_init_pgdat()
-            policy = zonelists(k, k.out.late, _tuples(zones), [nid], len(online), policy)
+            policy = zonelists(k, k.out.late, _tuples(zones), [nid], len(online), policy, running)
             online.add(nid)
         if state not in ONLINE_STATES:
             dimm_online.append((nid, r.base, r.size, "offline"))
@@ -90,7 +94,8 @@ def hot_add_dimms(k: Kernel) -> tuple[list[tuple[int, int, int, str]], list[tupl
                 lo, hi = min(s, pfn), max(s + sp, pfn + nr)
                 zi[z] = [lo, hi - lo, pr + nr]
             if not pr:  # online_pages(): !populated_zone(zone) -> build_all_zonelists(NULL)
-                policy = zonelists(k, k.out.late, _tuples(zones), sorted(numa.possible), len(online), policy)
+                policy = zonelists(k, k.out.late, _tuples(zones), sorted(numa.possible), len(online), policy,
+                                   running)
             pfn += nr
         dimm_online.append((nid, r.base, r.size, state))
     k.zones.policy_zone = policy

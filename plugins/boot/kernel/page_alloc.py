@@ -269,14 +269,18 @@ def build_all_zonelists(k: Kernel) -> None:
     k.zones.policy_zone = zonelists(k, k.out.dmesg, k.zones.zone_info, sorted(numa.possible), online, 0)
 
 
-def zonelists(k: Kernel, out: list[str], zi_all: dict, nodes: list[int], online: int, policy: int) -> int:
+def zonelists(k: Kernel, out: list[str], zi_all: dict, nodes: list[int], online: int, policy: int,
+              has_cpu: set[int] | None = None) -> int:
     """The lines build_all_zonelists() (mm/page_alloc.c) prints for a zone table: ``Fallback order`` for each node of
     ``nodes`` (__build_all_zonelists(): every possible node, or only a hot-added node's own
     pgdat while it is not online yet), ``Built {nr_online_nodes} zonelists … Total pages`` and
-    ``Policy zone`` (policy_zone only grows: check_highest_zone()).  Returns the policy zone."""
+    ``Policy zone`` (policy_zone only grows: check_highest_zone()).  ``has_cpu``: the nodes
+    whose cpumask_of_node() is not empty (find_next_best_node()'s PENALTY_FOR_NODE_WITH_CPUS;
+    default: every node with a CPU in the SRAT, as at early boot).  Returns the policy zone."""
     numa = k.numa
     n_memory = sorted(n for n, zi in zi_all.items() if any(pr for _, _, pr in zi))
-    has_cpu = {n for n, c in numa.node_cpus.items() if c}
+    if has_cpu is None:
+        has_cpu = {n for n, c in numa.node_cpus.items() if c}
     node_load: dict[int, int] = {}  # memset(node_load, 0, ...) in __build_all_zonelists()
     orders = {}
     for local in nodes:
