@@ -20,6 +20,7 @@ from __future__ import annotations
 from . import boards, syntax
 from .diagnostics import ERROR, Related, Span
 from .build_tables import table_override
+from .e820 import build_e820
 from .elaborate import U64, Elaborator, Loader, undecodable
 from .syntax import Stmt
 
@@ -90,6 +91,8 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
     order: list[tuple[str, int]] = []  # interrupt entries in statement order
     lapic = lapic_flags = None
     unaffined: list = []
+    e820: tuple = ()
+    e820_span = None
 
     for s in el.expand(a["body"], "body", file):
         k = s.kind
@@ -147,6 +150,9 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
                          args["type"].span)
             elif base is not None and size is not None:
                 reserved.append(M.Reserved(base, size, typ, span=s.span))
+        elif k == "e820":
+            if once(s):
+                e820, e820_span = build_e820(el, s, M), s.span
         elif k == "kernel":
             if once(s):
                 base, size = el.eval(args["base"], "address"), el.eval(args["size"], "size")
@@ -248,6 +254,7 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
         table_overrides=overrides, nodes=nodes, distances=distances, reserved=reserved, kernel=kernel, initrd=initrd,
         cmdline=" ".join(cmdline_parts), slots=slots or 0, maxmem=maxmem or 0, topology=topology,
         interrupts=interrupts, files=tuple(el.loader.files), span=mstmt.span, unaffined_cpus=unaffined,
+        e820=e820, e820_span=e820_span,
     )
     if any(o.entries is not None for o in overrides.values()):
         from .checks import check_table_entries

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from . import boards
 from .diagnostics import ERROR, WARNING, Related
+from .e820 import check_e820_board, check_e820_conflict, check_e820_overlap, check_e820_uncovered
 from .model import LOCAL_DISTANCE
 from .registry import (CODE_MAX, CODE_MIN, LEVELS, OFF, THIRD_PARTY_MIN, Check, CheckFn, CheckRegistry, Levels,
                        Report, check_group, run_checks, traceback_note)
@@ -62,6 +63,9 @@ def check_empty_range(m: "Machine", report: Report) -> None:
     for res in m.reserved:
         if res.size == 0:
             report("reserved range is empty (size 0)", res.span)
+    for e in m.e820:
+        if e.size == 0:
+            report(f"e820 {e.type} entry is empty (size 0)", e.span)
     for what, p in (("kernel image", m.kernel), ("initrd", m.initrd)):
         if p is not None and p.size == 0:
             report(f"{what} is empty (size 0)", p.span)
@@ -304,6 +308,11 @@ def check_kernel_in_hotplug(m: "Machine", report: Report) -> None:
 
 def check_placement_memory(m: "Machine", report: Report) -> None:
     ram = sorted((r.base, r.end) for n in m.nodes for r in n.boot_memory if r.enabled and r.size)
+    where = "the machine's RAM"
+    if m.e820:  # the firmware memory map is given: the boot loader places into its usable RAM
+        from .e820 import usable_ranges
+
+        ram, where = usable_ranges(m), "the e820's usable RAM"
     for what, p in (("kernel image", m.kernel), ("initrd", m.initrd)):
         if p is None or not p.size:
             continue
@@ -312,7 +321,7 @@ def check_placement_memory(m: "Machine", report: Report) -> None:
             if base <= covered < end:
                 covered = end
         if covered < p.end:
-            report(f"the {what} [{p.base:#x}-{p.end - 1:#x}] is not inside the machine's RAM "
+            report(f"the {what} [{p.base:#x}-{p.end - 1:#x}] is not inside {where} "
                    f"(no RAM at {covered:#x})", p.span)
 
 
@@ -439,9 +448,10 @@ BUILTIN_CHECKS = [
     ("no-machine", 1010, ERROR, "the file describes no machine", None),
     ("memory-layout", 1011, ERROR, "explicit and QEMU-computed memory layouts are mixed", None),
     ("bad-bytes", 1014, ERROR, "a byte string is not hexadecimal", None),
+    ("e820-input", 1015, WARNING, "a memory map given to fwc decompile has a line or file fwc cannot read", None),
     ("plugin", 1012, WARNING, "a plugin failed to load or raised; the others keep working", None),
     ("backend", 1013, ERROR, "a backend failed or was misused", None),
-    ("empty-range", 1100, ERROR, "a memory, reserved or placement range has size 0", check_empty_range),
+    ("empty-range", 1100, ERROR, "a memory, reserved, e820 or placement range has size 0", check_empty_range),
     ("no-nodes", 1101, ERROR, "the machine has no NUMA node", check_no_nodes),
     ("memory-overlap", 1102, ERROR, "two memory ranges overlap", check_memory_overlap),
     ("reserved-overlap", 1103, WARNING, "a reserved e820 range overlaps RAM", check_reserved_overlap),
@@ -467,6 +477,11 @@ BUILTIN_CHECKS = [
     ("topology", 1122, ERROR, "sockets x cores x threads differs from the CPU count", check_topology),
     ("board-memory", 1123, ERROR, "memory the board cannot provide", check_board_memory),
     ("cmdline", 1124, WARNING, "a malformed memory option on the kernel command line", check_cmdline),
+    ("e820-overlap", 1125, ERROR, "two entries of the e820 block overlap", check_e820_overlap),
+    ("e820-uncovered", 1126, WARNING, "e820 usable RAM that no node's memory covers (Linux drops the SRAT)",
+     check_e820_uncovered),
+    ("e820-conflict", 1127, ERROR, "'reserved' statements beside an e820 block", check_e820_conflict),
+    ("e820-board", 1128, WARNING, "an e820 block on a QEMU board, which builds its own", check_e820_board),
     # Reported by the command line itself (FWC45xx: the fwc command and fwc boot).
     ("output", 4500, ERROR, "an output file or directory cannot be written", None),
 ]

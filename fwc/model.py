@@ -18,6 +18,11 @@ from .diagnostics import Span
 ARCHES = ("x86_64", "arm64")
 BOARDS = ("generic", "qemu-q35", "qemu-pc")
 E820_TYPES = ("reserved", "acpi", "nvs", "unusable", "pmem")
+#: The types of an ``e820 { … }`` block (the firmware's own memory map) and their numbers in
+#: Linux (arch/x86/include/asm/e820/types.h): ``pmem`` is type 7 (ACPI 6 NVDIMMs, sysfs
+#: "Persistent Memory"), ``pram`` type 12 (the legacy kind ``memmap=nn!ss`` makes).
+E820_BLOCK_TYPES = {"usable": 1, "reserved": 2, "acpi": 3, "nvs": 4, "unusable": 5, "pmem": 7, "pram": 12,
+                    "soft-reserved": 0xEFFFFFFF}
 # Tables fwc writes, by the name used in the language, and their signatures.
 #: Linux's default distances (include/linux/topology.h), the SLIT's meaning of "local" and the
 #: distance Linux assumes between nodes no SLIT relates.
@@ -181,6 +186,25 @@ class Reserved:
 
 
 @attrs.frozen(slots=False)
+class E820Entry:
+    """One entry of the firmware memory map given explicitly (``e820 { … }``); ``type`` is a
+    key of :data:`E820_BLOCK_TYPES`."""
+
+    base: int
+    size: int
+    type: str = "usable"
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+    @property
+    def linux_type(self) -> int:
+        return E820_BLOCK_TYPES[self.type]
+
+
+@attrs.frozen(slots=False)
 class Placement:
     """Where the kernel image or the initrd sits in physical memory."""
 
@@ -279,6 +303,10 @@ class Machine:
     #: CPUs the MADT lists without SRAT affinity (machine-level ``cpus``); Linux gives
     #: them a node itself (:func:`linux_cpu_nodes`)
     unaffined_cpus: tuple[Cpu, ...] = attrs.field(default=(), converter=_tuple)
+    #: the firmware memory map given explicitly (``e820 { … }``), in the order written; ()
+    #: when the machine has none (then the e820 is derived: fwc.e820.e820_of returns None)
+    e820: tuple[E820Entry, ...] = attrs.field(default=(), converter=_tuple)
+    e820_span: Optional[Span] = attrs.field(default=None, eq=False)
 
     # -- derived views (cheap; computed on demand)
     @property

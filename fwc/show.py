@@ -87,6 +87,10 @@ def render(machine, boot: BootReport | Mapping[str, Any] | None, console) -> Non
     for what, p in places:
         if p is not None:
             console.print(Text(f"{what:<14} {_range(p.base, p.size)} {_size(p.size)}"))
+    if m.e820:  # the firmware memory map, given apart from the SRAT
+        console.print(Text("e820 (firmware memory map, given)", style="bold"))
+        for e in m.e820:
+            console.print(Text(f"  {e.type:<13} {_range(e.base, e.size)} {_size(e.size)}"))
     if boot:
         _boot(boot, console)
 

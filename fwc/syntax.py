@@ -315,6 +315,12 @@ class _Builder:
     def reserved(self, c):
         return self._stmt("reserved", c, base=c[1], size=c[3], type=self._word(c[4]))
 
+    def e820(self, c):
+        return self._stmt("e820", c[:1], entries=[x for x in c[1:] if isinstance(x, Stmt)])
+
+    def e820_entry(self, c):
+        return self._stmt("e820_entry", c, type=self._word(c[0]), base=c[1], size=c[3])
+
     def kernel(self, c):
         return self._stmt("kernel", c, base=c[2], size=c[4])
 

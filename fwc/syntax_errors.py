@@ -26,10 +26,14 @@ def _describe(term: str) -> str:
     return term
 
 
+#: statement keywords with digits (flags such as 'x2apic' are listed by name)
+_DIGIT_KEYWORDS = ("'e820'",)
+
+
 def _expected(names) -> str:
     items = sorted({_describe(n) for n in names if not n.startswith("__")})
     # Long keyword lists are summarised: a statement was expected.
-    keywords = [i for i in items if i.startswith("'") and i[1:-1].replace("-", "").isalpha()]
+    keywords = [i for i in items if i.startswith("'") and (i[1:-1].replace("-", "").isalpha() or i in _DIGIT_KEYWORDS)]
     if len(keywords) > 6:
         others = [i for i in items if i not in keywords]
         items = others + ["a statement keyword"]

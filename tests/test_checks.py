@@ -63,6 +63,17 @@ CASES = {
                      "reaches into the PCI hole", 3),
     "cmdline": (BASE + '\ncmdline "kernelcore=lots"', BASE + '\ncmdline "kernelcore=20%"',
                 "kernelcore=lots is not a size", 1),
+    # the e820 block (tests/test_e820_language.py has more)
+    "e820-overlap": (BASE + '\ne820 { usable 0 size 2G  reserved 1G size 4K  usable 4G size 2G }',
+                     BASE + '\ne820 { usable 0 size 2G  reserved 2G size 4K  usable 4G size 2G }',
+                     "e820 reserved [0x40000000-0x40000fff] overlaps usable [0x0-0x7fffffff]", 4),
+    "e820-uncovered": (BASE + '\ne820 { usable 0 size 2G\n usable 4G size 4G }',
+                       BASE + '\ne820 { usable 0 size 2G\n usable 4G size 2G }',
+                       "nodes only cover 4096MB of your 6144MB e820 RAM. Not used.", 5),
+    "e820-conflict": (BASE + '\ne820 { usable 0 size 2G }\nreserved 3G size 4K', BASE + '\ne820 { usable 0 size 2G '
+                      'reserved 3G size 4K }', "'reserved' is not used when the machine gives an e820 block", 5),
+    "e820-board": ('board qemu-q35\nnode 0 { cpus 0 memory size 1G }\ne820 { usable 0 size 639K }',
+                   'board qemu-q35\nnode 0 { cpus 0 memory size 1G }', "e820 on a QEMU board", 4),
 }
 
 

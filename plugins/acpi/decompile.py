@@ -334,14 +334,26 @@ def _with_verbatim(text: str, sigs: dict, why: Mapping[str, str] | None = None) 
 
 def decompile(paths: Iterable[str], fwc: Fwc | None = None,
               name: str | None = None) -> tuple[str | None, list[Diagnostic]]:
-    """Return ``(description text or None, diagnostics)``; never raises for any input bytes."""
+    """Return ``(description text or None, diagnostics)``; never raises for any input bytes.
+    A memory map among the inputs becomes the description's ``e820 { … }`` block
+    (:mod:`.memmap`)."""
     from fwc import Fwc
-
-    from . import tables as T
-    from .binary import decode_table
 
     fwc = fwc or Fwc()
     inp = read_inputs(paths)
+    text, diags = _decompile(inp, fwc, name)
+    if text is not None and inp.e820:
+        from .memmap import with_e820
+
+        text, more = with_e820(text, inp.e820, fwc)
+        diags += more
+    return text, diags
+
+
+def _decompile(inp, fwc: Fwc, name: str | None) -> tuple[str | None, list[Diagnostic]]:
+    from . import tables as T
+    from .binary import decode_table
+
     diags = list(inp.diags)
     decoded, original = {}, {}
     left_out = sorted(sig for sig in inp.tables if sig not in MODELLED and sig not in ROOTS and signature_ok(sig))

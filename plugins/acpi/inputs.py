@@ -17,6 +17,9 @@ included) and acpidump text (acpica-tools' ``acpidump``, or the ``Raw Table Data
   and gives its address); otherwise the first in the input (a directory is read in natural
   name order: ``SRAT1`` before ``SRAT2``, ``SSDT9`` before ``SSDT10``).  A second SRAT, SLIT,
   MADT, XSDT or RSDT gets a note; tables Linux loads in every instance (SSDTs) do not.
+* The firmware memory map (e820) comes from a ``/sys/firmware/memmap`` directory or a log
+  with ``BIOS-e820:`` lines (dmesg, a QEMU guest's serial output), detected by content
+  (:mod:`.memmap`); the first one given counts, a later one gets a note.
 * In a directory, only files that hold a table are read (a signature and a binary length:
   not acpidump text or notes that start with a signature); subdirectories (sysfs
   ``data/`` and ``dynamic/``) are skipped with a note, an unreadable file with a warning.
@@ -57,6 +60,18 @@ class Input:
         self.rsdp: tuple[bytes, str] | None = None
         self.rsdp_address: int | None = None
         self.diags: list[Diagnostic] = []
+        #: the firmware memory map, ``[(base, size, type name)]``, when an input gives one
+        self.e820: list[tuple[int, int, str]] | None = None
+
+    def add_e820(self, entries: list[tuple[int, int, str]], diags: list[Diagnostic], where: str) -> None:
+        self.diags += diags
+        if not entries:
+            self.diags.append(Diagnostic(WARNING, "e820-input", f"{where}: no memory-map entry could be read"))
+        elif self.e820 is not None:
+            self.diags.append(Diagnostic(NOTE, "e820-input", f"{where}: a second memory map is ignored "
+                                                             "(the first one given is used)"))
+        else:
+            self.e820 = entries
 
     def problem(self, where: str, p: Problem) -> None:
         self.diags.append(diagnostic(where, p))
@@ -95,15 +110,22 @@ def read_inputs(paths: Iterable[str]) -> Input:
     from .acpidump import parse_acpidump
     from .tableset import addresses_known, check_table_set, linux_order
 
+    from .memmap import has_e820_lines, is_memmap_dir, read_e820_log, read_memmap_dir
+
     inp = Input()
     for path in paths:
         if os.path.isdir(path):
-            _read_directory(inp, path)
+            if is_memmap_dir(path):
+                inp.add_e820(*read_memmap_dir(path), path)
+            else:
+                _read_directory(inp, path)
             continue
         data = _read(inp, path)
         if data is None:
             continue
-        if _looks_like_dump(data):
+        if not _is_binary_table(data) and not data.startswith(b"RSD PTR ") and has_e820_lines(data):
+            inp.add_e820(*read_e820_log(data, path), path)
+        elif _looks_like_dump(data):
             entries, problems = parse_acpidump(data.decode("latin-1"), decode=False)
             for p in problems:
                 inp.problem(path, p)
