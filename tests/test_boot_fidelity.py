@@ -286,3 +286,18 @@ def test_unseen_machines_firmware_exact(text, tail, facs, dsdt, rsdp):
     fw = firmware.build(m)
     assert fw.rsdp is not None and fw.rsdp.address == rsdp
     assert next(t for t in fw.tables if t.signature == "FACS").address == facs
+
+
+#: Found by booting a machine nobody chose (r2 above, 20 sockets): QEMU's linuxboot_dma option
+#: ROM moves the initrd below SeaBIOS's usable RAM, in 64 KiB units (INT 15h E801).
+PC_20_SOCKETS = UNSEEN[1][0].replace('machine "r2" {', 'machine "pc-20-sockets" {')
+
+
+def test_linuxboot_moves_the_initrd_below_the_e801_top():
+    m = machine(PC_20_SOCKETS)
+    assert firmware.usable_low_end(m) == 0xBFFDF000
+    size = 0xFB6E4
+    qemu = 0xBFFD7FFF - size & ~4095  # QEMU 7.2: below_4g - acpi_data_size (0x28000) - 1 - size
+    assert firmware.linuxboot_initrd_base(qemu, size, 0xBFFDF000) == (0xBFFD0000 - size) & ~4095
+    # unless the initrd already ends on the kernel's initrd_addr_max page
+    assert firmware.linuxboot_initrd_base(0x7FF00000, 0xFF000, 0xBFFDF000) == 0x7FF00000

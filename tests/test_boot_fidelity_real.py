@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from test_boot_fidelity import ABSENT_CPU_NODE, DIMM_REBUILD, SLIT_UNMATCHED
+from test_boot_fidelity import ABSENT_CPU_NODE, DIMM_REBUILD, PC_20_SOCKETS, SLIT_UNMATCHED
 from test_fwc_boot import make_fwc, runmod
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -110,6 +110,17 @@ def test_rebuild_fallback_order_with_absent_cpus(qemu_tools, tmp_path_factory, c
                             qemu_tools, tmp_path_factory, capsys)
     assert doc is not None and doc["real"], err
     assert _real_lines(doc, "zonelists")[5] == "Fallback order for Node 0: 0 2 1"
+    _assert_agrees(rc, doc, err)
+
+
+@pytest.mark.boot
+def test_initrd_below_the_e801_top(qemu_tools, tmp_path_factory, capsys):
+    """Found on a machine nobody here chose: pc with 20 sockets, SeaBIOS's tail 0x21000, the
+    linuxboot_dma option ROM puts the initrd 64 KiB lower than with 2 sockets."""
+    rc, doc, err = fwc_boot("pc-20-sockets", _write(tmp_path_factory, "pc-20-sockets", PC_20_SOCKETS),
+                            qemu_tools, tmp_path_factory, capsys)
+    assert doc is not None and doc["real"], err
+    assert doc["real"]["ramdisk"].endswith("-0xbffcffff]")
     _assert_agrees(rc, doc, err)
 
 

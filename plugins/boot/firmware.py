@@ -284,6 +284,29 @@ def generic_tables(m) -> tuple[list[Table], Table | None, Table | None]:
     return tabs, rsdp, root
 
 
+#: The Debian 6.1 kernel's boot-header initrd_addr_max (0x22c)
+DEBIAN_INITRD_ADDR_MAX = 0x7FFFFFFF
+
+
+def usable_low_end(m) -> int:
+    """The end of the usable RAM below 4 GiB in SeaBIOS's e820 (the low-RAM end less its tail)."""
+    return _low_end(m) - high_zone(m).reserved_tail
+
+
+def linuxboot_initrd_base(qemu_base: int, size: int, usable_end: int,
+                          initrd_addr_max: int = DEBIAN_INITRD_ADDR_MAX) -> int:
+    """Where the initrd really lands: QEMU 7.2's linuxboot_dma option ROM
+    (pc-bios/optionrom/linuxboot_dma.c load_kernel) moves it unless its last page is the kernel's
+    initrd_addr_max page: to (e801 top - size) & -4096, where INT 15h E801 reports SeaBIOS's
+    usable RAM in 64 KiB units ((DX + 256) << 16).  So it ends below the e820 reserved tail,
+    rounded down to 64 KiB (a pc machine with 20 sockets: 64 KiB lower than with 2)."""
+    end_page = (qemu_base + size) & ~4095
+    max_page = initrd_addr_max & ~4095
+    if end_page and max_page and end_page != max_page:
+        return ((usable_end & ~0xFFFF) - size) & ~4095
+    return qemu_base
+
+
 def initrd_placement(m, notes: list[str]) -> tuple[int, int] | None:
     """(start, size) of the initrd: the ``initrd`` statement's, else on QEMU boards where
     QEMU's -initrd puts the oracle's busybox initramfs."""
@@ -292,7 +315,8 @@ def initrd_placement(m, notes: list[str]) -> tuple[int, int] | None:
     if not boards.is_qemu(m.board):
         return None
     size = QEMU_DEFAULT_INITRD_SIZE
-    initrd = (boards.qemu_initrd_base(m.board, _low_end(m), size), size)
+    initrd = (linuxboot_initrd_base(boards.qemu_initrd_base(m.board, _low_end(m), size), size, usable_low_end(m)),
+              size)
     notes.append("no 'initrd' statement: assumed QEMU -initrd of the oracle's busybox initramfs "
                  f"({size:#x} bytes) at {initrd[0]:#x}")
     return initrd

@@ -69,6 +69,21 @@ def qemu_initrd_base(below_4g: int, size: int, kernel: BzImage | None = None, bo
     return boards.qemu_initrd_base(board, below_4g, size, initrd_max)
 
 
+def linuxboot_initrd_base(machine, size: int, kernel: BzImage | None = None) -> int:
+    """Where ``fwc boot``'s initrd of ``size`` bytes really lands for ``machine``: QEMU's
+    placement (:func:`qemu_initrd_base`), then the linuxboot_dma option ROM's move below
+    SeaBIOS's usable RAM (:func:`fwc_plugins.boot.firmware.linuxboot_initrd_base`)."""
+    from fwc_plugins.boot import firmware
+    from fwc_plugins.qemu import cached_plan
+
+    qbase = qemu_initrd_base(cached_plan(machine).below_4g, size, kernel, machine.board)
+    if kernel is None:
+        addr_max = firmware.DEBIAN_INITRD_ADDR_MAX
+    else:
+        addr_max = kernel.initrd_addr_max if kernel.protocol >= 0x203 else 0x37FFFFFF
+    return firmware.linuxboot_initrd_base(qbase, size, firmware.usable_low_end(machine), addr_max)
+
+
 def machine_as_booted(machine, cmdline: str, initrd_base: int, initrd_size: int):
     """The description with what fwc boot changes: the kernel command line and where
     QEMU loads the initrd (and the Debian kernel's place if the description has none)."""

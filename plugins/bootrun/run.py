@@ -114,7 +114,7 @@ def run(args, fwc) -> int:
     from .compare import agree, compare, counts, render
     from .initramfs import BusyboxError, combine, find_busybox, fwc_archive
     from .observe import parse_serial
-    from .predict import machine_as_booted, predict, qemu_initrd_base, read_bzimage
+    from .predict import linuxboot_initrd_base, machine_as_booted, predict, read_bzimage
 
     if args.include:
         fwc.include_path = tuple(fwc.include_path) + tuple(args.include)
@@ -166,7 +166,6 @@ def run(args, fwc) -> int:
     p = lambda name: os.path.join(work, name)  # noqa: E731
 
     from ..initrd import build_archive
-    from ..qemu import cached_plan
 
     override = build_archive(m)
     base = None
@@ -190,8 +189,7 @@ def run(args, fwc) -> int:
     with open(p("argv.txt"), "w") as f:
         f.write(" ".join(shlex.quote(a) for a in argv) + "\n")
 
-    plan = cached_plan(m)
-    initrd_base = qemu_initrd_base(plan.below_4g, len(image), bz, m.board)
+    initrd_base = linuxboot_initrd_base(m, len(image), bz)
     booted = machine_as_booted(m, cmdline, initrd_base, len(image))
     pred = None
     if not args.no_predict:
