@@ -36,6 +36,9 @@ UNCOVERED_PAGES = 256
 def build_e820(el, stmt, M) -> tuple[E820Entry, ...]:
     """The entries of an ``e820 { … }`` statement, in the order written."""
     out = []
+    if not stmt.args["entries"]:
+        el.error("empty-range", "the e820 block has no entry (leave it out to derive the map from the nodes)",
+                 stmt.span)
     for st in stmt.args["entries"]:
         a = st.args
         typ = a["type"]

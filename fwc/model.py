@@ -305,8 +305,8 @@ class Machine:
     unaffined_cpus: tuple[Cpu, ...] = attrs.field(default=(), converter=_tuple)
     #: the firmware memory map given explicitly (``e820 { … }``), in the order written; ()
     #: when the machine has none (then the e820 is derived: fwc.e820.e820_of returns None)
-    e820: tuple[E820Entry, ...] = attrs.field(default=(), converter=_tuple)
-    e820_span: Optional[Span] = attrs.field(default=None, eq=False)
+    e820: tuple[E820Entry, ...] = attrs.field(default=(), converter=_tuple, metadata={"omit_default": True})
+    e820_span: Optional[Span] = attrs.field(default=None, eq=False, metadata={"json": False})  # the block's keyword
 
     # -- derived views (cheap; computed on demand)
     @property
@@ -414,6 +414,8 @@ def to_dict(obj: Any) -> Any:
         out: dict[str, Any] = {}
         for f in attrs.fields(type(obj)):
             v = getattr(obj, f.name)
+            if (f.metadata.get("omit_default") and v == f.default) or f.metadata.get("json") is False:
+                continue  # fields added later: a machine without them reads as before
             if f.name == "span":
                 out[f.name] = str(v) if v is not None else None
             else:

@@ -137,9 +137,20 @@ def test_placement_must_be_in_e820_usable_ram():
     assert not names(r, "placement-memory")
 
 
-def test_empty_entry():
+def test_empty_entry_and_empty_block():
     r = load("e820 { usable 0 size 1G  reserved 1G size 0 }\nnode 0 { memory 0 size 1G }")
     assert any("e820 reserved entry is empty" in d.message for d in names(r, "empty-range"))
+    r = load("e820 { }\nnode 0 { memory 0 size 1G }")
+    assert any("the e820 block has no entry" in d.message for d in names(r, "empty-range")) and not r.ok
+
+
+def test_model_json_of_a_canonical_machine_is_unchanged():
+    """The new fields are left out of the model backend's JSON when not given."""
+    from fwc.model import to_dict
+
+    assert not {"e820", "e820_span"} & set(to_dict(FWC.load(os.path.join(EXAMPLES, "two-node-hotplug.fwc")).machine))
+    d = to_dict(load(SERVER).machine)
+    assert d["e820"][0] == {"base": 0, "size": 639 << 10, "type": "usable", "span": "<t>:4:9"} and "e820_span" not in d
 
 
 def test_show_prints_the_map():
