@@ -208,3 +208,19 @@ def test_cli_decompile_with_a_map(tables, tmp_path):
     r = run_fwc("decompile", *tables, str(p))
     assert r.returncode == 0, r.stderr
     assert "e820 {" in r.stdout
+
+
+def test_the_boot_simulators_own_dmesg_reads_back(tmp_path):
+    """fwc's boot simulator prints the e820 it derives as Linux does (``BIOS-e820:`` lines):
+    decompiling its dmesg gives that map, entry for entry (the boot backend's
+    ``firmware.bios_e820``), so a description carrying it describes the same firmware."""
+    from fwc.model import E820_BLOCK_TYPES
+    from fwc_plugins.boot.firmware import bios_e820
+
+    src = os.path.join(EXAMPLES, "two-node-hotplug.fwc")
+    r = run_fwc("compile", src, "-b", "acpi", "-b", "boot", "-o", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    acpi = [str(tmp_path / "acpi" / f"{s}.aml") for s in ("SRAT", "SLIT", "APIC")]
+    got, _ = decompiled_map(acpi + [str(tmp_path / "boot" / "dmesg.txt")])
+    expect = bios_e820(FWC.load(src).machine)
+    assert [(b, b + s, E820_BLOCK_TYPES[t]) for b, s, t in got] == [tuple(x) for x in expect]
