@@ -197,3 +197,32 @@ def test_keyword_type_names_after_an_expression(kw):
     """'reserved' and 'acpi' are keywords elsewhere; after an expression they still start an entry."""
     r = load(f"e820 {{ usable 0 size 1M + 0 {kw} 1M size 4K }}\nnode 0 {{ memory 0 size 1M }}")
     assert r.ok and r.machine.e820[1].type == kw, r.render_diagnostics()
+
+
+def test_the_boot_simulator_boots_the_given_memory_map_not_the_srat():
+    """A server whose SRAT describes 16 TiB of hot-pluggable address space but whose firmware
+    memory map has 10 GiB: Linux sizes memory from the e820, the SRAT only assigns nodes."""
+    import fwc
+
+    text = '''machine "srv" {
+        node 0 { cpus 0-1  memory 0 size 640K  memory 1M size 2047M  memory 4G size 4G }
+        node 1 { cpus 2-3  memory 8G size 16T hotpluggable }
+        e820 {
+            usable 0 size 639K
+            reserved 0x9fc00 size 1K
+            usable 1M size 2047M
+            usable 4G size 6G
+        }
+        kernel at 16M size 52M
+        cmdline "console=ttyS0 nokaslr movable_node"
+    }'''
+    r = fwc.Fwc().compile(text=text, name="<srv>", backends=["boot"])
+    assert r.artifact("boot/dmesg.txt") is not None, r.render_diagnostics()
+    dmesg = r.artifact("boot/dmesg.txt").text.splitlines()
+    bios = [ln for ln in dmesg if ln.startswith("BIOS-e820:")]
+    assert bios == ["BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable",
+                    "BIOS-e820: [mem 0x000000000009fc00-0x000000000009ffff] reserved",
+                    "BIOS-e820: [mem 0x0000000000100000-0x000000007fffffff] usable",
+                    "BIOS-e820: [mem 0x0000000100000000-0x000000027fffffff] usable"]
+    zones = r.artifact("boot/zones.txt").text
+    assert "Movable" in zones  # node 1's 2 GiB of real RAM is hot-pluggable: ZONE_MOVABLE

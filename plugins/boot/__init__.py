@@ -2,12 +2,18 @@
 
 Public API for other plugins (``__all__``, loaded on first use so that registering the
 backend stays cheap): the module :mod:`.report` (``boot/boot.json``'s typed, versioned
-contract: ``from_json``, ``BootReport``, ...), and from :mod:`.sim` ``simulate``, ``Boot`` and
-``Alloc``.  The simulated kernel itself is :mod:`.kernel` (one module per kernel file).
+contract: ``from_json``, ``BootReport``, ...), from :mod:`.sim` ``simulate``, ``Boot`` and
+``Alloc``, and from :mod:`.firmware` what ``fwc boot`` needs to know of QEMU + SeaBIOS
+(``linuxboot_initrd_base``, ``usable_low_end``, ``dsdt_length``, ``DEBIAN_INITRD_ADDR_MAX``).
+The simulated kernel itself is :mod:`.kernel` (one module per kernel file).
 """
 
 from __future__ import annotations
 
 from fwc.exports import lazy_exports
 
-__getattr__, __all__ = lazy_exports(__name__, {"report": ("report",), "sim": ("Alloc", "Boot", "simulate")})
+__getattr__, __all__ = lazy_exports(__name__, {
+    "report": ("report",),
+    "sim": ("Alloc", "Boot", "simulate"),
+    "firmware": ("DEBIAN_INITRD_ADDR_MAX", "dsdt_length", "linuxboot_initrd_base", "usable_low_end"),
+})

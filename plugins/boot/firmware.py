@@ -200,8 +200,14 @@ def build(m, *, dsdt_size: int | None = None) -> Firmware:
 
 
 def bios_e820(m) -> list[tuple[int, int, int]]:
-    """The e820 map: SeaBIOS's on QEMU boards, the boot-memory ranges elsewhere; plus the
-    machine's ``reserved`` statements; sanitized."""
+    """The e820 map: the description's ``e820 { … }`` block when it gives one (the firmware
+    memory map apart from the SRAT); else SeaBIOS's on QEMU boards, the boot-memory ranges
+    elsewhere, plus the machine's ``reserved`` statements; sanitized."""
+    from fwc.e820 import e820_of
+
+    given = e820_of(m)
+    if given is not None:
+        return sanitize(given)
     e820 = []
     if boards.is_qemu(m.board):
         low = _low_end(m)

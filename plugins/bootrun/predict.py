@@ -73,15 +73,16 @@ def linuxboot_initrd_base(machine, size: int, kernel: BzImage | None = None) -> 
     """Where ``fwc boot``'s initrd of ``size`` bytes really lands for ``machine``: QEMU's
     placement (:func:`qemu_initrd_base`), then the linuxboot_dma option ROM's move below
     SeaBIOS's usable RAM (:func:`fwc_plugins.boot.firmware.linuxboot_initrd_base`)."""
-    from fwc_plugins.boot import firmware
+    from fwc_plugins.boot import DEBIAN_INITRD_ADDR_MAX, usable_low_end
+    from fwc_plugins.boot import linuxboot_initrd_base as option_rom_initrd_base
     from fwc_plugins.qemu import cached_plan
 
     qbase = qemu_initrd_base(cached_plan(machine).below_4g, size, kernel, machine.board)
     if kernel is None:
-        addr_max = firmware.DEBIAN_INITRD_ADDR_MAX
+        addr_max = DEBIAN_INITRD_ADDR_MAX
     else:
         addr_max = kernel.initrd_addr_max if kernel.protocol >= 0x203 else 0x37FFFFFF
-    return firmware.linuxboot_initrd_base(qbase, size, firmware.usable_low_end(machine), addr_max)
+    return option_rom_initrd_base(qbase, size, usable_low_end(machine), addr_max)
 
 
 def machine_as_booted(machine, cmdline: str, initrd_base: int, initrd_size: int):
@@ -193,7 +194,7 @@ def approximations(machine) -> list[str]:
 
     if not boards.is_qemu(machine.board):
         return []
-    from fwc_plugins.boot.firmware import dsdt_length
+    from fwc_plugins.boot import dsdt_length
 
     return ["acpi"] if dsdt_length(machine)[1] else []
 
