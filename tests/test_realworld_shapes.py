@@ -240,3 +240,23 @@ def test_real_firmware_shapes_round_trip_with_linux_semantics(tmp_path_factory, 
                 assert d[(x.id, y.id)] == rows[x.pxm][y.pxm]
     madt_ids = {e.fields.get("apic_id", e.fields.get("x2apic_id")) for e in madt_entries if e.type in (0, 9)}
     assert {i for i, c in described.items() if c.enabled and i in madt_ids} == present
+
+
+def test_the_boot_simulator_counts_cpus_without_srat_affinity():
+    """MADT CPUs that no SRAT entry places are still possible CPUs (prefill_possible_map)."""
+    from fwc_plugins.boot.sim import simulate
+
+    import fwc
+
+    text = '''machine "m" {
+        node 0 { cpus 0-1  memory 0 size 640K  memory 1M size 2047M }
+        node 1 { cpus 2-3  memory 4G size 2G }
+        cpus 4-5
+        kernel at 16M size 52M
+        cmdline "nokaslr"
+    }'''
+    r = fwc.Fwc().load(text=text, name="<t>")
+    assert r.machine is not None, r.render_diagnostics()
+    b = simulate(r.machine)
+    assert "smpboot: Allowing 6 CPUs, 0 hotplug CPUs" in b.dmesg
+    assert any(ln.startswith("setup_percpu: NR_CPUS:8192 nr_cpumask_bits:6 nr_cpu_ids:6 ") for ln in b.dmesg)

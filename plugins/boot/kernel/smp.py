@@ -12,9 +12,14 @@ if TYPE_CHECKING:
 NR_CPUS = 8192  # Debian's CONFIG_NR_CPUS
 
 
+def madt_cpus(k: Kernel) -> list:
+    """Every CPU the MADT lists: the nodes' and those without SRAT affinity."""
+    return [c for _, c in k.machine.cpus] + list(k.machine.unaffined_cpus)
+
+
 def acpi_process_madt(k: Kernel) -> bool:
     """acpi_process_madt() (arch/x86/kernel/acpi/boot.c): SMP configuration from the MADT (False: no CPUs, no lines)."""
-    if not k.machine.cpus:
+    if not madt_cpus(k):
         return False
     k.pr("ACPI: Using ACPI (MADT) for SMP configuration information")
     return True
@@ -22,14 +27,14 @@ def acpi_process_madt(k: Kernel) -> bool:
 
 def prefill_possible_map(k: Kernel) -> None:
     """prefill_possible_map() (arch/x86/kernel/smpboot.c): possible CPUs = every MADT entry, the disabled ones hotplug."""
-    cpus = [c for _, c in k.machine.cpus]
+    cpus = madt_cpus(k)
     hp = sum(1 for c in cpus if not c.enabled)
     k.pr(f"smpboot: Allowing {len(cpus)} CPUs, {hp} hotplug CPUs")
 
 
 def setup_per_cpu_areas(k: Kernel) -> None:
     """setup_per_cpu_areas() (arch/x86/kernel/setup_percpu.c): its first line (nr_node_ids = highest possible node + 1)."""
-    n = len(k.machine.cpus)
+    n = len(madt_cpus(k))
     possible = k.numa.possible
     nr_node_ids = max(possible) + 1 if possible else 1
     k.pr(f"setup_percpu: NR_CPUS:{NR_CPUS} nr_cpumask_bits:{n} nr_cpu_ids:{n} nr_node_ids:{nr_node_ids}")
