@@ -34,7 +34,7 @@ from .exports import lazy_exports
 
 __all__ = [
     "hookimpl", "hookspec", "Artifact", "Backend", "BackendContext", "Option", "Check", "CheckFn", "Report",
-    "check_group", "register_diagnostics", "lazy_exports", "BackendRegister", "CheckRegister", "DecompilerRegister",
+    "check_group", "register_check_group", "register_diagnostics", "lazy_exports", "BackendRegister", "CheckRegister", "DecompilerRegister",
     "CommandRegister", "Diagnostic", "Related", "Span",
 ]
 
@@ -79,3 +79,15 @@ def register_diagnostics(register: CheckRegister, rows: Iterable[tuple[str, int,
     ``fwc checks`` and switched with ``-W``/``-E`` like any check."""
     for name, code, level, description in rows:
         register(name, level, description, None, code=code)
+
+
+def register_check_group(register: CheckRegister, analyse: Callable[[Any], list],
+                         checks: Iterable[tuple[str, int, str, str]],
+                         diagnostics: Iterable[tuple[str, int, str, str]] = ()) -> None:
+    """Register named checks that share one analysis of the machine (:func:`check_group`):
+    ``checks``, and ``diagnostics`` (names the backend reports itself), are
+    ``(name, code, level, description)`` rows."""
+    for_check = check_group(analyse)
+    for name, code, level, description in checks:
+        register(name, level, description, for_check(name), code=code)
+    register_diagnostics(register, diagnostics)

@@ -35,7 +35,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
-from fwc.plugin import BackendContext, CheckRegister, Option, check_group, hookimpl, lazy_exports, register_diagnostics
+from fwc.plugin import BackendContext, CheckRegister, Option, hookimpl, lazy_exports, register_check_group
 
 if TYPE_CHECKING:  # the lazy names below, for type checkers (at run time they load on first use)
     from fwc.model import Machine, Override
@@ -224,10 +224,7 @@ def _problems(machine: Machine) -> list[tuple[Any, ...]]:
 
 @hookimpl
 def fwc_register_checks(register: CheckRegister) -> None:
-    checks = check_group(_problems)
-    for name, code, level, desc in CHECKS:
-        register(name, level, desc, checks(name), code=code)
-    register_diagnostics(register, BACKEND_DIAGNOSTICS)
+    register_check_group(register, _problems, CHECKS, BACKEND_DIAGNOSTICS)
 
 
 @hookimpl

@@ -63,7 +63,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fwc.plugin import BackendContext, CheckRegister, check_group, hookimpl, register_diagnostics
+from fwc.plugin import BackendContext, CheckRegister, hookimpl, register_check_group
 
 if TYPE_CHECKING:
     from fwc.model import Machine
@@ -130,10 +130,7 @@ def _problems(machine: "Machine") -> list[tuple]:
 
 @hookimpl
 def fwc_register_checks(register: CheckRegister) -> None:
-    checks = check_group(_problems)
-    for name, code, level, desc in CHECKS:
-        register(name, level, desc, checks(name), code=code)
-    register_diagnostics(register, DIAGNOSTICS)
+    register_check_group(register, _problems, CHECKS, DIAGNOSTICS)
 
 
 @hookimpl
