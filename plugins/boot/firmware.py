@@ -57,6 +57,9 @@ QEMU_DSDT_KNOWN = {
     ("qemu-q35", 16, 0): 9712,
     ("qemu-q35", 255, 0): 31702,   # h_q35_maxcpus255
 }
+#: How many CPUs of each golden above sit on a node above 1 (each costs the DSDT a _PXM byte,
+#: see DSDT_BASE): a machine with the same key and another CPU placement differs by as many bytes.
+QEMU_DSDT_KNOWN_HIGH_CPUS = {("qemu-q35", 6, 0): 2}  # c_q35_3node_slit: node 2's two CPUs
 #: The oracle's busybox initramfs (tests/oracles/qemu), used when a QEMU machine has no
 #: ``initrd`` statement: its RAMDISK line spans 0xfd000 bytes.
 QEMU_DEFAULT_INITRD_SIZE = 0xFC800
@@ -115,14 +118,16 @@ def _steps(n: int, steps) -> tuple[int, bool]:
 def dsdt_length(m) -> tuple[int, bool]:
     """QEMU 7.2's DSDT length for ``m`` and whether it is estimated: the real boot's, when a
     golden has it (QEMU_DSDT_KNOWN), else DSDT_BASE etc."""
-    known = QEMU_DSDT_KNOWN.get(qemu_key(m))
+    key = qemu_key(m)
+    high = sum(1 for node, _ in m.cpus if node.id >= 2)
+    known = QEMU_DSDT_KNOWN.get(key)
     if known is not None:
-        return known, False
+        return known + high - QEMU_DSDT_KNOWN_HIGH_CPUS.get(key, 0), False
     n = len(m.cpus)
     one, two = DSDT_BASE[m.board]
     size = one if n <= 1 else two + DSDT_PER_CPU * (n - 2)
     extra, unsure = _steps(n, DSDT_CPU_STEPS)
-    size += extra + sum(1 for node, _ in m.cpus if node.id >= 2)
+    size += extra + high
     if m.slots:
         extra, u2 = _steps(m.slots, DSDT_SLOT_STEPS)
         size += DSDT_SLOTS[0] + DSDT_SLOTS[1] * m.slots + extra
@@ -164,13 +169,22 @@ def _low_end(m) -> int:
 
 def firmware_view(m):
     """The machine as QEMU's own ACPI builder sees it: board OEM, PXM = node id, boot RAM
-    never hotpluggable (build_srat() marks only the DIMM window so) -- the tables QEMU puts in memory."""
+    never hotpluggable (build_srat() marks only the DIMM window so), and one entry per contiguous
+    piece of a node's RAM (a description may cut it where its initrd SRAT changes the flags) --
+    the tables QEMU puts in memory."""
     from fwc.model import MemoryRange, Oem
 
     b = boards.BOARDS[m.board]
     nodes = []
     for n in m.nodes:
-        mem = [r if r.dimm else MemoryRange(r.base, r.size) for r in n.memory]
+        mem: list = []
+        for r in n.memory:
+            if r.dimm:
+                mem.append(r)
+            elif mem and not mem[-1].dimm and mem[-1].end == r.base:
+                mem[-1] = MemoryRange(mem[-1].base, mem[-1].size + r.size)
+            else:
+                mem.append(MemoryRange(r.base, r.size))
         nodes.append(attrs.evolve(n, pxm=n.id, memory=mem, initiators=()))
     return attrs.evolve(m, oem=Oem(*b.oem), table_revisions=dict(b.table_revisions), table_overrides={},
                         nodes=nodes)

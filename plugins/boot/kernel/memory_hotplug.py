@@ -75,7 +75,11 @@ def hot_add_dimms(k: Kernel) -> tuple[list[tuple[int, int, int, str]], list[tupl
     running = {n for n, apics in numa.node_cpus.items() if present & set(apics)}
     # the ACPI memory devices in slot order (QEMU numbers the DIMMs in address order)
     for n, r in sorted(((n, r) for n in k.machine.nodes for r in n.dimms), key=lambda x: x[1].base):
-        nid = k.numa.pxm_to_node.get(n.id, n.id)
+        # acpi_memory_enable_device(): acpi_get_node() of the device's _PXM (QEMU's node id),
+        # which maps no new node at run time; NUMA_NO_NODE -> memory_add_physaddr_to_nid()
+        nid = k.numa.pxm_to_node.get(n.id, -1)
+        if nid < 0:
+            nid = memory_add_physaddr_to_nid(k, r.base)
         if nid not in online:  # __try_online_node() -> hotadd_init_pgdat()
             policy = zonelists(k, k.out.late, _tuples(zones), [nid], len(online), policy, running)
             online.add(nid)
@@ -102,6 +106,17 @@ def hot_add_dimms(k: Kernel) -> tuple[list[tuple[int, int, int, str]], list[tupl
     final = [(nid, ZONE_NAMES[z], s, sp, pr) for nid in sorted(zones) for z, (s, sp, pr) in enumerate(zones[nid])
              if pr]
     return dimm_online, final
+
+
+def memory_add_physaddr_to_nid(k: Kernel, start: int) -> int:
+    """memory_add_physaddr_to_nid() (arch/x86/mm/numa.c): the node of numa_meminfo's block holding
+    ``start`` (numa_reserved_meminfo, where the SRAT's hot-pluggable space above the RAM went,
+    is not searched), else the first block's node."""
+    mi = k.numa.meminfo
+    for s, e, nid in mi:
+        if s <= start < e:
+            return nid
+    return mi[0][2] if mi else 0
 
 
 def _tuples(zones: dict[int, list[list[int]]]) -> dict[int, list[tuple[int, int, int]]]:

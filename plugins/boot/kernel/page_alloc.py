@@ -266,7 +266,10 @@ def build_all_zonelists(k: Kernel) -> None:
     numa = k.numa
     has_cpu = {n for n, c in numa.node_cpus.items() if c}
     online = len(numa.online | {n for n in numa.possible if n in has_cpu})
-    k.zones.policy_zone = zonelists(k, k.out.dmesg, k.zones.zone_info, sorted(numa.possible), online, 0)
+    # At this point of start_kernel() no CPU is in any cpumask_of_node(): numa_add_cpu() runs in
+    # identify_cpu() (arch/x86/kernel/cpu/common.c), for the boot CPU from check_bugs(), later.
+    k.zones.policy_zone = zonelists(k, k.out.dmesg, k.zones.zone_info, sorted(numa.possible), online, 0,
+                                    set())
 
 
 def zonelists(k: Kernel, out: list[str], zi_all: dict, nodes: list[int], online: int, policy: int,
@@ -276,7 +279,7 @@ def zonelists(k: Kernel, out: list[str], zi_all: dict, nodes: list[int], online:
     pgdat while it is not online yet), ``Built {nr_online_nodes} zonelists … Total pages`` and
     ``Policy zone`` (policy_zone only grows: check_highest_zone()).  ``has_cpu``: the nodes
     whose cpumask_of_node() is not empty (find_next_best_node()'s PENALTY_FOR_NODE_WITH_CPUS;
-    default: every node with a CPU in the SRAT, as at early boot).  Returns the policy zone."""
+    default: every node with a CPU in the SRAT; at early boot: none).  Returns the policy zone."""
     numa = k.numa
     n_memory = sorted(n for n, zi in zi_all.items() if any(pr for _, _, pr in zi))
     if has_cpu is None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fwc import boards
+
 from .acpi_tables import acpi_tables_init
 from .direct_map import init_mem_mapping, memblock_find_dma_reserve
 from .e820 import (E820_TYPE_RAM, E820_TYPE_RESERVED, e820__end_of_ram_pfn, e820__finish_early_params,
@@ -103,8 +105,9 @@ def reserve_brk(k: Kernel) -> None:
 
 def efi_find_mirror(k: Kernel) -> None:
     """efi_find_mirror() (arch/x86/platform/efi/efi.c) under kernelcore=mirror: EFI's
-    mirrored ranges, here the description's ``mirror`` ranges, marked in memblock."""
-    if k.params.mirror:
+    mirrored ranges, here the description's ``mirror`` ranges, marked in memblock.  QEMU boards
+    boot SeaBIOS: no EFI memory map (efi_enabled(EFI_MEMMAP) is false), so nothing is marked."""
+    if k.params.mirror and not boards.is_qemu(k.machine.board):
         for n in k.machine.nodes:
             for r in n.boot_memory:
                 if r.mirror:
@@ -119,10 +122,44 @@ def reserve_real_mode(k: Kernel) -> None:
 
 
 def reserve_initrd(k: Kernel) -> None:
-    """reserve_initrd() (arch/x86/kernel/setup.c): the RAMDISK line (the initrd stays where the loader put it)."""
+    """reserve_initrd() (arch/x86/kernel/setup.c): the RAMDISK line; the initrd stays where the
+    loader put it when the direct map covers it (pfn_range_is_mapped), else relocate_initrd()
+    moves it (``mem=`` below it) and the old range is freed."""
     if k.initrd:
         ib, isz = k.initrd
-        k.pr(f"RAMDISK: [mem {hex10(ib)}-{hex10(roundup(ib + isz, PAGE) - 1)}]")
+        end = roundup(ib + isz, PAGE)
+        k.pr(f"RAMDISK: [mem {hex10(ib)}-{hex10(end - 1)}]")
+        if not pfn_range_is_mapped(k, ib, end):
+            relocate_initrd(k, ib, isz)
+            k.memblock.caller = "initrd (reserve_initrd: moved)"
+            k.memblock.phys_free(ib, end - ib)
+
+
+def pfn_range_is_mapped(k: Kernel, start: int, end: int) -> bool:
+    """pfn_range_is_mapped() (arch/x86/mm/init.c): init_mem_mapping() mapped every memblock memory
+    region below max_pfn_mapped; the range must lie in one of them."""
+    limit = k.direct_map.max_pfn_mapped << 12
+    return end <= limit and any(r.base <= start and end <= r.base + r.size for r in _merged_memory(k))
+
+
+def _merged_memory(k: Kernel) -> list:
+    out: list = []
+    for r in k.memblock.memory.regions():
+        if out and out[-1].base + out[-1].size == r.base:
+            out[-1] = out[-1]._replace(size=out[-1].size + r.size)
+        else:
+            out.append(r)
+    return out
+
+
+def relocate_initrd(k: Kernel, ib: int, isz: int) -> None:
+    """relocate_initrd() (arch/x86/kernel/setup.c): a new home below max_pfn_mapped, top-down."""
+    new = k.alloc("phys_alloc_range", "initrd (relocate_initrd)", roundup(isz, PAGE), PAGE, 0,
+                  k.direct_map.max_pfn_mapped << 12, permanent=False)
+    if new:
+        k.pr(f"Allocated new RAMDISK: [mem {new:#010x}-{new + isz - 1:#010x}]")
+        k.pr(f"Move RAMDISK from [mem {ib:#010x}-{ib + isz - 1:#010x}] to [mem {new:#010x}-{new + isz - 1:#010x}]")
+        k.initrd = (new, isz)
 
 
 def paging_init(k: Kernel) -> None:
