@@ -50,8 +50,9 @@ def test_generator_is_deterministic_and_valid():
 
 
 def test_generator_covers_the_features():
-    feats = {f for m in machines(60, 1) for f in m.features}
+    feats = {f for m in machines(80, 1) for f in m.features}
     for f in ("qemu-q35", "qemu-pc", "memoryless", "dimm", "hotplug-node", "partial-hotplug", "pxm", "slit",
+              "slit-asymmetric", "slit-unmatched",
               "initrd-on-hotplug", "movable_node", "kernelcore=bytes", "kernelcore=percent", "movablecore=bytes",
               "movablecore=percent", "kernelcore=mirror", "mirror", "mem=", "memhp_default_state"):
         assert f in feats, f

@@ -8,8 +8,9 @@ Boards pc and q35; 1-8 nodes; memoryless nodes (a CPU and no memory, or only a D
 hot-pluggable nodes and partial ranges through an initrd SRAT override (QEMU never marks boot
 RAM hot-pluggable, so the description gives QEMU's OEM IDs with revision 2 and the initrd
 carries the SRAT); cold-plugged DIMMs; renumbered proximity domains (the override SRAT's);
-SLITs (distances), valid and not; the initrd's node hot-pluggable (QEMU loads the initrd at the
-top of RAM below 4 GiB); ``movable_node``, ``kernelcore=`` and ``movablecore=`` in bytes and
+SLITs (distances), symmetric and not, and SLITs whose localities the override SRAT's
+renumbered domains do not match (Linux ignores them); the initrd's node hot-pluggable (QEMU
+loads the initrd at the top of RAM below 4 GiB); ``movable_node``, ``kernelcore=`` and ``movablecore=`` in bytes and
 percent, ``kernelcore=mirror`` with ``mirror`` ranges (QEMU boots SeaBIOS: no EFI memory map,
 so Linux sees nothing mirrored), ``mem=``, ``memhp_default_state=``.  Explicit addresses (needed
 for hot-pluggable ranges) are QEMU's own layout, which fwc computes for the size-only form.
@@ -140,16 +141,25 @@ class _Draw:
                 self.feature("pxm")
         # mirror ranges (kernelcore=mirror)
         mirror = r.random() < 0.12 and nnodes > 1 and any(mem[1:])
-        # SLIT
+        # SLIT: symmetric or not; with renumbered proximity domains QEMU's SLIT (indexed by node
+        # id) names localities the override SRAT does not have, and Linux ignores those entries.
+        # (A SLIT Linux rejects as a whole -- a diagonal other than 10, an entry of 10 or less --
+        # is an error for fwc check, so never generated.)
         dist: list[tuple[int, int, int]] = []
         if nnodes > 1 and r.random() < 0.4:
-            bad = r.random() < 0.25
+            asym = r.random() < 0.25
             for a in range(nnodes):
                 for b in range(a + 1, nnodes):
                     if r.random() < 0.7:
-                        dist.append((a, b, r.choice([15, 17, 20, 21, 31, 40, 255] + ([10] if bad else []))))
+                        v = r.choice([15, 17, 20, 21, 31, 40, 255] + ([10] if asym else []))
+                        if v == 10:  # both directions, different
+                            dist += [(a, b, 21), (b, a, r.choice([17, 31, 40]))]
+                        else:
+                            dist.append((a, b, v))
             if dist:
-                self.feature("slit-invalid" if any(v == 10 for *_, v in dist) else "slit")
+                self.feature("slit")
+                if any(a > b for a, b, _ in dist):
+                    self.feature("slit-asymmetric")
         # cmdline
         words = ["console=ttyS0", "nokaslr"]
         if override and any(hot) and r.random() < 0.7 or (dimms and r.random() < 0.5):
@@ -211,6 +221,8 @@ class _Draw:
             lines.append(f"    node {n}{p} {{ " + "  ".join(parts) + " }")
         for a, b, v in dist:
             lines.append(f"    distance {a} {b} = {v}")
+        if dist and pxm:
+            self.feature("slit-unmatched")
         if override:
             low_end = max(b + s for ranges in layout.values() for b, s in ranges if b < 4 * GiB)
             lines.append(f"    initrd at {_addr(low_end - 8 * MiB)} size 4M {{ override srat }}")
