@@ -9,7 +9,7 @@ ranges are half-open ``[base, base + size)``.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Sequence
 
 import attrs
 
@@ -358,14 +358,18 @@ class Machine:
 
 def id_ranges(ids: Iterable[int], sep: str = ", ") -> str:
     """``[0, 1, 2, 5]`` as ``"0-2, 5"``: the form of a ``cpus`` list."""
-    ordered = sorted(ids)
+    return ordered_ranges(sorted(ids), sep)
+
+
+def ordered_ranges(ids: Sequence[int], sep: str = ", ") -> str:
+    """IDs in their order, consecutive runs as ranges: ``[0, 1, 2, 8, 4]`` -> ``0-2, 8, 4``."""
     out: list[str] = []
     i = 0
-    while i < len(ordered):
+    while i < len(ids):
         j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
             j += 1
-        out.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
+        out.append(str(ids[i]) if i == j else f"{ids[i]}-{ids[j]}")
         i = j + 1
     return sep.join(out)
 

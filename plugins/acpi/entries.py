@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
+from fwc.model import ordered_ranges
 from fwc.units import exact_size
 
 from . import layout as L
@@ -36,7 +37,7 @@ from .binary import Subtable, Table
 from .codec import struct_codec
 from .names import SratType
 
-__all__ = ["describe_listed", "raw_subtables", "ordered_ranges", "quote", "size_text", "addr_text", "oem_text"]
+__all__ = ["describe_listed", "raw_subtables", "quote", "size_text", "addr_text", "oem_text"]
 
 
 # --- description text (shared with .decompile)
@@ -82,19 +83,6 @@ def raw_subtables(data: bytes, layout: L.TableLayout) -> list[bytes]:
         out.append(data[off:min(off + n, end)])
         off += n
     return out
-
-
-def ordered_ranges(ids: list[int]) -> str:
-    """IDs in their order, consecutive runs as ranges: ``[0, 1, 2, 8, 4]`` -> ``0-2, 8, 4``."""
-    out: list[str] = []
-    i = 0
-    while i < len(ids):
-        j = i
-        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
-            j += 1
-        out.append(str(ids[i]) if i == j else f"{ids[i]}-{ids[j]}")
-        i = j + 1
-    return ", ".join(out)
 
 
 def _exact(layout: L.TableLayout, st: Subtable, raw: bytes) -> bool:
