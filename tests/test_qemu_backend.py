@@ -666,3 +666,16 @@ def test_srat_dependent_checks_follow_the_upgrade_model(fwc, tmp_path, name):
         assert ("SRAT" in effective_tables(r.machine)) is reads
         got, r = _qemu_checks(fwc, body)
         assert (name in got) is not reads, r.render_diagnostics()
+
+
+def test_mirror_ranges_on_a_qemu_board_say_nothing_is_mirrored():
+    """'mirror' is not an SRAT flag: even with an SRAT override, SeaBIOS gives Linux no EFI
+    memory map, so nothing is mirrored (found by bench/fidelity.py; examples/boot-tests/mirror-ranges.fwc)."""
+    import fwc
+
+    text = ('machine "m" { board qemu-q35\noem revision 2\nnode 0 { cpus 0 memory size 2G mirror }\n'
+            'node 1 { cpus 1 memory size 2G }\ninitrd at 1G size 8M { override srat }\n'
+            'cmdline "nokaslr kernelcore=mirror" }')
+    r = fwc.Fwc().check(text=text, name="<t>")
+    msgs = [d.message for d in r.diagnostics if d.check == "qemu-memory-flags"]
+    assert len(msgs) == 1 and "no EFI memory map: nothing is mirrored" in msgs[0], r.render_diagnostics()

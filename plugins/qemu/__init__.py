@@ -86,7 +86,7 @@ CHECKS = [
     ("qemu-hotplug-boot-ram", 4106, "warning",
      "hotpluggable boot RAM without an initrd SRAT override (QEMU never marks boot RAM hotpluggable)"),
     ("qemu-memory-flags", 4107, "warning",
-     "nonvolatile, mirror or disabled boot RAM without an SRAT override"),
+     "nonvolatile or disabled boot RAM without an SRAT override; mirror ranges (SeaBIOS has no EFI memory map)"),
     ("qemu-initiators", 4108, "warning", "generic initiators or ports without an SRAT override"),
     ("qemu-socket-split", 4109, "warning", "a CPU socket split across nodes (guest llc-sibling warning)"),
     ("qemu-kaslr", 4110, "warning", "an SRAT override for hotpluggable RAM without 'nokaslr'"),

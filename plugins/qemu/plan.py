@@ -276,8 +276,7 @@ def _numa_problems(m: "Machine", problems: list[Problem]) -> None:
                          "higher OEM revision) and boot with 'nokaslr'; or use a 'dimm' instead",)))
                     break
             for r in n.boot_memory:
-                flags = [f for f, on in (("nonvolatile", r.nonvolatile), ("mirror", r.mirror),
-                                         ("disabled", not r.enabled)) if on]
+                flags = [f for f, on in (("nonvolatile", r.nonvolatile), ("disabled", not r.enabled)) if on]
                 if flags:
                     problems.append(Problem(
                         "qemu-memory-flags",
@@ -300,6 +299,13 @@ def _numa_problems(m: "Machine", problems: list[Problem]) -> None:
             "applies, so the kernel may land in that RAM and the node stays unmovable (2 of 3 boots)",
             m.initrd.span if m.initrd else m.span, ("add 'nokaslr' to the cmdline",)))
 
+    mirrored = next((r for n in m.nodes for r in n.boot_memory if r.mirror), None)
+    if mirrored is not None:  # not an SRAT flag: no override can carry it
+        problems.append(Problem(
+            "qemu-memory-flags",
+            f"[{mirrored.base:#x}-{mirrored.end - 1:#x}] is marked mirror, but QEMU boots SeaBIOS, which gives "
+            "Linux no EFI memory map: nothing is mirrored (efi_find_mirror() finds none), and kernelcore=mirror "
+            "treats all memory as unmirrored", mirrored.span))
 
 def distances(m: "Machine") -> tuple[tuple[int, int, int], ...]:
     """-numa dist arguments: nothing without distances; otherwise every node pair, as QEMU
