@@ -22,8 +22,6 @@ MACHINES = sorted(os.listdir(os.path.join(ROOT, "machines"))) if os.path.isdir(R
 FWC = Fwc()
 #: tables Linux itself rejects: kept verbatim, with the reason in a note
 MALFORMED = {"fwts-slit-0002": "SLIT distances below 10 (Linux rejects the whole SLIT)"}
-#: not described structurally yet (the bytes still round-trip): what is missing
-PENDING: dict[str, str] = {}
 
 
 def _corpus() -> None:
@@ -69,8 +67,6 @@ def test_described_without_verbatim(machine):
         assert "verbatim" in r.text and any(d.check == "acpi-verbatim" for d in r.diagnostics)
         assert "# kept as bytes: " in r.text  # the description says why
         return
-    if machine in PENDING and "verbatim" in r.text:
-        pytest.xfail(PENDING[machine])
     assert "verbatim" not in r.text
 
 
