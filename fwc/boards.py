@@ -5,8 +5,9 @@ hw/i386/pc.c for the device-memory window, hw/i386/acpi-build.c build_srat() for
 checked against tables and e820 maps read from real guests (tests/golden/qemu):
 
 * q35 keeps RAM below 4 GiB up to 0xb0000000 when it all fits, otherwise
-  2 GiB low and the rest from 4 GiB;
-* pc keeps RAM below 0xe0000000 when it all fits, otherwise 3 GiB low;
+  2 GiB low and the rest from 4 GiB; ``max-ram-below-4g`` can only lower that;
+* pc keeps RAM below 0xe0000000 (or ``max-ram-below-4g``) when it all fits, otherwise
+  3 GiB low (or the limit, if lower);
 * node memory is stacked in node-id order; QEMU's SRAT skips
   [640 KiB, 1 MiB) and the hole between the low RAM end and 4 GiB;
 * the DIMM window starts at ROUND_UP(4 GiB + above_4g, 1 GiB) (exactly
@@ -50,26 +51,55 @@ def is_qemu(board: str) -> bool:
     return BOARDS[board].qemu_machine is not None
 
 
-def low_ram_fits(board: str) -> int:
-    """How much RAM QEMU keeps entirely below 4 GiB: less than this (q35 0xb0000000,
-    pc 0xe0000000) all fits; this much or more is split at :func:`low_ram_end`."""
-    return 0xB0000000 if board == "qemu-q35" else 0xE0000000
+#: QEMU 7.2's default low-RAM limits: q35 keeps RAM below 0xb0000000 when it all fits there
+#: (else 2 GiB low), pc below 0xe0000000 (else 3 GiB low, gigabyte_align).
+Q35_LOWMEM, Q35_SPLIT = 0xB0000000, 0x80000000
+PC_LOWMEM, PC_SPLIT = 0xE0000000, 0xC0000000
 
 
-def low_ram_end(board: str) -> int:
-    """Where QEMU ends RAM below 4 GiB once it does not all fit there (2 GiB q35, 3 GiB pc)."""
-    return 0x80000000 if board == "qemu-q35" else 0xC0000000
+def below_4g(board: str, ram_size: int, limit: int = 0) -> int:
+    """How much of ``ram_size`` bytes of QEMU RAM lies below 4 GiB, with ``-machine
+    max-ram-below-4g=limit`` (0: not given): QEMU 7.2's ``below_4g_mem_size`` as
+    hw/i386/pc_q35.c pc_q35_init() and pc_piix.c pc_init1() compute it.  q35 only lowers its
+    own limit (``min(lowmem, limit)``); pc takes the limit as its lowmem and still caps it at
+    3 GiB once RAM does not fit below it."""
+    if board == "qemu-q35":
+        lowmem = Q35_SPLIT if ram_size >= Q35_LOWMEM else Q35_LOWMEM
+        if limit:
+            lowmem = min(lowmem, limit)
+    else:
+        lowmem = limit or PC_LOWMEM
+        if ram_size >= lowmem:
+            lowmem = min(lowmem, PC_SPLIT)
+    return lowmem if ram_size >= lowmem else ram_size
 
 
-def below_4g(board: str, ram_size: int) -> int:
-    """How much of ``ram_size`` bytes of QEMU RAM lies below 4 GiB."""
-    return ram_size if ram_size < low_ram_fits(board) else low_ram_end(board)
+def split_low_end(board: str, above: int, limit: int = 0) -> int:
+    """The low-RAM end QEMU gives boot RAM that has ``above`` > 0 bytes above 4 GiB: the
+    ``below`` for which ``below_4g(below + above) == below``.  At most one candidate fits
+    (the default split, or the limit itself); when none does, the board's default split
+    (the layout checks then report the RAM QEMU cannot produce)."""
+    default = Q35_SPLIT if board == "qemu-q35" else PC_SPLIT
+    for low in (default, limit):
+        if low and below_4g(board, low + above, limit) == low:
+            return low
+    return default
 
 
-def below_4g_of_top(board: str, top: int) -> int:
+def low_ram_rule(board: str, limit: int = 0) -> str:
+    """QEMU's below/above-4G rule in words, for diagnostics."""
+    if board == "qemu-q35":
+        rule = "RAM below 0xb0000000 all fits below 4 GiB, more is split at 2 GiB"
+        return rule + (f", and max-ram-below-4g={limit:#x} lowers that limit" if limit else "")
+    if limit:
+        return f"RAM below max-ram-below-4g={limit:#x} all fits below 4 GiB, more is split at {min(limit, PC_SPLIT):#x}"
+    return "RAM below 0xe0000000 all fits below 4 GiB, more is split at 3 GiB"
+
+
+def below_4g_of_top(board: str, top: int, limit: int = 0) -> int:
     """The low-RAM end for boot RAM whose highest address is ``top``: RAM reaching above
     4 GiB implies QEMU's split low end; otherwise it is ``below_4g`` of that much RAM."""
-    return below_4g(board, top) if top <= FOUR_G else low_ram_end(board)
+    return below_4g(board, top, limit) if top <= FOUR_G else split_low_end(board, top - FOUR_G, limit)
 
 
 def phys_to_ram(addr: int, below: int) -> int | None:
@@ -129,21 +159,21 @@ def qemu_initrd_base(board: str, below: int, size: int, initrd_max: int = 0xFFFF
     return (initrd_max - size) & ~4095
 
 
-def ram_size(board: str, boot_ranges) -> int:
+def ram_size(board: str, boot_ranges, limit: int = 0) -> int:
     """QEMU's ``-m`` for boot RAM at these addresses: the end of the highest range in
     pc.ram terms (the 640K-1M gap and the PCI hole are inside pc.ram, in no range)."""
     top = max((r.base + r.size for r in boot_ranges), default=0)
     if top <= FOUR_G:
         return top
-    return low_ram_end(board) + (top - FOUR_G)
+    return split_low_end(board, top - FOUR_G, limit) + (top - FOUR_G)
 
 
-def window(board: str, boot_ranges, slots: int, maxmem: int) -> tuple[int, int] | None:
+def window(board: str, boot_ranges, slots: int, maxmem: int, limit: int = 0) -> tuple[int, int] | None:
     """(base, size) of QEMU's DIMM window for this boot RAM, or None without slots."""
     if not slots:
         return None
-    ram = ram_size(board, boot_ranges)
-    return device_window(ram - below_4g(board, ram), ram, slots, maxmem)
+    ram = ram_size(board, boot_ranges, limit)
+    return device_window(ram - below_4g(board, ram, limit), ram, slots, maxmem)
 
 
 def device_window(above_4g: int, ram_size: int, slots: int, maxmem: int) -> tuple[int, int]:

@@ -93,6 +93,7 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
     unaffined: list = []
     e820: tuple = ()
     e820_span = None
+    board_opts: list = []
 
     for s in el.expand(a["body"], "body", file):
         k = s.kind
@@ -112,6 +113,7 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
                     el.error("unknown-value", f"unknown board '{board}' (known: {', '.join(boards.BOARDS)})",
                              board_span)
                     board = "generic"
+                board_opts = list(args.get("options") or ())
         elif k == "oem":
             if once(s):
                 oem_span = s.span
@@ -202,6 +204,7 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
             el.error("misplaced-statement", f"'{k}' belongs inside a node", s.span)
 
     bd = boards.BOARDS[board]
+    board_options = _board_options(el, board, board_opts, M)
     oem = _oem(el, oem_fields, bd, oem_span, M)
     revisions = dict(bd.table_revisions)
     revisions.update(table_revs)
@@ -218,7 +221,7 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
     nodes.sort(key=lambda n: n.id)
     dimm_total = sum(m.size for n in nodes for m in n.dimms)
     if boards.is_qemu(board):
-        nodes, ram_size, above = _qemu_layout(el, nodes, board, M)
+        nodes, ram_size, above = _qemu_layout(el, nodes, board, board_options.max_ram_below_4g, M)
         if slots is None and dimm_total:
             slots = sum(len(n.dimms) for n in nodes)
         if maxmem is None:
@@ -254,7 +257,7 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
         table_overrides=overrides, nodes=nodes, distances=distances, reserved=reserved, kernel=kernel, initrd=initrd,
         cmdline=" ".join(cmdline_parts), slots=slots or 0, maxmem=maxmem or 0, topology=topology,
         interrupts=interrupts, files=tuple(el.loader.files), span=mstmt.span, unaffined_cpus=unaffined,
-        e820=e820, e820_span=e820_span,
+        e820=e820, e820_span=e820_span, board_options=board_options,
     )
     if any(o.entries is not None for o in overrides.values()):
         from .checks import check_table_entries
@@ -410,7 +413,28 @@ def _parse_bdf(text: str) -> tuple[int, int, int, int] | None:
     return seg, bus, dev, fn
 
 
-def _qemu_layout(el, nodes, board, M):
+def _board_options(el, board, stmts, M):
+    """The QEMU board options (``board qemu-q35 max-ram-below-4g 1G``)."""
+    values: dict = {}
+    span = None
+    for o in stmts:
+        span = o.span if span is None else span
+        if not boards.is_qemu(board):
+            el.error("misplaced-statement", f"'{o.kind}' is an option of the QEMU boards (qemu-q35, qemu-pc), "
+                     f"not of board '{board}'", o.span)
+            continue
+        if o.kind in values:
+            el.error("duplicate-statement", f"board option '{o.kind}' is given more than once", o.span)
+            continue
+        if o.kind == "max-ram-below-4g":
+            # QEMU 7.2 pc_machine_set_max_ram_below_4g(): at most 4 GiB
+            v = el.eval(o.args["value"], "max-ram-below-4g", 1, boards.FOUR_G)
+            if v is not None:
+                values["max_ram_below_4g"] = v
+    return M.BoardOptions(**values, span=span)
+
+
+def _qemu_layout(el, nodes, board, limit, M):
     """Give size-only memory its QEMU addresses; return (nodes, ram_size, above_4g)."""
     import attrs
 
@@ -424,11 +448,11 @@ def _qemu_layout(el, nodes, board, M):
                  related=(Related("this range has a base address", placed[0][1].span),))
         return nodes, 0, 0
     if not sized:
-        ram = boards.ram_size(board, [m for _, m in boot])
-        below = boards.below_4g(board, ram)
+        ram = boards.ram_size(board, [m for _, m in boot], limit)
+        below = boards.below_4g(board, ram, limit)
         return nodes, ram, ram - below
     ram = sum(m.size for _, m in sized)
-    below = boards.below_4g(board, ram)
+    below = boards.below_4g(board, ram, limit)
     pieces = iter(boards.srat_ranges((m.size for n in nodes for m in n.memory if not m.dimm), below))
     out = []
     for n in nodes:

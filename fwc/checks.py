@@ -369,8 +369,8 @@ def check_board_memory(m: "Machine", report: Report) -> None:
     if not boot:
         return
     top = max(r.end for _, r in boot)
-    low_end = boards.low_ram_end(m.board)
-    below = boards.below_4g_of_top(m.board, top)
+    limit = m.board_options.max_ram_below_4g
+    below = boards.below_4g_of_top(m.board, top, limit)
     for n, r in boot:
         if r.base < boards.ONE_M and r.end > boards.HOLE_640K:
             report(f"[{r.base:#x}-{r.end - 1:#x}] covers [0xa0000-0xfffff], which is never RAM on a PC "
@@ -378,8 +378,7 @@ def check_board_memory(m: "Machine", report: Report) -> None:
         elif r.base < boards.FOUR_G and r.end > below:
             report(f"[{r.base:#x}-{r.end - 1:#x}] reaches into the PCI hole: on {m.board} with this much RAM "
                    f"QEMU puts RAM below {below:#x} and the rest from 4 GiB", r.span,
-                   notes=(f"{m.board}: {_size(low_end)} below 4 GiB once RAM does not fit below "
-                          f"{boards.low_ram_fits(m.board):#x}",))
+                   notes=(f"{m.board}: {boards.low_ram_rule(m.board, limit)}",))
     # QEMU stacks node memory in node-id order: each node's RAM must follow the previous node's.
     order = [n.id for n, _ in boot]
     last = {}

@@ -47,6 +47,16 @@ class Oem:
 
 
 @attrs.frozen(slots=False)
+class BoardOptions:
+    """Options of a QEMU board (``board qemu-q35 max-ram-below-4g 1G``): what goes on
+    QEMU's ``-machine`` (and ``-accel``) beside the machine type.  ``max_ram_below_4g`` 0:
+    not given (QEMU's default split)."""
+
+    max_ram_below_4g: int = 0
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen(slots=False)
 class TableEntry:
     """One run of a table's entries in table order (``tables { srat { … } }``).
 
@@ -307,6 +317,8 @@ class Machine:
     #: when the machine has none (then the e820 is derived: fwc.e820.e820_of returns None)
     e820: tuple[E820Entry, ...] = attrs.field(default=(), converter=_tuple, metadata={"omit_default": True})
     e820_span: Optional[Span] = attrs.field(default=None, eq=False, metadata={"json": False})  # the block's keyword
+    #: QEMU board options (``board qemu-q35 max-ram-below-4g 1G``)
+    board_options: BoardOptions = attrs.field(default=BoardOptions(), metadata={"omit_default": True})
 
     # -- derived views (cheap; computed on demand)
     @property

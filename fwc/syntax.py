@@ -183,7 +183,10 @@ class _Builder:
         return self._stmt("arch", c, value=self._word(c[1]))
 
     def board(self, c):
-        return self._stmt("board", c, value=self._word(c[1]))
+        return self._stmt("board", c, value=self._word(c[1]), options=c[2:])
+
+    def board_max_ram_below_4g(self, c):
+        return self._stmt("max-ram-below-4g", c, value=c[1])
 
     def oem(self, c):
         return self._stmt("oem", c, fields=c[1:])

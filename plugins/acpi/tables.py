@@ -130,7 +130,7 @@ def _body(machine: Machine, name: str, default: dict, fields: tuple) -> dict:
 def qemu_window(machine: Machine) -> tuple[int, int] | None:
     """(base, size) of QEMU's DIMM window, or None without slots."""
     return boards.window(machine.board, [r for n in machine.nodes for r in n.boot_memory], machine.slots,
-                         machine.maxmem)
+                         machine.maxmem, machine.board_options.max_ram_below_4g)
 
 
 def srat(machine: Machine) -> Table:

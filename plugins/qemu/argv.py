@@ -14,7 +14,7 @@ FRONTEND = ("-nographic", "-no-reboot", "-nic", "none", "-serial", "stdio", "-mo
 
 def machine_args(p: Plan) -> list[str]:
     """Everything that shapes the guest: machine, CPUs, RAM, NUMA, DIMMs."""
-    out = ["-machine", p.machine_type]
+    out = ["-machine", ",".join((p.machine_type, *p.machine_opts))]
     cp = p.cpu
     if cp is not None:
         smp = f"{cp.present}"

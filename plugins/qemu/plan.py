@@ -59,6 +59,7 @@ class Plan(NamedTuple):
     dimms: tuple  # Dimm, emission order (address order)
     distances: tuple  # (src, dst, value), what -numa dist gets
     problems: tuple
+    machine_opts: tuple = ()  # "key=value" after the machine type on -machine
 
 
 # ---------------------------------------------------------------------------
@@ -118,7 +119,7 @@ def _node_memdevs(m: "Machine", problems: list[Problem]) -> tuple[list[Memdev] |
     top = max(r.end for _, r in boot)
     # RAM reaching above 4 GiB implies QEMU's split low end (2 GiB q35, 3 GiB pc); the
     # layout check then verifies QEMU really splits there.
-    below = boards.below_4g_of_top(m.board, top)
+    below = boards.below_4g_of_top(m.board, top, m.board_options.max_ram_below_4g)
     spans = {}
     for n in m.nodes:
         offs = []
@@ -336,7 +337,7 @@ def plan(m: "Machine") -> Plan:
     if cp is not None:
         cpu_problems(m, cp, problems)
     memdevs, ram = _node_memdevs(m, problems)
-    below = boards.below_4g(m.board, ram) if ram else 0
+    below = boards.below_4g(m.board, ram, m.board_options.max_ram_below_4g) if ram else 0
     window: tuple[int, int] | None = None
     dimms: tuple[Dimm, ...] = ()
     if memdevs is not None:
@@ -345,7 +346,16 @@ def plan(m: "Machine") -> Plan:
     # slots/maxmem as described (when slots are given), so that an argv printed despite a
     # qemu-hotplug-memory error is the one QEMU refuses.
     return Plan(machine_type, cp, ram, below, tuple(memdevs or ()), m.slots,
-                m.maxmem if m.slots else 0, window, dimms, distances(m), tuple(problems))
+                m.maxmem if m.slots else 0, window, dimms, distances(m), tuple(problems),
+                machine_options(m))
+
+
+def machine_options(m: "Machine") -> tuple[str, ...]:
+    """The ``-machine`` properties beside the type, QEMU 7.2 spelling."""
+    out = []
+    if m.board_options.max_ram_below_4g:
+        out.append(f"max-ram-below-4g={fmt_size(m.board_options.max_ram_below_4g)}")
+    return tuple(out)
 
 
 _cache: list = [None, None]

@@ -1,0 +1,95 @@
+"""QEMU board options (``board qemu-q35 max-ram-below-4g 1G`` ...), checked against the tables
+QEMU 7.2 builds itself from fwc's own ``-b qemu`` command line (tests/oracles/qemu/
+firmware_tables.py: SeaBIOS only, no kernel, well under a second per machine)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+
+from fwc import boards
+from fwc.api import Fwc
+
+from oracles.qemu.firmware_tables import qemu_tables
+
+G, M = 1 << 30, 1 << 20
+
+
+@pytest.fixture(scope="module")
+def qemu():
+    path = shutil.which("qemu-system-x86_64")
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("qemu-system-x86_64 missing under CI")
+        pytest.skip("qemu-system-x86_64 missing")
+    return path
+
+
+@pytest.mark.parametrize("board, limit, ram, below", [
+    # measured (shared/spec/qemu.md 1.1)
+    ("qemu-q35", 1 * G, 4 * G, 1 * G),
+    ("qemu-pc", 4 * G, 3968 * M, 3968 * M),
+    ("qemu-pc", 2 * G, 4 * G, 2 * G),
+    # QEMU's defaults are unchanged without the option
+    ("qemu-q35", 0, 2815 * M, 2815 * M),
+    ("qemu-q35", 0, 2816 * M, 2 * G),
+    ("qemu-pc", 0, 3583 * M, 3583 * M),
+    ("qemu-pc", 0, 3584 * M, 3 * G),
+    # q35 only lowers its own limit; pc still caps a large machine at 3 GiB
+    ("qemu-q35", 3 * G, 2816 * M, 2 * G),
+    ("qemu-pc", 4 * G, 5 * G, 3 * G),
+])
+def test_below_4g(board, limit, ram, below):
+    assert boards.below_4g(board, ram, limit) == below
+    if ram > below:  # RAM above 4 GiB: the split end is recovered from the amount above
+        assert boards.split_low_end(board, ram - below, limit) == below
+
+
+def _compile(text: str):
+    """(argv, {signature: fwc's table bytes}) of a machine."""
+    r = Fwc().compile(text=text, name="m.fwc", backends=["acpi", "qemu"])
+    assert not r.errors, r.render_diagnostics()
+    tables = {a.path.split("/")[-1][:-4]: a.data for a in r.artifacts if a.path.endswith(".aml")}
+    return json.loads(r.artifact("qemu/argv.json").text), tables
+
+
+MACHINE = """machine "m" {{
+  board {board} max-ram-below-4g {limit}
+  slots 2 maxmem 16G
+  node 0 {{ cpus 0  memory size {a} }}
+  node 1 {{ cpus 1  memory size {b}  dimm size 1G }}
+}}
+"""
+
+
+def test_option_reaches_the_command_line():
+    argv, _ = _compile(MACHINE.format(board="qemu-q35", limit="1G", a="1G", b="3G"))
+    assert argv[argv.index("-machine") + 1] == "q35,max-ram-below-4g=1G"
+
+
+def test_option_errors():
+    f = Fwc()
+    r = f.check(text='machine "m" { board generic max-ram-below-4g 1G  node 0 { memory 0 size 1G } }', name="m.fwc")
+    assert [d.check for d in r.errors] == ["misplaced-statement"]
+    r = f.check(text='machine "m" { board qemu-pc max-ram-below-4g 5G  node 0 { memory size 1G } }', name="m.fwc")
+    assert [d.check for d in r.errors] == ["field-range"]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("board, limit, a, b", [
+    ("qemu-q35", "1G", "1G", "3G"),            # split at the limit
+    ("qemu-q35", "0xa0000000", "1G", "1664M"),  # below q35's 0xb0000000: split at the limit
+    ("qemu-q35", "0xa0000000", "2G", "2G"),     # 4 GiB of RAM: q35's own 2 GiB split
+    ("qemu-pc", "2G", "1G", "3G"),
+    ("qemu-pc", "4G", "1G", "2944M"),           # pc raises its limit: 3968M all below 4 GiB
+    ("qemu-pc", "0xd0000000", "1G", "2560M"),
+])
+def test_tables_match_qemu(qemu, board, limit, a, b):
+    argv, mine = _compile(MACHINE.format(board=board, limit=limit, a=a, b=b))
+    argv[0] = qemu
+    got = qemu_tables(argv)
+    for sig in ("SRAT", "APIC"):
+        assert mine[sig] == got[sig], sig
