@@ -182,6 +182,7 @@ class Parser:
         if filt is None:
             return user
         include, after = filt
+        inline = user is _Inline
 
         def call(children):
             out = []
@@ -189,12 +190,15 @@ class Parser:
                 if nones:
                     out += [None] * nones
                 if expand:
-                    out += children[i]
+                    if out or type(children[i]) is not _Inline:
+                        out += children[i]
+                    else:  # left recursion (``x*``): grow the list in place, as Lark does
+                        out = children[i]
                 else:
                     out.append(children[i])
             if after:
                 out += [None] * after
-            return user(out)
+            return out if inline and type(out) is _Inline else user(out)
         return call
 
     # -- lexing
@@ -258,10 +262,15 @@ class Parser:
                 return result
 
     def copy_state(self):
-        return list(self._stack), list(self._values)
+        return list(self._stack), self._values_copy(self._values)
 
     def set_state(self, state):
-        self._stack, self._values = list(state[0]), list(state[1])
+        self._stack, self._values = list(state[0]), self._values_copy(state[1])
+
+    @staticmethod
+    def _values_copy(values):
+        # Reductions grow an inlined list in place: a saved state keeps its own copies.
+        return [_Inline(v) if type(v) is _Inline else v for v in values]
 
     def expected(self):
         return {s for s in self.states[self._stack[-1]] if s.isupper()}
