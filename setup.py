@@ -8,7 +8,6 @@ committed, so a grammar change can never meet stale tables; in a source tree (or
 editable install) fwc computes the same tables from the grammar on first use.
 """
 
-import hashlib
 import os
 import sys
 
@@ -25,9 +24,9 @@ def generate_tables(grammar_path: str) -> str:
         sys.path.remove(here)
     with open(grammar_path, encoding="utf-8") as f:
         text = f.read()
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # The grammar itself, not a digest: comparing it costs less than importing hashlib.
     return ('"""Parser tables for grammars/fwc.lark, generated at build time by setup.py."""\n\n'
-            f"GRAMMAR_SHA256 = {digest!r}\n\nTABLES = {export(text)!r}\n")
+            f"GRAMMAR = {text!r}\n\nTABLES = {export(text)!r}\n")
 
 
 class BuildPy(build_py):

@@ -13,7 +13,6 @@ grammar on first use.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from typing import Any, NamedTuple
 
@@ -382,10 +381,6 @@ def grammar_text() -> str:
     return resources.files("fwc.grammars").joinpath(GRAMMAR_FILE).read_text(encoding="utf-8")
 
 
-def grammar_digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 class _Parser:
     """The memoised LALR parser: tables generated at build time (``fwc/_tables.py``) when
     they match the grammar, else computed from the grammar with Lark (a source tree)."""
@@ -401,7 +396,7 @@ class _Parser:
         try:
             from . import _tables
 
-            if _tables.GRAMMAR_SHA256 == grammar_digest(grammar_text()):
+            if _tables.GRAMMAR == grammar_text():
                 tables, self.prebuilt = _tables.TABLES, True
         except ImportError:
             pass

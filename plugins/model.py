@@ -7,8 +7,6 @@ diffing two descriptions.
 
 from __future__ import annotations
 
-import json
-
 from typing import Any
 
 from fwc.plugin import BackendContext, BackendRegister, hookimpl
@@ -30,6 +28,8 @@ def _strip_spans(obj: Any) -> Any:
 
 
 def generate(ctx: BackendContext) -> None:
+    import json  # on use: fwc check does not need it
+
     from fwc.model import to_dict
 
     data = to_dict(ctx.machine)

@@ -19,6 +19,18 @@ from fwc.plugin import hookimpl
 
 @hookimpl
 def fwc_register_commands(register):
-    from .run import configure, run
+    register("boot", _configure, _run, help="boot a qemu-board machine for real and compare with the prediction")
 
-    register("boot", configure, run, help="boot a qemu-board machine for real and compare with the prediction")
+
+def _configure(parser):
+    """:func:`.run.configure`, imported when ``fwc boot`` runs (registering costs nothing)."""
+    from .run import configure
+
+    return configure(parser)
+
+
+def _run(args, fwc) -> int:
+    """:func:`.run.run`, imported when ``fwc boot`` runs."""
+    from .run import run
+
+    return run(args, fwc)
