@@ -173,12 +173,17 @@ class Memblock:
     with 0 meaning failure, booleans for the queries).
     """
 
+    #: memblock_add_range() inserts directly when ``cnt * 2 + slack <= max`` (6.1: ``cnt * 2 + 1 < max``)
+    _insert_slack = 2
+    #: the class of ``memory`` and ``reserved`` (another kernel's may differ)
+    _region_type = RegionType
+
     def __init__(self, config: MemblockConfig = DEBIAN_X86_64, *,
                  debug: Callable[[str], None] | None = None):
         self.config = config
         self.max_numnodes = config.max_numnodes
-        self.memory = RegionType("memory", config.init_regions)
-        self.reserved = RegionType("reserved", config.init_regions)
+        self.memory = self._region_type("memory", config.init_regions)
+        self.reserved = self._region_type("reserved", config.init_regions)
         self.bottom_up = False
         self.current_limit = ANYWHERE
         self.movable_node = False          # movable_node_is_enabled()
@@ -204,8 +209,8 @@ class Memblock:
         (``can_resize``, ``system_has_some_mirror``) nor mirrored_kernelcore.
         """
         n = self.config.init_regions
-        self.memory = RegionType("memory", n)
-        self.reserved = RegionType("reserved", n)
+        self.memory = self._region_type("memory", n)
+        self.reserved = self._region_type("reserved", n)
         self.bottom_up = False
         self.current_limit = ANYWHERE
         self.movable_node = False
@@ -405,7 +410,7 @@ class Memblock:
             t.N.append(nid)
             t.total_size = size
             return 0
-        insert = len(B) * 2 + 1 < t.max
+        insert = len(B) * 2 + self._insert_slack <= t.max
         while True:
             B, E = t.B, t.E
             i0 = i = bisect_right(E, base)

@@ -424,6 +424,18 @@ def parse_script(text: str, *, config: MemblockConfig = HARNESS) -> list[Stateme
     return [parse_line(lineno, raw, toks, max_numnodes) for lineno, raw, toks in tokenize(text)]
 
 
+def _overrides(cls: type) -> dict[str, Callable[..., Any]]:
+    """The ops whose Memblock method ``cls`` (another kernel's model, a subclass) overrides."""
+    if cls is Memblock:
+        return {}
+    out = {}
+    for op in OPS.values():
+        name = getattr(op.call, "__name__", "")
+        if getattr(op.call, "__qualname__", "") == f"Memblock.{name}" and getattr(cls, name) is not op.call:
+            out[op.name] = getattr(cls, name)
+    return out
+
+
 def run_script(text: str, *, config: MemblockConfig = HARNESS,
                memblock: Memblock | None = None, echo: bool = False) -> str:
     """Run an op-script and return its output (one line per op, plus dumps).
@@ -440,11 +452,12 @@ def run_script(text: str, *, config: MemblockConfig = HARNESS,
     out: list[str] = []
     append = out.append
     max_numnodes = mb.max_numnodes
+    overrides = _overrides(type(mb))
     for lineno, raw, toks in tokenize(text):
         op, args = _parse(lineno, raw, toks, max_numnodes)
         if echo:
             append("> " + " ".join(toks))
-        append(op.render(op.call(mb, *args)))
+        append(op.render((overrides.get(op.name, op.call) if overrides else op.call)(mb, *args)))
     if not out:
         return ""
     return "\n".join(out) + "\n"

@@ -11,7 +11,9 @@
  * Usage: mbdrv [-b] [-e] [-t] < script
  *   -b  batch: scripts separated by lines "%%"; each runs in a forked child
  *       (fresh static state: memblock_can_resize and system_has_some_mirror
- *       are sticky), and its output is followed by a line "%%".
+ *       are sticky), and its output is followed by a line "%%"; a child
+ *       killed by BUG_ON() adds "abort signal=N" before it, one that
+ *       panic()ed (the harness's panic() is exit(-1)) "exit status=255".
  *   -e  echo each operation as "> op args" before its result.
  *   -t  print op count and time to stderr.
  * A script error prints "error line=L col=C: message" and exits with 2.
@@ -129,6 +131,8 @@ static void release_temp_chunks(void)
 static FILE *out;
 static int opt_echo, opt_time;
 static struct memblock_region *init_memory_regions, *init_reserved_regions;
+/* the static initializer's cnt of an empty array: 1 (a dummy entry) in 6.1, 0 in 6.12 */
+static unsigned long init_cnt;
 static long nops;
 
 struct tok { const char *s; int len; int col; };
@@ -292,11 +296,11 @@ static void do_reset(void)
 	memblock.reserved.regions = init_reserved_regions;
 	memset(init_memory_regions, 0, 128 * sizeof(struct memblock_region));
 	memset(init_reserved_regions, 0, 128 * sizeof(struct memblock_region));
-	memblock.memory.cnt = 1;
+	memblock.memory.cnt = init_cnt;
 	memblock.memory.max = 128;
 	memblock.memory.total_size = 0;
 	memblock.memory.regions[0].nid = MAX_NUMNODES;
-	memblock.reserved.cnt = 1;
+	memblock.reserved.cnt = init_cnt;
 	memblock.reserved.max = 128;
 	memblock.reserved.total_size = 0;
 	memblock.reserved.regions[0].nid = MAX_NUMNODES;
@@ -649,6 +653,7 @@ int main(int argc, char **argv)
 
 	init_memory_regions = memblock.memory.regions;
 	init_reserved_regions = memblock.reserved.regions;
+	init_cnt = memblock.memory.cnt;
 
 	buf = slurp(&len);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -691,6 +696,8 @@ int main(int argc, char **argv)
 			waitpid(pid, &st, 0);
 			if (WIFSIGNALED(st))
 				fprintf(out, "abort signal=%d\n", WTERMSIG(st));
+			else if (WIFEXITED(st) && WEXITSTATUS(st))	/* panic() (6.12) is exit(-1) */
+				fprintf(out, "exit status=%d\n", WEXITSTATUS(st));
 			fprintf(out, "%%%%\n");
 			if (end == len)
 				break;

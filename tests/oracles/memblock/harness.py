@@ -1,17 +1,20 @@
-"""The real Linux 6.1 memblock allocator, built in user space as a test oracle.
+"""The real Linux memblock allocator (6.1 or 6.12), built in user space as a test oracle.
 
-At test time this module fetches Debian's ``linux-source-6.1`` package with
+At test time this module fetches Debian's ``linux-source-6.1`` (or ``linux-source-6.12``:
+every function takes the kernel ``version``, default ``"6.1"``) package with
 ``apt-get download``, extracts only what the kernel's own user-space harness
 ``tools/testing/memblock`` needs (``mm/memblock.c``, the harness, ``tools/include``
 ...), and links the unmodified ``memblock.c`` with fwc's op-script driver
 (``driver.c`` and ``physmem_shim.h`` beside this file).  No kernel source is
 kept in the repository; everything lives in the cache directory
 ``${FWC_ORACLE_CACHE:-~/.cache/fwc-oracles}/memblock``, keyed by the package
-version and a hash of the driver sources and build flags.
+version and a hash of the driver sources and build flags (the two kernels' builds live
+side by side).
 
 Environment:
   FWC_ORACLE_CACHE        cache root (default ~/.cache/fwc-oracles)
-  FWC_MEMBLOCK_ORACLE     path of a ready driver binary (skips everything)
+  FWC_MEMBLOCK_ORACLE     path of a ready 6.1 driver binary (skips everything)
+  FWC_MEMBLOCK_ORACLE_612 the same for 6.12
   FWC_ORACLE_OFFLINE=1    never run apt-get; use only what is cached
   FWC_MEMBLOCK_SANITIZE=1 build with -fsanitize=address,undefined
 
@@ -33,16 +36,10 @@ from typing import Sequence
 HERE = Path(__file__).resolve().parent
 DRIVER_C = HERE / "driver.c"
 SHIM_H = HERE / "physmem_shim.h"
-PACKAGE = "linux-source-6.1"
-SRC_TOP = "linux-source-6.1"
-EXTRACT = [
-    f"{SRC_TOP}/tools/testing/memblock/*",
-    f"{SRC_TOP}/tools/include/*",
-    f"{SRC_TOP}/tools/arch/x86/include/*",
-    f"{SRC_TOP}/mm/memblock.c",
-    f"{SRC_TOP}/include/linux/memblock.h",
-    f"{SRC_TOP}/include/linux/gfp_types.h",
-]
+#: The kernels whose memblock.c can be built: version -> Debian source package (its tarball's top directory).
+VERSIONS = {"6.1": "linux-source-6.1", "6.12": "linux-source-6.12"}
+EXTRACT = ["tools/testing/memblock/*", "tools/include/*", "tools/arch/x86/include/*", "mm/memblock.c",
+           "include/linux/memblock.h", "include/linux/gfp_types.h"]
 BASE_CFLAGS = ["-I.", "-I../../include", "-Wall", "-O2",
                "-D", "CONFIG_PHYS_ADDR_T_64BIT", "-D", "CONFIG_NUMA",
                "-D", "CONFIG_NODES_SHIFT=4"]
@@ -70,22 +67,29 @@ def _run(cmd, what: str, **kw) -> subprocess.CompletedProcess:
     return p
 
 
-def _find_deb(cache: Path) -> Path | None:
-    debs = sorted(cache.glob(f"{PACKAGE}_*_all.deb"))
+def _package(version: str) -> str:
+    if version not in VERSIONS:
+        raise OracleUnavailable(f"no memblock oracle for Linux {version} (only {', '.join(VERSIONS)})")
+    return VERSIONS[version]
+
+
+def _find_deb(cache: Path, version: str = "6.1") -> Path | None:
+    debs = sorted(cache.glob(f"{_package(version)}_*_all.deb"))
     return debs[-1] if debs else None
 
 
-def _download(cache: Path) -> Path:
+def _download(cache: Path, version: str = "6.1") -> Path:
+    package = _package(version)
     if os.environ.get("FWC_ORACLE_OFFLINE") == "1":
-        raise OracleUnavailable("no cached linux-source-6.1 .deb and FWC_ORACLE_OFFLINE=1")
+        raise OracleUnavailable(f"no cached {package} .deb and FWC_ORACLE_OFFLINE=1")
     if not shutil.which("apt-get"):
         raise OracleUnavailable("apt-get not found (not a Debian host)")
     try:
-        _run(["apt-get", "download", PACKAGE], "apt-get download", cwd=cache, timeout=600)
+        _run(["apt-get", "download", package], "apt-get download", cwd=cache, timeout=600)
     except OracleUnavailable:
         _run(["apt-get", "update"], "apt-get update", timeout=600)
-        _run(["apt-get", "download", PACKAGE], "apt-get download", cwd=cache, timeout=600)
-    deb = _find_deb(cache)
+        _run(["apt-get", "download", package], "apt-get download", cwd=cache, timeout=600)
+    deb = _find_deb(cache, version)
     if deb is None:
         raise OracleUnavailable("apt-get download produced no .deb")
     return deb
@@ -95,7 +99,7 @@ def _version(deb: Path) -> str:
     return deb.name.split("_")[1]
 
 
-def _extract(deb: Path, dest: Path) -> None:
+def _extract(deb: Path, dest: Path, top: str) -> None:
     for tool in ("dpkg-deb", "tar", "xz"):
         if not shutil.which(tool):
             raise OracleUnavailable(f"{tool} not found")
@@ -103,11 +107,11 @@ def _extract(deb: Path, dest: Path) -> None:
     try:
         cmd = ("dpkg-deb --fsys-tarfile {deb} | tar -xO ./usr/src/{top}.tar.xz "
                "| tar -xJ -C {tmp} --wildcards {pats}").format(
-            deb=_q(deb), top=SRC_TOP, tmp=_q(tmp), pats=" ".join(_q(p) for p in EXTRACT))
+            deb=_q(deb), top=top, tmp=_q(tmp), pats=" ".join(_q(f"{top}/{p}") for p in EXTRACT))
         _run(["bash", "-o", "pipefail", "-c", cmd], "extracting linux-source", timeout=900)
-        if not (tmp / SRC_TOP / "mm" / "memblock.c").is_file():
+        if not (tmp / top / "mm" / "memblock.c").is_file():
             raise OracleUnavailable("mm/memblock.c missing from the package")
-        os.replace(tmp / SRC_TOP, dest)
+        os.replace(tmp / top, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -159,8 +163,8 @@ def _key(sanitize: bool) -> str:
     return h.hexdigest()[:12]
 
 
-def build_oracle(sanitize: bool | None = None) -> Path:
-    """Return the path of the driver binary, fetching and building as needed."""
+def build_oracle(sanitize: bool | None = None, version: str = "6.1") -> Path:
+    """Return the path of Linux ``version``'s driver binary, fetching and building as needed."""
     if sanitize is None:
         sanitize = os.environ.get("FWC_MEMBLOCK_SANITIZE") == "1"
     cache = cache_dir()
@@ -170,17 +174,17 @@ def build_oracle(sanitize: bool | None = None) -> Path:
         raise OracleUnavailable(f"cannot create {cache}: {e}") from e
     with open(cache / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        deb = _find_deb(cache) or _download(cache)
-        version = _version(deb)
-        binary = cache / f"build-{version}-{_key(sanitize)}{'-san' if sanitize else ''}" / "mbdrv"
+        deb = _find_deb(cache, version) or _download(cache, version)
+        pkg_version = _version(deb)
+        binary = cache / f"build-{pkg_version}-{_key(sanitize)}{'-san' if sanitize else ''}" / "mbdrv"
         if binary.is_file():
             return binary
-        src = cache / f"src-{version}"
+        src = cache / f"src-{pkg_version}"
         if not src.is_dir():
-            _extract(deb, src)
+            _extract(deb, src, _package(version))
         built = _build(src, binary.parent, sanitize)
-        # drop builds of older driver sources (same flavour)
-        for old in cache.glob("build-*"):
+        # drop builds of older driver sources (same kernel, same flavour)
+        for old in cache.glob(f"build-{pkg_version}-*"):
             if old != binary.parent and old.name.endswith("-san") == sanitize:
                 shutil.rmtree(old, ignore_errors=True)
         return built
@@ -220,38 +224,38 @@ class MemblockOracle:
         return parts[:-1]
 
 
-_ORACLE: MemblockOracle | None = None
-_ERROR: OracleUnavailable | None = None
+_ORACLE: dict[str, MemblockOracle] = {}
+_ERROR: dict[str, OracleUnavailable] = {}
 
 
-def get_oracle() -> MemblockOracle:
-    """The (cached) oracle, or raise OracleUnavailable with the reason."""
-    global _ORACLE, _ERROR
-    if _ORACLE is not None:
-        return _ORACLE
-    if _ERROR is not None:
-        raise _ERROR
+def get_oracle(version: str = "6.1") -> MemblockOracle:
+    """The (cached) oracle of Linux ``version``, or raise OracleUnavailable with the reason."""
+    if version in _ORACLE:
+        return _ORACLE[version]
+    if version in _ERROR:
+        raise _ERROR[version]
     try:
-        override = os.environ.get("FWC_MEMBLOCK_ORACLE")
+        var = "FWC_MEMBLOCK_ORACLE" + ("" if version == "6.1" else "_" + version.replace(".", ""))
+        override = os.environ.get(var)
         if override:
             if not os.access(override, os.X_OK):
-                raise OracleUnavailable(f"FWC_MEMBLOCK_ORACLE={override} is not executable")
+                raise OracleUnavailable(f"{var}={override} is not executable")
             path = Path(override)
         else:
-            path = build_oracle()
-        _ORACLE = MemblockOracle(path)
-        return _ORACLE
+            path = build_oracle(version=version)
+        _ORACLE[version] = MemblockOracle(path)
+        return _ORACLE[version]
     except OracleUnavailable as e:
-        _ERROR = e
+        _ERROR[version] = e
         raise
 
 
-def require_oracle() -> MemblockOracle:
+def require_oracle(version: str = "6.1") -> MemblockOracle:
     """For tests: the oracle, else skip -- or fail when CI=true."""
     import pytest
 
     try:
-        return get_oracle()
+        return get_oracle(version)
     except OracleUnavailable as e:
         if os.environ.get("CI") == "true":
             pytest.fail(f"memblock oracle unavailable in CI: {e}")
@@ -261,7 +265,7 @@ def require_oracle() -> MemblockOracle:
 if __name__ == "__main__":  # pragma: no cover - manual use
     import sys
 
-    o = get_oracle()
+    o = get_oracle("6.12" if "--6.12" in sys.argv else "6.1")
     print(o.path, file=sys.stderr)
     rc, out = o.run(sys.stdin.read(), echo="-e" in sys.argv)
     sys.stdout.write(out)
