@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from . import boards, syntax
 from .diagnostics import ERROR, Related, Span
+from .build_board import board_options as _board_options, place_dimms as _place_dimms, qemu_layout as _qemu_layout
 from .build_tables import table_override
 from .e820 import build_e820
 from .elaborate import U64, Elaborator, Loader, undecodable
@@ -94,6 +95,7 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
     e820: tuple = ()
     e820_span = None
     board_opts: list = []
+    loose: list = []
 
     for s in el.expand(a["body"], "body", file):
         k = s.kind
@@ -200,6 +202,8 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
                     lapic_flags = el.eval(args["flags"], "MADT flags", 0, 1)
         elif k == "cpus":  # CPUs without SRAT affinity
             _cpus(el, s, unaffined, M)
+        elif k in ("memory", "dimm"):  # a machine without NUMA
+            loose.append(s)
         else:  # node statements from an included fragment
             el.error("misplaced-statement", f"'{k}' belongs inside a node", s.span)
 
@@ -217,7 +221,8 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
         overrides[table] = table_override(el, opt, oem, bd, M, _oem)
 
     nodes = [_node(el, s, arch, M) for s in node_stmts]
-    nodes = [n for n in nodes if n is not None]
+    implicit = _no_numa_node(el, loose, node_stmts, unaffined, M)
+    nodes = [n for n in nodes + [implicit] if n is not None]
     nodes.sort(key=lambda n: n.id)
     dimm_total = sum(m.size for n in nodes for m in n.dimms)
     if boards.is_qemu(board):
@@ -257,7 +262,7 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
         table_overrides=overrides, nodes=nodes, distances=distances, reserved=reserved, kernel=kernel, initrd=initrd,
         cmdline=" ".join(cmdline_parts), slots=slots or 0, maxmem=maxmem or 0, topology=topology,
         interrupts=interrupts, files=tuple(el.loader.files), span=mstmt.span, unaffined_cpus=unaffined,
-        e820=e820, e820_span=e820_span, board_options=board_options,
+        e820=e820, e820_span=e820_span, board_options=board_options, numa=implicit is None,
     )
     if any(o.entries is not None for o in overrides.values()):
         from .checks import check_table_entries
@@ -318,42 +323,70 @@ def _node(el, s, arch, M):
         cpus: list = []
         memory, inits, its = [], [], []
         for st in el.expand(a["body"], "body", s.span.file):
-            k, sa = st.kind, st.args
-            if k == "let":
+            if st.kind == "let":
                 el.define(st)
-            elif k == "cpus":
+            elif st.kind == "cpus":
                 _cpus(el, st, cpus, M)
-            elif k == "memory":
-                base = el.eval(sa["base"], "address") if sa["base"] is not None else None
-                size = el.eval(sa["size"], "size")
-                if size is None or (sa["base"] is not None and base is None):
-                    continue
-                flags = {f.value for f in sa["flags"]}
-                memory.append(M.MemoryRange(-1 if base is None else base, size,
-                                            hotpluggable="hotpluggable" in flags,
-                                            nonvolatile="nonvolatile" in flags,
-                                            enabled="disabled" not in flags, mirror="mirror" in flags,
-                                            span=st.span))
-            elif k == "dimm":
-                size = el.eval(sa["size"], "size")
-                at = el.eval(sa["at"], "address") if sa["at"] is not None else -1
-                if size is not None and at is not None:
-                    memory.append(M.MemoryRange(at, size, hotpluggable=True, dimm=True, span=st.span))
-            elif k == "initiator":
-                g = _initiator(el, st, M)
-                if g is not None:
-                    inits.append(g)
-            elif k == "its":
-                v = el.eval(sa["id"], "ITS ID", 0, 0xFFFFFFFF)
-                if v is not None:
-                    its.append(M.Its(v, span=st.span))
-            else:
-                el.error("misplaced-statement", f"'{k}' cannot appear inside a node", st.span)
+            elif not _node_item(el, st, memory, inits, its, M):
+                el.error("misplaced-statement", f"'{st.kind}' cannot appear inside a node", st.span)
         if nid is None or pxm is None:
             return None
         return M.Node(nid, pxm, cpus=cpus, memory=memory, initiators=inits, its=its, span=s.span)
     finally:
         el.scopes.pop()
+
+
+def _node_item(el, st, memory: list, inits: list, its: list, M) -> bool:
+    """A node's memory, dimm, initiator or its statement, appended to its list; False for
+    any other statement."""
+    k, sa = st.kind, st.args
+    if k == "memory":
+        base = el.eval(sa["base"], "address") if sa["base"] is not None else None
+        size = el.eval(sa["size"], "size")
+        if size is None or (sa["base"] is not None and base is None):
+            return True
+        flags = {f.value for f in sa["flags"]}
+        memory.append(M.MemoryRange(-1 if base is None else base, size,
+                                    hotpluggable="hotpluggable" in flags,
+                                    nonvolatile="nonvolatile" in flags,
+                                    enabled="disabled" not in flags, mirror="mirror" in flags,
+                                    span=st.span))
+    elif k == "dimm":
+        size = el.eval(sa["size"], "size")
+        at = el.eval(sa["at"], "address") if sa["at"] is not None else -1
+        if size is not None and at is not None:
+            memory.append(M.MemoryRange(at, size, hotpluggable=True, dimm=True, span=st.span))
+    elif k == "initiator":
+        g = _initiator(el, st, M)
+        if g is not None:
+            inits.append(g)
+    elif k == "its":
+        v = el.eval(sa["id"], "ITS ID", 0, 0xFFFFFFFF)
+        if v is not None:
+            its.append(M.Its(v, span=st.span))
+    else:
+        return False
+    return True
+
+
+def _no_numa_node(el, loose: list, node_stmts: list, unaffined: list, M):
+    """A machine without NUMA: memory outside any node, no node blocks.  The firmware
+    describes no NUMA (no SRAT); Linux puts everything on node 0 (dummy_numa_init()), so the
+    model holds it as node 0, with ``Machine.numa`` False."""
+    if not loose:
+        return None
+    if node_stmts:
+        for st in loose:
+            el.error("misplaced-statement", f"'{st.kind}' belongs inside a node (only a machine without nodes, "
+                     "no NUMA and no SRAT, has memory of its own)", st.span,
+                     related=(Related("this machine has nodes", node_stmts[0].span),))
+        return None
+    memory: list = []
+    for st in loose:
+        _node_item(el, st, memory, [], [], M)
+    cpus = list(unaffined)
+    unaffined.clear()
+    return M.Node(0, 0, cpus=cpus, memory=memory, span=loose[0].span)
 
 
 def _cpus(el, st, cpus: list, M) -> None:
@@ -411,79 +444,6 @@ def _parse_bdf(text: str) -> tuple[int, int, int, int] | None:
     if seg > 0xFFFF or bus > 0xFF or dev > 0x1F or fn > 7:
         return None
     return seg, bus, dev, fn
-
-
-def _board_options(el, board, stmts, M):
-    """The QEMU board options (``board qemu-q35 max-ram-below-4g 1G``)."""
-    values: dict = {}
-    span = None
-    for o in stmts:
-        span = o.span if span is None else span
-        if not boards.is_qemu(board):
-            el.error("misplaced-statement", f"'{o.kind}' is an option of the QEMU boards (qemu-q35, qemu-pc), "
-                     f"not of board '{board}'", o.span)
-            continue
-        if o.kind in values:
-            el.error("duplicate-statement", f"board option '{o.kind}' is given more than once", o.span)
-            continue
-        if o.kind == "max-ram-below-4g":
-            # QEMU 7.2 pc_machine_set_max_ram_below_4g(): at most 4 GiB
-            v = el.eval(o.args["value"], "max-ram-below-4g", 1, boards.FOUR_G)
-            if v is not None:
-                values["max_ram_below_4g"] = v
-    return M.BoardOptions(**values, span=span)
-
-
-def _qemu_layout(el, nodes, board, limit, M):
-    """Give size-only memory its QEMU addresses; return (nodes, ram_size, above_4g)."""
-    import attrs
-
-    boot = [(n, m) for n in nodes for m in n.boot_memory]
-    sized = [(n, m) for n, m in boot if m.base < 0]
-    placed = [(n, m) for n, m in boot if m.base >= 0]
-    if sized and placed:
-        el.error("memory-layout",
-                 f"on board {board} give either every memory range a base address or none "
-                 "(fwc then lays the RAM out as QEMU does)", sized[0][1].span,
-                 related=(Related("this range has a base address", placed[0][1].span),))
-        return nodes, 0, 0
-    if not sized:
-        ram = boards.ram_size(board, [m for _, m in boot], limit)
-        below = boards.below_4g(board, ram, limit)
-        return nodes, ram, ram - below
-    ram = sum(m.size for _, m in sized)
-    below = boards.below_4g(board, ram, limit)
-    pieces = iter(boards.srat_ranges((m.size for n in nodes for m in n.memory if not m.dimm), below))
-    out = []
-    for n in nodes:
-        mem = []
-        for m in n.memory:
-            if m.dimm:
-                mem.append(m)
-                continue
-            mem += [attrs.evolve(m, base=base, size=size) for base, size in next(pieces)]
-        out.append(attrs.evolve(n, memory=mem))
-    return out, ram, ram - below
-
-
-def _place_dimms(el, nodes, above, ram, slots, maxmem, M):
-    import attrs
-
-    if maxmem < ram:
-        return nodes
-    base, size = boards.device_window(above, ram, slots, maxmem)
-    cursor = base
-    out = []
-    for n in nodes:
-        mem = []
-        for m in n.memory:
-            if m.dimm and m.base < 0:
-                m = attrs.evolve(m, base=cursor)
-            if m.dimm:
-                cursor = max(cursor, m.end)
-            mem.append(m)
-        out.append(attrs.evolve(n, memory=mem))
-    return out
 
 
 # ---------------------------------------------------------------------------

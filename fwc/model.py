@@ -319,6 +319,9 @@ class Machine:
     e820_span: Optional[Span] = attrs.field(default=None, eq=False, metadata={"json": False})  # the block's keyword
     #: QEMU board options (``board qemu-q35 max-ram-below-4g 1G``)
     board_options: BoardOptions = attrs.field(default=BoardOptions(), metadata={"omit_default": True})
+    #: False for a machine without NUMA (memory outside any node): its firmware writes no
+    #: SRAT or SLIT, and the model holds its memory and CPUs as node 0, where Linux puts them
+    numa: bool = attrs.field(default=True, metadata={"omit_default": True})
 
     # -- derived views (cheap; computed on demand)
     @property

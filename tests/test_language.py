@@ -271,7 +271,8 @@ def test_misplaced_statements_from_fragments(fwc, tmp_path):
     main.write_text('machine "m" {\n include "mem.fwc"\n node 0 { include "node.fwc" }\n}\n')
     r = fwc.load(main)
     got = [(d.check, d.span.file.rsplit("/", 1)[1], d.message) for d in r.diagnostics]
-    assert got == [("misplaced-statement", "mem.fwc", "'memory' belongs inside a node"),
+    assert got == [("misplaced-statement", "mem.fwc", "'memory' belongs inside a node (only a machine without "
+                                                      "nodes, no NUMA and no SRAT, has memory of its own)"),
                    ("misplaced-statement", "node.fwc", "'node' cannot appear inside a node")]
 
 

@@ -378,6 +378,9 @@ CHECK_CASES = {
         "node 1 { cpus 4-7 memory size 1G }",
         "board qemu-q35\ntopology sockets 2 cores 4 threads 1\nnode 0 { cpus 0-3 memory size 1G }\n"
         "node 1 { cpus 4-7 memory size 1G }"),
+    "qemu-oem": (
+        "board qemu-q35\noem id \"TEST\" revision 2\nnode 0 { cpus 0 memory size 1G }",
+        "board qemu-q35\noem id \"TEST\"\nnode 0 { cpus 0 memory size 1G }"),
     "qemu-kaslr": (
         "board qemu-q35\nnode 0 { cpus 0 memory size 2G }\nnode 1 { cpus 1 memory size 2G hotpluggable }\n"
         "oem revision 2\ninitrd at 1G size 8M { override srat }\ncmdline \"movable_node\"",

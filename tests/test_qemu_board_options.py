@@ -93,3 +93,49 @@ def test_tables_match_qemu(qemu, board, limit, a, b):
     got = qemu_tables(argv)
     for sig in ("SRAT", "APIC"):
         assert mine[sig] == got[sig], sig
+
+
+NO_NUMA = """machine "m" {
+  board qemu-q35
+  cpus 0-3
+  memory size 128M
+}
+"""
+
+
+def test_machine_without_numa():
+    """Memory outside any node: no SRAT, no -numa; Linux fakes node 0 (the model's node 0)."""
+    argv, mine = _compile(NO_NUMA)
+    assert "SRAT" not in mine and "-numa" not in argv and argv[argv.index("-m") + 1] == "128M"
+    r = Fwc().check(text=NO_NUMA, name="m.fwc")
+    assert not r.machine.numa and [len(n.cpus) for n in r.machine.nodes] == [4]
+    r = Fwc().check(text=NO_NUMA.replace("memory size 128M", "memory size 128M  slots 2 maxmem 4G"), name="m.fwc")
+    assert [d.check for d in r.errors] == ["qemu-hotplug-memory"]  # QEMU would create node 0 itself
+    r = Fwc().check(text=NO_NUMA.replace("cpus 0-3", "node 0 { cpus 0 }"), name="m.fwc")
+    assert "misplaced-statement" in [d.check for d in r.errors]
+
+
+OEM = """machine "m" {
+  board qemu-pc
+  oem id "TE,ST" table "OEM"
+  node 0 { cpus 0-1  memory size 1G }
+}
+"""
+
+
+def test_oem_identity_on_the_command_line():
+    argv, _ = _compile(OEM)
+    assert argv[argv.index("-machine") + 1] == "pc,x-oem-id=TE,,ST,x-oem-table-id=OEM"
+    r = Fwc().check(text=OEM.replace('table "OEM"', 'table "OEM" revision 3'), name="m.fwc")
+    assert [d.check for d in r.warnings if d.check.startswith("qemu")] == ["qemu-oem"]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("text", [NO_NUMA, OEM], ids=["no-numa", "oem"])
+def test_more_tables_match_qemu(qemu, text):
+    argv, mine = _compile(text)
+    argv[0] = qemu
+    got = qemu_tables(argv)
+    for sig in ("SRAT", "APIC", "SLIT"):
+        assert mine.get(sig) == got.get(sig), sig
+    assert got["APIC"][10:16] == mine["APIC"][10:16]

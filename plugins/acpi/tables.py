@@ -133,8 +133,11 @@ def qemu_window(machine: Machine) -> tuple[int, int] | None:
                          machine.maxmem, machine.board_options.max_ram_below_4g)
 
 
-def srat(machine: Machine) -> Table:
+def srat(machine: Machine) -> Table | None:
     from . import layout as L
+
+    if not machine.numa and "srat" not in machine.table_overrides:
+        return None  # a machine without NUMA: no SRAT
 
     body = _body(machine, "srat", {"table_revision": 1, "reserved": 0}, L.SRAT.body)
     listed = _listed(machine, "srat")

@@ -91,6 +91,8 @@ CHECKS = [
     ("qemu-socket-split", 4109, "warning", "a CPU socket split across nodes (guest llc-sibling warning)"),
     ("qemu-kaslr", 4110, "warning", "an SRAT override for hotpluggable RAM without 'nokaslr'"),
     ("qemu-smt", 4111, "warning", "more than one thread per core, which -cpu max under TCG cannot describe"),
+    ("qemu-oem", 4113, "warning",
+     "an OEM revision, creator or per-table identity QEMU's tables cannot carry (only x-oem-id/x-oem-table-id)"),
 ]
 
 #: Names only the backend reports (no check function): (name, code, level, description)

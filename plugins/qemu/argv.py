@@ -26,6 +26,21 @@ def machine_args(p: Plan) -> list[str]:
     if p.slots:
         mem += f",slots={p.slots},maxmem={fmt_size(p.maxmem)}"
     out += ["-m", mem]
+    if p.numa:
+        out += numa_args(p)
+    for k, d in enumerate(p.dimms):
+        out += ["-object", f"memory-backend-ram,id=dimm{k},size={fmt_size(d.size)}"]
+        dev = f"pc-dimm,id=d{k},memdev=dimm{k},node={d.node}"
+        if d.explicit:
+            dev += f",addr={d.base:#x}"
+        out += ["-device", dev]
+    return out
+
+
+def numa_args(p: Plan) -> list[str]:
+    """The node memdevs and the -numa options."""
+    out = []
+    cp = p.cpu
     for md in p.memdevs:
         if md.size:
             out += ["-object", f"memory-backend-ram,id=m{md.node},size={fmt_size(md.size)}"]
@@ -49,12 +64,6 @@ def machine_args(p: Plan) -> list[str]:
                 out += ["-numa", f"cpu,node-id={nid},socket-id={s},core-id={c},thread-id={i % cp.threads}"]
     for src, dst, val in p.distances:
         out += ["-numa", f"dist,src={src},dst={dst},val={val}"]
-    for k, d in enumerate(p.dimms):
-        out += ["-object", f"memory-backend-ram,id=dimm{k},size={fmt_size(d.size)}"]
-        dev = f"pc-dimm,id=d{k},memdev=dimm{k},node={d.node}"
-        if d.explicit:
-            dev += f",addr={d.base:#x}"
-        out += ["-device", dev]
     return out
 
 

@@ -60,6 +60,7 @@ class Plan(NamedTuple):
     distances: tuple  # (src, dst, value), what -numa dist gets
     problems: tuple
     machine_opts: tuple = ()  # "key=value" after the machine type on -machine
+    numa: bool = True  # -numa options (False: a machine without NUMA, QEMU writes no SRAT)
 
 
 # ---------------------------------------------------------------------------
@@ -333,6 +334,12 @@ def plan(m: "Machine") -> Plan:
     problems: list[Problem] = []
     machine_type = boards.BOARDS[m.board].qemu_machine or ""
     _numa_problems(m, problems)
+    _oem_problems(m, problems)
+    if not m.numa and m.slots:
+        problems.append(Problem(
+            "qemu-hotplug-memory", "hotplug slots on a machine without NUMA: QEMU 7.2 then creates node 0 itself "
+            "(auto_enable_numa_with_memhp) and writes an SRAT", m.span,
+            ("put the memory in 'node 0 { … }' to describe the machine QEMU builds",)))
     cp = plan_cpus(m, problems)
     if cp is not None:
         cpu_problems(m, cp, problems)
@@ -347,7 +354,7 @@ def plan(m: "Machine") -> Plan:
     # qemu-hotplug-memory error is the one QEMU refuses.
     return Plan(machine_type, cp, ram, below, tuple(memdevs or ()), m.slots,
                 m.maxmem if m.slots else 0, window, dimms, distances(m), tuple(problems),
-                machine_options(m))
+                machine_options(m), m.numa)
 
 
 def machine_options(m: "Machine") -> tuple[str, ...]:
@@ -355,7 +362,49 @@ def machine_options(m: "Machine") -> tuple[str, ...]:
     out = []
     if m.board_options.max_ram_below_4g:
         out.append(f"max-ram-below-4g={fmt_size(m.board_options.max_ram_below_4g)}")
+    default = boards.BOARDS[m.board].oem
+    for prop, value, dflt in (("x-oem-id", m.oem.id, default[0]), ("x-oem-table-id", m.oem.table_id, default[1])):
+        if value != dflt and _qemu_id(value) is not None:
+            out.append(f"{prop}={_qemu_id(value)}")
     return tuple(out)
+
+
+def _qemu_id(value: str) -> str | None:
+    """The -machine x-oem-id/x-oem-table-id value QEMU 7.2 pads (with NULs) back to ``value``,
+    commas doubled as QEMU's option syntax wants; None when none does (a NUL before another
+    character, or nothing but NULs: QEMU then keeps its own ID)."""
+    text = value.rstrip("\0")
+    if not text or "\0" in text:
+        return None
+    return text.replace(",", ",,")
+
+
+def _oem_problems(m: "Machine", problems: list[Problem]) -> None:
+    """OEM identity QEMU 7.2 cannot write: only the OEM ID and table ID are -machine properties
+    (the same for every table); revision and creator stay QEMU's, unless the kernel reads the
+    tables from the initrd instead."""
+    from fwc.model import Oem
+
+    default = Oem(*boards.BOARDS[m.board].oem)
+    if m.initrd is not None and m.initrd.overrides:
+        return
+    for what, value in (("OEM ID", m.oem.id), ("OEM table ID", m.oem.table_id)):
+        if _qemu_id(value) is None:
+            problems.append(Problem("qemu-oem", f"{what} {value!r}: QEMU's -machine x-oem-id/x-oem-table-id pads "
+                                    "a name with NULs, so it cannot give this one", m.oem.span or m.span))
+    fixed = [f"{what} {getattr(m.oem, f)!r} (QEMU: {getattr(default, f)!r})"
+             for what, f in (("revision", "revision"), ("creator", "creator_id"), ("creator revision", "creator_revision"))
+             if getattr(m.oem, f) != getattr(default, f)]
+    if fixed:
+        problems.append(Problem("qemu-oem", "QEMU 7.2 sets only the OEM ID and table ID of its tables "
+                                f"(-machine x-oem-id, x-oem-table-id); its tables keep {', '.join(fixed)}",
+                                m.oem.span or m.span,
+                                ("only an initrd override ('initrd ... { override srat }') gives the guest "
+                                 "tables with another revision or creator",)))
+    for name, o in sorted(m.table_overrides.items()):
+        if o.oem is not None and (o.oem.id, o.oem.table_id) != (m.oem.id, m.oem.table_id):
+            problems.append(Problem("qemu-oem", f"table {name} has its own OEM identity, but QEMU's "
+                                    "x-oem-id/x-oem-table-id name every table alike", o.span or m.span))
 
 
 _cache: list = [None, None]
