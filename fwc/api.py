@@ -77,17 +77,20 @@ class Fwc:
     ``include_path``: directories searched for ``include`` files;
     ``warn``/``error``: check names, as with ``-W``/``-E`` (``no-NAME`` to turn off);
     ``werror``: warnings become errors;
-    ``debug``: a plugin or backend that raises is reported with its traceback (as a note).
+    ``debug``: a plugin or backend that raises is reported with its traceback (as a note);
+    ``read_anywhere``: ``include`` and ``override`` may name files outside the description's
+    directory and ``include_path`` (``fwc.files``, docs/security.md).
     """
 
     def __init__(self, *, entry_points: bool = True, plugins: Iterable[Any] = (), include_path: Iterable[str] = (),
                  warn: Iterable[str] = (), error: Iterable[str] = (), werror: bool = False,
-                 debug: bool = False) -> None:
+                 debug: bool = False, read_anywhere: bool = False) -> None:
         self._entry_points = entry_points
         self._plugins = tuple(plugins)
         self.include_path: tuple[str, ...] = tuple(include_path)
         self._switches = (tuple(warn), tuple(error), werror)
         self.debug = debug
+        self.read_anywhere = read_anywhere
         self._host: Host | None = None
         self._levels: Levels | None = None
 
@@ -128,16 +131,19 @@ class Fwc:
         """Parse and elaborate a description (from ``path``, or ``text``)."""
         from .build import Loader, load
 
+        from .files import regular_file
+
         sources = Sources()
-        loader = Loader(sources, self.include_path)
+        top = os.fspath(path) if path is not None and text is None else None
+        loader = Loader(sources, self.include_path, top=top, anywhere=self.read_anywhere)
         if text is None:
             if path is None:
                 raise TypeError("load() needs a path or text=")
             name = name or os.fspath(path)
             d = None
-            if not os.path.isfile(path):
-                d = Diagnostic(ERROR, "include", f"cannot read '{name}': "
-                                                 f"{'not a regular file' if os.path.exists(path) else 'no such file'}")
+            why = regular_file(os.fspath(path))
+            if why is not None:
+                d = Diagnostic(ERROR, "include", f"cannot read '{name}': {why}")
             else:
                 try:
                     text = loader.read(os.fspath(path))

@@ -304,9 +304,10 @@ def _initrd(el, s, M):
             overrides.append(M.Override(table=t.value, revision=rev, span=o.span))
         else:
             f = oa["file"]
-            full = el.loader.resolve(f.value, f.span.file)
+            full, why = el.loader.roots.resolve(f.value, f.span.file)
             if full is None:
-                el.error("include", f"cannot find table file '{f.value}'", f.span)
+                el.error("include", f"cannot read table file '{f.value}': {why}" if why
+                         else f"cannot find table file '{f.value}'", f.span)
                 continue
             overrides.append(M.Override(file=full, span=o.span))
     if base is None or size is None:

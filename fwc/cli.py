@@ -44,6 +44,8 @@ def _parser(plugin_commands=None):
         sp.add_argument("--Werror", action="store_true", help="treat every warning as an error")
         sp.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
                         help="search DIR for include files")
+        sp.add_argument("--read-anywhere", action="store_true",
+                        help="let include and override name files outside the description's directory and -I DIRs")
         sp.add_argument("--json", action="store_true", help="print diagnostics (and outputs) as JSON on stdout")
         sp.add_argument("--debug", action="store_true", help="show tracebacks of internal errors and of raising plugins")
         sp.add_argument("--color", choices=("auto", "always", "never"), default="auto")
@@ -60,6 +62,7 @@ def _parser(plugin_commands=None):
     k.add_argument("-O", dest="options", action="append", default=[], metavar="BACKEND.OPTION=VALUE",
                    help="set a backend option")
     k.add_argument("--depfile", metavar="FILE", help="write a make rule: outputs depend on every file read")
+    k.add_argument("--allow-large-output", action="store_true", help="write outputs above 64 MiB in total")
     common(k)
 
     d = sub.add_parser("decompile", help="turn ACPI tables (files, acpidump text, a directory) into a description")
@@ -112,7 +115,8 @@ def _print_diagnostics(result, args) -> None:
 def _make_fwc(args):
     from .api import Fwc
 
-    f = Fwc(include_path=args.include, warn=args.warn, error=args.error, werror=args.Werror, debug=args.debug)
+    f = Fwc(include_path=args.include, warn=args.warn, error=args.error, werror=args.Werror, debug=args.debug,
+            read_anywhere=args.read_anywhere)
     try:
         f.levels
     except ValueError as e:
@@ -151,14 +155,10 @@ def _inputs(paths) -> list[str]:
     return out
 
 
-def _make_quote(path: str) -> str:
-    return path.replace("\\", "\\\\").replace(" ", "\\ ").replace("#", "\\#").replace("$", "$$")
-
-
 def cmd_compile(args) -> int:
     from .backends import Artifact
-    from .diagnostics import ERROR, Diagnostic
-    from .output import write_atomically
+    from .diagnostics import ERROR, Diagnostic, render
+    from .output import OutputError, depfile, publish
 
     options = {}
     for o in args.options:
@@ -190,22 +190,17 @@ def cmd_compile(args) -> int:
     ok = all(r.ok for r in results)
     written, problems = [], []
     if ok:
-        extra = []
-        if args.depfile:
-            rules = []
-            for path, r in zip(files, results):
-                targets = [os.path.join(args.output, a.path) for a, o in zip(staged, owner) if o == path]
-                deps = list(r.machine.files) + [ov.file for ov in (r.machine.initrd.overrides if r.machine.initrd
-                                                                    else ()) if ov.file]
-                rules.append(" ".join(map(_make_quote, targets)) + ": " + " ".join(map(_make_quote, deps)) + "\n")
-            extra.append((args.depfile, "".join(rules)))
+        outs = [(os.path.join(args.output, a.path), a.data) for a in staged]
         try:
-            written = write_atomically(args.output, staged)
-            for dest, text in extra:
-                outdir, base = os.path.split(os.path.abspath(dest))
-                write_atomically(outdir, [Artifact("depfile", base, text.encode())])
-        except OSError as e:
-            problems.append(Diagnostic(ERROR, "output", f"cannot write to '{args.output}': {e.strerror or e}"))
+            if args.depfile:  # every output depends on its description, its includes and table files
+                rules = [([p for (p, _), o in zip(outs, owner) if o == path],
+                          list(r.machine.files) + [ov.file for ov in (r.machine.initrd.overrides
+                                                                      if r.machine.initrd else ()) if ov.file])
+                         for path, r in zip(files, results)]
+                outs.append((args.depfile, depfile(rules).encode()))
+            written = publish(outs, args.allow_large_output)[:len(staged)]
+        except (OutputError, ValueError) as e:
+            problems.append(Diagnostic(ERROR, "output", str(e)))
             ok = False
     if args.json:
         import hashlib
@@ -222,19 +217,22 @@ def cmd_compile(args) -> int:
         for r in results:
             _print_diagnostics(r, args)
         for d in problems:
-            sys.stderr.write(f"fwc: error: {d.message} [{d.check}]\n")
+            sys.stderr.write(render(d) + "\n")
     return EXIT_OK if ok else EXIT_INVALID
 
 
 def cmd_decompile(args) -> int:
     from .api import Fwc
-    from .output import write_atomically
-    from .backends import Artifact
+    from .diagnostics import ERROR, Diagnostic
+    from .output import OutputError, publish
 
     r = Fwc(debug=args.debug).decompile(args.inputs, using=args.using, name=args.name)
     if r.text is not None and args.output:
-        outdir, base = os.path.split(os.path.abspath(args.output))
-        write_atomically(outdir, [Artifact("decompile", base, r.text.encode())])
+        try:
+            publish([(args.output, r.text.encode())])
+        except OutputError as e:
+            r.diagnostics.append(Diagnostic(ERROR, "output", str(e)))
+            r.text = None
     if args.json:
         _json_out({"ok": r.ok, "text": r.text, "diagnostics": [d.as_dict() for d in r.diagnostics]})
     else:

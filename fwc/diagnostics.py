@@ -106,6 +106,26 @@ class Sources:
         return None
 
 
+def _escape(c: str) -> str:
+    o = ord(c)
+    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}"
+
+
+# C0 and C1 controls, DEL, and the bidirectional overrides that reorder what a terminal shows.
+_CONTROLS = {i: _escape(chr(i)) for i in [*range(0x20), 0x7F, *range(0x80, 0xA0),
+                                          *range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+_KEEP_TAB = {k: v for k, v in _CONTROLS.items() if k != 0x09}
+_KEEP_NEWLINE = {k: v for k, v in _KEEP_TAB.items() if k != 0x0A}
+
+
+def visible(text: str, keep: str = "") -> str:
+    """``text`` with control characters shown as ``\\x1b`` (``keep``: ``"\\t"`` or
+    ``"\\t\\n"`` left as they are): what every human-readable output prints of
+    text that came from an input, so that no input can drive the terminal."""
+    table = _KEEP_NEWLINE if "\n" in keep else _KEEP_TAB if "\t" in keep else _CONTROLS
+    return text.translate(table)
+
+
 _COLOURS = {ERROR: "\x1b[1;31m", WARNING: "\x1b[1;35m", NOTE: "\x1b[1;36m"}
 _BOLD, _RESET, _GREEN = "\x1b[1m", "\x1b[0m", "\x1b[1;32m"
 
@@ -125,13 +145,15 @@ def _caret_lines(src: str, span: Span, colour: bool) -> list[str]:
         span = span._replace(col=span.col - shift, end_col=max(span.col - shift + 1, end_col - shift),
                              end_line=span.line)
         src = shown
-    # Expand tabs identically in the echoed line and the caret line.
-    prefix = src[: span.col - 1]
+    # Expand tabs identically in the echoed line and the caret line; control characters
+    # are shown escaped, and the caret spans what is shown.
+    prefix = visible(src[: span.col - 1], "\t")
     width = 1
     if span.end_line == span.line and span.end_col > span.col:
-        width = span.end_col - span.col
+        width = len(visible(src[span.col - 1: span.end_col - 1], "\t")) or 1
     elif span.end_line != span.line:
-        width = max(1, len(src) - (span.col - 1))
+        width = max(1, len(visible(src[span.col - 1:], "\t")))
+    src = visible(src, "\t")
     marker_pad = "".join("\t" if c == "\t" else " " for c in prefix)
     marker = "^" + "~" * (width - 1)
     if colour:
@@ -142,26 +164,27 @@ def _caret_lines(src: str, span: Span, colour: bool) -> list[str]:
 def render(diag: Diagnostic, sources: Sources | None = None, colour: bool = False) -> str:
     """Render one diagnostic with its source line, caret, related spans and notes."""
     out: list[str] = []
-    where = f"{diag.span}: " if diag.span else "fwc: "
+    where = visible(f"{diag.span}: ") if diag.span else "fwc: "
     sev = diag.severity
+    message, check = visible(diag.message), visible(diag.check)
     if colour:
-        head = f"{_BOLD}{where}{_RESET}{_COLOURS[sev]}{sev}:{_RESET} {_BOLD}{diag.message}{_RESET} [{diag.check}]"
+        head = f"{_BOLD}{where}{_RESET}{_COLOURS[sev]}{sev}:{_RESET} {_BOLD}{message}{_RESET} [{check}]"
     else:
-        head = f"{where}{sev}: {diag.message} [{diag.check}]"
+        head = f"{where}{sev}: {message} [{check}]"
     out.append(head)
     if diag.span and sources is not None:
         src = sources.line(diag.span.file, diag.span.line)
         if src is not None:
             out.extend(_caret_lines(src, diag.span, colour))
     for rel in diag.related:
-        loc = f"{rel.span}: " if rel.span else ""
-        out.append(f"{loc}note: {rel.message}")
+        loc = visible(f"{rel.span}: ") if rel.span else ""
+        out.append(f"{loc}note: {visible(rel.message)}")
         if rel.span and sources is not None:
             src = sources.line(rel.span.file, rel.span.line)
             if src is not None:
                 out.extend(_caret_lines(src, rel.span, colour))
     for note in diag.notes:
-        out.append(f"  note: {note}")
+        out.append(f"  note: {visible(note, chr(9) + chr(10))}")
     return "\n".join(out)
 
 

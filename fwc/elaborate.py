@@ -24,43 +24,49 @@ MAX_INCLUDE_DEPTH = 64
 
 
 class Loader:
-    """Reads files (root and includes) into statements, keeping their text."""
+    """Reads files (root and includes) into statements, keeping their text.  Every file is
+    read through :mod:`fwc.files` (the file policy); each file is parsed once."""
 
-    def __init__(self, sources: Sources, include_path=(), read: Callable[[str], str] | None = None):
+    def __init__(self, sources: Sources, include_path=(), read: Callable[[str], str] | None = None,
+                 top: str | None = None, anywhere: bool = False):
+        from .files import Roots
+
         self.sources = sources
         self.include_path = list(include_path)
+        self.roots = Roots(self.include_path, top, anywhere)
         self.read = read or _read_file
         self.files: list[str] = []
+        self._parsed: dict[tuple[str, str], tuple[list | None, list]] = {}
+        self.includes = 0  # include statements expanded so far
+        self.included = 0  # statements they brought in
 
     def parse(self, text: str, name: str, start: str, diags: list) -> list | None:
+        cached = self._parsed.get((name, start))
+        if cached is not None:  # an included file is parsed (and its syntax errors reported) once
+            return cached[0]
+        if text.startswith("\ufeff"):  # a UTF-8 byte-order mark is not part of the text
+            text = text[1:]
         self.sources.add(name, text)
         if name not in self.files:
             self.files.append(name)
         stmts, d = syntax.parse(text, name, start)
+        self._parsed[(name, start)] = (stmts, d)
         diags.extend(d)
         return stmts
 
+    def parsed(self, name: str, start: str) -> bool:
+        return (name, start) in self._parsed
+
     def resolve(self, path: str, including: str | None) -> str | None:
-        if os.path.isabs(path):
-            return path if os.path.exists(path) else None
-        dirs = []
-        if including and not including.startswith("<"):
-            dirs.append(os.path.dirname(os.path.abspath(including)))
-        else:
-            dirs.append(os.getcwd())
-        dirs.extend(self.include_path)
-        for d in dirs:
-            cand = os.path.join(d, path)
-            if os.path.exists(cand):
-                return os.path.normpath(cand)
-        return None
+        return self.roots.resolve(path, including)[0]
 
 
 def undecodable(path: str, e: UnicodeDecodeError) -> str:
     """Where a UTF-8 decoding error is, as ``line L, column C``."""
+    from .files import MAX_SOURCE, read_bytes
+
     try:
-        with open(path, "rb") as f:
-            head = f.read(e.start)
+        head = read_bytes(path, MAX_SOURCE)[:e.start]
     except OSError:
         return f"byte {e.start}"
     line = head.count(b"\n") + 1
@@ -69,8 +75,9 @@ def undecodable(path: str, e: UnicodeDecodeError) -> str:
 
 
 def _read_file(path: str) -> str:
-    with open(path, encoding="utf-8") as f:
-        return f.read()
+    from .files import read_text
+
+    return read_text(path)
 
 
 class Elaborator:
@@ -165,11 +172,14 @@ class Elaborator:
 
     # ---- includes
     def include(self, stmt: Stmt, start: str) -> list:
+        from .files import MAX_INCLUDED_STATEMENTS, MAX_INCLUDES, SOURCE_SUFFIX, regular_file
+
         path = stmt.args["path"]
         including = (stmt.span or path.span).file
-        full = self.loader.resolve(path.value, including)
+        full, why = self.loader.roots.resolve(path.value, including)
         if full is None:
-            self.error("include", f"cannot find include file '{path.value}'", path.span)
+            self.error("include", f"cannot include '{path.value}': {why}" if why
+                       else f"cannot find include file '{path.value}'", path.span)
             return []
         if full in self.stack:
             chain = " -> ".join(os.path.basename(p) for p in self.stack + [full])
@@ -178,19 +188,39 @@ class Elaborator:
         if len(self.stack) >= MAX_INCLUDE_DEPTH:
             self.error("include", f"includes nested more than {MAX_INCLUDE_DEPTH} deep", path.span)
             return []
-        if not os.path.isfile(full):
-            self.error("include", f"'{path.value}' is not a regular file", path.span)
+        self.loader.includes += 1
+        if self.loader.includes > MAX_INCLUDES:
+            if self.loader.includes == MAX_INCLUDES + 1:
+                self.error("include", f"more than {MAX_INCLUDES} includes in one description "
+                                      "(a file included from many places?)", path.span)
             return []
-        try:
-            text = self.loader.read(full)
-        except OSError as e:
-            self.error("include", f"cannot read '{path.value}': {e.strerror or e}", path.span)
+        if not full.endswith(SOURCE_SUFFIX):
+            self.error("include", f"cannot include '{path.value}': an included file is fwc source, "
+                                  f"named *{SOURCE_SUFFIX}", path.span)
             return []
-        except UnicodeDecodeError as e:
-            self.error("include", f"'{path.value}' is not UTF-8 text ({undecodable(full, e)})", path.span)
+        if not self.loader.parsed(full, start):
+            why = regular_file(full)
+            if why is not None:
+                self.error("include", f"cannot include '{path.value}': {why}", path.span)
+                return []
+            try:
+                text = self.loader.read(full)
+            except OSError as e:
+                self.error("include", f"cannot read '{path.value}': {e.strerror or e}", path.span)
+                return []
+            except UnicodeDecodeError as e:
+                self.error("include", f"'{path.value}' is not UTF-8 text ({undecodable(full, e)})", path.span)
+                return []
+        else:
+            text = ""
+        stmts = self.loader.parse(text, full, start, self.diags) or []
+        self.loader.included += len(stmts)
+        if self.loader.included > MAX_INCLUDED_STATEMENTS:
+            self.loader.includes = MAX_INCLUDES + 2  # report once, include no more
+            self.error("include", f"the includes expand to more than {MAX_INCLUDED_STATEMENTS} statements "
+                                  "(a file included from many places?)", path.span)
             return []
-        stmts = self.loader.parse(text, full, start, self.diags)
-        return [(s, full) for s in stmts] if stmts else []
+        return [(s, full) for s in stmts]
 
     def expand(self, stmts, start: str, file: str):
         """Yield statements with includes expanded in place (depth first)."""

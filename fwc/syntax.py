@@ -108,6 +108,23 @@ def parse_string(raw: str) -> str:
     return "".join(out)
 
 
+def quote_string(s: str) -> str:
+    """``s`` as an fwc string literal that :func:`parse_string` reads back as ``s``: the one
+    function every string fwc writes into fwc source goes through (a decompiled machine's
+    name, ...).  Quotes and backslashes are escaped, control characters (C0, DEL, C1) written
+    as ``\\xNN``; other characters, ASCII or not, are written as they are."""
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif o < 0x20 or 0x7F <= o < 0xA0:
+            out.append(f"\\x{o:02x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
 class _Builder:
     """Parse-time callbacks, one per grammar rule.  ``file`` is set per parse."""
 

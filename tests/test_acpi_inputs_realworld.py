@@ -250,8 +250,7 @@ def test_sysfs_duplicate_signatures_are_numbered_naturally(tmp_path):
 
 
 def test_unreadable_directory_entry_is_skipped_with_a_warning(tmp_path, monkeypatch):
-    import builtins
-
+    from fwc.files import read_bytes
     from fwc_plugins.acpi import inputs
 
     d = tmp_path / "tables"
@@ -259,12 +258,12 @@ def test_unreadable_directory_entry_is_skipped_with_a_warning(tmp_path, monkeypa
     (d / "SRAT").write_bytes(golden("SRAT"))
     (d / "DSDT").write_bytes(golden("DSDT"))
 
-    def fake_open(path, *a, **k):      # sysfs tables are mode 0400: a user cannot read them
+    def fake_read(path, *a, **k):      # sysfs tables are mode 0400: a user cannot read them
         if str(path).endswith("DSDT"):
             raise PermissionError(13, "Permission denied")
-        return builtins.open(path, *a, **k)
+        return read_bytes(path, *a, **k)
 
-    monkeypatch.setattr(inputs, "open", fake_open, raising=False)
+    monkeypatch.setattr(inputs, "read_bytes", fake_read)
     inp = read_inputs([str(d)])
     assert errors(inp.diags) == [] and "SRAT" in inp.tables
     skipped = [x for x in inp.diags if x.check == "acpi-input-skipped"]

@@ -106,10 +106,15 @@ def test_deep_include_chain(tmp_path):
 
 def test_unreadable_inputs(tmp_path):
     (tmp_path / "z.fwc").write_text('include "/dev/zero"\nmachine "m" { node 0 { memory 0 size 1G } }\n')
-    assert "not a regular file" in FWC.check(tmp_path / "z.fwc").diagnostics[0].message
+    assert "outside the description's directory" in FWC.check(tmp_path / "z.fwc").diagnostics[0].message
+    (tmp_path / "z.fwc").write_text('include "/dev/zero"\nmachine "m" { node 0 { memory 0 size 1G } }\n')
+    assert "included file is fwc source" in Fwc(read_anywhere=True).check(tmp_path / "z.fwc").diagnostics[0].message
+    os.symlink("/dev/zero", tmp_path / "zero.fwc")
+    (tmp_path / "z.fwc").write_text('include "zero.fwc"\nmachine "m" { node 0 { memory 0 size 1G } }\n')
+    assert "a device, not a regular file" in Fwc(read_anywhere=True).check(tmp_path / "z.fwc").diagnostics[0].message
     (tmp_path / "u.fwc").write_bytes(b'machine "m" {\n node 0 { memory 0 size 1G } } \xff\n')
     assert "line 2, column 32" in FWC.check(tmp_path / "u.fwc").diagnostics[0].message
-    assert "not a regular file" in FWC.check(tmp_path).diagnostics[0].message
+    assert "a directory, not a regular file" in FWC.check(tmp_path).diagnostics[0].message
 
 
 def test_include_cycle_from_a_relative_top_file(tmp_path, monkeypatch):

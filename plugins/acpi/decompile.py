@@ -149,7 +149,7 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
     srat, slit, madt = decoded.get("SRAT"), decoded.get("SLIT"), decoded.get("APIC")
     qemu = board.startswith("qemu-")
     first = srat or madt or slit
-    lines = [f'machine "{name}" {{']
+    lines = [f'machine {_q(name)} {{']
     if board != "generic":
         lines.append(f"    board {board}")
     arch = "x86_64"
@@ -436,7 +436,7 @@ def _decompile(inp, fwc: Fwc, name: str | None) -> tuple[str | None, list[Diagno
     reasons = "; ".join(d.message for d in r.errors[:3])
     diags.append(Diagnostic(WARNING, "acpi-verbatim", f"the tables do not describe a consistent machine ({reasons}); "
                                                       "they are kept verbatim only"))
-    lines = [f'machine "{name}" {{'] + (["    arch arm64"] if _is_arm(decoded) else [])
+    lines = [f'machine {_q(name)} {{'] + (["    arch arm64"] if _is_arm(decoded) else [])
     lines += [f"    # kept as bytes: {d.message}" for d in r.errors[:3]] + ["    tables {"]
     lines += [f'        {MODELLED[sig]} verbatim "{data.hex()}"' for sig, data in original.items()]
     lines += ["    }", "    node 0 { }", "}"]

@@ -43,15 +43,10 @@ __all__ = ["describe_listed", "raw_subtables", "quote", "size_text", "addr_text"
 # --- description text (shared with .decompile)
 
 def quote(s: str) -> str:
-    out = []
-    for ch in s:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif 0x20 <= ord(ch) < 0x7F:
-            out.append(ch)
-        else:
-            out.append(f"\\x{ord(ch):02x}")
-    return '"' + "".join(out) + '"'
+    """``s`` as an fwc string literal (fwc's one escaping function)."""
+    from fwc.syntax import quote_string
+
+    return quote_string(s)
 
 
 def size_text(n: int) -> str:
@@ -337,7 +332,7 @@ def describe_listed(decoded: dict[str, Table], original: dict[str, bytes], name:
         order.append(0)
     ids = {pxm: k for k, pxm in enumerate(order)}
 
-    lines = [f'machine "{name}" {{'] + header_lines(arch)
+    lines = [f'machine {quote(name)} {{'] + header_lines(arch)
     opts = []
     for sig, t in (("SRAT", srat), ("SLIT", slit), ("APIC", madt)):
         if t is None:

@@ -32,6 +32,7 @@ import re
 from typing import Iterable
 
 from fwc.diagnostics import ERROR, NOTE, WARNING, Diagnostic
+from fwc.files import read_bytes, regular_file
 
 from . import layout as L
 from .binary import Problem
@@ -165,11 +166,10 @@ def _read_directory(inp: Input, path: str) -> None:
             except OSError:
                 subdirs.append(name)
             continue
-        if not os.path.isfile(full):
-            continue
+        if regular_file(full) is not None:
+            continue        # a fifo or a device in a directory is not read (it could block or never end)
         try:
-            with open(full, "rb") as f:
-                data = f.read()
+            data = read_bytes(full)
         except OSError as e:
             unread.setdefault(str(e.strerror or e), []).append(name)
             continue
@@ -237,8 +237,7 @@ def _looks_like_dump(data: bytes) -> bool:
 
 def _read(inp: Input, path: str) -> bytes | None:
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        return read_bytes(path)
     except OSError as e:
         inp.diags.append(Diagnostic(ERROR, "include", f"cannot read '{path}': {e.strerror or e}"))
         return None

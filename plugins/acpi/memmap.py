@@ -59,9 +59,10 @@ def is_memmap_dir(path: str) -> bool:
 
 
 def _read_text(full: str, diags: list[Diagnostic]) -> str | None:
+    from fwc.files import read_bytes
+
     try:
-        with open(full, "rb") as f:
-            return f.read().decode("latin-1").strip()
+        return read_bytes(full, 4096).decode("latin-1").strip()
     except OSError as e:
         diags.append(_warn(f"cannot read: {e.strerror or e}", full))
         return None

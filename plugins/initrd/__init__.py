@@ -35,6 +35,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
+from fwc.files import MAX_INPUT, read_bytes
 from fwc.plugin import BackendContext, CheckRegister, Option, hookimpl, lazy_exports, register_check_group
 
 if TYPE_CHECKING:  # the lazy names below, for type checkers (at run time they load on first use)
@@ -139,8 +140,7 @@ def archive_files(machine: Machine) -> list[ArchiveFile]:
             assert o.file is not None  # an override names a table or a file
             name = _file_name(o.file, used)
             try:
-                with open(o.file, "rb") as f:
-                    data = f.read()
+                data = read_bytes(o.file)
             except OSError as e:
                 files.append(ArchiveFile(name, None, o, ("initrd-file", f"cannot read '{o.file}': "
                                                                         f"{e.strerror or e}")))
@@ -259,8 +259,7 @@ def generate(ctx: BackendContext) -> None:
     base = ctx.options.get("base") or ""
     if base:
         try:
-            with open(base, "rb") as f:
-                data = f.read()
+            data = read_bytes(base, 4 * MAX_INPUT)
         except OSError as e:
             ctx.error("initrd-base", f"initrd: cannot read the base initramfs '{base}': {e.strerror or e}", m.span)
             return

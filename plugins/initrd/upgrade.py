@@ -107,12 +107,15 @@ KERNEL_REJECTION = {
 def rejection(data: bytes) -> tuple[str, str] | None:
     """Why Linux rejects this file, as ``(check name, message)``, or None if accepted."""
     if len(data) < header_size():
-        return "initrd-table-size", (f"the file has {len(data)} bytes, fewer than an ACPI header "
-                                     f"({header_size()}): Linux skips it ('Table smaller than ACPI header')")
+        return "initrd-table-size", (f"the file is smaller than an ACPI header ({header_size()} bytes): "
+                                     "Linux skips it ('Table smaller than ACPI header')")
     header = Header.of(data)
     sig, length = header.signature, header.length
     if sig not in ALLOWED:
-        what = "an RSDP" if _is_rsdp(data) else "a FACS" if sig == "FACS" else f"signature {sig!r}"
+        # The signature is shown only when it is one (never bytes of a file that is not a table).
+        shown = f"signature {sig!r}" if all(c.isupper() or c.isdigit() or c == "_" for c in sig) \
+            else "a file without an ACPI signature"
+        what = "an RSDP" if _is_rsdp(data) else "a FACS" if sig == "FACS" else shown
         return "initrd-signature", (f"Linux does not take {what} from the initrd ('Unknown signature'); "
                                     "allowed: " + " ".join(sorted(ALLOWED)))
     if length != len(data):
