@@ -143,15 +143,16 @@ def _node_order(srat: Table | None, order: str) -> list[int]:
 
 
 def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = None, name: str = "decompiled",
-             order: str = "table") -> str | None:
+             order: str = "table", limit: int = 0) -> str | None:
     """Description text for decoded tables ``{signature: Table}`` on ``board``, numbering
-    nodes by ``order`` (one of ORDERS); None when the board cannot hold them."""
+    nodes by ``order`` (one of ORDERS); None when the board cannot hold them.  ``limit``: a
+    QEMU board's ``max-ram-below-4g`` (0: none)."""
     srat, slit, madt = decoded.get("SRAT"), decoded.get("SLIT"), decoded.get("APIC")
     qemu = board.startswith("qemu-")
     first = srat or madt or slit
     lines = [f'machine {_q(name)} {{']
     if board != "generic":
-        lines.append(f"    board {board}")
+        lines.append(f"    board {board}" + (f" max-ram-below-4g {limit:#x}" if limit else ""))
     arch = "x86_64"
     if srat is not None and any(e.type == SratType.GICC_AFFINITY for e in srat.entries if e.fields is not None):
         arch = "arm64"
@@ -220,12 +221,16 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
                 continue
             state = ("" if v["enabled"] else " disabled") + (" arch-transactions" if v["arch_transactions"] else "")
             node(v["pxm"]).lines.append(f"{v['kind']} {handle}{state}")
+    padded = 0  # QEMU pads its memory entries to nodes + 2: the padding tells the node count
     if qemu:
         # QEMU's own additions come from the board: padding and the DIMM window.
         if mem and mem[-1]["hotpluggable"] and mem[-1]["base"] >= boards.FOUR_G:
             window = mem.pop()
+        entries = len(mem)
         while mem and mem[-1] == {**mem[-1], **M.NO_MEMORY, "other_flags": 0}:
             mem.pop()
+        if len(mem) < entries:
+            padded = entries - 2
     for v in mem:
         state = "".join([" hotpluggable" if v["hotpluggable"] else "", " nonvolatile" if v["nonvolatile"] else "",
                          "" if v["enabled"] else " disabled"])
@@ -235,10 +240,10 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
         ram = sum(v["size"] for v in mem if v["enabled"])
         ram += boards.ONE_M - boards.HOLE_640K if any(v["base"] == boards.ONE_M for v in mem) else 0
         lines.append(f"    slots 1 maxmem {_size(ram + window['size'] - boards.GiB)}")
-    if qemu and nodes:
-        if max(nodes) >= 128:  # QEMU's node ids are its PXMs, below 128
+    if qemu and (nodes or padded):
+        if max(nodes, default=0) >= 128:  # QEMU's node ids are its PXMs, below 128
             return None
-        for pxm in range(max(nodes) + 1):
+        for pxm in range(max(max(nodes, default=0) + 1, padded)):
             node(pxm)
     if slit is not None:
         # Localities the SRAT never names are nodes without CPUs or memory, unless their row
@@ -379,12 +384,15 @@ def _decompile(inp, fwc: Fwc, name: str | None) -> tuple[str | None, list[Diagno
     name = name or "decompiled"
     first = next(iter(decoded.values())).header
     boards = ["generic"]
-    if first["oem_id"] == "BOCHS " and first["oem_table_id"] == "BXPC    ":
+    # QEMU's tables: its OEM IDs, or others (-machine x-oem-id=…) with its creator
+    if (first["oem_id"], first["oem_table_id"]) == ("BOCHS ", "BXPC    ") or first["creator_id"] == "BXPC":
         boards = ["qemu-q35", "qemu-pc", "generic"]
     fallback: tuple[str, dict, bool] | None = None
     orders = ORDERS if _fwc_shape(decoded) else ORDERS[:1]  # else only the text for a verbatim fallback
-    for board, order in [(b, o) for b in boards for o in (orders if b == "generic" else ("table",))]:
-        text = describe(decoded, board, inp.rsdp_address, name, order)
+    tries = [(b, o, lim) for b in boards for lim in (_qemu_limits(decoded) if b != "generic" else (0,))
+             for o in (orders if b == "generic" else ("table",))]
+    for board, order, limit in tries:
+        text = describe(decoded, board, inp.rsdp_address, name, order, limit)
         if text is None:
             continue
         if board == "generic" and not _fwc_shape(decoded):
@@ -447,6 +455,15 @@ def _decompile(inp, fwc: Fwc, name: str | None) -> tuple[str | None, list[Diagno
                                                          "back to the same bytes"))
         return None, diags
     return text, diags
+
+
+def _qemu_limits(decoded: dict[str, Table]) -> tuple[int, ...]:
+    """The ``max-ram-below-4g`` values worth trying for QEMU's tables: none, the end of the
+    SRAT's RAM below 4 GiB (where QEMU split it), and 4 GiB (pc's RAM all below 4 GiB)."""
+    srat = decoded.get("SRAT")
+    ends = [v["base"] + v["size"] for e, v in _mapped("SRAT", srat) if e is M.MEMORY and v["size"]
+            and not v["hotpluggable"] and v["base"] + v["size"] <= boards.FOUR_G] if srat is not None else []
+    return tuple(dict.fromkeys((0, max(ends, default=0) or boards.FOUR_G, boards.FOUR_G)))
 
 
 def _fwc_shape(decoded: dict[str, Table]) -> bool:
