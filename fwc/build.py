@@ -22,6 +22,7 @@ from .diagnostics import ERROR, Related, Span
 from .build_board import board_options as _board_options, place_dimms as _place_dimms, qemu_layout as _qemu_layout
 from .build_tables import table_override
 from .e820 import build_e820
+from .events import build_events
 from .elaborate import U64, Elaborator, Loader, undecodable
 from .syntax import Stmt
 
@@ -96,6 +97,7 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
     e820_span = None
     board_opts: list = []
     loose: list = []
+    events: tuple = ()
 
     for s in el.expand(a["body"], "body", file):
         k = s.kind
@@ -157,6 +159,9 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
         elif k == "e820":
             if once(s):
                 e820, e820_span = build_e820(el, s, M), s.span
+        elif k == "events":
+            if once(s):
+                events = build_events(el, s, M)
         elif k == "kernel":
             if once(s):
                 base, size = el.eval(args["base"], "address"), el.eval(args["size"], "size")
@@ -262,7 +267,7 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
         table_overrides=overrides, nodes=nodes, distances=distances, reserved=reserved, kernel=kernel, initrd=initrd,
         cmdline=" ".join(cmdline_parts), slots=slots or 0, maxmem=maxmem or 0, topology=topology,
         interrupts=interrupts, files=tuple(el.loader.files), span=mstmt.span, unaffined_cpus=unaffined,
-        e820=e820, e820_span=e820_span, board_options=board_options, numa=implicit is None,
+        e820=e820, e820_span=e820_span, board_options=board_options, numa=implicit is None, events=events,
     )
     if any(o.entries is not None for o in overrides.values()):
         from .checks import check_table_entries

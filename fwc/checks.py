@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 from . import boards
 from .diagnostics import ERROR, WARNING, Related
 from .e820 import check_e820_board, check_e820_conflict, check_e820_overlap, check_e820_uncovered
+from . import events as ev
 from .model import LOCAL_DISTANCE
 from .registry import (CODE_MAX, CODE_MIN, LEVELS, OFF, THIRD_PARTY_MIN, Check, CheckFn, CheckRegistry, Levels,
                        Report, check_group, run_checks, traceback_note)
@@ -481,6 +482,17 @@ BUILTIN_CHECKS = [
      check_e820_uncovered),
     ("e820-conflict", 1127, ERROR, "'reserved' statements beside an e820 block", check_e820_conflict),
     ("e820-board", 1128, WARNING, "an e820 block on a QEMU board, which builds its own", check_e820_board),
+    # Events after boot (fwc/events.py)
+    ("event-board", 1150, ERROR, "a DIMM hot-add on a board without DIMM slots", ev.check_event_board),
+    ("event-dimm", 1151, ERROR, "an event names a DIMM that is not plugged (never added, or removed)",
+     ev.check_event_dimm),
+    ("event-node", 1152, ERROR, "an event names a node the machine does not have", ev.check_event_node),
+    ("event-slots", 1153, ERROR, "more DIMMs plugged than the machine has slots", ev.check_event_slots),
+    ("event-maxmem", 1154, ERROR, "a DIMM hot-add beyond maxmem or the DIMM window", ev.check_event_maxmem),
+    ("event-address", 1155, ERROR, "a DIMM address QEMU refuses (unaligned, outside the window, overlapping)",
+     ev.check_event_address),
+    ("event-dimm-size", 1156, ERROR, "a DIMM or range size that is not whole 128 MiB memory blocks",
+     ev.check_event_dimm_size),
     # Reported by the command line itself (FWC45xx: the fwc command and fwc boot).
     ("output", 4500, ERROR, "an output file or directory cannot be written", None),
 ]

@@ -196,6 +196,30 @@ class Reserved:
 
 
 @attrs.frozen(slots=False)
+class Event:
+    """One runtime event after boot (``events { … }``, fwc/events.py), played in order.
+
+    ``action``: add | remove (a DIMM, by ``name``) or online | online_kernel | online_movable |
+    offline (memory blocks: ``target`` block (``first``-``last``), dimm (``name``), node
+    (``first``) or range (``base``, ``size``)).  An add gives ``size``, ``node`` (-1: QEMU's
+    default, node 0) and ``base`` (-1: QEMU picks the address)."""
+
+    action: str
+    target: str
+    name: str = ""
+    first: int = 0
+    last: int = 0
+    base: int = -1
+    size: int = 0
+    node: int = -1
+    span: Optional[Span] = attrs.field(default=None, eq=False)
+    target_span: Optional[Span] = attrs.field(default=None, eq=False, metadata={"json": False})
+
+
+EVENT_ACTIONS = ("add", "remove", "online", "online_kernel", "online_movable", "offline")
+
+
+@attrs.frozen(slots=False)
 class E820Entry:
     """One entry of the firmware memory map given explicitly (``e820 { … }``); ``type`` is a
     key of :data:`E820_BLOCK_TYPES`."""
@@ -322,6 +346,8 @@ class Machine:
     #: False for a machine without NUMA (memory outside any node): its firmware writes no
     #: SRAT or SLIT, and the model holds its memory and CPUs as node 0, where Linux puts them
     numa: bool = attrs.field(default=True, metadata={"omit_default": True})
+    #: runtime events after boot (``events { … }``), in order; () without the block
+    events: tuple[Event, ...] = attrs.field(default=(), converter=_tuple, metadata={"omit_default": True})
 
     # -- derived views (cheap; computed on demand)
     @property

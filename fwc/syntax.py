@@ -355,6 +355,34 @@ class _Builder:
     def cmdline(self, c):
         return self._stmt("cmdline", c, parts=[self._str(t) for t in c[1:]])
 
+    # -- events after boot (fwc/events.py)
+    def events(self, c):
+        return self._stmt("events", c[:1], events=[x for x in c[1:] if isinstance(x, Stmt)])
+
+    def event_add(self, c):
+        return self._stmt("event", c, action="add", target=Stmt("dimm", self._tspan(c[2]), {"name": self._word(c[2])}),
+                          size=c[4], node=c[6], at=c[8])
+
+    def event_remove(self, c):
+        return self._stmt("event", c, action="remove", target=Stmt("dimm", self._tspan(c[2]),
+                                                                   {"name": self._word(c[2])}))
+
+    def event_state(self, c):
+        return self._stmt("event", c, action=self._word(c[0]), target=c[1])
+
+    def target_block(self, c):
+        nums = [x for x in c[1:] if x is not None and not isinstance(x, str)]
+        return self._stmt("block", c, first=nums[0], last=nums[-1])
+
+    def target_dimm(self, c):
+        return self._stmt("dimm", c, name=self._word(c[1]))
+
+    def target_node(self, c):
+        return self._stmt("node", c, id=c[1])
+
+    def target_range(self, c):
+        return self._stmt("range", c, base=c[1], size=c[3])
+
     def slots(self, c):
         return self._stmt("slots", c, count=c[1], maxmem=c[3])
 

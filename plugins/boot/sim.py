@@ -19,17 +19,18 @@ import attrs
 from . import firmware as fwmod
 from .kernel.cmdline import KernelParams, parse_early_options
 from .kernel.main import start_kernel
-from .kernel.memory_hotplug import hot_add_dimms
+from .events import Step, after_boot, play
 from .kernel.pins import Pin, find_pins
 from .kernel.policy import policy_named
 from .kernel.state import Alloc, Kernel, ZoneInfo
+from .kernel.memory_hotplug import ONLINE_STATES
 from .kernel.zones import ZONE_NAMES
 from .memblock import Memblock
 
 if TYPE_CHECKING:
     from fwc.model import Machine
 
-__all__ = ["Alloc", "Boot", "simulate"]
+__all__ = ["Alloc", "Boot", "Step", "simulate"]
 
 #: (nid, zone name, start_pfn, spanned, present) of a populated zone
 ZoneRow = tuple[int, str, int, int, int]
@@ -60,14 +61,18 @@ class Boot:
     dimm_online: list[tuple[int, int, int, str]]  # (nid, base, size, state) per cold-plugged DIMM
     zones_final: list[ZoneRow]           # populated zones after the DIMMs are onlined
     dmesg_late: list[str] = attrs.field(factory=list)  # printed later: the DIMM hot-add zonelist rebuilds
+    block_size: int = 0                  # memory_block_size_bytes()
+    steps: list[Step] = attrs.field(factory=list)  # after boot (memory blocks, cold-plugged DIMMs), then each event
 
     @property
     def movable_node(self) -> bool:
         return self.params.movable_node
 
 
-def simulate(machine: Machine, *, policy: str = "upstream", cmdline: str | None = None, dsdt_size: int | None = None) -> Boot:
-    """Simulate Linux 6.1's early boot of ``machine`` (``cmdline`` replaces the machine's)."""
+def simulate(machine: Machine, *, policy: str = "upstream", cmdline: str | None = None, dsdt_size: int | None = None,
+             given: dict[int, set[int]] | None = None) -> Boot:
+    """Simulate Linux 6.1's boot of ``machine`` (``cmdline`` replaces the machine's), then its
+    events; ``given``: per event step, the blocks whose *not guaranteed* offline the real kernel did."""
     pol = policy_named(policy)
     cmdline = machine.cmdline if cmdline is None else cmdline
     fw = fwmod.build(machine, dsdt_size=dsdt_size)
@@ -75,7 +80,15 @@ def simulate(machine: Machine, *, policy: str = "upstream", cmdline: str | None 
     k.out.notes += fw.notes
     start_kernel(k)
     hotplug_nodes, movable_pages, pins = find_pins(k)
-    dimm_online, zones_final = hot_add_dimms(k)
+    late = len(k.out.late)
+    after_boot(k)
+    dimm_online = [(g.nid, g.base, g.size, k.params.memhp_default_state
+                    if k.params.memhp_default_state in ONLINE_STATES else "offline")
+                   for g in sorted(k.hotplug.groups.values(), key=lambda g: g.slot)]
+    zones_final = [(nid, ZONE_NAMES[z], s, sp, pr) for nid in sorted(k.hotplug.zones)
+                   for z, (s, sp, pr) in enumerate(k.hotplug.zones[nid]) if pr]
+    dmesg_late = k.out.late[late:]
+    steps = play(k, given)
     zi = k.zones.zone_info
     return Boot(
         policy=pol.name, cmdline=cmdline, params=k.params, dmesg=k.out.dmesg, log=k.out.log, allocs=k.out.allocs,
@@ -85,4 +98,4 @@ def simulate(machine: Machine, *, policy: str = "upstream", cmdline: str | None 
         zones=[(nid, ZONE_NAMES[z], s, sp, pr) for nid in sorted(zi) for z, (s, sp, pr) in enumerate(zi[nid]) if pr],
         zones_all={nid: list(v) for nid, v in zi.items()}, hotplug_nodes=hotplug_nodes,
         movable_pages=movable_pages, pins=pins, dimm_online=dimm_online, zones_final=zones_final,
-        dmesg_late=list(k.out.late))
+        dmesg_late=list(dmesg_late), block_size=k.hotplug.block_size, steps=steps)

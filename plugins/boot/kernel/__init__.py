@@ -1,28 +1,32 @@
 """Linux 6.1 x86_64 early boot, one module per kernel file, to be read beside the source:
 
-=====================  ==============================================================
-module                 kernel source
-=====================  ==============================================================
-``main``               init/main.c: start_kernel()
-``setup``              arch/x86/kernel/setup.c: setup_arch(), early reservations;
-                       arch/x86/realmode/init.c: reserve_real_mode()
-``cmdline``            the early_param handlers (lib/cmdline.c memparse() is fwc.units')
-``e820``               arch/x86/kernel/e820.c
-``direct_map``         arch/x86/mm/init.c: init_mem_mapping(), alloc_low_page(),
-                       memblock_find_dma_reserve()
-``acpi_tables``        drivers/acpi/tables.c: acpi_table_upgrade(), the table list
-``srat``               drivers/acpi/numa/srat.c, arch/x86/mm/srat.c
-``numa``               arch/x86/mm/numa.c
-``sparse``             mm/sparse.c
-``page_alloc``         mm/page_alloc.c: free_area_init(), find_zone_movable_pfns_for_nodes(),
-                       memmap_init(), build_all_zonelists()
-``smp``                arch/x86/kernel/acpi/boot.c, smpboot.c, setup_percpu.c (one line each)
-``memory_hotplug``     mm/memory_hotplug.c, drivers/base/memory.c: DIMMs onlined after boot
-``zones``              include/linux/mmzone.h: ZoneType and the PFN constants
-``state``              the kernel's globals, as typed attrs classes (:class:`~.state.Kernel`)
-``policy``             upstream 6.1 and the 2013 seed design (movablecore=acpi)
-``pins``               fwc's own analysis: what keeps hotpluggable memory from being removed
-=====================  ==============================================================
+======================  ==============================================================
+module                  kernel source
+======================  ==============================================================
+``main``                init/main.c: start_kernel()
+``setup``               arch/x86/kernel/setup.c: setup_arch(), early reservations;
+                        arch/x86/realmode/init.c: reserve_real_mode()
+``cmdline``             the early_param handlers (lib/cmdline.c memparse() is fwc.units')
+``e820``                arch/x86/kernel/e820.c
+``direct_map``          arch/x86/mm/init.c: init_mem_mapping(), alloc_low_page(),
+                        memblock_find_dma_reserve()
+``acpi_tables``         drivers/acpi/tables.c: acpi_table_upgrade(), the table list
+``srat``                drivers/acpi/numa/srat.c, arch/x86/mm/srat.c
+``numa``                arch/x86/mm/numa.c
+``sparse``              mm/sparse.c
+``page_alloc``          mm/page_alloc.c: free_area_init(), find_zone_movable_pfns_for_nodes(),
+                        memmap_init(), build_all_zonelists()
+``smp``                 arch/x86/kernel/acpi/boot.c, smpboot.c, setup_percpu.c (one line each)
+``memory_hotplug``      mm/memory_hotplug.c: adding, onlining, offlining, removing memory
+``drivers_base_memory`` drivers/base/memory.c (and drivers/base/node.c): the memory blocks
+``init_64``             arch/x86/mm/init_64.c: probe_memory_block_size()
+``acpi_memhotplug``     drivers/acpi/acpi_memhotplug.c, drivers/acpi/scan.c: DIMMs as ACPI
+                        memory devices, their eject
+``zones``               include/linux/mmzone.h: ZoneType and the PFN constants
+``state``               the kernel's globals, as typed attrs classes (:class:`~.state.Kernel`)
+``policy``              upstream 6.1 and the 2013 seed design (movablecore=acpi)
+``pins``                fwc's own analysis: what keeps hotpluggable memory from being removed
+======================  ==============================================================
 
 memblock itself is ``fwc_plugins.boot.memblock`` (mm/memblock.c).
 """

@@ -29,6 +29,10 @@ class KernelParams:
     nokaslr: bool = False
     movablecore_acpi: bool = False   # the 2013 seed design's movablecore=acpi
     memhp_default_state: str = ""    # mm/memory_hotplug.c setup_memhp_default_state
+    # mm/memory_hotplug.c module parameters (memory_hotplug.NAME=VALUE)
+    online_policy: str = "contig-zones"
+    auto_movable_ratio: int = 301
+    auto_movable_numa_aware: bool = True
 
 
 def parse_early_options(cmdline: str) -> KernelParams:
@@ -68,4 +72,10 @@ def parse_early_options(cmdline: str) -> KernelParams:
             o["acpi_off"] = True
         elif k == "memhp_default_state" and eq:
             o["memhp_default_state"] = v
+        elif k == "memory_hotplug.online_policy" and v in ("contig-zones", "auto-movable"):
+            o["online_policy"] = v
+        elif k == "memory_hotplug.auto_movable_ratio" and v.isdigit():
+            o["auto_movable_ratio"] = int(v)
+        elif k == "memory_hotplug.auto_movable_numa_aware" and v[:1] in ("y", "Y", "1", "n", "N", "0"):
+            o["auto_movable_numa_aware"] = v[:1] in ("y", "Y", "1")
     return KernelParams(**o)

@@ -1,24 +1,35 @@
-"""After early boot: cold-plugged DIMMs come in through ACPI memory devices
-(drivers/acpi/acpi_memhotplug.c -> add_memory(), mm/memory_hotplug.c) and are onlined per
-``memhp_default_state`` (default: offline), memory block by memory block
-(drivers/base/memory.c memory_block_online -> online_pages), with the zone
-default_zone_for_pfn() picks; zones grow to span them (resize_zone_range).
+"""mm/memory_hotplug.c: adding, onlining, offlining and removing memory at run time.
 
-The zonelists are rebuilt twice over (mm/memory_hotplug.c, Linux 6.1), each time printing
-``Fallback order …`` / ``Built N zonelists … Total pages`` / ``Policy zone``:
-add_memory_resource() -> __try_online_node() -> hotadd_init_pgdat() ->
-build_all_zonelists(pgdat) for a DIMM on a node that is not online (only that node's
-fallback order; it goes online afterwards, so N does not count it yet), and online_pages()
--> build_all_zonelists(NULL) when a block is onlined into a zone that was not populated
-(``need_zonelists_rebuild``; every possible node, after node_states_set_node()).  The
-``Total pages`` of those lines counts managed pages above the high watermark of a running
-system, which fwc does not model: that number is approximate."""
+Cold-plugged DIMMs come in after early boot through ACPI memory devices
+(drivers/acpi/acpi_memhotplug.c, :mod:`.acpi_memhotplug`) exactly as hot-added ones do:
+add_memory_resource() creates their memory blocks offline and onlines them per
+``memhp_default_state`` (Debian's build default: offline, ``# CONFIG_MEMORY_HOTPLUG_DEFAULT_ONLINE
+is not set``), block by block (drivers/base/memory.c, :mod:`.drivers_base_memory`), into
+the zone zone_for_pfn_range() picks: ``online_kernel``/``online_movable`` as asked,
+``online`` per ``memory_hotplug.online_policy`` -- contig-zones (the zone already spanning
+the block, else ZONE_MOVABLE only under movable_node) or auto-movable (ZONE_MOVABLE while
+MOVABLE:KERNEL_EARLY stays within ``auto_movable_ratio`` percent, system-wide and, with
+``auto_movable_numa_aware``, on the node).
+
+The zonelists are rebuilt (``Fallback order …`` / ``Built N zonelists … Total pages`` /
+``Policy zone``): add_memory_resource() -> __try_online_node() -> hotadd_init_pgdat() ->
+build_all_zonelists(pgdat) for memory on a node that is not online (that node's fallback
+order only; N does not count it yet); online_pages() -> build_all_zonelists(NULL) when a
+zone becomes populated, offline_pages() when one becomes empty.  ``Total pages`` counts
+managed pages above the high watermark of a running system, which fwc does not model:
+that number is approximate.
+
+Offlining (offline_pages()): a block with holes fails; in a kernel zone a block holding
+memblock allocations (PageReserved) fails -- fwc names them -- and any other block is *not
+guaranteed* (runtime kernel allocations decide); in ZONE_MOVABLE a block of free and
+movable pages succeeds.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .zones import KERNEL_ZONES, MAX_NR_ZONES, SECTION_PAGES, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL
+from .zones import KERNEL_ZONES, MAX_NR_ZONES, SECTION_PAGES, ZONE_MOVABLE, ZONE_NORMAL
 
 if TYPE_CHECKING:
     from .state import Kernel
@@ -48,64 +59,209 @@ def default_zone_for_pfn(zi: list[list[int]], pfn: int, nr: int, movable_node: b
     return ZONE_MOVABLE if movable_node else kz
 
 
-def zone_for_pfn_range(state: str, zi: list[list[int]], pfn: int, nr: int, movable_node: bool) -> int:
-    """zone_for_pfn_range() (mm/memory_hotplug.c) for MMOP_ONLINE_MOVABLE / _KERNEL / _ONLINE."""
-    if state == "online_movable":
-        return ZONE_MOVABLE
-    if state == "online_kernel":
+def auto_movable_can_online_movable(k: Kernel, nid: int, group: str | None, nr_pages: int) -> bool:
+    """auto_movable_can_online_movable() (mm/memory_hotplug.c): would MOVABLE + nr_pages stay
+    within auto_movable_ratio% of KERNEL_EARLY (present early pages of the kernel zones), over
+    all nodes (nid -1) or on ``nid``?  Static memory groups (ACPI DIMMs) add no allowance."""
+    hp = k.hotplug
+    kernel_early = movable = 0
+    for n, zi in hp.zones.items():
+        if nid >= 0 and n != nid:
+            continue
+        for z in range(MAX_NR_ZONES):
+            if not zi[z][2]:
+                continue
+            if z == ZONE_MOVABLE:
+                movable += zi[z][2]
+            else:
+                kernel_early += hp.present_early.get(n, [0] * MAX_NR_ZONES)[z]
+    if kernel_early <= 0:
+        return False
+    return movable + nr_pages <= k.params.auto_movable_ratio * kernel_early // 100
+
+
+def auto_movable_zone_for_pfn(k: Kernel, nid: int, group: str | None, pfn: int, nr: int) -> int:
+    """auto_movable_zone_for_pfn() (mm/memory_hotplug.c): for a static group (one DIMM), all of
+    it that is not online yet must fit MOVABLE; anything of it onlined to a kernel zone keeps the
+    rest there."""
+    zi = k.hotplug.zones[nid]
+    if not k.params.auto_movable_ratio:
         return default_kernel_zone_for_pfn(zi, pfn, nr)
-    return default_zone_for_pfn(zi, pfn, nr, movable_node)
+    g = k.hotplug.groups.get(group) if group else None
+    if g is not None:
+        if g.present_kernel_pages:
+            return default_kernel_zone_for_pfn(zi, pfn, nr)
+        nr = (g.size >> 12) - g.present_movable_pages
+    if not auto_movable_can_online_movable(k, -1, group, nr):
+        return default_kernel_zone_for_pfn(zi, pfn, nr)
+    if k.params.auto_movable_numa_aware and not auto_movable_can_online_movable(k, nid, group, nr):
+        return default_kernel_zone_for_pfn(zi, pfn, nr)
+    return ZONE_MOVABLE
 
 
-def hot_add_dimms(k: Kernel) -> tuple[list[tuple[int, int, int, str]], list[tuple[int, str, int, int, int]]]:
-    """add_memory() + online_pages() for every DIMM, fused (fwc onlines in 128 MiB sections,
-    the memory block size of these machines).  Returns (per DIMM: (nid, base, size, state),
-    the populated zones afterwards: (nid, zone name, start_pfn, spanned, present))."""
+def zone_for_pfn_range(k: Kernel, online_type: str, nid: int, group: str | None, pfn: int, nr: int) -> int:
+    """zone_for_pfn_range() (mm/memory_hotplug.c) for MMOP_ONLINE_KERNEL / _MOVABLE / _ONLINE."""
+    zi = k.hotplug.zones.setdefault(nid, [[0, 0, 0] for _ in range(MAX_NR_ZONES)])
+    if online_type == "online_kernel":
+        return default_kernel_zone_for_pfn(zi, pfn, nr)
+    if online_type == "online_movable":
+        return ZONE_MOVABLE
+    if k.params.online_policy == "auto-movable":
+        return auto_movable_zone_for_pfn(k, nid, group, pfn, nr)
+    return default_zone_for_pfn(zi, pfn, nr, k.params.movable_node)
+
+
+def build_all_zonelists(k: Kernel, nodes: list[int] | None = None, n_memory: list[int] | None = None) -> None:
+    """build_all_zonelists() (mm/page_alloc.c) at run time: every possible node (NULL), or a
+    hot-added node's own pgdat before it is online."""
     from .page_alloc import zonelists
 
+    hp = k.hotplug
+    zt = {nid: [(a, b, c) for a, b, c in zi] for nid, zi in hp.zones.items()}
+    k.zones.policy_zone = zonelists(k, k.out.late, zt, nodes if nodes is not None else sorted(k.numa.possible),
+                                    len(hp.online_nodes), k.zones.policy_zone, hp.running, n_memory)
+
+
+def online_pages(k: Kernel, pfn: int, nr: int, nid: int, z: int, group: str | None, early: bool) -> None:
+    """online_pages() (mm/memory_hotplug.c): move_pfn_range_to_zone() (resize_zone_range()),
+    adjust_present_page_count() (present, present_early_pages for early sections, the group's
+    kernel/movable pages), managed pages, and build_all_zonelists(NULL) when the zone was
+    not populated."""
+    hp = k.hotplug
+    zi = hp.zones[nid]
+    s, sp, pr = zi[z]
+    lo, hi = (pfn, pfn + nr) if not sp else (min(s, pfn), max(s + sp, pfn + nr))
+    zi[z] = [lo, hi - lo, pr + nr]
+    if early:
+        hp.present_early.setdefault(nid, [0] * MAX_NR_ZONES)[z] += nr
+    g = hp.groups.get(group) if group else None
+    if g is not None:
+        if z == ZONE_MOVABLE:
+            g.present_movable_pages += nr
+        else:
+            g.present_kernel_pages += nr
+    hp.managed_delta.setdefault(nid, [0] * MAX_NR_ZONES)[z] += nr
+    if not pr:
+        build_all_zonelists(k)
+
+
+def offline_pages(k: Kernel, pfn: int, nr: int, nid: int, z: int, group: str | None,
+                  early: bool, force: bool = False) -> tuple[str, str]:
+    """offline_pages() (mm/memory_hotplug.c): (``ok``/``failed``/``not guaranteed``, why).
+    Holes (walk_system_ram_range) fail; a kernel-zone block with memblock allocations fails
+    at start_isolate_page_range() (has_unmovable_pages(): PageReserved); on success the zone
+    shrinks (remove_pfn_range_from_zone()) after an empty zone's build_all_zonelists().
+    ``force``: a *not guaranteed* offline that did succeed on the real kernel."""
+    hp = k.hotplug
+    verdict = _offline_verdict(k, pfn, nr, z, early)
+    if verdict[0] != "ok" and not (force and verdict[0] == "not guaranteed"):
+        return verdict
+    zi = hp.zones[nid]
+    zi[z][2] -= nr
+    if early:
+        hp.present_early[nid][z] -= nr
+    g = hp.groups.get(group) if group else None
+    if g is not None:
+        if z == ZONE_MOVABLE:
+            g.present_movable_pages -= nr
+        else:
+            g.present_kernel_pages -= nr
+    hp.managed_delta.setdefault(nid, [0] * MAX_NR_ZONES)[z] -= nr
+    if not zi[z][2]:
+        # node_states_clear_node() comes after the rebuild: the node still has N_MEMORY
+        build_all_zonelists(k, n_memory=sorted(set(_n_memory(k)) | {nid}))
+    remove_pfn_range_from_zone(k, nid, z, pfn, nr)
+    return "ok", verdict[1]
+
+
+def _offline_verdict(k: Kernel, pfn: int, nr: int, z: int, early: bool) -> tuple[str, str]:
+    if early:
+        ram = sum(max(0, min(e, pfn + nr) - max(s, pfn)) for s, e, _ in k.mem_pfn_ranges())
+        if ram != nr:
+            return "failed", "memory holes"
+        pins = [a for a in k.out.allocs if a.permanent and a.base < (pfn + nr) << 12 and (pfn << 12) < a.base + a.size]
+        if pins and z != ZONE_MOVABLE:
+            what = ", ".join(sorted({a.purpose for a in pins}))
+            return "failed", f"unmovable pages (EBUSY): {what}"
+        if pins:
+            return "not guaranteed", "boot allocations in ZONE_MOVABLE: offlining retries without end"
+    if z != ZONE_MOVABLE:
+        return "not guaranteed", "a kernel zone: runtime kernel allocations decide"
+    return "ok", ""
+
+
+def _n_memory(k: Kernel) -> list[int]:
+    return sorted(n for n, zi in k.hotplug.zones.items() if any(x[2] for x in zi))
+
+
+def _section_in_zone(k: Kernel, nid: int, z: int, pfn: int) -> bool:
+    """online_section_nr() and pfn_to_nid() == nid and page_zone() == zone, for a section."""
+    hp = k.hotplug
+    mem = hp.blocks.get(pfn // hp.block_pages)
+    return mem is not None and mem.state == "online" and mem.nid == nid and mem.zone == z
+
+
+def remove_pfn_range_from_zone(k: Kernel, nid: int, z: int, pfn: int, nr: int) -> None:
+    """remove_pfn_range_from_zone() -> shrink_zone_span() (mm/memory_hotplug.c): a zone shrinks
+    only from its ends, to the nearest online section of it (find_smallest_section_pfn() /
+    find_biggest_section_pfn()); empty, it spans nothing."""
+    zi = k.hotplug.zones[nid]
+    s, sp, pr = zi[z]
+    end = pfn + nr
+    if s == pfn:
+        new = next((p for p in range(end, s + sp, SECTION_PAGES) if _section_in_zone(k, nid, z, p)), 0)
+        zi[z] = [new, s + sp - new, pr] if new else [0, 0, pr]
+    elif s + sp == end:
+        top = next((p for p in range(pfn - SECTION_PAGES, s - 1, -SECTION_PAGES) if _section_in_zone(k, nid, z, p)),
+                   -1)
+        zi[z] = [s, top + SECTION_PAGES - s, pr] if top >= 0 else [0, 0, pr]
+
+
+def hotadd_init_pgdat(k: Kernel, nid: int) -> None:
+    """__try_online_node() -> hotadd_init_pgdat() (mm/memory_hotplug.c): a node that is not
+    online gets its pgdat and its own zonelist (build_all_zonelists(pgdat)), then goes online."""
+    hp = k.hotplug
+    if nid in hp.online_nodes:
+        return
+    hp.zones.setdefault(nid, [[0, 0, 0] for _ in range(MAX_NR_ZONES)])
+    build_all_zonelists(k, [nid])
+    hp.online_nodes.add(nid)
+
+
+def add_memory_resource(k: Kernel, nid: int, base: int, size: int, group: str) -> list[int]:
+    """add_memory_resource() (mm/memory_hotplug.c): the node online (hotadd_init_pgdat()), one
+    offline memory block per block of the range (create_memory_block_devices()), onlined at
+    once unless memhp_default_state is offline (online_memory_block()).  Returns the block ids."""
+    from .drivers_base_memory import memory_block_online
+    from .state import MemoryBlock
+
+    hp = k.hotplug
+    hotadd_init_pgdat(k, nid)
+    pages = hp.block_pages
+    ids = list(range((base >> 12) // pages, ((base + size) >> 12) // pages))
+    for bid in ids:
+        hp.blocks[bid] = MemoryBlock(bid, nid, "offline", None, group, early=False)
     state = k.params.memhp_default_state
-    zones = {nid: [list(z) for z in zi] for nid, zi in k.zones.zone_info.items()}
-    dimm_online = []
-    numa = k.numa
-    online = set(numa.online) | {n for n in numa.possible if numa.node_cpus.get(n)}
-    policy = k.zones.policy_zone
-    # at run time cpumask_of_node() holds the online CPUs: a node whose CPUs are all absent
-    # (not present, -smp N,maxcpus=M) gets no PENALTY_FOR_NODE_WITH_CPUS in a rebuild
-    present = {c.apic_id for _, c in k.machine.cpus if c.enabled}
-    running = {n for n, apics in numa.node_cpus.items() if present & set(apics)}
-    # the ACPI memory devices in slot order (QEMU numbers the DIMMs in address order)
-    for n, r in sorted(((n, r) for n in k.machine.nodes for r in n.dimms), key=lambda x: x[1].base):
-        # acpi_memory_enable_device(): acpi_get_node() of the device's _PXM (QEMU's node id),
-        # which maps no new node at run time; NUMA_NO_NODE -> memory_add_physaddr_to_nid()
-        nid = k.numa.pxm_to_node.get(n.id, -1)
-        if nid < 0:
-            nid = memory_add_physaddr_to_nid(k, r.base)
-        if nid not in online:  # __try_online_node() -> hotadd_init_pgdat()
-            policy = zonelists(k, k.out.late, _tuples(zones), [nid], len(online), policy, running)
-            online.add(nid)
-        if state not in ONLINE_STATES:
-            dimm_online.append((nid, r.base, r.size, "offline"))
-            continue
-        zi = zones.setdefault(nid, [[0, 0, 0] for _ in range(MAX_NR_ZONES)])
-        pfn, end = r.base >> 12, r.end >> 12
-        while pfn < end:
-            nr = min(SECTION_PAGES, end - pfn)
-            z = zone_for_pfn_range(state, zi, pfn, nr, k.params.movable_node)
-            s, sp, pr = zi[z]
-            if not sp:
-                zi[z] = [pfn, nr, pr + nr]
-            else:
-                lo, hi = min(s, pfn), max(s + sp, pfn + nr)
-                zi[z] = [lo, hi - lo, pr + nr]
-            if not pr:  # online_pages(): !populated_zone(zone) -> build_all_zonelists(NULL)
-                policy = zonelists(k, k.out.late, _tuples(zones), sorted(numa.possible), len(online), policy,
-                                   running)
-            pfn += nr
-        dimm_online.append((nid, r.base, r.size, state))
-    k.zones.policy_zone = policy
-    final = [(nid, ZONE_NAMES[z], s, sp, pr) for nid in sorted(zones) for z, (s, sp, pr) in enumerate(zones[nid])
-             if pr]
-    return dimm_online, final
+    if state in ONLINE_STATES:
+        for bid in ids:
+            memory_block_online(k, hp.blocks[bid], state)
+    return ids
+
+
+def try_remove_memory(k: Kernel, group: str) -> None:
+    """try_remove_memory() (mm/memory_hotplug.c), its blocks all offline: the blocks go
+    (remove_memory_block_devices()), and try_offline_node() takes a node with no memory block
+    left, no present pages and no present CPU offline."""
+    hp = k.hotplug
+    g = hp.groups.pop(group)
+    for bid in [b.id for b in hp.blocks.values() if b.group == group]:
+        del hp.blocks[bid]
+    nid = g.nid
+    if any(b.nid == nid for b in hp.blocks.values()) or nid in hp.running:
+        return
+    if any(x[2] for x in hp.zones.get(nid, [])):
+        return
+    hp.online_nodes.discard(nid)
 
 
 def memory_add_physaddr_to_nid(k: Kernel, start: int) -> int:
@@ -117,7 +273,3 @@ def memory_add_physaddr_to_nid(k: Kernel, start: int) -> int:
         if s <= start < e:
             return nid
     return mi[0][2] if mi else 0
-
-
-def _tuples(zones: dict[int, list[list[int]]]) -> dict[int, list[tuple[int, int, int]]]:
-    return {nid: [(a, b, c) for a, b, c in zi] for nid, zi in zones.items()}

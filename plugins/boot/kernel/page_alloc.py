@@ -273,15 +273,17 @@ def build_all_zonelists(k: Kernel) -> None:
 
 
 def zonelists(k: Kernel, out: list[str], zi_all: dict, nodes: list[int], online: int, policy: int,
-              has_cpu: set[int] | None = None) -> int:
+              has_cpu: set[int] | None = None, n_memory: list[int] | None = None) -> int:
     """The lines build_all_zonelists() (mm/page_alloc.c) prints for a zone table: ``Fallback order`` for each node of
     ``nodes`` (__build_all_zonelists(): every possible node, or only a hot-added node's own
     pgdat while it is not online yet), ``Built {nr_online_nodes} zonelists … Total pages`` and
     ``Policy zone`` (policy_zone only grows: check_highest_zone()).  ``has_cpu``: the nodes
     whose cpumask_of_node() is not empty (find_next_best_node()'s PENALTY_FOR_NODE_WITH_CPUS;
-    default: every node with a CPU in the SRAT; at early boot: none).  Returns the policy zone."""
+    default: every node with a CPU in the SRAT; at early boot: none).  ``n_memory``: the nodes
+    in N_MEMORY (default: those with present pages).  Returns the policy zone."""
     numa = k.numa
-    n_memory = sorted(n for n, zi in zi_all.items() if any(pr for _, _, pr in zi))
+    if n_memory is None:
+        n_memory = sorted(n for n, zi in zi_all.items() if any(pr for _, _, pr in zi))
     if has_cpu is None:
         has_cpu = {n for n, c in numa.node_cpus.items() if c}
     node_load: dict[int, int] = {}  # memset(node_load, 0, ...) in __build_all_zonelists()

@@ -90,6 +90,53 @@ class ZoneState:
 
 
 @attrs.define(eq=False)
+class MemoryBlock:
+    """``struct memory_block`` (include/linux/memory.h, drivers/base/memory.c)."""
+
+    id: int
+    nid: int
+    state: str                 # "online" | "offline"
+    zone: int | None           # mem->zone: None offline, or online across several zones/nodes
+    group: str | None = None   # the ACPI memory device (DIMM) it belongs to; None: boot memory
+    early: bool = True         # early sections (boot memory)
+
+
+@attrs.define(eq=False)
+class MemoryGroup:
+    """A static ``struct memory_group`` (drivers/base/memory.c): one ACPI memory device, here a
+    DIMM by the name the events give it, with QEMU's slot and address."""
+
+    name: str
+    nid: int
+    base: int
+    size: int
+    slot: int
+    pxm: int = 0                     # the device's _PXM: QEMU's node
+    present_kernel_pages: int = 0
+    present_movable_pages: int = 0
+
+
+@attrs.define(eq=False)
+class HotplugState:
+    """Memory hotplug at run time: the memory block devices, the DIMMs (memory groups), every
+    node's zones ``[start_pfn, spanned, present]`` with ``present_early_pages`` and the change of
+    ``managed`` since boot, the online nodes and policy_zone."""
+
+    block_size: int = 0                                               # memory_block_size_bytes()
+    blocks: dict[int, MemoryBlock] = attrs.field(factory=dict)
+    groups: dict[str, MemoryGroup] = attrs.field(factory=dict)
+    zones: dict[int, list[list[int]]] = attrs.field(factory=dict)
+    present_early: dict[int, list[int]] = attrs.field(factory=dict)
+    managed_delta: dict[int, list[int]] = attrs.field(factory=dict)
+    online_nodes: set[int] = attrs.field(factory=set)
+    running: set[int] = attrs.field(factory=set)                      # nodes with online CPUs
+
+    @property
+    def block_pages(self) -> int:
+        return self.block_size >> 12
+
+
+@attrs.define(eq=False)
 class BootLog:
     """What the simulated boot leaves behind besides its state."""
 
@@ -121,6 +168,7 @@ class Kernel:
     acpi: AcpiState = attrs.field(factory=AcpiState)
     numa: NumaState = attrs.field(factory=NumaState)
     zones: ZoneState = attrs.field(factory=ZoneState)
+    hotplug: HotplugState = attrs.field(factory=HotplugState)
 
     @memblock.default
     def _memblock(self) -> Memblock:

@@ -1,0 +1,49 @@
+"""drivers/acpi/acpi_memhotplug.c and drivers/acpi/scan.c: a DIMM is an ACPI memory device
+(PNP0C80).  Plugging one (at boot or later) adds its memory as one static memory group;
+an eject request (QEMU ``device_del``) offlines its blocks and removes it, or is refused."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .state import Kernel
+
+
+def acpi_memory_device_add(k: Kernel, name: str, pxm: int, base: int, size: int, slot: int) -> tuple[int, list[int]]:
+    """acpi_memory_device_add() -> acpi_memory_enable_device() (drivers/acpi/acpi_memhotplug.c):
+    the node of the device's _PXM (acpi_get_node(), which maps no new node at run time; none:
+    memory_add_physaddr_to_nid()), a static memory group (memory_group_register_static()) and
+    __add_memory().  Returns (nid, the block ids)."""
+    from .memory_hotplug import add_memory_resource, memory_add_physaddr_to_nid
+    from .state import MemoryGroup
+
+    nid = k.numa.pxm_to_node.get(pxm, -1)
+    if nid < 0:
+        nid = memory_add_physaddr_to_nid(k, base)
+    k.hotplug.groups[name] = MemoryGroup(name, nid, base, size, slot, pxm)
+    return nid, add_memory_resource(k, nid, base, size, name)
+
+
+def acpi_scan_hot_remove(k: Kernel, name: str, forced: set[int] | None = None) -> tuple[str, str]:
+    """acpi_scan_hot_remove() (drivers/acpi/scan.c): acpi_scan_try_to_offline() offlines every
+    online block of the device (device_offline()); one failing puts the offlined ones back
+    online and refuses the eject (EBUSY: QEMU keeps the DIMM); else acpi_memory_device_remove()
+    -> __remove_memory() and _EJ0.  ``forced``: blocks whose *not guaranteed* offline succeeded
+    on the real kernel.  Returns (outcome, why)."""
+    from .drivers_base_memory import memory_block_offline, memory_block_online
+    from .memory_hotplug import try_remove_memory
+
+    hp = k.hotplug
+    done = []
+    for mem in sorted((b for b in hp.blocks.values() if b.group == name), key=lambda b: b.id):
+        if mem.state != "online":
+            continue
+        outcome, why = memory_block_offline(k, mem, force=mem.id in (forced or set()))
+        if outcome != "ok":
+            for back in done:  # acpi_bus_online(): device_online() with the default online type
+                memory_block_online(k, back, "online")
+            return outcome, f"block {mem.id}: {why}"
+        done.append(mem)
+    try_remove_memory(k, name)
+    return "ok", ""

@@ -1,0 +1,47 @@
+"""Events after boot (issue 12): the language, its checks, and the memory-block prediction
+against the real kernel's /sys/devices/system/memory recorded in tests/golden/qemu (the
+QEMU boot oracle's memory-blocks.txt of every recorded case)."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+
+from fwc import Fwc
+from fwc_plugins.boot.sim import simulate
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden" / "qemu"
+
+
+def _runs(step, block_size: int) -> list[str]:
+    """The oracle's memory_runs() rendering of a step's blocks: consecutive blocks with the
+    same node, state and zones as one line."""
+    out: list[list] = []
+    for row in step.blocks:
+        bid, node, state, zones = row.split()
+        bid = int(bid)
+        key = (node.split("=")[1], state.split("=")[1], zones.split("=")[1])
+        if out and out[-1][1] == bid - 1 and out[-1][2] == key:
+            out[-1][1] = bid
+        else:
+            out.append([bid, bid, key])
+    return [f"[mem {a * block_size:#011x}-{(b + 1) * block_size - 1:#011x}] blocks {a}-{b} node{k[0]} {k[1]} "
+            f"zones={k[2]}" for a, b, k in out]
+
+
+CASES = sorted(p.parent.name for p in GOLDEN.glob("*/memory-blocks.txt"))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_memory_blocks_after_boot_match_the_real_kernel(case):
+    meta = json.loads((GOLDEN / case / "case.json").read_text())
+    r = Fwc().load(ROOT / "examples" / "qemu" / f"{case}.fwc")
+    assert r.machine is not None, r.render_diagnostics()
+    b = simulate(r.machine, cmdline=meta["kernel_cmdline"])
+    want = (GOLDEN / case / "memory-blocks.txt").read_text().splitlines()
+    auto = b.params.memhp_default_state if b.params.memhp_default_state else "offline"
+    assert f"block_size_bytes={b.block_size:#x} auto_online_blocks={auto}" == want[0].replace("=0x", "=0x")
+    assert _runs(b.steps[0], b.block_size) == want[1:]
