@@ -170,15 +170,15 @@ def play(k: Kernel, given: dict[int, set[int]] | None = None) -> list[Step]:
                 if why:
                     detail.append(why)
         else:
-            ids = target_blocks(k, e)
-            if ids is None:
+            found = target_blocks(k, e)
+            if found is None:
                 step = snapshot(k, i, text, [], [], [], mark)
                 step.problem = f"'{text}': no such memory block (blocks: {_ranges(sorted(k.hotplug.blocks))})"
                 step.span = e.span
                 steps.append(step)
                 continue
-            touched = ids
-            for bid in ids:
+            touched = found
+            for bid in found:
                 outcome, why = state_store(k, k.hotplug.blocks[bid], e.action, bid in forced)
                 writes.append(f"{bid} {outcome}")
                 if outcome != "ok" or e.action != "offline":

@@ -53,6 +53,54 @@ for m in online possible has_memory has_normal_memory has_cpu; do
   [ -f /sys/devices/system/node/$m ] && echo "$m=$(cat /sys/devices/system/node/$m)"
 done
 echo "$M END nodes"
+blocks() {
+  for b in /sys/devices/system/memory/memory*; do
+    [ -d "$b" ] || continue
+    node=-1
+    for l in "$b"/node*; do [ -e "$l" ] && node=${l##*/node}; done
+    z=$(cat "$b/valid_zones" 2>/dev/null | tr ' ' '+')
+    echo "${b##*/memory} node=$node state=$(cat "$b/state") zones=${z:-none}"
+  done
+}
+echo "$M BEGIN memory"
+echo "block_size_bytes=0x$(cat /sys/devices/system/memory/block_size_bytes)"
+blocks
+echo "$M END memory"
+# fwc.events=1: fwc boot plays events, one 'step I ACTION ARGS' line at a time on the console
+case " $(cat /proc/cmdline) " in *" fwc.events=1 "*)
+  T=/dev/console
+  stty -echo -icrnl <$T 2>/dev/null
+  exec 3<$T
+  dmesg -c >/dev/null
+  echo ready > $T
+  while read -r w i a rest <&3; do
+    [ "$w" = done ] && break
+    [ "$w" = step ] || continue
+    : > /fwc/w
+    set -- $rest
+    case "$a" in
+      write) t=$1; shift
+        for n in "$@"; do
+          if echo "$t" > /sys/devices/system/memory/memory$n/state 2>/dev/null; then r=ok; else r=failed; fi
+          echo "$n $r" >> /fwc/w
+        done ;;
+      wait) st=$1; shift; k=0
+        while [ $k -lt 600 ]; do
+          ok=1
+          for n in "$@"; do [ "$(cat /sys/devices/system/memory/memory$n/state 2>/dev/null)" = "$st" ] || ok=0; done
+          [ $ok = 1 ] && break
+          usleep 100000; k=$((k+1))
+        done ;;
+    esac
+    echo "$M BEGIN step-$i"; cat /fwc/w; echo "$M END step-$i"
+    echo "$M BEGIN step-$i-dmesg"; dmesg -c | sed -E 's/^\[ *[0-9]+\.[0-9]+\] ?//'; echo "$M END step-$i-dmesg"
+    echo "$M BEGIN step-$i-zoneinfo"
+    grep -E '^Node|^ +(spanned|present|managed) |^ +start_pfn:' /proc/zoneinfo
+    echo "$M END step-$i-zoneinfo"
+    echo "$M BEGIN step-$i-memory"; blocks; echo "$M END step-$i-memory"
+    echo "ack $i" > $T
+  done ;;
+esac
 echo "$M DONE"
 sync
 poweroff -f

@@ -195,3 +195,21 @@ def parse_serial(console: str) -> tuple[dict | None, dict]:
         if k == "has_normal_memory":
             info["has_normal_memory"] = v
     return obs, info
+
+
+def parse_zoneinfo_managed(text: str) -> dict:
+    """``{"N ZONE": [start_pfn, spanned, present, managed]}`` for populated zones."""
+    out: dict = {}
+    cur: dict | None = None
+    for ln in text.splitlines() + ["Node -1, zone end"]:
+        m = re.match(r"Node (-?\d+), zone +(\S+)", ln)
+        if m:
+            if cur and cur.get("present", 0) > 0:
+                out[f"{cur['node']} {cur['zone']}"] = [cur.get(k, 0) for k in ("start_pfn", "spanned", "present",
+                                                                                 "managed")]
+            cur = {"node": int(m.group(1)), "zone": m.group(2)}
+            continue
+        m = re.match(r"\s+(spanned|present|managed|start_pfn):?\s+(\d+)", ln)
+        if m and cur is not None and m.group(1) not in cur:
+            cur[m.group(1)] = int(m.group(2))
+    return out

@@ -154,7 +154,7 @@ def run(args, fwc) -> int:
         _err(f"error: fwc boot needs an x86_64 machine on board qemu-q35 or qemu-pc (this one: {m.arch} "
              f"board '{m.board}')")
         return EXIT_INVALID
-    cmdline, notes = kernel_cmdline(m.cmdline, args.cmdline)
+    cmdline, notes = kernel_cmdline(m.cmdline, args.cmdline + (["fwc.events=1"] if m.events else []))
     for n in notes:
         _err("note: " + n)
 
@@ -202,8 +202,12 @@ def run(args, fwc) -> int:
             with open(p("predicted.json"), "w") as f:
                 json.dump(pred.observation, f, indent=1, sort_keys=True)
 
+    from . import after
+
+    plan = after.plan(booted, cmdline)
     sys.stderr.write(f"fwc: booting {os.path.basename(args.file)} under QEMU (TCG), at most {args.timeout:g} s\n")
-    run_ = run_qemu(argv, p("serial.log"), p("qemu-stderr.txt"), args.timeout)
+    run_ = after.run(argv, work, plan, args.timeout) if m.events else run_qemu(
+        argv, p("serial.log"), p("qemu-stderr.txt"), args.timeout)
     if not args.keep:
         for name in ("initrd.img",):
             with contextlib.suppress(OSError):
@@ -224,7 +228,8 @@ def run(args, fwc) -> int:
     with open(p("real.json"), "w") as f:
         json.dump(real, f, indent=1, sort_keys=True)
 
-    rows = compare(pred.observation if pred else None, real)
+    rows = compare(pred.observation if pred else None, real) + after.rows(plan, booted, cmdline, run_,
+                                                                          not args.no_predict)
     if args.json:
         pobs = pred.observation if pred else None
         json.dump({"agree": bool(pred and pred.observation and agree(rows)), "predicted": _without_lines(pobs),

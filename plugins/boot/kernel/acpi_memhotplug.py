@@ -35,7 +35,7 @@ def acpi_scan_hot_remove(k: Kernel, name: str, forced: set[int] | None = None) -
     from .memory_hotplug import try_remove_memory
 
     hp = k.hotplug
-    done = []
+    done: list = []
     for mem in sorted((b for b in hp.blocks.values() if b.group == name), key=lambda b: b.id):
         if mem.state != "online":
             continue
