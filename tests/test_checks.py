@@ -7,6 +7,7 @@ from fwc import Fwc
 from fwc.checks import BUILTIN_CHECKS
 
 BASE = 'node 0 { cpus 0-1 memory 0 size 2G }\nnode 1 { cpus 2-3 memory 4G size 2G }'
+Q35 = 'board qemu-q35\nslots 2 maxmem 8G\nnode 0 { cpus 0-1 memory size 2G }\nnode 1 { cpus 2-3 memory size 2G }'
 
 # check name -> (bad body, good body, message substring, line of the primary span or None)
 CASES = {
@@ -74,6 +75,22 @@ CASES = {
                       'reserved 3G size 4K }', "'reserved' is not used when the machine gives an e820 block", 5),
     "e820-board": ('board qemu-q35\nnode 0 { cpus 0 memory size 1G }\ne820 { usable 0 size 639K }',
                    'board qemu-q35\nnode 0 { cpus 0 memory size 1G }', "e820 on a QEMU board", 4),
+    # events after boot (tests/test_events.py has more)
+    "event-board": (BASE + '\nevents { add dimm a size 1G }', BASE + '\nevents { online block 1 }',
+                    "needs a QEMU board", None),
+    "event-dimm": (Q35 + '\nevents { add dimm a size 1G\n remove dimm b }',
+                   Q35 + '\nevents { add dimm a size 1G\n remove dimm a }', "DIMM 'b' was never added", None),
+    "event-node": (Q35 + '\nevents { add dimm a size 1G node 5 }', Q35 + '\nevents { add dimm a size 1G node 1 }',
+                   "node 5 is not a node", None),
+    "event-slots": (Q35 + '\nevents { add dimm a size 1G\n add dimm b size 1G\n add dimm c size 1G }',
+                    Q35 + '\nevents { add dimm a size 1G\n add dimm b size 1G\n remove dimm a\n add dimm c size 1G }',
+                    "no free slot for DIMM 'c'", None),
+    "event-maxmem": (Q35 + '\nevents { add dimm a size 4G\n add dimm b size 1G }',
+                     Q35 + '\nevents { add dimm a size 3G\n add dimm b size 1G }', "beyond maxmem", None),
+    "event-address": (Q35 + '\nevents { add dimm a size 1G at 0x100000000 }',
+                      Q35 + '\nevents { add dimm a size 1G at 0x180000000 }', "outside the DIMM window", None),
+    "event-dimm-size": (Q35 + '\nevents { add dimm a size 100M }', Q35 + '\nevents { add dimm a size 128M }',
+                        "whole 128 MiB memory blocks", None),
 }
 
 

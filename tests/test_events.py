@@ -45,3 +45,22 @@ def test_memory_blocks_after_boot_match_the_real_kernel(case):
     auto = b.params.memhp_default_state if b.params.memhp_default_state else "offline"
     assert f"block_size_bytes={b.block_size:#x} auto_online_blocks={auto}" == want[0].replace("=0x", "=0x")
     assert _runs(b.steps[0], b.block_size) == want[1:]
+
+
+def test_bad_event_sequences_are_diagnostics_with_positions():
+    r = Fwc().check(ROOT / "examples" / "events" / "bad-events.fwc")
+    got = {(d.check, d.span.line, d.span.col) for d in r.diagnostics}
+    assert not r.ok
+    assert {("event-dimm", 9, 21), ("event-slots", 10, 9), ("event-node", 11, 9), ("event-dimm-size", 11, 9)} <= got
+    doc = (ROOT / "docs" / "events.md").read_text()
+    for d in r.diagnostics:
+        if d.check in ("event-dimm", "event-node"):
+            assert f"{d.span.line}:{d.span.col}: error: {d.message} [{d.check}]" in doc
+
+
+def test_events_parse_in_order_with_their_targets():
+    r = Fwc().load(ROOT / "examples" / "events" / "movable-remove.fwc")
+    ev = r.machine.events
+    assert [(e.action, e.target, e.name) for e in ev] == [("add", "dimm", "a"), ("online_movable", "dimm", "a"),
+                                                          ("remove", "dimm", "a")]
+    assert ev[0].size == 256 << 20 and ev[0].node == 1 and ev[0].base == -1
