@@ -48,7 +48,7 @@ def test_memory_blocks_after_boot_match_the_real_kernel(case):
 
 
 def test_bad_event_sequences_are_diagnostics_with_positions():
-    r = Fwc().check(ROOT / "examples" / "events" / "bad-events.fwc")
+    r = Fwc().check(ROOT / "tests" / "events" / "bad-events.fwc")
     got = {(d.check, d.span.line, d.span.col) for d in r.diagnostics}
     assert not r.ok
     assert {("event-dimm", 9, 21), ("event-slots", 10, 9), ("event-node", 11, 9), ("event-dimm-size", 11, 9)} <= got
