@@ -185,6 +185,67 @@ def device_window(above_4g: int, ram_size: int, slots: int, maxmem: int) -> tupl
     return base, (maxmem - ram_size) + GiB * slots
 
 
+def device_ids(count: int) -> list[str]:
+    """The ``-device …,id=`` fwc's command line gives its DIMMs and NVDIMMs, in address order."""
+    return [f"d{k}" for k in range(count)]
+
+
+_PRIME_MOD = (1, 2, 3, 7, 13, 31, 61, 127, 251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521)
+
+
+def qom_child_order(names: list[str]) -> list[str]:
+    """The order ``object_child_foreach()`` visits children added under these names (QEMU
+    7.2 keeps an object's properties in a GLib 2.74 ``GHashTable``: g_str_hash, index
+    ``(hash * 11) % mod``, quadratic probing, in-place resize; iteration is by bucket).  QEMU's
+    SRAT lists NVDIMMs in this order (hw/acpi/nvdimm.c nvdimm_get_device_list() over
+    /machine/peripheral), which the tables read from QEMU confirm."""
+    shift = 3
+    size, mod = 1 << shift, _PRIME_MOD[shift]
+    hashes, keys = [0] * size, [""] * size
+    nnodes = 0
+    for name in names:
+        h = 5381
+        for c in name.encode():
+            h = (h * 33 + (c if c < 128 else c - 256)) & 0xFFFFFFFF
+        h = max(h, 2)
+        i, step = (h * 11 & 0xFFFFFFFF) % mod, 0
+        while hashes[i]:
+            step += 1
+            i = (i + step) & (size - 1)
+        hashes[i], keys[i] = h, name
+        nnodes += 1
+        if size <= nnodes + nnodes // 16:  # g_hash_table_maybe_resize(): grow (no removals here)
+            old = size
+            shift = max(3, int(nnodes * 1.333).bit_length())
+            size, mod = 1 << shift, _PRIME_MOD[shift]
+            hashes += [0] * (size - old)
+            keys += [""] * (size - old)
+            done = [False] * size
+            for j in range(old):  # resize_set(): relocate in place, evicting as it goes
+                if hashes[j] < 2 or done[j]:
+                    continue
+                hv, kv = hashes[j], keys[j]
+                hashes[j] = 0
+                while True:
+                    k, step = (hv * 11 & 0xFFFFFFFF) % mod, 0
+                    while done[k]:
+                        step += 1
+                        k = (k + step) & (size - 1)
+                    done[k] = True
+                    hv, kv, hashes[k], keys[k] = hashes[k], keys[k], hv, kv
+                    if hv < 2:
+                        break
+    return [k for h, k in zip(hashes, keys) if h >= 2]
+
+
+def nvdimm_srat_order(dimms: list) -> list:
+    """QEMU's SRAT order of the NVDIMMs among ``dimms`` (every DIMM and NVDIMM, address order,
+    named by :func:`device_ids`)."""
+    ids = device_ids(len(dimms))
+    by_id = dict(zip(ids, dimms))
+    return [by_id[i] for i in qom_child_order(ids) if getattr(by_id[i], "nonvolatile", False)]
+
+
 class Interrupts(NamedTuple):
     """Board MADT defaults: what QEMU 7.2 emits for a PC."""
 

@@ -361,7 +361,8 @@ def _node_item(el, st, memory: list, inits: list, its: list, M) -> bool:
         size = el.eval(sa["size"], "size")
         at = el.eval(sa["at"], "address") if sa["at"] is not None else -1
         if size is not None and at is not None:
-            memory.append(M.MemoryRange(at, size, hotpluggable=True, dimm=True, span=st.span))
+            nv = bool(sa.get("nonvolatile"))  # an NVDIMM: SRAT Enabled|NonVolatile, not hot-added as RAM
+            memory.append(M.MemoryRange(at, size, hotpluggable=not nv, nonvolatile=nv, dimm=True, span=st.span))
     elif k == "initiator":
         g = _initiator(el, st, M)
         if g is not None:

@@ -124,7 +124,7 @@ class MemoryRange:
     nonvolatile: bool = False
     enabled: bool = True
     mirror: bool = False
-    dimm: bool = False  # a pc-dimm (device memory), not boot RAM
+    dimm: bool = False  # a pc-dimm, or with nonvolatile an NVDIMM (device memory), not boot RAM
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
     @property

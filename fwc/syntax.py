@@ -314,7 +314,7 @@ class _Builder:
         return self._stmt("memory", c, base=c[1], size=c[3], flags=list(c[4:]))
 
     def dimm(self, c):
-        return self._stmt("dimm", c, size=c[2], at=c[4])
+        return self._stmt("dimm", c, size=c[2], at=c[4], nonvolatile=c[5] is not None)
 
     def initiator(self, c):
         return self._stmt("initiator", c, kind=self._word(c[0]), handle=c[1], flags=list(c[2:]))

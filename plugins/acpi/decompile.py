@@ -231,6 +231,13 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
             mem.pop()
         if len(mem) < entries:
             padded = entries - 2
+    nvdimms = []
+    if window is not None:  # QEMU's NVDIMMs: non-volatile entries in its device-memory window
+        nvdimms = [v for v in mem if v["nonvolatile"] and v["enabled"] and not v["hotpluggable"]
+                   and window["base"] <= v["base"] < window["base"] + window["size"]]
+        mem = [v for v in mem if not any(v is x for x in nvdimms)]
+        for v in sorted(nvdimms, key=lambda v: v["base"]):
+            node(v["pxm"]).lines.append(f"dimm size {_size(v['size'])} at {_addr(v['base'])} nonvolatile")
     for v in mem:
         state = "".join([" hotpluggable" if v["hotpluggable"] else "", " nonvolatile" if v["nonvolatile"] else "",
                          "" if v["enabled"] else " disabled"])
@@ -239,7 +246,8 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
         node(window["pxm"])
         ram = sum(v["size"] for v in mem if v["enabled"])
         ram += boards.ONE_M - boards.HOLE_640K if any(v["base"] == boards.ONE_M for v in mem) else 0
-        lines.append(f"    slots 1 maxmem {_size(ram + window['size'] - boards.GiB)}")
+        slots = max(1, len(nvdimms))
+        lines.append(f"    slots {slots} maxmem {_size(ram + window['size'] - slots * boards.GiB)}")
     if qemu and (nodes or padded):
         if max(nodes, default=0) >= 128:  # QEMU's node ids are its PXMs, below 128
             return None

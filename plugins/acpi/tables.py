@@ -148,6 +148,10 @@ def srat(machine: Machine) -> Table | None:
     entries = [_cpu_entry(machine, n, c) for n, c in ordered_cpus(machine)]
     mem = [M.MEMORY.record(r, pxm=n.pxm) for n in machine.nodes for r in n.boot_memory]
     if qemu:
+        # NVDIMMs (hw/acpi/nvdimm.c nvdimm_build_srat()) before the padding, in QEMU's order
+        pxm = {id(r): n.pxm for n in machine.nodes for r in n.dimms}
+        dimms = sorted((r for n in machine.nodes for r in n.dimms), key=lambda r: r.base)
+        mem += [M.MEMORY.record(r, pxm=pxm[id(r)]) for r in boards.nvdimm_srat_order(dimms)]
         while len(mem) < len(machine.nodes) + 2:
             mem.append(M.MEMORY.record(pxm=0, **M.NO_MEMORY))
         window = qemu_window(machine)

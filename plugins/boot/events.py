@@ -83,6 +83,8 @@ def after_boot(k: Kernel) -> None:
     # the ACPI memory devices in slot order (QEMU numbers the DIMMs in address order)
     cold = sorted(((n, r) for n in k.machine.nodes for r in n.dimms), key=lambda x: x[1].base)
     for slot, (n, r) in enumerate(cold):
+        if r.nonvolatile:  # an NVDIMM takes a slot but is an NFIT region, not an ACPI memory device
+            continue
         acpi_memory_device_add(k, f"d{slot}", n.id, r.base, r.size, slot)
     hp.managed_delta = {}  # fwc boot compares managed pages as the change since this point
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shlex
 
+from fwc.boards import device_ids
+
 from .plan import Plan, fmt_size
 
 #: Console and devices: serial console on stdio, no display, no network, no monitor;
@@ -28,9 +30,9 @@ def machine_args(p: Plan) -> list[str]:
     out += ["-m", mem]
     if p.numa:
         out += numa_args(p)
-    for k, d in enumerate(p.dimms):
+    for k, (d, dev_id) in enumerate(zip(p.dimms, device_ids(len(p.dimms)))):
         out += ["-object", f"memory-backend-ram,id=dimm{k},size={fmt_size(d.size)}"]
-        dev = f"pc-dimm,id=d{k},memdev=dimm{k},node={d.node}"
+        dev = f"{'nvdimm' if d.nonvolatile else 'pc-dimm'},id={dev_id},memdev=dimm{k},node={d.node}"
         if d.explicit:
             dev += f",addr={d.base:#x}"
         out += ["-device", dev]

@@ -45,6 +45,7 @@ class Dimm(NamedTuple):
     size: int
     explicit: bool  # pass addr= (QEMU's first fit would put it elsewhere)
     span: object = None
+    nonvolatile: bool = False  # an NVDIMM (-device nvdimm, -machine nvdimm=on)
 
 
 class Plan(NamedTuple):
@@ -236,7 +237,7 @@ def _dimm_problems(m: "Machine", ram: int, above: int, problems: list[Problem]
         for s, e in sorted(placed):
             if auto < e and s < auto + r.size:
                 auto = (e + DIMM_ALIGN - 1) // DIMM_ALIGN * DIMM_ALIGN
-        out.append(Dimm(n.id, r.base, r.size, auto != r.base, r.span))
+        out.append(Dimm(n.id, r.base, r.size, auto != r.base, r.span, r.nonvolatile))
         placed.append((r.base, r.end))
     return window, tuple(out)
 
@@ -362,6 +363,8 @@ def machine_options(m: "Machine") -> tuple[str, ...]:
     out = []
     if m.board_options.max_ram_below_4g:
         out.append(f"max-ram-below-4g={fmt_size(m.board_options.max_ram_below_4g)}")
+    if any(r.nonvolatile for n in m.nodes for r in n.dimms):
+        out.append("nvdimm=on")
     default = boards.BOARDS[m.board].oem
     for prop, value, dflt in (("x-oem-id", m.oem.id, default[0]), ("x-oem-table-id", m.oem.table_id, default[1])):
         if value != dflt and _qemu_id(value) is not None:
