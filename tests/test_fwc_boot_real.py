@@ -129,7 +129,8 @@ def test_real_boot_matches_spec_and_golden(name, tools, tmp_path_factory, capsys
                        "initrd_size": initrd_size, "real": real}, f, indent=1, sort_keys=True)
             f.write("\n")
     golden = json.load(open(path))
-    want, got = dict(golden["real"]), dict(real)
+    # keys a golden predates (managed, memtotal: issue 11) are checked against the prediction instead
+    want, got = dict(golden["real"]), {k: v for k, v in real.items() if k in golden["real"]}
     if golden["initrd_size"] != initrd_size:  # another busybox: the initrd (and NODE_DATA) move
         for k in ("node_data", "ramdisk"):
             want.pop(k, None)

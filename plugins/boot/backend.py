@@ -28,7 +28,9 @@ def fwc_register_backends(register):
              outputs=OUTPUTS,
              options={"policy": Option("upstream", "upstream (Linux 6.1) or seed (2013 movablecore=acpi design)"),
                       "cmdline": Option("", "words appended to the machine's kernel command line"),
-                      "dsdt-size": Option(0, "QEMU boards: DSDT length in bytes (0: known value or estimate)")})
+                      "dsdt-size": Option(0, "QEMU boards: DSDT length in bytes (0: known value or estimate)"),
+                      "kernel": Option("", "the bzImage whose build figures (image sections, per-CPU size, "
+                                           "config) the boot uses (default: Debian 6.1's, recorded)")})
 
 
 #: Every diagnostic name the backend emits: (name, code, level, description, analysis or None
@@ -111,8 +113,18 @@ def generate(ctx):
         return
     cmdline = " ".join(x for x in (m.cmdline, ctx.options["cmdline"]) if x)
     dsdt = ctx.options["dsdt-size"] or None
-    main = simulate(m, policy=policy, cmdline=cmdline, dsdt_size=dsdt)
-    other = simulate(m, policy=next(p for p in POLICIES if p != policy), cmdline=cmdline, dsdt_size=dsdt)
+    build = None
+    if ctx.options["kernel"]:
+        from .kernel_build import cached_build
+
+        try:
+            build = cached_build(ctx.options["kernel"])
+        except (OSError, ValueError, LookupError) as e:
+            ctx.error("boot-option", f"option boot.kernel: {e}", m.span)
+            return
+    main = simulate(m, policy=policy, cmdline=cmdline, dsdt_size=dsdt, build=build)
+    other = simulate(m, policy=next(p for p in POLICIES if p != policy), cmdline=cmdline, dsdt_size=dsdt,
+                     build=build)
     for path, data in render.outputs(m, main, other).items():
         ctx.emit(path, data)
 

@@ -105,7 +105,8 @@ def outputs(m, main, other) -> dict:
         allocations=main.allocs,
         zones_all={n: [{"zone": z, "start_pfn": s, "spanned": sp, "present": pr}
                        for z, (s, sp, pr) in zip(ZONE_NAMES, zi)] for n, zi in main.zones_all.items()},
-        zones_after_hotadd=main.zones_final, pins=main.pins)
+        zones_after_hotadd=main.zones_final, pins=main.pins, managed=main.managed,
+        kernel_build=main.build.as_json())
     return {
         "boot/dmesg.txt": "\n".join(main.dmesg + main.dmesg_late) + "\n",
         "boot/memblock.log": "\n".join(main.log) + "\n",

@@ -299,6 +299,14 @@ def _zones_all(m: Mapping[Any, Iterable[Any]]) -> FrozenMap[int, tuple[Zone, ...
     return FrozenMap(sorted(out))
 
 
+def _managed_map(m: Mapping[Any, Any]) -> FrozenMap[str, int]:
+    return FrozenMap(sorted((str(k), int(v)) for k, v in m.items()))
+
+
+def _build_map(m: Mapping[str, Any]) -> FrozenMap[str, Any]:
+    return FrozenMap(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in dict(m).items()))
+
+
 @attrs.frozen(kw_only=True)
 class BootReport:
     """The whole ``boot.json`` document (schema :data:`SCHEMA`)."""
@@ -314,6 +322,10 @@ class BootReport:
     #: populated zones once cold-plugged DIMMs are hot-added and onlined
     zones_after_hotadd: tuple[Zone, ...] = attrs.field(converter=_zones)
     pins: tuple[Pin, ...] = attrs.field(converter=_pins)
+    #: "nid Zone" -> managed pages of each populated zone userspace sees (optional; default empty)
+    managed: FrozenMap[str, int] = attrs.field(default=FrozenMap(), converter=_managed_map)
+    #: the kernel build's figures the prediction assumed (kernel_build.KernelBuild; optional)
+    kernel_build: FrozenMap[str, Any] = attrs.field(default=FrozenMap(), converter=_build_map)
 
     schema = SCHEMA
 
@@ -337,6 +349,8 @@ class BootReport:
             "zones_all": {str(n): [z.to_dict(with_node=False) for z in zs] for n, zs in self.zones_all.items()},
             "zones_after_hotadd": [z.to_dict() for z in self.zones_after_hotadd],
             "pins": [p.to_dict() for p in self.pins],
+            "managed": dict(self.managed),
+            "kernel_build": {k: list(v) if isinstance(v, tuple) else v for k, v in self.kernel_build.items()},
         }
 
     def to_json(self) -> str:
@@ -521,4 +535,7 @@ def from_json(doc: str | bytes | bytearray | Mapping[str, Any]) -> BootReport:
         allocations=r.array("allocations", _allocation),
         zones_all=r.nodes("zones_all", _node_zones),
         zones_after_hotadd=r.array("zones_after_hotadd", _zone),
-        pins=r.array("pins", _pin))
+        pins=r.array("pins", _pin),
+        managed={k: _want_int(v, f"managed.{k}") for k, v in _want(r.d.get("managed", {}), dict, "an object",
+                                                                    "managed").items()},
+        kernel_build=_want(r.d.get("kernel_build", {}), dict, "an object", "kernel_build"))

@@ -25,6 +25,7 @@ from .kernel.policy import policy_named
 from .kernel.state import Alloc, Kernel, ZoneInfo
 from .kernel.memory_hotplug import ONLINE_STATES
 from .kernel.zones import ZONE_NAMES
+from .kernel_build import DEBIAN_6_1, KernelBuild
 from .memblock import Memblock
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ class Boot:
     dmesg_late: list[str] = attrs.field(factory=list)  # printed later: the DIMM hot-add zonelist rebuilds
     block_size: int = 0                  # memory_block_size_bytes()
     steps: list[Step] = attrs.field(factory=list)  # after boot (memory blocks, cold-plugged DIMMs), then each event
+    managed: dict[str, int] = attrs.field(factory=dict)  # "nid Zone" -> managed pages userspace sees after boot
+    build: KernelBuild = DEBIAN_6_1                     # the kernel build's figures the boot used
 
     @property
     def movable_node(self) -> bool:
@@ -70,13 +73,16 @@ class Boot:
 
 
 def simulate(machine: Machine, *, policy: str = "upstream", cmdline: str | None = None, dsdt_size: int | None = None,
-             given: dict[int, set[int]] | None = None) -> Boot:
+             given: dict[int, set[int]] | None = None, build: KernelBuild | None = None) -> Boot:
     """Simulate Linux 6.1's boot of ``machine`` (``cmdline`` replaces the machine's), then its
-    events; ``given``: per event step, the blocks whose *not guaranteed* offline the real kernel did."""
+    events; ``given``: per event step, the blocks whose *not guaranteed* offline the real kernel did;
+    ``build``: the kernel build's figures (Debian 6.1's by default)."""
     pol = policy_named(policy)
     cmdline = machine.cmdline if cmdline is None else cmdline
     fw = fwmod.build(machine, dsdt_size=dsdt_size)
-    k = Kernel(machine=machine, cmdline=cmdline, params=parse_early_options(cmdline), policy=pol, firmware=fw)
+    build = build or DEBIAN_6_1
+    k = Kernel(machine=machine, cmdline=cmdline, params=parse_early_options(cmdline), policy=pol, firmware=fw,
+               build=build)
     k.out.notes += fw.notes
     start_kernel(k)
     hotplug_nodes, movable_pages, pins = find_pins(k)
@@ -88,6 +94,7 @@ def simulate(machine: Machine, *, policy: str = "upstream", cmdline: str | None 
     zones_final = [(nid, ZONE_NAMES[z], s, sp, pr) for nid in sorted(k.hotplug.zones)
                    for z, (s, sp, pr) in enumerate(k.hotplug.zones[nid]) if pr]
     dmesg_late = k.out.late[late:]
+    managed = _managed_final(k, zones_final)
     steps = play(k, given)
     zi = k.zones.zone_info
     return Boot(
@@ -98,4 +105,17 @@ def simulate(machine: Machine, *, policy: str = "upstream", cmdline: str | None 
         zones=[(nid, ZONE_NAMES[z], s, sp, pr) for nid in sorted(zi) for z, (s, sp, pr) in enumerate(zi[nid]) if pr],
         zones_all={nid: list(v) for nid, v in zi.items()}, hotplug_nodes=hotplug_nodes,
         movable_pages=movable_pages, pins=pins, dimm_online=dimm_online, zones_final=zones_final,
-        dmesg_late=list(dmesg_late), block_size=k.hotplug.block_size, steps=steps)
+        dmesg_late=list(dmesg_late), block_size=k.hotplug.block_size, steps=steps, managed=managed, build=build)
+
+
+def _managed_final(k: Kernel, zones_final: list[ZoneRow]) -> dict[str, int]:
+    """The managed pages of every populated zone userspace sees after boot: the boot's
+    (kernel/mem_init.py), plus every page of a cold-plugged DIMM onlined into the zone (its
+    memmap is not taken from it)."""
+    boot_present = {(nid, ZONE_NAMES[z]): pr for nid, zs in k.zones.zone_info.items() for z, (_, _, pr) in enumerate(zs)}
+    out = {}
+    for nid, name, _, _, present in zones_final:
+        z = ZONE_NAMES.index(name)
+        boot = k.zones.managed.get(nid, [0] * len(ZONE_NAMES))[z]
+        out[f"{nid} {name}"] = boot + present - boot_present.get((nid, name), 0)
+    return out

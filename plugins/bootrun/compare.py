@@ -21,12 +21,16 @@ from .observe import LINE_CATEGORIES
 
 ZONE_ORDER = {"DMA": 0, "DMA32": 1, "Normal": 2, "Movable": 3, "Device": 4}
 #: Keys compared, in display order, with their row labels.
-KEYS = ("ramdisk", "table_upgrade", "srat", "node_data", "zone_ranges", "movable_start", "early_ranges", "zones")
+KEYS = ("ramdisk", "table_upgrade", "srat", "node_data", "zone_ranges", "movable_start", "early_ranges", "zones",
+        "managed", "memtotal")
 ABSENT = "-"
 
 
 #: Line categories a prediction with ``lines`` covers even where it has no line of them.
 ALWAYS_COVERED = tuple(c for c, _ in LINE_CATEGORIES if c != "memory")
+#: The ``Memory:`` line's first figure, nr_free_pages() when it is printed: it depends on deferred
+#: struct-page initialisation, which fwc does not model (the prediction prints ``~K``).
+_FREE_PAGES = re.compile(r"^Memory: (\d+|~)K/")
 APPROX = "approximate"
 
 
@@ -57,6 +61,8 @@ _HEXADDR = re.compile(r"0x[0-9A-Fa-f]+")
 def _mask(cat: str, line: str, kinds: set[str], rebuild: bool) -> str | None:
     """``line`` with the numbers fwc approximates in it masked, or None when nothing in it is
     approximate."""
+    if cat == "memory":
+        return _FREE_PAGES.sub("Memory: ~K/", line)
     if cat == "zonelists" and rebuild and line.startswith("Built "):
         return re.sub(r"Total pages: \d+", "Total pages: ~", line)
     if cat == "acpi" and line.startswith("ACPI: RSDP ") and "rsdp" in kinds:
@@ -122,12 +128,16 @@ def _rows_for(key: str, p, r) -> list[tuple[str, str, str]]:
         if key == "early_ranges":
             pv = " ".join(pv) if pv else None
             rv = " ".join(rv) if rv else None
+        elif key == "managed":
+            pv = str(pv) if pv is not None else None
+            rv = str(rv) if rv is not None else None
         elif key == "zones":
             pv = " ".join(str(x) for x in pv) if pv else None
             rv = " ".join(str(x) for x in rv) if rv else None
         label = {"node_data": f"NODE_DATA({k})", "zone_ranges": f"zone range {k}",
                  "movable_start": f"Movable start node {k}", "early_ranges": f"early ranges node {k}",
-                 "zones": f"zone {k} (start spanned present)"}[key]
+                 "zones": f"zone {k} (start spanned present)", "managed": f"zone {k} managed",
+                 "memtotal": f"node {k} MemTotal"}[key]
         out.append((label, pv if pv is not None else ABSENT, rv if rv is not None else ABSENT))
     return out
 

@@ -53,6 +53,9 @@ for m in online possible has_memory has_normal_memory has_cpu; do
   [ -f /sys/devices/system/node/$m ] && echo "$m=$(cat /sys/devices/system/node/$m)"
 done
 echo "$M END nodes"
+echo "$M BEGIN nodemem"
+grep -h MemTotal /sys/devices/system/node/node*/meminfo
+echo "$M END nodemem"
 blocks() {
   for b in /sys/devices/system/memory/memory*; do
     [ -d "$b" ] || continue

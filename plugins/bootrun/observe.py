@@ -11,6 +11,8 @@ absent means "not known" (a prediction that does not cover it is not compared):
 ``zones``          {"0 DMA": [start_pfn, spanned, present], …}  (populated zones only)
 ``table_upgrade``  ["override [SRAT-BOCHS -BXPC    ]", …]
 ``ramdisk``        "[mem 0x7fed3000-0x7ffcffff]"
+``managed``        {"0 DMA": 3840, …}  (/proc/zoneinfo ``managed`` of the populated zones)
+``memtotal``       {"0": "1936372 kB", …}  (/sys/devices/system/node/nodeN/meminfo ``MemTotal``)
 ``lines``          {"e820": ["BIOS-e820: [mem …] usable", …], "zonelists": [...], …}: every dmesg
                    line of the categories fwc models (:data:`LINE_CATEGORIES`), in log order
 ``approximate``    (predictions only) what the prediction knowingly approximates:
@@ -46,7 +48,7 @@ LINE_CATEGORIES = (
     ("initmem", r"^Initmem setup node "),
     ("unavailable", r"^On node \d+, zone \w+: \d+ pages in unavailable ranges"),
     ("zonelists", r"^Fallback order for Node |^Built \d+ zonelists|^Policy zone: "),
-    ("memory", r"^Memory: \d+K/\d+K available"),
+    ("memory", r"^Memory: (\d+|~)K/\d+K available"),
 )
 _LINE_RX = [(c, re.compile(rx)) for c, rx in LINE_CATEGORIES if rx]
 _BLOCKS = {"Zone ranges:": ("zone_ranges", r"^  (DMA|DMA32|Normal|Movable|Device)\s"),
@@ -139,15 +141,17 @@ def parse_dmesg(text: str) -> dict:
     return {k: v for k, v in obs.items() if v or k == "movable_start"}
 
 
-def parse_zoneinfo(text: str) -> dict:
+def parse_zoneinfo(text: str, managed: dict | None = None) -> dict:
     """``{"N ZONE": [start_pfn, spanned, present]}`` for populated zones of /proc/zoneinfo
-    (or of its grep'd lines)."""
+    (or of its grep'd lines); their ``managed`` pages go into ``managed`` when given."""
     out: dict = {}
     cur = None
 
     def flush():
         if cur and cur.get("present", 0) > 0:
             out[f"{cur['node']} {cur['zone']}"] = [cur.get("start_pfn", 0), cur.get("spanned", 0), cur["present"]]
+            if managed is not None and "managed" in cur:
+                managed[f"{cur['node']} {cur['zone']}"] = cur["managed"]
 
     for ln in text.splitlines():
         m = re.match(r"Node (\d+), zone +(\S+)", ln)
@@ -189,7 +193,14 @@ def parse_serial(console: str) -> tuple[dict | None, dict]:
     if f"{MARK} DONE" not in console or "dmesg" not in secs:
         return None, info
     obs = parse_dmesg(secs["dmesg"])
-    obs["zones"] = parse_zoneinfo(secs.get("zoneinfo", ""))
+    managed: dict = {}
+    obs["zones"] = parse_zoneinfo(secs.get("zoneinfo", ""), managed)
+    if managed:
+        obs["managed"] = managed
+    memtotal = {m.group(1): f"{m.group(2)} kB" for m in re.finditer(r"Node (\d+) MemTotal:\s+(\d+) kB",
+                                                                    secs.get("nodemem", ""))}
+    if memtotal:
+        obs["memtotal"] = memtotal
     for ln in secs.get("nodes", "").splitlines():
         k, _, v = ln.partition("=")
         if k == "has_normal_memory":

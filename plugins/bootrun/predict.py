@@ -165,6 +165,12 @@ def _add_report(obs: dict, report) -> None:
         obs["zones"] = {f"{z.node} {z.zone}": [z.start_pfn, z.spanned, z.present]
                         for z in report.final_zones if z.populated}
     obs.setdefault("movable_start", {str(n): f"{a:#018x}" for n, a in report.summary.movable_zone_start.items()})
+    if report.managed:
+        obs.setdefault("managed", dict(report.managed))
+        total: dict[str, int] = {}
+        for key, pages in report.managed.items():
+            total[key.split()[0]] = total.get(key.split()[0], 0) + pages
+        obs.setdefault("memtotal", {n: f"{p * 4} kB" for n, p in total.items()})
 
 
 def _add_foreign(obs: dict, doc: dict) -> None:
@@ -199,14 +205,18 @@ def approximations(machine) -> list[str]:
     return ["acpi"] if dsdt_length(machine)[1] else []
 
 
-def predict(fwc, machine, backend: str = "boot") -> Prediction:
-    """Run the boot simulator backend on ``machine`` (in process) and read its outputs."""
+def predict(fwc, machine, backend: str = "boot", kernel: str | None = None) -> Prediction:
+    """Run the boot simulator backend on ``machine`` (in process) and read its outputs; ``kernel``: the
+    bzImage booted, whose build figures the ``boot`` backend reads (its ``kernel`` option)."""
     from fwc.plugin import BackendContext
 
     b = fwc.backends.get(backend)
     if b is None:
         return Prediction(None, 0.0, f"no '{backend}' backend is registered")
-    ctx = BackendContext(b, machine, {k: o.default for k, o in b.options.items()}, fwc)
+    opts = {k: o.default for k, o in b.options.items()}
+    if kernel and "kernel" in opts:
+        opts["kernel"] = kernel
+    ctx = BackendContext(b, machine, opts, fwc)
     t0 = time.perf_counter()
     try:
         b.generate(ctx)

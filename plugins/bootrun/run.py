@@ -193,7 +193,11 @@ def run(args, fwc) -> int:
     booted = machine_as_booted(m, cmdline, initrd_base, len(image))
     pred = None
     if not args.no_predict:
-        pred = predict(fwc, booted, args.predictor)
+        with contextlib.suppress(ImportError, OSError, ValueError):   # the build figures, read outside the timing
+            from fwc_plugins.boot.kernel_build import cached_build
+
+            cached_build(os.path.abspath(args.kernel))
+        pred = predict(fwc, booted, args.predictor, kernel=os.path.abspath(args.kernel))
         if pred.observation is not None and "ramdisk" not in pred.observation:
             # fwc's own prediction of where QEMU loads the initrd (Linux prints the page-aligned end)
             end = initrd_base + ((len(image) + 4095) & ~4095) - 1

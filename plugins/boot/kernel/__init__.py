@@ -13,10 +13,17 @@ module                  kernel source
 ``acpi_tables``         drivers/acpi/tables.c: acpi_table_upgrade(), the table list
 ``srat``                drivers/acpi/numa/srat.c, arch/x86/mm/srat.c
 ``numa``                arch/x86/mm/numa.c
-``sparse``              mm/sparse.c
+``sparse``              mm/sparse.c (and arch/x86/mm/init_64.c vmemmap_populate())
+``percpu``              mm/percpu.c: pcpu_embed_first_chunk(); arch/x86/kernel/setup_percpu.c
+``printk``              kernel/printk/printk.c: setup_log_buf()
+``cpu_entry_area``      arch/x86/mm/cpu_entry_area.c: setup_cpu_entry_areas()
+``io_apic``             arch/x86/kernel/apic/io_apic.c: io_apic_init_mappings()
+``swiotlb``             kernel/dma/swiotlb.c; arch/x86/kernel/pci-dma.c: pci_swiotlb_detect()
+``mem_init``            arch/x86/mm/init_64.c mem_init(), mm/memblock.c memblock_free_all(),
+                        the pages freed after boot (initrd, init sections, memblock_discard())
 ``page_alloc``          mm/page_alloc.c: free_area_init(), find_zone_movable_pfns_for_nodes(),
                         memmap_init(), build_all_zonelists()
-``smp``                 arch/x86/kernel/acpi/boot.c, smpboot.c, setup_percpu.c (one line each)
+``smp``                 arch/x86/kernel/acpi/boot.c, smpboot.c (one line each), acpi_parse_hpet()
 ``memory_hotplug``      mm/memory_hotplug.c: adding, onlining, offlining, removing memory
 ``drivers_base_memory`` drivers/base/memory.c (and drivers/base/node.c): the memory blocks
 ``init_64``             arch/x86/mm/init_64.c: probe_memory_block_size()
@@ -28,5 +35,6 @@ module                  kernel source
 ``pins``                fwc's own analysis: what keeps hotpluggable memory from being removed
 ======================  ==============================================================
 
-memblock itself is ``fwc_plugins.boot.memblock`` (mm/memblock.c).
+memblock itself is ``fwc_plugins.boot.memblock`` (mm/memblock.c); the kernel build's figures
+(image sections, per-CPU size, config) are ``fwc_plugins.boot.kernel_build``'s.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .zones import MAX_ARCH_PFN, MAX_DMA32_PFN, PAGE, PHYS_MAX, hex10, pfn_down
+from .zones import MAX_ARCH_PFN, MAX_DMA32_PFN, PAGE, PHYS_MAX, hex10, pfn_down, pfn_up
 
 if TYPE_CHECKING:
     from .state import Kernel
@@ -109,3 +109,35 @@ def e820__memblock_setup(k: Kernel) -> None:
             mb.add(bb, ee - bb)
     mb.trim_memory(PAGE)
     k.log_dump("end of e820__memblock_setup")
+
+
+def e820__reserve_resources(k: Kernel) -> None:
+    """e820__reserve_resources() (arch/x86/kernel/e820.c): a struct resource (64 bytes) per entry of
+    the kernel's table, then firmware_map_add_early() (104 bytes) per entry of the firmware's."""
+    k.alloc("alloc_try_nid", "e820 resources (e820__reserve_resources)", 64 * len(k.e820), 64, 0, 0, -1)
+    for _ in k.firmware.e820:
+        k.alloc("alloc_try_nid", "firmware memmap entry (firmware_map_add_early)", 104, 64, 0, 0, -1)
+
+
+def e820__register_nosave_regions(k: Kernel) -> None:
+    """e820__register_nosave_regions() (arch/x86/kernel/e820.c): each gap and non-RAM entry below
+    max_pfn is a nosave region; one not adjoining the previous one is a new 32-byte record
+    (register_nosave_region, kernel/power/snapshot.c)."""
+    pfn, last_end = 0, -1
+
+    def register(s: int, e: int) -> None:
+        nonlocal last_end
+        if s >= e:
+            return
+        if last_end != s:
+            k.alloc("alloc_try_nid", "nosave region (register_nosave_region)", 32, 64, 0, 0, -1)
+        last_end = e
+
+    for bb, ee, t in k.e820:
+        if pfn < pfn_up(bb):
+            register(pfn, pfn_up(bb))
+        pfn = pfn_down(ee)
+        if t != E820_TYPE_RAM:
+            register(pfn_up(bb), pfn)
+        if pfn >= k.max_pfn:
+            break

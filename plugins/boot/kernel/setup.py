@@ -12,9 +12,11 @@ from fwc import boards
 from .acpi_tables import acpi_tables_init
 from .direct_map import init_mem_mapping, memblock_find_dma_reserve
 from .e820 import (E820_TYPE_RAM, E820_TYPE_RESERVED, e820__end_of_ram_pfn, e820__finish_early_params,
-                   e820__memblock_setup, e820__memory_setup, e820__range_remove, e820__update_table,
-                   parse_memopt)
+                   e820__memblock_setup, e820__memory_setup, e820__range_remove, e820__register_nosave_regions,
+                   e820__reserve_resources, e820__update_table, parse_memopt)
+from .io_apic import io_apic_init_mappings
 from .numa import x86_numa_init
+from .smp import acpi_parse_hpet
 from .page_alloc import free_area_init
 from .sparse import sparse_init
 from .zones import PAGE, hex10, roundup
@@ -22,10 +24,9 @@ from .zones import PAGE, hex10, roundup
 if TYPE_CHECKING:
     from .state import Kernel
 
-KERNEL_TEXT = 0x1000000           # Debian's pref_address with nokaslr
-KERNEL_RESERVE = 0x3400000        # __end_of_kernel_reserve - _text (Debian 6.1's System.map)
-BRK_USED = 0x10000                # INIT_PGT_BUF_SIZE (16 pages, 5-level + RANDOMIZE_MEMORY); DMI copies ignored
-BRK_SIZE = 0x30000                # _end - __end_of_kernel_reserve
+#: The used part of brk that reserve_brk() keeps: INIT_PGT_BUF_SIZE (16 pages, RANDOMIZE_MEMORY) and
+#: the DMI strings dmi_alloc() copies (under a page with QEMU's SMBIOS): seen as 0x11000 with memblock=debug
+BRK_USED = 0x11000
 REALMODE_SIZE = 0x6000            # page-aligned real-mode blob (approximate; lands in [0, 1M) anyway)
 BIOS_START = 0x9F000              # reserve_bios_regions() with SeaBIOS's BDA (639 KiB -> clamped)
 ISA_END_ADDRESS = 0x100000
@@ -55,15 +56,20 @@ def setup_arch(k: Kernel) -> None:
     k.stage = "late"
     memblock_find_dma_reserve(k)
     paging_init(k)
+    acpi_parse_hpet(k)        # acpi_boot_init()
+    io_apic_init_mappings(k)
+    e820__reserve_resources(k)
+    e820__register_nosave_regions(k)
 
 
 def early_reserve_memory(k: Kernel) -> None:
     """early_reserve_memory() (arch/x86/kernel/setup.c): the kernel image, the first 64 KiB, the initrd
     (early_reserve_initrd) and the BIOS regions (reserve_bios_regions), fused."""
-    m = k.machine
-    kbase, ksize = (m.kernel.base, m.kernel.size) if m.kernel else (KERNEL_TEXT, KERNEL_RESERVE)
+    m, b = k.machine, k.build
+    ksize = b.kernel_reserve_end - b.text[0]
+    kbase, ksize = (m.kernel.base, m.kernel.size) if m.kernel else (b.text[0], ksize)
     k.kernel_image = (kbase, ksize)
-    k.kernel_end = kbase + ksize + BRK_SIZE
+    k.kernel_end = kbase + ksize + b.end - b.kernel_reserve_end
     k.note("early_reserve_memory()")
     k.reserve(kbase, ksize, "kernel image (_text..__end_of_kernel_reserve)")
     k.reserve(0, 0x10000, "low 64K (early_reserve_memory)")

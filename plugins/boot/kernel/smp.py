@@ -1,6 +1,6 @@
-"""The CPU lines of early boot, one kernel file each: acpi_process_madt()
-(arch/x86/kernel/acpi/boot.c), prefill_possible_map() (arch/x86/kernel/smpboot.c) and
-setup_per_cpu_areas() (arch/x86/kernel/setup_percpu.c)."""
+"""The CPU lines of early boot, one kernel file each: acpi_process_madt() and acpi_parse_hpet()
+(arch/x86/kernel/acpi/boot.c), prefill_possible_map() (arch/x86/kernel/smpboot.c); the
+per-CPU areas are :mod:`.percpu`'s."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .state import Kernel
 
-NR_CPUS = 8192  # Debian's CONFIG_NR_CPUS
 
 
 def madt_cpus(k: Kernel) -> list:
@@ -32,17 +31,17 @@ def prefill_possible_map(k: Kernel) -> None:
     k.pr(f"smpboot: Allowing {len(cpus)} CPUs, {hp} hotplug CPUs")
 
 
-def setup_per_cpu_areas(k: Kernel) -> None:
-    """setup_per_cpu_areas() (arch/x86/kernel/setup_percpu.c): its first line (nr_node_ids = highest possible node + 1)."""
-    n = len(madt_cpus(k))
-    possible = k.numa.possible
-    nr_node_ids = max(possible) + 1 if possible else 1
-    k.pr(f"setup_percpu: NR_CPUS:{NR_CPUS} nr_cpumask_bits:{n} nr_cpu_ids:{n} nr_node_ids:{nr_node_ids}")
+def acpi_parse_hpet(k: Kernel) -> None:
+    """acpi_parse_hpet() (arch/x86/kernel/acpi/boot.c), from acpi_boot_init(): the HPET's resource and name."""
+    if "HPET" in k.acpi.tables and not k.params.acpi_off:
+        k.alloc("alloc_try_nid", "HPET resource (acpi_parse_hpet)", 64 + 9, 64, 0, 0, -1)
 
 
 def smp_lines(k: Kernel) -> None:
     """The three in boot order (fwc prints them after paging_init, where they fall in dmesg
     relative to the lines fwc models)."""
+    from .percpu import setup_per_cpu_areas
+
     if acpi_process_madt(k):
         prefill_possible_map(k)
-        setup_per_cpu_areas(k)
+    setup_per_cpu_areas(k)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from fwc_plugins.acpi import SLIT_LOCAL, SratCpuFlag, SratMemFlag, SratType, decode_table, read_subtable_header
 
-from .zones import MAX_NUMNODES, hex10
+from .zones import MAX_NUMNODES, PAGE, hex10
 
 if TYPE_CHECKING:
     from .state import Kernel
@@ -136,6 +136,7 @@ def acpi_parse_memory_affinity(k: Kernel, m: MemAffinity) -> int | None:
         mb.mark_hotplug(base, ln)
         k.note(f"memblock_mark_hotplug: [{base:#018x}-{end - 1:#018x}] SRAT hotpluggable")
         numa.srat_hotplug.append((nid, base, end))
+    numa.max_possible_pfn = max(numa.max_possible_pfn, (end - 1 + PAGE - 1) // PAGE)
     return 1
 
 

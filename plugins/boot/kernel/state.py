@@ -17,6 +17,7 @@ from .cmdline import KernelParams
 
 if TYPE_CHECKING:
     from ..firmware import Firmware
+    from ..kernel_build import KernelBuild
     from .policy import Policy
 
 #: (start_pfn, spanned, present) of one zone of one node.
@@ -71,6 +72,7 @@ class NumaState:
     online: set[int] = attrs.field(factory=set)                     # node_online_map
     node_data: dict[int, tuple[int, int]] = attrs.field(factory=dict)  # nid -> (NODE_DATA address, its node)
     kernel_nodes: set[int] = attrs.field(factory=set)               # nodes holding reserved memory
+    max_possible_pfn: int = 0                                       # the highest SRAT memory end (PFN_UP)
     kernel_node_reasons: dict[int, list[Alloc]] = attrs.field(factory=dict)
 
 
@@ -86,6 +88,8 @@ class ZoneState:
     node_span: dict[int, tuple[int, int]] = attrs.field(factory=dict)
     dma_reserve: int = 0
     present_sections: set[int] = attrs.field(factory=set)
+    vmemmap_tables: set[tuple[str, int]] = attrs.field(factory=set)  # vmemmap page-table pages allocated
+    managed: dict[int, list[int]] = attrs.field(factory=dict)  # nid -> managed pages per zone type
     policy_zone: int = 0                              # policy_zone (check_highest_zone)
 
 
@@ -137,6 +141,17 @@ class HotplugState:
 
 
 @attrs.define(eq=False)
+class CpuState:
+    """The possible CPUs (arch/x86/kernel/smpboot.c, arch/x86/mm/numa.c) and what the boot
+    sized from them (mm/percpu.c, kernel/dma/swiotlb.c)."""
+
+    cpu_node: list[int] = attrs.field(factory=list)  # early_cpu_to_node() per possible CPU id
+    nr_node_ids: int = 1
+    unit_size: int = 0                                 # pcpu_unit_size
+    swiotlb: bool = False                              # x86_swiotlb_enable
+
+
+@attrs.define(eq=False)
 class BootLog:
     """What the simulated boot leaves behind besides its state."""
 
@@ -156,6 +171,7 @@ class Kernel:
     params: KernelParams
     policy: Policy
     firmware: Firmware
+    build: KernelBuild
     out: BootLog = attrs.field(factory=BootLog)
     memblock: Memblock = attrs.field()
     stage: str = "early"
@@ -169,6 +185,7 @@ class Kernel:
     numa: NumaState = attrs.field(factory=NumaState)
     zones: ZoneState = attrs.field(factory=ZoneState)
     hotplug: HotplugState = attrs.field(factory=HotplugState)
+    cpus: CpuState = attrs.field(factory=CpuState)
 
     @memblock.default
     def _memblock(self) -> Memblock:

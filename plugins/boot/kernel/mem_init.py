@@ -1,0 +1,145 @@
+"""mem_init() (arch/x86/mm/init_64.c) and what the running system gives back later: the pages
+memblock_free_all() (mm/memblock.c) hands to the buddy allocator, zone by zone (the zones'
+``managed`` pages), mem_init_print_info()'s ``Memory:`` line (mm/page_alloc.c), then the
+pages freed after boot: the initrd (free_initrd_mem, arch/x86/mm/init.c), the SMP
+alternatives (alternative_instructions, arch/x86/kernel/alternative.c), the unused decrypted
+bss and the init sections (free_initmem, arch/x86/mm/init.c) and the gaps around rodata
+(mark_rodata_ro, arch/x86/mm/init_64.c)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .zones import MAX_NR_ZONES, PAGE, pfn_down, pfn_up, roundup
+
+if TYPE_CHECKING:
+    from .state import Kernel
+
+
+def _subtract(ranges: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``ranges`` minus the sorted, merged ``holes`` (half-open intervals)."""
+    out = []
+    for s, e in ranges:
+        cur = s
+        for hs, he in holes:
+            if he <= cur:
+                continue
+            if hs >= e:
+                break
+            if hs > cur:
+                out.append((cur, hs))
+            cur = max(cur, he)
+        if cur < e:
+            out.append((cur, e))
+    return out
+
+
+def _zone_of(k: Kernel, nid: int, pfn: int) -> int | None:
+    for z, (start, spanned, _) in enumerate(k.zones.zone_info.get(nid, [])):
+        if spanned and start <= pfn < start + spanned:
+            return z
+    return None
+
+
+def _add_pages(k: Kernel, nid: int, s_pfn: int, e_pfn: int) -> int:
+    """Count pages [s_pfn, e_pfn) of node ``nid`` as managed, zone by zone."""
+    if s_pfn >= e_pfn:
+        return 0
+    managed = k.zones.managed.setdefault(nid, [0] * MAX_NR_ZONES)
+    for z, (start, spanned, _) in enumerate(k.zones.zone_info.get(nid, [])):
+        a, b = max(s_pfn, start), min(e_pfn, start + spanned)
+        if spanned and a < b:
+            managed[z] += b - a
+    return e_pfn - s_pfn
+
+
+def memblock_free_all(k: Kernel) -> int:
+    """memblock_free_all() (mm/memblock.c): free_low_memory_core_early() frees every range of
+    memblock.memory not reserved (whole pages only, below max_low_pfn = max_pfn); the pages of each
+    become managed by their zone.  Returns totalram_pages."""
+    mb = k.memblock
+    held = sorted((r.base, r.base + r.size) for r in mb.reserved.regions())
+    merged: list[tuple[int, int]] = []
+    for s, e in held:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    k.zones.managed = {nid: [0] * MAX_NR_ZONES for nid in k.zones.zone_info}
+    total = 0
+    for r in mb.memory.regions():
+        for s, e in _subtract([(r.base, r.base + r.size)], merged):
+            total += _add_pages(k, r.nid, pfn_up(s), min(pfn_down(e), k.max_pfn))
+    return total
+
+
+def free_reserved_area(k: Kernel, start: int, end: int) -> int:
+    """free_reserved_area() (mm/page_alloc.c): the whole pages of [start, end) become managed by their
+    zone (adjust_managed_page_count); returns the count."""
+    s, e = pfn_up(start), pfn_down(end)
+    n = 0
+    for pfn in range(s, e):
+        t = k.memblock.search_pfn_nid(pfn)
+        if t is not None and _zone_of(k, t[2], pfn) is not None:
+            n += _add_pages(k, t[2], pfn, pfn + 1)
+    return n
+
+
+def mem_init_print_info(k: Kernel, totalram: int) -> None:
+    """mem_init_print_info() (mm/page_alloc.c): the ``Memory:`` line.  Its first figure,
+    nr_free_pages(), depends on deferred struct-page initialisation and is not modelled: fwc prints
+    ``~`` there (an approximate figure)."""
+    b = k.build
+    physpages = sum(p for zs in k.zones.zone_info.values() for _, _, p in zs)
+    code, data, ro = b.text[1] - b.text[0], b.data[1] - b.data[0], b.rodata[1] - b.rodata[0]
+    init, bss = b.init[1] - b.init[0], b.bss[1] - b.bss[0]
+    k.pr(f"Memory: ~K/{physpages * 4}K available ({code >> 10}K kernel code, {data >> 10}K rwdata, "
+         f"{ro >> 10}K rodata, {init >> 10}K init, {bss >> 10}K bss, {(physpages - totalram) * 4}K reserved, "
+         f"0K cma-reserved)")
+
+
+def mem_init(k: Kernel) -> None:
+    """mem_init() (arch/x86/mm/init_64.c): pci_iommu_alloc() (the swiotlb), memblock_free_all(),
+    then mm_init()'s mem_init_print_info()."""
+    from .swiotlb import swiotlb_init_remap
+
+    swiotlb_init_remap(k)
+    k.policy.memblock_free_all(k)
+    mem_init_print_info(k, memblock_free_all(k))
+
+
+def free_after_boot(k: Kernel) -> None:
+    """What the booted kernel frees before userspace reads /proc/zoneinfo: the initrd
+    (free_initrd_mem, arch/x86/mm/init.c: up to the page-aligned end), .smp_locks
+    (alternative_instructions, arch/x86/kernel/alternative.c, with more than one possible CPU the
+    kernel still frees it), the unused decrypted bss and the init sections (free_initmem,
+    arch/x86/mm/init.c), the text/rodata and rodata/data gaps (mark_rodata_ro,
+    arch/x86/mm/init_64.c)."""
+    b = k.build
+    kbase = k.kernel_image[0]
+    off = kbase - b.text[0]          # the image where the description's 'kernel' puts it
+    if k.initrd:
+        ib, isz = k.initrd
+        free_reserved_area(k, ib, roundup(ib + isz, PAGE))
+    from .smp import madt_cpus
+
+    cpus = madt_cpus(k)
+    if sum(1 for c in cpus if c.enabled) != 1 or len(cpus) == 1:   # !uniproc_patched || one possible CPU
+        free_reserved_area(k, off + b.smp_locks[0], off + b.smp_locks[1])
+    dec_end = b.bss[1]
+    dec_start = (dec_end - 1) & ~(2 * 1024 * 1024 - 1)
+    free_reserved_area(k, off + dec_start + b.bss_decrypted_used, off + dec_end)
+    free_reserved_area(k, off + b.init[0], off + b.init[1])
+    free_reserved_area(k, off + roundup(b.text[1], PAGE), off + b.rodata[0])
+    free_reserved_area(k, off + roundup(b.rodata[1], PAGE), off + b.data[0])
+    memblock_discard(k)
+
+
+def memblock_discard(k: Kernel) -> None:
+    """memblock_discard() (mm/memblock.c), from page_alloc_init_late(): a region array that
+    memblock_double_array() moved into memblock is given back (memblock_free_late)."""
+    from ..memblock import REGION_STRUCT_SIZE
+
+    for t in (k.memblock.reserved, k.memblock.memory):
+        if t.addr is not None:
+            free_reserved_area(k, t.addr, t.addr + roundup(t.max * REGION_STRUCT_SIZE, PAGE))
