@@ -34,13 +34,6 @@ def _subtract(ranges: list[tuple[int, int]], holes: list[tuple[int, int]]) -> li
     return out
 
 
-def _zone_of(k: Kernel, nid: int, pfn: int) -> int | None:
-    for z, (start, spanned, _) in enumerate(k.zones.zone_info.get(nid, [])):
-        if spanned and start <= pfn < start + spanned:
-            return z
-    return None
-
-
 def _add_pages(k: Kernel, nid: int, s_pfn: int, e_pfn: int) -> int:
     """Count pages [s_pfn, e_pfn) of node ``nid`` as managed, zone by zone."""
     if s_pfn >= e_pfn:
@@ -77,12 +70,7 @@ def free_reserved_area(k: Kernel, start: int, end: int) -> int:
     """free_reserved_area() (mm/page_alloc.c): the whole pages of [start, end) become managed by their
     zone (adjust_managed_page_count); returns the count."""
     s, e = pfn_up(start), pfn_down(end)
-    n = 0
-    for pfn in range(s, e):
-        t = k.memblock.search_pfn_nid(pfn)
-        if t is not None and _zone_of(k, t[2], pfn) is not None:
-            n += _add_pages(k, t[2], pfn, pfn + 1)
-    return n
+    return sum(_add_pages(k, n, max(s, a), min(e, b)) for a, b, n in k.mem_pfn_ranges() if a < e and s < b)
 
 
 def mem_init_print_info(k: Kernel, totalram: int) -> None:
