@@ -159,11 +159,12 @@ def cached_build(path: str) -> KernelBuild:
     if key in _CACHE:
         return _CACHE[key]
     name, disk = f"{key[0]}|{key[1]}|{key[2]}", {}
+    fields: dict[str, Any]
     try:
         with open(_cache_file()) as f:
             disk = json.load(f)
-        doc = disk[name]
-        b = KernelBuild(**{k: tuple(v) if isinstance(v, list) else v for k, v in doc.items()})
+        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in disk[name].items()}
+        b = KernelBuild(**fields)
     except (OSError, ValueError, KeyError, TypeError):
         b = read_bzimage_build(path)
         disk = disk if isinstance(disk, dict) else {}

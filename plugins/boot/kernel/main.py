@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .cpu_entry_area import setup_cpu_entry_areas
+from .dcache import vfs_caches_init_early
 from .mem_init import free_after_boot, mem_init
 from .page_alloc import build_all_zonelists
 from .printk import setup_log_buf
@@ -30,6 +31,7 @@ def start_kernel(k: Kernel) -> None:
     build_all_zonelists(k)
     k.pr(f"Kernel command line: {k.cmdline}")
     setup_log_buf(k)
+    vfs_caches_init_early(k)
     setup_cpu_entry_areas(k)          # trap_init()
     mem_init(k)                       # mm_init(): swiotlb, memblock_free_all(), the Memory: line
     free_after_boot(k)

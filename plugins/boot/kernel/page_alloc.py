@@ -298,19 +298,43 @@ def zonelists(k: Kernel, out: list[str], zi_all: dict, nodes: list[int], online:
         for z, (zs, sp, pr) in enumerate(zi_all.get(nid, [])):
             if not pr:
                 continue
-            pages = sp
-            if sp > pr + (pr >> 4):
-                pages = pr
-            memmap = roundup(pages * 64, PAGE) >> 12
-            free = pr - memmap if pr >= memmap else pr
-            if z == ZONE_DMA and free > k.zones.dma_reserve:
-                free -= k.zones.dma_reserve
-            total += free
+            total += zone_freesize(k, z, sp, pr)
             if z != ZONE_MOVABLE:
                 policy = max(policy, z)
     out.append(f"Built {online} zonelists, mobility grouping on.  Total pages: {total}")
     out.append(f"Policy zone: {ZONE_NAMES[policy]}")
     return policy
+
+
+def zone_freesize(k: Kernel, z: int, spanned: int, present: int) -> int:
+    """A zone's ``freesize`` in free_area_init_core() (mm/page_alloc.c): present pages less its memmap
+    (calc_memmap_size) and, for ZONE_DMA, dma_reserve; the boot's first managed estimate, summed
+    into nr_kernel_pages and nr_all_pages."""
+    pages = present if spanned > present + (present >> 4) else spanned
+    memmap = roundup(pages * 64, PAGE) >> 12
+    free = present - memmap if present >= memmap else present
+    if z == ZONE_DMA and free > k.zones.dma_reserve:
+        free -= k.zones.dma_reserve
+    return free
+
+
+def alloc_large_system_hash(k: Kernel, name: str, bucketsize: int, scale: int) -> None:
+    """alloc_large_system_hash() (mm/page_alloc.c) with HASH_EARLY | HASH_ZERO and no size given: about
+    one bucket per 2^scale bytes of nr_kernel_pages (scale grows by one per factor 4 above 64 GiB), a
+    power of two, at most 1/16 of nr_all_pages; from memblock."""
+    nr = sum(zone_freesize(k, z, sp, pr) for zi in k.zones.zone_info.values() for z, (_, sp, pr) in enumerate(zi) if pr)
+    n = roundup(nr, 256)
+    adapt = (64 << 30) >> 12
+    while adapt < n:
+        scale += 1
+        adapt <<= 2
+    n = n >> (scale - 12) if scale > 12 else n << (12 - scale)
+    if n * bucketsize < PAGE:
+        n = PAGE // bucketsize
+    n = 1 << (n - 1).bit_length()
+    n = min(n, (nr << 12) // 16 // bucketsize, 0x80000000)
+    n = 1 << (n.bit_length() - 1)
+    k.alloc("alloc_try_nid", f"{name} hash table (alloc_large_system_hash)", bucketsize * n, 64, 0, 0, -1)
 
 
 def build_zonelists(k: Kernel, local: int, n_memory: list[int], has_cpu: set[int],
