@@ -17,8 +17,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypeVar, Union
 
-from .backends import Artifact, Backend, BackendContext
-from .diagnostics import ERROR, WARNING, Diagnostic, Sources, render
+from .backends import Artifact, Backend, BackendContext, generate
+from .diagnostics import ERROR, WARNING, Diagnostic, Sources, malformed, render
 
 if TYPE_CHECKING:
     from .registry import CheckRegistry, Levels
@@ -45,6 +45,11 @@ class Result:
     def ok(self) -> bool:
         """True when there is no error (warnings are fine)."""
         return not any(d.severity == ERROR for d in self.diagnostics)
+
+    @property
+    def internal_error(self) -> bool:
+        """True when fwc itself (or one of its own plugins) failed: a bug, not the input's fault."""
+        return any(d.check == "internal-error" for d in self.diagnostics)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -169,7 +174,7 @@ class Fwc:
         r = self.load(path, text=text, name=name)
         diags = list(r.diagnostics) + list(self.host.diagnostics)
         if r.machine is not None:
-            diags += _without_gc(run_checks, r.machine, self.host.checks, self.levels, self.debug)
+            diags += _without_gc(run_checks, r.machine, self.host.checks, self.levels, self.debug, self.host.own)
         return Result(r.machine, diags, sources=r.sources)
 
     def compile(self, path: PathArg | None = None, *, text: str | None = None, name: str | None = None,
@@ -189,11 +194,7 @@ class Fwc:
         artifacts = []
         for backend, opts in chosen:
             ctx = BackendContext(backend, r.machine, opts, self)
-            try:
-                backend.generate(ctx)
-            except Exception as e:  # noqa: BLE001 - a backend bug is reported, not raised
-                ctx.error("backend", f"backend '{backend.name}' ({backend.plugin}) failed: {type(e).__name__}: {e}",
-                          notes=_debug_notes(self.debug, e))
+            generate(ctx, self.host.own(backend.plugin), self.debug)
             diags += [x for x in (self.levels.apply(d) for d in ctx.diagnostics) if x is not None]
             diags += _unregistered(backend, ctx.diagnostics, self.checks)
             artifacts += ctx.artifacts
@@ -224,10 +225,18 @@ class Fwc:
         fn, _, plugin = entry
         try:
             text, diags = fn(paths, self, name)
-        except Exception as e:  # noqa: BLE001 - a decompiler bug is reported, not raised
-            text, diags = None, [Diagnostic(ERROR, "backend", f"decompiler '{using}' ({plugin}) failed: "
-                                                              f"{type(e).__name__}: {e}", None, (),
-                                            _debug_notes(self.debug, e))]
+            diags = list(diags)
+            why = next((w for w in map(malformed, diags) if w is not None), None)
+            if why is not None or not (text is None or isinstance(text, str)):
+                raise TypeError(why or f"the description is a str or None, not {type(text).__name__}")
+        except BaseException as e:  # noqa: BLE001 - a decompiler bug is reported, not raised
+            from .registry import interrupted
+
+            if interrupted(e):
+                raise
+            from .registry import raised
+
+            text, diags = None, [raised(f"decompiler '{using}' ({plugin})", self.host.own(plugin), e, self.debug)]
         r = Result(None, diags)
         r.text = text if not any(d.severity == ERROR for d in diags) else None
         return r
@@ -246,6 +255,8 @@ class Fwc:
             b = table[n]
             opts = {k: o.default for k, o in b.options.items()}
             chosen.append((b, opts))
+        # fwc's own backends run first: a third-party one cannot change what they see.
+        chosen.sort(key=lambda c: not self.host.own(c[0].plugin))
         by_name = {b.name: opts for b, opts in chosen}
         for key, value in options.items():
             bname, _, oname = key.partition(".")
@@ -260,12 +271,6 @@ class Fwc:
             except ValueError as e:
                 bad.append(Diagnostic(ERROR, "backend", f"option '{key}': {e}"))
         return chosen, bad
-
-
-def _debug_notes(debug: bool, e: BaseException) -> tuple[str, ...]:
-    from .registry import traceback_note
-
-    return (traceback_note(e),) if debug else ()
 
 
 def _without_gc(fn: Callable[..., _T], *args: Any) -> _T:

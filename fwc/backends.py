@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple
 
-from .diagnostics import ERROR, WARNING, Diagnostic, Related, Span
+from .diagnostics import ERROR, WARNING, Diagnostic, Related, Span, malformed
 
 if TYPE_CHECKING:
     from .api import Fwc
@@ -68,10 +68,11 @@ class BackendContext:
         self.diagnostics: list[Diagnostic] = []
 
     def emit(self, path: str, data: bytes | str) -> None:
+        """Add the output ``path`` (relative, '/'-separated) holding ``data`` (bytes, or str
+        written as UTF-8); a bad path or data raises ``ValueError``/``TypeError``."""
+        artifact_problem(path, data)
         if isinstance(data, str):
             data = data.encode("utf-8")
-        if path.startswith("/") or ".." in path.split("/"):
-            raise ValueError(f"backend {self.backend.name}: output path '{path}' must be relative")
         self.artifacts.append(Artifact(self.backend.name, path, bytes(data)))
 
     def run(self, name: str, options: Mapping[str, Any] | None = None) -> dict[str, bytes]:
@@ -83,22 +84,61 @@ class BackendContext:
         opts = {k: o.default for k, o in b.options.items()}
         opts.update(options or {})
         sub = BackendContext(b, self.machine, opts, self.fwc)
-        try:
-            b.generate(sub)
-        except Exception as e:  # noqa: BLE001 - reported like any backend failure
-            from .registry import traceback_note
-
-            sub.error("backend", f"backend '{name}' ({b.plugin}) failed: {type(e).__name__}: {e}",
-                      notes=(traceback_note(e),) if self.fwc.debug else ())
+        generate(sub, self.fwc.host.own(b.plugin), self.fwc.debug)
         self.diagnostics += [d.with_severity(WARNING) for d in sub.diagnostics if d.severity == ERROR]
         return {} if any(d.severity == ERROR for d in sub.diagnostics) else {a.path: a.data for a in sub.artifacts}
 
     def error(self, check: str, message: str, span: Span | None = None, *, related: Iterable[Related] = (),
               notes: Iterable[str] = ()) -> None:
         """Report an error under the registered name ``check``: the run fails."""
-        self.diagnostics.append(Diagnostic(ERROR, check, message, span, tuple(related), tuple(notes)))
+        self._add(Diagnostic(ERROR, check, message, span, tuple(related), tuple(notes)))
 
     def warning(self, check: str, message: str, span: Span | None = None, *, related: Iterable[Related] = (),
                 notes: Iterable[str] = ()) -> None:
         """Report a warning under the registered name ``check``."""
-        self.diagnostics.append(Diagnostic(WARNING, check, message, span, tuple(related), tuple(notes)))
+        self._add(Diagnostic(WARNING, check, message, span, tuple(related), tuple(notes)))
+
+    def _add(self, d: Diagnostic) -> None:
+        why = malformed(d)
+        if why is not None:
+            raise TypeError(f"backend {self.backend.name}: {why}")
+        self.diagnostics.append(d)
+
+
+def artifact_problem(path: object, data: object) -> None:
+    """Raise ``ValueError``/``TypeError`` for an output path or data a backend may not emit."""
+    from .output import check_path
+
+    if not isinstance(data, (bytes, bytearray, memoryview, str)):
+        raise TypeError(f"ctx.emit({path!r}, ...): the data is bytes or str, not {type(data).__name__}")
+    why = check_path(path)  # type: ignore[arg-type]
+    if why is not None:
+        raise ValueError(f"ctx.emit(): {why}")
+
+
+def generate(ctx: BackendContext, own: bool, debug: bool) -> None:
+    """Run ``ctx.backend`` with fwc's net: a backend that raises (``SystemExit`` included) is
+    an error — ``internal-error`` for fwc's own backends (a bug), ``backend`` for a
+    third-party one — and its outputs are dropped; diagnostics and artifacts it put into
+    ``ctx`` by hand are checked as :meth:`BackendContext.error` and ``emit`` check them."""
+    b = ctx.backend
+    try:
+        b.generate(ctx)
+        for d in ctx.diagnostics:
+            why = malformed(d)
+            if why is not None:
+                raise TypeError(f"a diagnostic in ctx.diagnostics: {why}")
+        for a in ctx.artifacts:
+            if not isinstance(a, Artifact):
+                raise TypeError(f"ctx.artifacts holds {type(a).__name__}, not Artifact")
+            artifact_problem(a.path, a.data)
+    except BaseException as e:  # noqa: BLE001 - a backend bug is reported, not raised
+        from .registry import interrupted
+
+        if interrupted(e):
+            raise
+        from .registry import raised
+
+        ctx.artifacts = []
+        ctx.diagnostics = [d for d in ctx.diagnostics if malformed(d) is None]
+        ctx.diagnostics.append(raised(f"backend '{b.name}' ({b.plugin})", own, e, debug))

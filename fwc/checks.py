@@ -451,6 +451,7 @@ BUILTIN_CHECKS = [
     ("e820-input", 1015, WARNING, "a memory map given to fwc decompile has a line or file fwc cannot read", None),
     ("plugin", 1012, WARNING, "a plugin failed to load or raised; the others keep working", None),
     ("backend", 1013, ERROR, "a backend failed or was misused", None),
+    ("internal-error", 1090, ERROR, "fwc or one of its own plugins raised: a bug (the command exits 3)", None),
     ("empty-range", 1100, ERROR, "a memory, reserved, e820 or placement range has size 0", check_empty_range),
     ("no-nodes", 1101, ERROR, "the machine has no NUMA node", check_no_nodes),
     ("memory-overlap", 1102, ERROR, "two memory ranges overlap", check_memory_overlap),

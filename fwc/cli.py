@@ -124,6 +124,13 @@ def _make_fwc(args):
     return f
 
 
+def _status(ok: bool, results) -> int:
+    """0, 1 (an error in the input), or 3 when fwc itself failed (an ``internal-error``)."""
+    if any(r.internal_error for r in results):
+        return EXIT_INTERNAL
+    return EXIT_OK if ok else EXIT_INVALID
+
+
 def _json_out(obj) -> None:
     import json
 
@@ -137,7 +144,7 @@ def cmd_check(args) -> int:
         _json_out({"ok": r.ok, "diagnostics": [d.as_dict() for d in r.diagnostics]})
     else:
         _print_diagnostics(r, args)
-    return EXIT_OK if r.ok else EXIT_INVALID
+    return _status(r.ok, [r])
 
 
 def _inputs(paths) -> list[str]:
@@ -218,7 +225,7 @@ def cmd_compile(args) -> int:
             _print_diagnostics(r, args)
         for d in problems:
             sys.stderr.write(render(d) + "\n")
-    return EXIT_OK if ok else EXIT_INVALID
+    return _status(ok, results)
 
 
 def cmd_decompile(args) -> int:
@@ -239,7 +246,7 @@ def cmd_decompile(args) -> int:
         if r.text is not None and not args.output:
             sys.stdout.write(r.text)
         _print_diagnostics(r, args)
-    return EXIT_OK if r.ok else EXIT_INVALID
+    return _status(r.ok, [r])
 
 
 def cmd_show(args) -> int:
@@ -271,7 +278,7 @@ def cmd_show(args) -> int:
     console = Console(soft_wrap=not sys.stdout.isatty(), highlight=False, no_color=not colour,
                       force_terminal=colour if args.color != "auto" else None)
     render(r.machine, boot, console)
-    return EXIT_OK if r.ok else EXIT_INVALID
+    return _status(r.ok, [r])
 
 
 def cmd_backends(args) -> int:
@@ -335,6 +342,9 @@ assert set(COMMANDS) == BUILTIN_COMMANDS, "fwc.commands.BUILTIN_COMMANDS lists t
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
+    from .registry import watch_interrupts
+
+    watch_interrupts()  # a plugin's own KeyboardInterrupt is its failure, not a Ctrl-C
     try:
         # Plugins are loaded for the parser only when the command is not a built-in one,
         # so that built-in commands (and --version, --help) start fast.

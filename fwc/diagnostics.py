@@ -81,6 +81,29 @@ class Diagnostic(NamedTuple):
         }
 
 
+def malformed(d: object) -> str | None:
+    """Why ``d`` is not a well-formed :class:`Diagnostic` (a plugin may build one badly),
+    or None: every field of the type it is declared with."""
+    def bad_span(s: object) -> bool:
+        return s is not None and not (isinstance(s, Span) and isinstance(s.file, str) and
+                                      all(type(v) is int for v in s[1:]))
+
+    if not isinstance(d, Diagnostic):
+        return f"a diagnostic is a fwc.plugin.Diagnostic, not {type(d).__name__}"
+    if d.severity not in (ERROR, WARNING, NOTE):
+        return f"severity {d.severity!r} is not error, warning or note"
+    if not isinstance(d.check, str) or not d.check or not isinstance(d.message, str):
+        return "the check name and the message are strings"
+    if bad_span(d.span):
+        return f"span= is a fwc.plugin.Span or None, not {type(d.span).__name__}"
+    if not isinstance(d.related, tuple) or any(not isinstance(r, Related) or not isinstance(r.message, str)
+                                                or bad_span(r.span) for r in d.related):
+        return "related= holds fwc.plugin.Related(message, span)"
+    if not isinstance(d.notes, tuple) or any(not isinstance(n, str) for n in d.notes):
+        return "notes= holds strings"
+    return None
+
+
 class Sources:
     """The text of every file read in a run, for echoing source lines."""
 

@@ -177,7 +177,9 @@ class Host:
             try:
                 obj = ep.load()
             except BaseException as e:  # noqa: BLE001 - includes SystemExit from a broken import
-                if isinstance(e, KeyboardInterrupt):
+                from .registry import interrupted
+
+                if interrupted(e):
                     raise
                 self.infos.append(PluginInfo(ep.name, dist, version, ep.value, f"{type(e).__name__}: {e}"))
                 self._problem(ep.name, f"failed to load {ep.value} from {dist} {version}: {type(e).__name__}: {e}",
@@ -202,6 +204,10 @@ class Host:
         self.infos.append(PluginInfo(name, dist, version, module or getattr(obj, "__name__", "")))
         self._meta[name] = (dist, version)
 
+    def own(self, plugin: str) -> bool:
+        """Whether ``plugin`` is fwc itself or one of its own plugins (its failures are fwc's bugs)."""
+        return plugin == SELF_DIST or self._meta.get(plugin, ("", ""))[0] == SELF_DIST
+
     # ---- calling hooks, one plugin at a time
     def _call_each(self, hook_name: str, make_register: Callable[[str], Callable[..., Any]]) -> None:
         hook = getattr(self.pm.hook, hook_name)
@@ -210,7 +216,16 @@ class Host:
             register = make_register(plugin)
             try:
                 impl.function(**{k: register for k in impl.argnames})
-            except Exception as e:  # noqa: BLE001 - isolate a broken plugin
+            except BaseException as e:  # noqa: BLE001 - isolate a broken plugin (sys.exit() included)
+                from .registry import interrupted
+
+                if interrupted(e):
+                    raise
+                if self.own(plugin):
+                    from .registry import raised
+
+                    self.diagnostics.append(raised(f"plugin '{plugin}': {hook_name}", True, e, self.debug))
+                    continue
                 self._problem(plugin, f"{hook_name} raised {type(e).__name__}: {e}", self._traceback_notes(e))
 
     def _collect(self) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Protocol, Sequence
 
-from .diagnostics import ERROR, NOTE, WARNING, Diagnostic, Related, Span
+from .diagnostics import ERROR, NOTE, WARNING, Diagnostic, Related, Span, malformed
 
 if TYPE_CHECKING:
     from .model import Machine
@@ -232,7 +232,48 @@ def traceback_note(e: BaseException) -> str:
     return "traceback:\n" + "".join(traceback.format_exception(type(e), e, e.__traceback__)).rstrip()
 
 
-def run_checks(machine: "Machine", registry: CheckRegistry, levels: Levels, debug: bool = False) -> list[Diagnostic]:
+_SIGINT = {"watched": False, "seen": False}
+
+
+def watch_interrupts() -> None:
+    """Tell a real Ctrl-C (SIGINT) from a ``KeyboardInterrupt`` a plugin raises itself: the
+    command line calls this once; afterwards only a real one passes fwc's nets."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        _SIGINT["seen"] = True
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: every KeyboardInterrupt counts as real
+        return
+    _SIGINT["watched"] = True
+
+
+def interrupted(e: BaseException) -> bool:
+    """Whether a net must let ``e`` through: a ``KeyboardInterrupt`` from a real Ctrl-C (any,
+    when :func:`watch_interrupts` was not called)."""
+    return isinstance(e, KeyboardInterrupt) and (_SIGINT["seen"] or not _SIGINT["watched"])
+
+
+def raised(what: str, own: bool, e: BaseException, debug: bool, name: str = "backend",
+           severity: str = ERROR, notes: tuple[str, ...] = (), tail: str = "") -> Diagnostic:
+    """The diagnostic for ``what`` (a check, backend, decompiler or hook) that raised ``e``:
+    ``internal-error`` when it is fwc's own code (``own``: a bug, the command exits 3), else
+    ``name`` at ``severity`` (a third-party plugin's failure).  ``debug`` adds the traceback.
+    Every net that catches an exception builds its diagnostic here; a ``KeyboardInterrupt``
+    is never caught (the caller re-raises it)."""
+    tb = (traceback_note(e),) if debug else ()
+    if own:
+        return Diagnostic(ERROR, "internal-error", f"{what} raised {type(e).__name__}: {e}", None, (),
+                          tb + ("this is a bug in fwc: please report it with the input "
+                                "(docs/security.md); --debug shows the traceback",))
+    return Diagnostic(severity, name, f"{what} raised {type(e).__name__}: {e}{tail}", None, (), tb + notes)
+
+
+def run_checks(machine: "Machine", registry: CheckRegistry, levels: Levels, debug: bool = False,
+               own: Callable[[str], bool] = lambda plugin: plugin == "fwc") -> list[Diagnostic]:
     """Run every enabled check; return its diagnostics (with their levels applied).
 
     fwc's own checks run first; plugins' checks (which may simulate, lay out or encode the
@@ -241,7 +282,9 @@ def run_checks(machine: "Machine", registry: CheckRegistry, levels: Levels, debu
     no error (a failed prerequisite leaves a note).  A plugin check that raises is reported
     as a ``plugin`` warning and its own diagnostics are dropped: that check is disabled for
     this run, every other check and backend keeps working (``debug``: the note carries the
-    traceback).  A raising fwc check is an error under its own name: a bug in fwc."""
+    traceback).  A raising check of fwc or its own plugins (``own``) is an ``internal-error``:
+    a bug in fwc.  A diagnostic a check reports with arguments of the wrong types counts as
+    raising."""
     out: list[Diagnostic] = []
     failed: set[str] = set()  # ran and reported an error, or raised
     ran: set[str] = set()
@@ -263,22 +306,23 @@ def run_checks(machine: "Machine", registry: CheckRegistry, levels: Levels, debu
 
         def report(message: str, span: Span | None = None, related: Iterable[Related] = (),
                    notes: Iterable[str] = (), _level: str = level, _name: str = c.name) -> None:
-            mine.append(Diagnostic(_level, _name, message, span, tuple(related), tuple(notes)))
+            d = Diagnostic(_level, _name, message, span, tuple(related), tuple(notes))
+            why = malformed(d)
+            if why is not None:
+                raise TypeError(f"report(): {why}")
+            mine.append(d)
 
         try:
             c.fn(machine, report)
-        except Exception as e:  # noqa: BLE001 - a broken check must not stop the run
+        except BaseException as e:  # noqa: BLE001 - a broken check must not stop the run
+            if interrupted(e):
+                raise
             failed.add(c.name)
             ran.add(c.name)
-            notes = (traceback_note(e),) if debug else ()
-            if c.plugin == "fwc":
-                d = Diagnostic(ERROR, c.name, f"check '{c.name}' from {c.plugin} failed: "
-                               f"{type(e).__name__}: {e}", None, (), notes)
-                error_so_far = True
-            else:
-                d = Diagnostic(WARNING, "plugin", f"plugin '{c.plugin}': check '{c.name}' raised "
-                                                  f"{type(e).__name__}: {e}; the check is disabled for this run",
-                               None, (), notes + ("the other checks and backends keep working",))
+            mine_own = own(c.plugin)
+            d = raised(f"plugin '{c.plugin}': check '{c.name}'", mine_own, e, debug, "plugin", WARNING,
+                       ("the other checks and backends keep working",), "; the check is disabled for this run")
+            error_so_far = error_so_far or mine_own
             applied = levels.apply(d)
             if applied is not None:
                 out.append(applied)

@@ -181,3 +181,149 @@ def test_control_characters_are_shown_escaped(tmp_path):
         assert shown in r.stderr
     r = run_fwc("check", "--json", str(inc))
     assert "\\u001b" in r.stdout  # JSON keeps the data, escaped by JSON itself
+
+
+# --- internal errors: none escapes as a diagnostic; the nets exit 3 ------------------------
+
+@pytest.mark.parametrize("name", ["acpidump-rsdp-rev2-20bytes.txt", "decompile-xsdt-unhashable/acpidump.txt",
+                                  "decompile-qemu-window-negative", "decompile-madt-processor-id",
+                                  "decompile-tables-at-top.txt"])
+def test_hostile_tables_decompile_to_diagnostics_or_to_a_description_that_compiles(name):
+    r = Fwc().decompile(os.path.join(HOSTILE, name))
+    assert not r.internal_error, r.render_diagnostics()
+    if r.text is not None:
+        back = Fwc().compile(text=r.text, name="d.fwc", backends=["acpi", "model", "svg"])
+        assert back.ok, back.render_diagnostics()
+
+
+def test_maxmem_below_ram_with_an_srat_override_shows_the_real_error():
+    text = ('machine "m" {\n board qemu-q35\n node 0 { cpus 0 memory size 32G }\n slots 4 maxmem 16G\n'
+            ' initrd at 1G size 8M { override srat }\n}\n')
+    r = Fwc().compile(text=text)
+    assert not r.internal_error and [d.check for d in r.errors] == ["qemu-hotplug-memory"], r.render_diagnostics()
+
+
+def test_a_control_character_in_the_machine_name_keeps_the_svg_well_formed():
+    from xml.dom.minidom import parseString
+
+    r = Fwc().compile(text='machine "a\\x01b</text>\\x1b" { board qemu-q35 node 0 { cpus 0-1 memory size 2G } }',
+                      backends=["svg"])
+    svg = r.artifact("svg/memory-map.svg").text
+    parseString(svg)
+    assert "a\\x01b&lt;/text&gt;\\x1b" in svg
+
+
+def planted_bug():
+    """A module registered as one of fwc's own plugins (its name), whose backend raises."""
+    import types
+
+    from fwc.plugin import hookimpl
+
+    m = types.ModuleType("fwc_plugins.planted")
+
+    def generate(ctx):
+        raise ZeroDivisionError("planted")
+
+    @hookimpl
+    def fwc_register_backends(register):
+        register("planted", generate, outputs=["p.txt"])
+
+    m.fwc_register_backends = fwc_register_backends
+    return m
+
+
+def test_an_internal_error_exits_3_with_the_traceback_under_debug(tmp_path, monkeypatch, capsys):
+    from fwc import api, cli
+
+    real = api.Fwc.__init__
+    monkeypatch.setattr(api.Fwc, "__init__", lambda self, **k: real(self, **{**k, "plugins": [planted_bug()]}))
+    p = write(tmp_path / "m.fwc", M % "")
+    for debug in (False, True):
+        args = ["compile", str(p), "-b", "planted", "-o", str(tmp_path / "out")] + (["--debug"] * debug)
+        assert cli.main(args) == 3
+        err = capsys.readouterr().err
+        assert "[internal-error]" in err and "planted" in err and ("Traceback" in err) == debug
+    assert not (tmp_path / "out").exists()
+    r = Fwc(plugins=[planted_bug()]).compile(p, backends=["planted"])
+    assert r.internal_error and r.errors[0].check == "internal-error"
+
+
+# --- plugins cannot take fwc down or make it lie -------------------------------------------
+
+def evil(mode):
+    """A plugin module misbehaving as ``mode`` says (after tests/hostile's plugin-evil)."""
+    import types
+
+    from fwc.plugin import Diagnostic, hookimpl
+
+    m = types.ModuleType("fwc_evil")
+
+    def misbehave(where):
+        if mode == f"{where}-exit":
+            raise SystemExit(7)
+        if mode == f"{where}-base":
+            raise GeneratorExit(where)
+        if mode == f"{where}-kbd":
+            raise KeyboardInterrupt
+
+    def check(machine, report):
+        misbehave("check")
+        if mode == "check-garbage":
+            report(object(), "not a span")
+
+    def generate(ctx):
+        misbehave("gen")
+        data = {"gen-nul": ("evil\0.txt", "x"), "gen-int": ("evil.txt", 12345), "gen-empty": ("", "x"),
+                "gen-dotdot": ("a/../../x", "x"), "gen-staging": (".fwc-x/y", "x")}.get(mode, ("evil.txt", "ok\n"))
+        if mode == "gen-span":
+            ctx.error("evil", "message", span="not a span")
+        if mode == "gen-append":
+            ctx.diagnostics.append(Diagnostic("fatal", "evil", "x"))
+        ctx.emit(*data)
+
+    @hookimpl
+    def fwc_register_backends(register):
+        misbehave("register")
+        register("evil", generate, description="evil", outputs=["evil.txt"])
+
+    @hookimpl
+    def fwc_register_checks(register):
+        register("evil-check", "warning", "evil check", check, code=5999)
+
+    m.fwc_register_backends, m.fwc_register_checks = fwc_register_backends, fwc_register_checks
+    return m
+
+
+@pytest.mark.parametrize("mode,check", [("register-exit", "plugin"), ("register-base", "plugin"),
+                                        ("check-exit", "plugin"), ("check-base", "plugin"),
+                                        ("check-garbage", "plugin"), ("gen-exit", "backend"),
+                                        ("gen-base", "backend"), ("gen-nul", "backend"), ("gen-int", "backend"),
+                                        ("gen-empty", "backend"), ("gen-dotdot", "backend"),
+                                        ("gen-staging", "backend"), ("gen-span", "backend"),
+                                        ("gen-append", "backend")])
+def test_a_misbehaving_plugin_is_reported_and_fwc_keeps_working(mode, check):
+    f = Fwc(plugins=[evil(mode)])
+    r = f.compile(text=M % "")
+    assert not r.internal_error
+    assert check in {d.check for d in r.diagnostics}, r.render_diagnostics()
+    if check == "backend":
+        assert not r.ok and r.artifacts == []
+    else:
+        assert r.ok and r.artifact("machine.json")
+    r.render_diagnostics()  # every diagnostic renders
+
+
+def test_a_plugins_own_keyboard_interrupt_is_its_failure_under_the_cli(tmp_path, monkeypatch):
+    from fwc import api, cli, registry
+
+    real = api.Fwc.__init__
+    monkeypatch.setattr(api.Fwc, "__init__", lambda self, **k: real(self, **{**k, "plugins": [evil("gen-kbd")]}))
+    monkeypatch.setattr(registry, "_SIGINT", {"watched": False, "seen": False})
+    import signal
+
+    old = signal.getsignal(signal.SIGINT)
+    try:
+        assert cli.main(["compile", str(write(tmp_path / "m.fwc", M % "")), "-b", "evil", "-o", str(tmp_path)]) == 1
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert not (tmp_path / "evil.txt").exists()

@@ -138,7 +138,7 @@ def test_failing_backend_is_an_error_and_writes_nothing(plugin_path, tmp_path):
     out = tmp_path / "o"
     r = run_fwc("compile", EXAMPLE, "-b", "failing", "-b", "model", "-o", str(out), env=env(plugin_path))
     assert r.returncode == 1
-    assert "backend 'failing' (failing) failed: ValueError: generation failed [backend]" in r.stderr
+    assert "backend 'failing' (failing) raised ValueError: generation failed [backend]" in r.stderr
     assert not out.exists() or os.listdir(out) == []
 
 

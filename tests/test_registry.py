@@ -308,7 +308,7 @@ def test_raising_hook_and_backend_tracebacks_under_debug():
             assert any("Traceback" in n for n in d.notes) == debug
 
 
-def test_raising_builtin_check_is_an_error(monkeypatch):
+def test_raising_builtin_check_is_an_internal_error(monkeypatch):
     import fwc.checks as C
 
     reg = CheckRegistry()
@@ -319,8 +319,8 @@ def test_raising_builtin_check_is_an_error(monkeypatch):
     reg("no-nodes", "error", "d", broken, code=1101)
     m = Fwc().load(text=TWO_NODES).machine
     out = run_checks(m, reg, Levels(reg))
-    assert [(d.severity, d.check) for d in out] == [("error", "no-nodes")]
-    assert "from fwc failed: RuntimeError: bug" in out[0].message
+    assert [(d.severity, d.check) for d in out] == [("error", "internal-error")]  # a bug: the command exits 3
+    assert "check 'no-nodes' raised RuntimeError: bug" in out[0].message
     assert C.OFF == "off"
 
 

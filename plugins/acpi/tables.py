@@ -128,9 +128,11 @@ def _body(machine: Machine, name: str, default: dict, fields: tuple) -> dict:
 
 
 def qemu_window(machine: Machine) -> tuple[int, int] | None:
-    """(base, size) of QEMU's DIMM window, or None without slots."""
-    return boards.window(machine.board, [r for n in machine.nodes for r in n.boot_memory], machine.slots,
+    """(base, size) of QEMU's DIMM window, or None without slots (or without room for one:
+    ``maxmem`` below the RAM, which QEMU refuses and the qemu plugin reports)."""
+    w = boards.window(machine.board, [r for n in machine.nodes for r in n.boot_memory], machine.slots,
                          machine.maxmem, machine.board_options.max_ram_below_4g)
+    return w if w is not None and w[1] > 0 else None
 
 
 def srat(machine: Machine) -> Table | None:

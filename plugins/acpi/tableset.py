@@ -99,8 +99,9 @@ def _root_lists(entries: Sequence[DumpEntry]) -> dict[str, tuple[DumpEntry, list
     for e in entries:
         if e.signature in ("XSDT", "RSDT") and e.signature not in roots:
             t, _ = decode_table(e.data)
-            if t is not None:
-                roots[e.signature] = (e, list(t.entries))
+            # a block labelled XSDT or RSDT whose bytes hold another table lists no tables
+            if t is not None and t.signature == e.signature:
+                roots[e.signature] = (e, [a for a in t.entries if isinstance(a, int)])
     return roots
 
 

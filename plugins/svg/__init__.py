@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from fwc.plugin import BackendContext, BackendRegister, Option, hookimpl
 from fwc.units import approx_size
+from fwc.diagnostics import visible
 
 if TYPE_CHECKING:
     from fwc.model import Machine
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 def escape(text: str) -> str:
     """``&``, ``<`` and ``>`` as XML entities (``xml.sax.saxutils.escape``, whose import pulls in
     ``urllib.request``, ``http.client`` and ``email``: more than the rest of a cold start)."""
+    text = visible(text)  # XML 1.0 has no way to write most control characters: shown as \\x01
     return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
 
 
