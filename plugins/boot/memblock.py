@@ -138,7 +138,7 @@ class RegionType:
     """
 
     __slots__ = ("name", "B", "E", "F", "N", "max", "total_size", "addr",
-                 "pending")
+                 "pending", "gen", "walk_index")
 
     def __init__(self, name: str, max_regions: int):
         self.name = name
@@ -153,6 +153,10 @@ class RegionType:
         #: by memblock_cap_memory_range(), which isolates without merging);
         #: the kernel's next full merge pass joins them
         self.pending: list[int] = []
+        #: bumped whenever regions are inserted, removed or change flags or
+        #: node: the key of ``walk_index`` (see Memblock._walk_regions)
+        self.gen = 0
+        self.walk_index: tuple[int, dict[int, list[int]], dict] | None = None
 
     @property
     def cnt(self) -> int:
@@ -303,6 +307,7 @@ class Memblock:
             return
         t.total_size = (t.total_size - (t.E[i] - t.B[i])) & MASK64
         del t.B[i], t.E[i], t.F[i], t.N[i]
+        t.gen += 1
         # an emptied array gets its dummy back; total_size is left as is
         # (the kernel only WARNs if it is not 0)
 
@@ -377,6 +382,7 @@ class Memblock:
             E[lo:hi] = ne
             F[lo:hi] = nf
             N[lo:hi] = nn
+            t.gen += 1
 
     @staticmethod
     def _merge_pending(t: RegionType) -> None:
@@ -389,6 +395,7 @@ class Memblock:
                     and F[i] == F[i + 1] and N[i] == N[i + 1]):
                 E[i] = E[i + 1]
                 del B[i + 1], E[i + 1], F[i + 1], N[i + 1]
+                t.gen += 1
         t.pending = []
 
     def _add_range(self, t: RegionType, base: int, size: int, nid: int,
@@ -408,6 +415,7 @@ class Memblock:
             t.E.append(end)
             t.F.append(flags)
             t.N.append(nid)
+            t.gen += 1
             t.total_size = size
             return 0
         insert = len(B) * 2 + self._insert_slack <= t.max
@@ -457,6 +465,7 @@ class Memblock:
                 E.insert(i0, end)
                 F.insert(i0, flags)
                 N.insert(i0, nid)
+            t.gen += 1
             t.total_size = (t.total_size + size) & MASK64
             if t.pending:
                 self._merge_pending(t)
@@ -468,6 +477,7 @@ class Memblock:
         E[i0:i1] = [r[1] for r in span]
         F[i0:i1] = [r[2] for r in span]
         N[i0:i1] = [r[3] for r in span]
+        t.gen += 1
         t.total_size = (t.total_size + sum(e - b for b, e in pieces)) & MASK64
         self._merge_regions(t, i0 - 1, i0 + len(span) + 1)
         if t.pending:
@@ -509,6 +519,7 @@ class Memblock:
         n = len(B)
         if i >= n or B[i] >= end:
             return 0, 0, 0
+        t.gen += 1
         if B[i] < base:
             # intersects from below: split off [rbase, base)
             B.insert(i, B[i])
@@ -537,6 +548,7 @@ class Memblock:
             B, E = t.B, t.E
             removed = sum(E[s:e]) - sum(B[s:e])
             del B[s:e], E[s:e], t.F[s:e], t.N[s:e]
+            t.gen += 1
             t.total_size = (t.total_size - removed) & MASK64
         return 0
 
@@ -568,6 +580,7 @@ class Memblock:
         if s < e:
             values = getattr(t, column)
             values[s:e] = [update(v) for v in values[s:e]]
+            t.gen += 1
             self._merge_regions(t, s - 1, e + 1)
         if t.pending:
             self._merge_pending(t)
@@ -657,11 +670,11 @@ class Memblock:
             mlo, mhi = bisect_right(ME, lo), bisect_left(MB, hi)
         else:
             mlo, mhi = 0, len(MB)
-        for mi in (range(mhi - 1, mlo - 1, -1) if reverse else range(mlo, mhi)):
-            mf = MF[mi]
-            if ((nid != NUMA_NO_NODE and nid != MN[mi]) or mf & bad
-                    or (want_mirror and not mf & MIRROR)):
-                continue
+        # the regions should_skip_region() keeps, found in an index instead of one by one
+        idx = self._walk_regions(nid, bad, want_mirror)
+        plo, phi = bisect_left(idx, mlo), bisect_left(idx, mhi)
+        for p in (range(phi - 1, plo - 1, -1) if reverse else range(plo, phi)):
+            mi = idx[p]
             ms = MB[mi]
             me = ME[mi]
             if window is not None:
@@ -674,6 +687,25 @@ class Memblock:
                 rs = RE[k - 1] if k else 0
                 re_ = RB[k] if k < nres else MASK64
                 yield (rs if rs > ms else ms), (re_ if re_ < me else me), MN[mi]
+
+    def _walk_regions(self, nid: int, bad: int, want_mirror: int) -> list[int]:
+        """The indices of the memory regions a free-range walk does not skip (node ``nid``
+        or any, no flag of ``bad``, MIRROR if ``want_mirror``), ascending; kept until the
+        regions change (``gen``): a walk costs what it visits, not the whole array."""
+        t = self.memory
+        c = t.walk_index
+        if c is None or c[0] != t.gen:
+            by_nid: dict[int, list[int]] = {}
+            for i, n in enumerate(t.N):
+                by_nid.setdefault(n, []).append(i)
+            c = t.walk_index = (t.gen, by_nid, {})
+        key = (nid, bad, want_mirror)
+        got = c[2].get(key)
+        if got is None:
+            MF = t.F
+            cand = range(len(MF)) if nid == NUMA_NO_NODE else c[1].get(nid, ())
+            got = c[2][key] = [i for i in cand if not MF[i] & bad and (not want_mirror or MF[i] & MIRROR)]
+        return got
 
     def set_node(self, base: int, size: int, nid: int,
                  type: "RegionType | str" = "memory") -> int:
@@ -819,6 +851,7 @@ class Memblock:
             t.E = [E[i] for i in keep]
             t.F = [F[i] for i in keep]
             t.N = [N[i] for i in keep]
+            t.gen += 1
             removed -= sum(t.E) - sum(t.B)
             t.total_size = (t.total_size - removed) & MASK64
         self._remove_range(self.reserved, 0, base)

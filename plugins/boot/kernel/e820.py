@@ -25,12 +25,26 @@ def e820__update_table(entries: E820Table) -> E820Table:
     """e820__update_table() (arch/x86/kernel/e820.c): overlaps resolved in favour of the higher
     type, then merged."""
     points = sorted({b for b, e, t in entries} | {e for b, e, t in entries})
+    # A sweep over the points (the kernel sorts change points too): the types of the entries
+    # covering [a, b), counted; entries that start at or after their end cover nothing.
+    starting: dict[int, list[int]] = {}
+    ending: dict[int, list[int]] = {}
+    for s, e, t in entries:
+        if s < e:
+            starting.setdefault(s, []).append(t)
+            ending.setdefault(e, []).append(t)
+    active: dict[int, int] = {}
     out: E820Table = []
     for a, b in zip(points, points[1:]):
-        ts = [t for s, e, t in entries if s <= a and e >= b]
-        if not ts:
+        for t in ending.get(a, ()):
+            active[t] -= 1
+            if not active[t]:
+                del active[t]
+        for t in starting.get(a, ()):
+            active[t] = active.get(t, 0) + 1
+        if not active:
             continue
-        t = max(ts)
+        t = max(active)
         if out and out[-1][1] == a and out[-1][2] == t:
             out[-1] = (out[-1][0], b, t)
         else:

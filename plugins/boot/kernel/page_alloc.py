@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fwc.model import REMOTE_DISTANCE
+
 from ..memblock import HOTPLUG, MIRROR, NUMA_NO_NODE
 from .numa import PGDAT_SIZE, node_distance
 from .state import ZoneInfo
@@ -52,6 +54,7 @@ def free_area_init(k: Kernel) -> None:
         k.pr(f"  node {nid:3d}: [mem {s << 12:#018x}-{(e << 12) - 1:#018x}]")
     zs_.zone_info = {}
     zs_.node_span = {}
+    by_nid = for_each_mem_pfn_range(ranges)
     for nid in sorted(k.numa.possible):
         if nid not in k.numa.online:
             k.pr(f"Initializing node {nid} as memoryless")
@@ -59,7 +62,7 @@ def free_area_init(k: Kernel) -> None:
                     NUMA_NO_NODE)
             k.pr(f"Initmem setup node {nid} as memoryless")
             continue
-        free_area_init_node(k, nid, ranges)
+        free_area_init_node(k, nid, by_nid.get(nid, []))
     memmap_init(k, ranges)
 
 
@@ -69,10 +72,18 @@ def find_usable_zone_for_movable(k: Kernel) -> int:
     return max((z for z in KERNEL_ZONES if hi[z] > lo[z]), default=ZONE_DMA)
 
 
-def free_area_init_node(k: Kernel, nid: int, ranges: Ranges) -> None:
+def for_each_mem_pfn_range(ranges: Ranges) -> dict[int, list[tuple[int, int]]]:
+    """for_each_mem_pfn_range() (include/linux/memblock.h) of every node at once, from the
+    (start_pfn, end_pfn, nid) ranges: nid -> [(start_pfn, end_pfn)] in order."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    for s, e, n in ranges:
+        out.setdefault(n, []).append((s, e))
+    return out
+
+
+def free_area_init_node(k: Kernel, nid: int, nr: list[tuple[int, int]]) -> None:
     """free_area_init_node() (mm/page_alloc.c) -> calculate_node_totalpages(): each zone's start, spanned and
-    present pages (zone_spanned_pages_in_node, zone_absent_pages_in_node)."""
-    nr = [(s, e) for s, e, n in ranges if n == nid]
+    present pages (zone_spanned_pages_in_node, zone_absent_pages_in_node) from the node's PFN ranges."""
     if not nr:
         k.pr(f"Initmem setup node {nid} as memoryless")
         k.zones.zone_info[nid] = [(0, 0, 0)] * MAX_NR_ZONES
@@ -176,15 +187,14 @@ def find_zone_movable_pfns_for_nodes(k: Kernel, ranges: Ranges) -> dict[int, int
     if not required_kernelcore or required_kernelcore >= totalpages:
         return {}
     usable_startpfn = k.zones.lowest[k.zones.movable_zone]
+    by_nid = for_each_mem_pfn_range(ranges)
     while True:
         kernelcore_node = required_kernelcore // usable_nodes
         for nid in nodes:
             if required_kernelcore < kernelcore_node:
                 kernelcore_node = required_kernelcore // usable_nodes
             kernelcore_remaining = kernelcore_node
-            for s, e, n in ranges:
-                if n != nid:
-                    continue
+            for s, e in by_nid[nid]:
                 s = max(s, zmp.get(nid, 0))
                 if s >= e:
                     continue
@@ -212,10 +222,12 @@ def align_zone_movable_pfn(zmp: dict[int, int], ranges: Ranges) -> dict[int, int
     """The end of find_zone_movable_pfns_for_nodes(): each start rounded up to
     MAX_ORDER_NR_PAGES, dropped when it is past the node's last PFN."""
     out = {}
+    last: dict[int, int] = {}
+    for _, e, n in ranges:
+        last[n] = max(last.get(n, e), e)
     for nid, v in zmp.items():
         v = roundup(v, MAX_ORDER_PAGES)
-        ends = [e for s, e, n in ranges if n == nid]
-        if ends and v < max(ends):
+        if nid in last and v < last[nid]:
             out[nid] = v
     return out
 
@@ -288,9 +300,10 @@ def zonelists(k: Kernel, out: list[str], zi_all: dict, nodes: list[int], online:
         has_cpu = {n for n, c in numa.node_cpus.items() if c}
     node_load: dict[int, int] = {}  # memset(node_load, 0, ...) in __build_all_zonelists()
     orders = {}
+    same = None if numa.distance else _Uniform(n_memory, has_cpu, node_load)
     for local in nodes:
-        orders[local] = build_zonelists(k, local, n_memory, has_cpu, node_load)
-        out.append(f"Fallback order for Node {local}: " + "".join(f"{x} " for x in orders[local]))
+        orders[local] = same.order(k, local) if same else build_zonelists(k, local, n_memory, has_cpu, node_load)
+        out.append(f"Fallback order for Node {local}: " + " ".join(map(str, orders[local])) + " ")
     boot_nid = _boot_cpu_node(k)
     order = orders[boot_nid] if boot_nid in orders else build_zonelists(k, boot_nid, n_memory, has_cpu, {})
     total = 0
@@ -343,17 +356,52 @@ def build_zonelists(k: Kernel, local: int, n_memory: list[int], has_cpu: set[int
     (+1 below the local node, +1 with CPUs) and node_load; node_load only changes for nodes
     already taken, so within one node's loop the scores are fixed and the kernel's repeated
     minimum search is one sort (ties: lowest id)."""
-    dist = {n: node_distance(k, local, n) for n in n_memory}
-    rest = sorted((n for n in n_memory if n != local),
-                  key=lambda n: ((dist[n] + (n < local) + (n in has_cpu)) * MAX_NUMNODES + node_load.get(n, 0), n))
+    table = k.numa.distance.get  # node_distance() of two different nodes, inlined: N x N calls
+    dist = {n: table((local, n), REMOTE_DISTANCE) for n in n_memory if n != local}
+    load = node_load.get
+    # one int per node: the score, then the node id for ties
+    rest = sorted(((d + (n < local) + (n in has_cpu)) * MAX_NUMNODES + load(n, 0)) << 20 | n for n, d in dist.items())
     order = [local]
     dprev = node_distance(k, local, local)
-    for best in rest:
-        if dist[best] != dprev:
-            node_load[best] = node_load.get(best, 0) + 1
+    for key in rest:
+        best = key & 0xFFFFF
+        d = dist[best]
+        if d != dprev:
+            node_load[best] = load(best, 0) + 1
         order.append(best)
-        dprev = dist[best]
+        dprev = d
     return order
+
+
+class _Uniform:
+    """build_zonelists() for every node when no SLIT gives distances: every other node is
+    REMOTE_DISTANCE away, so a node's score changes only with the local node (+1 below it)
+    and its node_load (which changes for one node per build).  The scores are kept as ints in
+    two arrays (above and below the local node) and each build is one sort of them: the same
+    order as build_zonelists(), in C."""
+
+    def __init__(self, n_memory: list[int], has_cpu: set[int], node_load: dict[int, int]) -> None:
+        self.nodes, self.node_load = n_memory, node_load
+        self.pos = {n: i for i, n in enumerate(n_memory)}
+        score = [(((REMOTE_DISTANCE + (n in has_cpu)) * MAX_NUMNODES) << 20) | n for n in n_memory]
+        self.above = score
+        self.below = [x + (MAX_NUMNODES << 20) for x in score]  # (n < local): one more
+        self.load = [node_load.get(n, 0) << 20 for n in n_memory]
+
+    def order(self, k: Kernel, local: int) -> list[int]:
+        import operator
+        from bisect import bisect_left
+
+        i = bisect_left(self.nodes, local)
+        j = i + 1 if i < len(self.nodes) and self.nodes[i] == local else i
+        keys = sorted([*map(operator.add, self.below[:i], self.load[:i]),
+                       *map(operator.add, self.above[j:], self.load[j:])])
+        order = [local, *map(operator.and_, keys, [0xFFFFF] * len(keys))]
+        if len(order) > 1 and node_distance(k, local, local) != REMOTE_DISTANCE:
+            best = order[1]  # the only distance change along the order: its node_load grows
+            self.node_load[best] = self.node_load.get(best, 0) + 1
+            self.load[self.pos[best]] += 1 << 20
+        return order
 
 
 def _boot_cpu_node(k: Kernel) -> int:
