@@ -3,6 +3,7 @@
 A machine may carry a sequence of events played after boot, in order::
 
     events {
+        set auto_online_blocks online_movable   # also online_policy, auto_movable_ratio, …
         add dimm d1 size 1G node 1          # QMP device_add of a pc-dimm (optionally 'at ADDR')
         online_movable dimm d1              # echo online_movable > memoryN/state, per block
         offline block 40-47                 # also: 'dimm NAME', 'node N', 'memory ADDR size SIZE'
@@ -38,6 +39,17 @@ MIN_BLOCK = boards.MEMORY_BLOCK
 QEMU_DIMM_ALIGN = 2 << 20
 
 
+#: What a ``set`` event may change at run time, and its values (() : a number): the sysfs
+#: files /sys/devices/system/memory/auto_online_blocks and
+#: /sys/module/memory_hotplug/parameters/* (mm/memory_hotplug.c, drivers/base/memory.c)
+SETTINGS: dict[str, tuple[str, ...]] = {
+    "auto_online_blocks": ("offline", "online", "online_kernel", "online_movable"),
+    "online_policy": ("contig-zones", "auto-movable"),
+    "auto_movable_ratio": (),
+    "auto_movable_numa_aware": ("Y", "N"),
+}
+
+
 def build_events(el, stmt, M) -> tuple[Event, ...]:
     """The events of an ``events { … }`` statement, in the order written."""
     out = []
@@ -49,6 +61,13 @@ def build_events(el, stmt, M) -> tuple[Event, ...]:
         ok = True
         if t.kind == "dimm":
             kw["name"] = t.args["name"].value
+        elif t.kind == "setting":
+            name, value = t.args["name"].value, a["value"].value
+            ok = name in SETTINGS and (value in SETTINGS[name] or (not SETTINGS[name] and value.isdigit()))
+            if not ok:
+                known = ", ".join(f"{k} {'|'.join(v) or 'N'}" for k, v in SETTINGS.items())
+                el.error("unknown-value", f"unknown setting 'set {name} {value}' (known: {known})", st.span)
+            kw.update(name=name, value=value)
         elif t.kind == "block":
             first, last = el.eval(t.args["first"], "block number", 0), el.eval(t.args["last"], "block number", 0)
             ok = first is not None and last is not None

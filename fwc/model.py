@@ -212,11 +212,12 @@ class Event:
     base: int = -1
     size: int = 0
     node: int = -1
+    value: str = ""      # set: the new value (``name`` is the setting)
     span: Optional[Span] = attrs.field(default=None, eq=False)
     target_span: Optional[Span] = attrs.field(default=None, eq=False, metadata={"json": False})
 
 
-EVENT_ACTIONS = ("add", "remove", "online", "online_kernel", "online_movable", "offline")
+EVENT_ACTIONS = ("add", "remove", "online", "online_kernel", "online_movable", "offline", "set")
 
 
 @attrs.frozen(slots=False)

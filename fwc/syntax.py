@@ -370,6 +370,10 @@ class _Builder:
     def event_state(self, c):
         return self._stmt("event", c, action=self._word(c[0]), target=c[1])
 
+    def event_set(self, c):
+        return self._stmt("event", c, action="set", target=Stmt("setting", self._tspan(c[1]), {"name": self._word(c[1])}),
+                          value=self._word(c[2]))
+
     def target_block(self, c):
         nums = [x for x in c[1:] if x is not None and not isinstance(x, str)]
         return self._stmt("block", c, first=nums[0], last=nums[-1])

@@ -50,6 +50,8 @@ def event_text(e: Event) -> str:
         return f"add dimm {e.name} size {_sz(e.size)}" + (f" node {e.node}" if e.node >= 0 else "") + at
     if e.action == "remove":
         return f"remove dimm {e.name}"
+    if e.action == "set":
+        return f"set {e.name} {e.value}"
     tgt = {"dimm": f"dimm {e.name}", "node": f"node {e.first}", "range": f"memory {e.base:#x} size {_sz(e.size)}",
            "block": f"block {e.first}" + (f"-{e.last}" if e.last != e.first else "")}[e.target]
     return f"{e.action} {tgt}"
@@ -119,6 +121,20 @@ def snapshot(k: Kernel, index: int, text: str, touched: list[int], writes: list[
                 list(k.out.late[mark:]))
 
 
+def set_param(k: Kernel, name: str, value: str) -> None:
+    """A write to /sys/devices/system/memory/auto_online_blocks (auto_online_blocks_store(),
+    drivers/base/memory.c: mhp_default_online_type) or /sys/module/memory_hotplug/parameters/."""
+    import attrs as _attrs
+
+    field = {"auto_online_blocks": "memhp_default_state"}.get(name, name)
+    v: object = value
+    if name == "auto_movable_ratio":
+        v = int(value)
+    elif name == "auto_movable_numa_aware":
+        v = value == "Y"
+    k.params = _attrs.evolve(k.params, **{field: v})
+
+
 def target_blocks(k: Kernel, e: Event) -> list[int] | None:
     """The memory blocks an online/offline event writes, in ascending order (None: a block the
     event names does not exist)."""
@@ -162,6 +178,9 @@ def play(k: Kernel, given: dict[int, set[int]] | None = None) -> list[Step]:
                 nid, ids = acpi_memory_device_add(k, qmp_id(e.name), p.node, p.base, p.size, p.slot)
                 touched = ids
                 writes.append(f"added blocks {ids[0]}-{ids[-1]} on node {nid}" if ids else "added")
+        elif e.action == "set":
+            set_param(k, e.name, e.value)
+            writes.append("set ok")
         elif e.action == "remove":
             dimm = (qmp_id(e.name),)
             if qmp_id(e.name) not in k.hotplug.groups:

@@ -66,4 +66,4 @@ def rows(pl: Plan | None, booted: Any, cmdline: str, run_: Any, predicted: bool)
     real = real_steps(run_.console, pl.qemu)
     given = given_from(pl.steps, real)
     steps = simulate(booted, cmdline=cmdline, given=given).steps if given else pl.steps
-    return out + step_rows(steps, real)
+    return out + step_rows(steps, real, pl.steps)

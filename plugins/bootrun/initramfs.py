@@ -87,6 +87,9 @@ case " $(cat /proc/cmdline) " in *" fwc.events=1 "*)
           if echo "$t" > /sys/devices/system/memory/memory$n/state 2>/dev/null; then r=ok; else r=failed; fi
           echo "$n $r" >> /fwc/w
         done ;;
+      set) f=/sys/module/memory_hotplug/parameters/$1
+        [ "$1" = auto_online_blocks ] && f=/sys/devices/system/memory/auto_online_blocks
+        if echo "$2" > $f 2>/dev/null; then echo "set ok" >> /fwc/w; else echo "set failed" >> /fwc/w; fi ;;
       wait) st=$1; shift; k=0
         while [ $k -lt 600 ]; do
           ok=1

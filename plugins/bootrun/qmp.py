@@ -213,6 +213,8 @@ def _one_step(qmp: Qmp, line: Line, st) -> dict:
             else:
                 got["outcome"] = "eject refused"
         line.send(f"step {st.index} none")
+    elif st.index and action == "set":
+        line.send(f"step {st.index} set {st.event.split()[1]} {st.event.split()[2]}")
     elif st.index and st.blocks_touched:
         line.send(f"step {st.index} write {action} " + " ".join(str(b) for b in st.blocks_touched))
     else:

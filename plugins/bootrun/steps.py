@@ -87,10 +87,12 @@ def _added(prev: list[str], cur: list[str]) -> str:
     return f"added blocks {new[0][0]}-{new[-1][0]} on node {','.join(nodes)}"
 
 
-def step_rows(pred, real: list[dict]) -> list[Row]:
-    """Rows for every step (``pred``: the simulator's steps)."""
+def step_rows(pred, real: list[dict], first=None) -> list[Row]:
+    """Rows for every step (``pred``: the simulator's steps, following the real outcome of
+    *not guaranteed* steps; ``first``: its steps before, whose outcomes are shown)."""
     rows: list[Row] = []
     for i, st in enumerate(pred):
+        said = (first or pred)[i] if i < len(first or pred) else st
         key = f"step:{i}"
         tag = f"step {i} ({st.event})"
         if i >= len(real):
@@ -102,15 +104,17 @@ def step_rows(pred, real: list[dict]) -> list[Row]:
             if action == "add":
                 rv = r["outcome"] or _added(real[i - 1]["blocks"], r["blocks"])
                 rows.append(Row(key, f"{tag} outcome", "; ".join(st.writes), rv, True))
+            elif action == "set":
+                rows.append(Row(key, f"{tag} outcome", "; ".join(st.writes), "; ".join(r["writes"]) or ABSENT, True))
             elif action == "remove":
-                pv = "; ".join(st.writes)
+                pv = "; ".join(said.writes)
                 rows.append(Row(key, f"{tag} outcome", pv, r["outcome"] or ABSENT, True, NG in pv))
             else:
-                for k in range(max(len(st.writes), len(r["writes"]))):
-                    pv = st.writes[k] if k < len(st.writes) else ABSENT
+                for k in range(max(len(said.writes), len(r["writes"]))):
+                    pv = said.writes[k] if k < len(said.writes) else ABSENT
                     rv = r["writes"][k] if k < len(r["writes"]) else ABSENT
                     rows.append(Row(key, f"{tag} write #{k + 1}", pv, rv, True, NG in pv))
-            for d in st.detail:
+            for d in said.detail:
                 rows.append(Row(key, f"{tag} why", d, "", False))
         rows += _listed(key, f"{tag} memory", runs(st.blocks), runs(r["blocks"]), True)
         for z in sorted(set(st.zones) | set(r["zones"]), key=_zkey):
