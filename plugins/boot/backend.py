@@ -5,7 +5,9 @@ real dmesg), ``memblock.log`` (``memblock=debug`` style, every call with its pur
 caller), ``memblock.txt`` (final arrays), ``zones.txt`` (per node: start_pfn, spanned,
 present; at the end of early boot and after cold-plugged DIMMs are onlined), ``pins.txt``
 (kernel allocations in hotpluggable memory and the nodes they keep from being hot-removed),
-``policies.txt`` (upstream 6.1 against the 2013 seed design) and ``boot.json`` (all of it).
+``policies.txt`` (upstream 6.1 against the 2013 seed design, events included),
+``events.txt`` (the memory blocks after boot and every event step: outcome, blocks, zones,
+DIMMs, zonelist lines) and ``boot.json`` (all of it).
 
 Options: ``policy`` = ``upstream`` (default) or ``seed``; ``cmdline``: words appended to the
 machine's kernel command line; ``dsdt-size``: QEMU's DSDT length, for exact ACPI addresses.
@@ -19,7 +21,7 @@ from __future__ import annotations
 from fwc.plugin import Option, hookimpl
 
 OUTPUTS = ["boot/dmesg.txt", "boot/memblock.log", "boot/memblock.txt", "boot/zones.txt", "boot/pins.txt",
-           "boot/policies.txt", "boot/boot.json"]
+           "boot/policies.txt", "boot/events.txt", "boot/boot.json"]
 
 
 @hookimpl

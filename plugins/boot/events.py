@@ -126,13 +126,14 @@ def set_param(k: Kernel, name: str, value: str) -> None:
     drivers/base/memory.c: mhp_default_online_type) or /sys/module/memory_hotplug/parameters/."""
     import attrs as _attrs
 
-    field = {"auto_online_blocks": "memhp_default_state"}.get(name, name)
-    v: object = value
     if name == "auto_movable_ratio":
-        v = int(value)
+        k.params = _attrs.evolve(k.params, auto_movable_ratio=int(value))
     elif name == "auto_movable_numa_aware":
-        v = value == "Y"
-    k.params = _attrs.evolve(k.params, **{field: v})
+        k.params = _attrs.evolve(k.params, auto_movable_numa_aware=value == "Y")
+    elif name == "online_policy":
+        k.params = _attrs.evolve(k.params, online_policy=value)
+    else:
+        k.params = _attrs.evolve(k.params, memhp_default_state=value)
 
 
 def target_blocks(k: Kernel, e: Event) -> list[int] | None:
@@ -218,3 +219,16 @@ def _ranges(ids: list[int]) -> str:
         else:
             out.append([i, i])
     return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in out)
+
+
+def runs(rows: list[str]) -> list[str]:
+    """Consecutive blocks with the same node, state and zones as one ``blocks A-B …`` line."""
+    out: list[list] = []
+    for row in rows:
+        bid_s, *rest = row.split()
+        bid = int(bid_s)
+        if out and out[-1][1] == bid - 1 and out[-1][2] == rest:
+            out[-1][1] = bid
+        else:
+            out.append([bid, bid, rest])
+    return [f"blocks {a}-{b} {' '.join(r)}" if a != b else f"block {a} {' '.join(r)}" for a, b, r in out]

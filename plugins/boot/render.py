@@ -93,6 +93,29 @@ def _policies_text(m, up, seed) -> str:
         fx = " ".join(map(str, zx)) if zx else "-"
         fy = " ".join(map(str, zy)) if zy else "-"
         out.append(f"  node {key[0]} {key[1]:<8} upstream {fx:<26} seed {fy}{mark}")
+    if m.events:
+        out.append("events (outcome of each step):")
+        for x, y in zip(up.steps[1:], seed.steps[1:]):
+            fx, fy = "; ".join(x.writes) or "-", "; ".join(y.writes) or "-"
+            out.append(f"  {x.index:>3} {x.event}")
+            out.append(f"      upstream: {fx}")
+            out.append(f"      seed:     {fy}" + ("   (same)" if fx == fy and x.zones == y.zones else "   <- differs"))
+    return "\n".join(out) + "\n"
+
+
+def _events_text(b) -> str:
+    """Every step after boot: outcome, why, memory blocks, zones, DIMMs, zonelist lines."""
+    from .events import runs
+
+    out = [f"# memory block size {b.block_size:#x}"]
+    for st in b.steps:
+        out.append(f"step {st.index}: {st.event}")
+        out += [f"  outcome: {w}" for w in st.writes] + [f"  why: {d}" for d in st.detail]
+        if st.problem:
+            out.append(f"  problem: {st.problem}")
+        out += [f"  memory {r}" for r in runs(st.blocks)]
+        out += [f"  zone {z}: start {v[0]} spanned {v[1]} present {v[2]} managed {v[3]:+d}" for z, v in st.zones.items()]
+        out += [f"  dimm {d}" for d in st.dimms] + [f"  dmesg: {ln.rstrip()}" for ln in st.lines]
     return "\n".join(out) + "\n"
 
 
@@ -114,5 +137,6 @@ def outputs(m, main, other) -> dict:
         "boot/zones.txt": _zones_text(main),
         "boot/pins.txt": _pins_text(main),
         "boot/policies.txt": _policies_text(m, up, seed),
+        "boot/events.txt": _events_text(main),
         "boot/boot.json": report.to_json(),
     }

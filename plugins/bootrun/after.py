@@ -36,7 +36,8 @@ def run(argv: list[str], work: str, pl: Plan | None, timeout: float):
 
     serial, err = os.path.join(work, "serial.log"), os.path.join(work, "qemu-stderr.txt")
     steps = pl.steps if pl is not None else []
-    status, rc, secs, seen = play(events_argv(argv, work), work, serial, err, steps, timeout)
+    # --timeout is for the boot; each step may take a while more under TCG
+    status, rc, secs, seen = play(events_argv(argv, work), work, serial, err, steps, timeout + 15 * len(steps))
     if pl is not None:
         pl.qemu = seen
     import json

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from .compare import ABSENT, Row
+from ..boot import runs
 from .observe import parse_zoneinfo_managed, sections
 
 NG = "not guaranteed"
@@ -38,19 +39,6 @@ def real_steps(console: str, qemu: list[dict]) -> list[dict]:
 
 def sort_blocks(rows: list[str]) -> list[str]:
     return sorted((r.strip() for r in rows if r.strip()), key=lambda r: int(r.split()[0]))
-
-
-def runs(rows: list[str]) -> list[str]:
-    """Consecutive blocks with the same node, state and zones as one ``blocks A-B …`` line."""
-    out: list[list] = []
-    for row in rows:
-        bid_s, *rest = row.split()
-        bid = int(bid_s)
-        if out and out[-1][1] == bid - 1 and out[-1][2] == rest:
-            out[-1][1] = bid
-        else:
-            out.append([bid, bid, rest])
-    return [f"blocks {a}-{b} {' '.join(r)}" if a != b else f"block {a} {' '.join(r)}" for a, b, r in out]
 
 
 def block_rows(pred_blocks: list[str] | None, block_size: int | None, real_memory: str | None) -> list[Row]:
