@@ -31,7 +31,9 @@ def real_steps(console: str, qemu: list[dict]) -> list[dict]:
         zones = {k: v[:3] + [v[3] - base.get(k, 0)] for k, v in zi.items()}
         lines = [ln.rstrip() for ln in secs.get(f"step-{i}-dmesg", "").splitlines()
                  if re.match(r"^(Fallback order for Node |Built \d+ zonelists|Policy zone: )", ln)]
-        out.append({"writes": [ln.strip() for ln in secs.get(f"step-{i}", "").splitlines() if ln.strip()],
+        dmesg = secs.get(f"step-{i}-dmesg", "")
+        out.append({"offline_failed": {int(x) for x in re.findall(r"memory(\d+): Offline failed", dmesg)},
+                    "writes": [ln.strip() for ln in secs.get(f"step-{i}", "").splitlines() if ln.strip()],
                     "lines": lines, "zones": zones, "blocks": sort_blocks(secs[f"step-{i}-memory"].splitlines()),
                     "dimms": q.get("dimms", []), "outcome": q.get("outcome")})
     return out
@@ -128,8 +130,10 @@ def given_from(pred, real: list[dict]) -> dict[int, set[int]]:
     for i, st in enumerate(pred):
         if i >= len(real) or not i:
             continue
-        if st.event.startswith("remove") and real[i]["outcome"] == "removed":
-            out[i] = set(st.blocks_touched) | {int(b.split()[0]) for b in pred[i - 1].blocks}
+        if st.event.startswith("remove") and real[i]["outcome"] in ("removed", "eject refused"):
+            # every block the eject's first pass offlined: all when it was removed; when it was
+            # refused, all but the one the kernel names ("memoryN: Offline failed.")
+            out[i] = {int(b.split()[0]) for b in pred[i - 1].blocks} - real[i]["offline_failed"]
         for w in real[i]["writes"]:
             bid, _, res = w.partition(" ")
             if res == "ok" and bid.isdigit():

@@ -26,24 +26,31 @@ def acpi_memory_device_add(k: Kernel, name: str, pxm: int, base: int, size: int,
 
 
 def acpi_scan_hot_remove(k: Kernel, name: str, forced: set[int] | None = None) -> tuple[str, str]:
-    """acpi_scan_hot_remove() (drivers/acpi/scan.c): acpi_scan_try_to_offline() offlines every
-    online block of the device (device_offline()); one failing puts the offlined ones back
-    online and refuses the eject (EBUSY: QEMU keeps the DIMM); else acpi_memory_device_remove()
-    -> __remove_memory() and _EJ0.  ``forced``: blocks whose *not guaranteed* offline succeeded
+    """acpi_scan_hot_remove() -> acpi_scan_try_to_offline() (drivers/acpi/scan.c): a first
+    pass offlines every online block of the device, ignoring failures; a second pass retries
+    the failed ones; one failing again puts the blocks the first pass offlined back online
+    (acpi_bus_online() -> device_online(): the default online type, so the zone may differ)
+    and refuses the eject (EBUSY: QEMU keeps the DIMM).  Else acpi_memory_device_remove() ->
+    __remove_memory(), and _EJ0.  ``forced``: blocks whose *not guaranteed* offline succeeded
     on the real kernel.  Returns (outcome, why)."""
     from .drivers_base_memory import memory_block_offline, memory_block_online
     from .memory_hotplug import try_remove_memory
 
     hp = k.hotplug
     done: list = []
+    failed: list[tuple[int, str, str]] = []
     for mem in sorted((b for b in hp.blocks.values() if b.group == name), key=lambda b: b.id):
         if mem.state != "online":
             continue
         outcome, why = memory_block_offline(k, mem, force=mem.id in (forced or set()))
-        if outcome != "ok":
-            for back in done:  # acpi_bus_online(): device_online() with the default online type
-                memory_block_online(k, back, "online")
-            return outcome, f"block {mem.id}: {why}"
-        done.append(mem)
+        if outcome == "ok":
+            done.append(mem)
+        else:
+            failed.append((mem.id, outcome, why))
+    if failed:
+        for back in done:
+            memory_block_online(k, back, "online")
+        worst = "failed" if any(o == "failed" for _, o, _ in failed) else "not guaranteed"
+        return worst, "; ".join(f"block {b}: {why}" for b, _, why in failed)
     try_remove_memory(k, name)
     return "ok", ""
