@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any
 
-from .commands import BUILTIN_COMMANDS
+from .commands import BUILTIN_COMMANDS, HELP
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -34,7 +34,13 @@ def _parser(plugin_commands=None):
     p = Parser(prog="fwc", description="Firmware description compiler: NUMA machines to ACPI tables, "
                                        "QEMU command lines and a simulated Linux early boot.")
     p.add_argument("--version", action="version", version=f"fwc {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands (fwc COMMAND --help: "
+                                                                       "options and examples)")
+
+    def command(name, summary=None, epilog=None):
+        summary, example = (summary, epilog) if summary else HELP[name]
+        return sub.add_parser(name, help=summary, description=summary[:1].upper() + summary[1:] + ".",
+                              epilog=example, formatter_class=argparse.RawDescriptionHelpFormatter)
 
     def common(sp):
         sp.add_argument("-W", dest="warn", action="append", default=[], metavar="[no-]CHECK",
@@ -50,11 +56,11 @@ def _parser(plugin_commands=None):
         sp.add_argument("--debug", action="store_true", help="show tracebacks of internal errors and of raising plugins")
         sp.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
-    c = sub.add_parser("check", help="parse and check a description")
+    c = command("check")
     c.add_argument("file")
     common(c)
 
-    k = sub.add_parser("compile", help="check descriptions and run backends")
+    k = command("compile")
     k.add_argument("files", nargs="+", metavar="FILE", help="descriptions, or directories of .fwc files")
     k.add_argument("-b", "--backend", dest="backends", action="append", metavar="BACKEND",
                    help="run BACKEND (repeatable; default: all)")
@@ -65,7 +71,7 @@ def _parser(plugin_commands=None):
     k.add_argument("--allow-large-output", action="store_true", help="write outputs above 64 MiB in total")
     common(k)
 
-    d = sub.add_parser("decompile", help="turn ACPI tables (files, acpidump text, a directory) into a description")
+    d = command("decompile")
     d.add_argument("inputs", nargs="+", metavar="INPUT")
     d.add_argument("-o", "--output", metavar="FILE", help="write the description here (default: stdout)")
     d.add_argument("--name", help="machine name (default: decompiled)")
@@ -74,22 +80,22 @@ def _parser(plugin_commands=None):
     d.add_argument("--debug", action="store_true")
     d.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
-    sh = sub.add_parser("show", help="the machine at a glance: nodes, memory, reservations, zones")
+    sh = command("show")
     sh.add_argument("file")
     sh.add_argument("--no-boot", action="store_true", help="do not run the boot simulation for the zones")
     common(sh)
 
-    b = sub.add_parser("backends", help="list backends with their plugin and version")
+    b = command("backends")
     b.add_argument("--json", action="store_true")
     b.add_argument("--debug", action="store_true")
 
-    ch = sub.add_parser("checks", help="list checks with their default level")
+    ch = command("checks")
     ch.add_argument("--json", action="store_true")
     ch.add_argument("--debug", action="store_true")
     for name, (configure, _, help_, plugin) in (plugin_commands or {}).items():
-        sp = sub.add_parser(name, help=f"{help_} (plugin {plugin})")
+        sp = command(name, f"{help_} (plugin {plugin})")
         sp.add_argument("--debug", action="store_true")
-        configure(sp)
+        configure(sp)  # may set sp.epilog (its examples)
     return p
 
 
@@ -350,7 +356,7 @@ def main(argv=None) -> int:
         # so that built-in commands (and --version, --help) start fast.
         plugin_commands = None
         first = next((a for a in argv if not a.startswith("-")), None)
-        if first is not None and first not in BUILTIN_COMMANDS:
+        if first not in BUILTIN_COMMANDS and (first is not None or not argv or "-h" in argv or "--help" in argv):
             from .api import Fwc
 
             fwc = Fwc(debug=debug)

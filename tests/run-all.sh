@@ -16,10 +16,28 @@ cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ]; then SUDO=(); else SUDO=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
+# Another apt/dpkg process (unattended-upgrades, a second run) may hold apt's locks: wait for
+# it, at most FWC_APT_WAIT seconds (default 600), then fail with apt's own message.
+APT_WAIT=${FWC_APT_WAIT:-600}
+apt_get() {
+    local deadline=$((SECONDS + APT_WAIT)) out said=
+    while :; do
+        if out=$("${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=30 "$@" 2>&1); then return 0; fi
+        if grep -qiE 'could not get lock|unable to (acquire|lock)|another process using it' <<<"$out" \
+                && [ "$SECONDS" -lt "$deadline" ]; then
+            [ -n "$said" ] || echo "run-all.sh: another process holds apt's lock; waiting (at most ${APT_WAIT} s)" >&2
+            said=1
+            sleep 5
+            continue
+        fi
+        printf '%s\n' "$out" >&2
+        return 1
+    done
+}
+apt_get update -qq
+apt_get install -y -qq --no-install-recommends \
     acpica-tools qemu-system-x86 busybox-static gcc make libc6-dev xz-utils python3-venv \
-    librsvg2-bin cpio >/dev/null
+    librsvg2-bin cpio
 
 PY=${PYTHON:-python3}
 "$PY" -m venv .venv

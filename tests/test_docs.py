@@ -1,8 +1,9 @@
 """Every command shown in README.md and docs/*.md runs, from the repository root, and the
 output shown right after it (a plain ``` block, "…" standing for anything) is what it prints.
 
-``fwc boot`` commands need the real kernel: they run with the oracle's Debian kernel in
-place of the path shown (marked ``boot``).  ``fwc decompile /sys/firmware/acpi/tables``
+``fwc boot`` and ``fwc kernel`` commands need the real kernel (marked ``boot``): they run
+with the oracle's Debian kernel in place of a path shown, and with the oracle's kernel cache
+(the one ``fwc kernel`` fills) when no ``--kernel`` is shown.  ``fwc decompile /sys/firmware/acpi/tables``
 reads this machine's tables when it has them, else tables read from a real QEMU guest.
 """
 
@@ -49,7 +50,8 @@ def blocks(path):
 
 
 CASES = [pytest.param(os.path.relpath(p, ROOT), line, cmds, expect, id=f"{os.path.relpath(p, ROOT)}:{line}",
-                      marks=[pytest.mark.boot] if any(c.split()[1:2] == ["boot"] for c in cmds) else [])
+                      marks=[pytest.mark.boot] if any(c.split()[1:2] in (["boot"], ["kernel"]) for c in cmds)
+                      else [])
          for p in DOCS for cmds, expect, line in blocks(p)]
 
 
@@ -66,16 +68,18 @@ def test_documented_commands(doc, line, cmds, expect, tmp_path):
         argv = shlex.split(cmd)
         if argv[0].endswith("fwc"):
             argv = [sys.executable, "-c", "import sys; from fwc.cli import main; sys.exit(main())"] + argv[1:]
-        if "boot" in argv[3:4]:
+        if argv[3:4] in (["boot"], ["kernel"]):
             from oracles.qemu import OracleUnavailable, ensure_tools
 
             try:
-                kernel = str(ensure_tools().kernel)
+                tools = ensure_tools()
             except OracleUnavailable as e:
                 if os.environ.get("CI") == "true":
                     pytest.fail(f"QEMU oracle unavailable: {e}")
                 pytest.skip(f"QEMU oracle unavailable: {e}")
-            argv[argv.index("--kernel") + 1] = kernel
+            env["FWC_CACHE"] = str(tools.cache)
+            if "--kernel" in argv:
+                argv[argv.index("--kernel") + 1] = str(tools.kernel)
         if SYSFS in argv and not os.path.exists(os.path.join(SYSFS, "SRAT")):
             argv[argv.index(SYSFS)] = os.path.join(ROOT, "tests", "golden", "qemu", "a_q35_2node")
         # Outputs go to a scratch directory, inputs are read from the repository.
@@ -99,3 +103,19 @@ def test_every_backend_has_its_page():
             assert f"`{o}`" in page, (name, o)
         for k in b.options:
             assert f"`{name}.{k}`" in page, (name, k)
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def test_every_linked_document_is_in_the_repository():
+    """A page links (or points) only at files of this repository: a reader of a checkout or of
+    the published docs can open every one."""
+    for path in DOCS:
+        text = open(path, encoding="utf-8").read()
+        assert "shared/spec" not in text and "../shared" not in text, path
+        for target in LINK.findall(text):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue
+            dest = os.path.normpath(os.path.join(os.path.dirname(path), target.split("#")[0]))
+            assert dest.startswith(ROOT + os.sep) and os.path.exists(dest), f"{path}: {target}"

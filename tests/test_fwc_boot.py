@@ -322,8 +322,9 @@ def test_boot_timeout_kills_everything(tmp_path, kernel, busybox, capsys):
     rc = run_boot(os.path.join(EXAMPLES, "kernelcore.fwc"), "--kernel", kernel, "--qemu", q, "--busybox", busybox,
                   "--timeout", "2", "--predictor", "fakeboot")
     _, err = capsys.readouterr()
-    assert rc == 3 and time.monotonic() - t0 < 30
-    assert "timed out after 2 s" in err and "SeaBIOS" in err
+    assert rc == runmod.EXIT_NO_ANSWER and time.monotonic() - t0 < 30
+    assert "did not finish within --timeout 2 s" in err and "the guest's last line: SeaBIOS" in err
+    assert "exit status None" not in err and "full serial log: " in err
     pid = int(pidfile.read_text())
     time.sleep(0.2)
     with pytest.raises(ProcessLookupError):
@@ -340,13 +341,14 @@ def test_boot_timeout_kills_everything(tmp_path, kernel, busybox, capsys):
 def test_boot_no_output_and_usage(tmp_path, kernel, busybox, capsys):
     q = fake_qemu(tmp_path, "print('Kernel panic - not syncing: VFS')\n")
     rc = run_boot(os.path.join(EXAMPLES, "kernelcore.fwc"), "--kernel", kernel, "--qemu", q, "--busybox", busybox)
-    assert rc == 3 and "printed no result" in capsys.readouterr().err
+    assert rc == runmod.EXIT_NO_ANSWER and "printed no result" in capsys.readouterr().err
     ex = os.path.join(EXAMPLES, "kernelcore.fwc")
     assert run_boot(ex, "--kernel", str(tmp_path / "nope"), "--qemu", q) == 2
-    assert run_boot(ex, "--kernel", kernel, "--qemu", str(tmp_path / "no-qemu")) == 3
+    assert run_boot(ex, "--kernel", kernel, "--qemu", str(tmp_path / "no-qemu")) == runmod.EXIT_ENVIRONMENT
+    assert "apt-get install qemu-system-x86" in capsys.readouterr().err
     notbz = tmp_path / "notbz"
     notbz.write_bytes(b"\0" * 4096)
-    assert run_boot(ex, "--kernel", str(notbz), "--qemu", q) == 3
+    assert run_boot(ex, "--kernel", str(notbz), "--qemu", q) == runmod.EXIT_ENVIRONMENT
     generic = tmp_path / "g.fwc"
     generic.write_text('machine "g" { node 0 { cpus 0 memory 0 size 1G } }\n')
     assert run_boot(str(generic), "--kernel", kernel, "--qemu", q, "--busybox", busybox) == 1
@@ -358,7 +360,7 @@ def test_boot_no_output_and_usage(tmp_path, kernel, busybox, capsys):
     log.write_text(serial_log())
     q2 = fake_qemu(tmp_path, f"import sys; sys.stdout.write(open({str(log)!r}).read())\n")
     capsys.readouterr()
-    assert run_boot(ex, "--kernel", kernel, "--qemu", q2, "--busybox", busybox, "--predictor", "nothing") == 3
+    assert run_boot(ex, "--kernel", kernel, "--qemu", q2, "--busybox", busybox, "--predictor", "nothing") == runmod.EXIT_NO_ANSWER
     assert "no 'nothing' backend" in capsys.readouterr().err
     assert run_boot(ex, "--kernel", kernel, "--qemu", q2, "--busybox", busybox, "--no-predict") == 0
 

@@ -137,6 +137,9 @@ def configure_memblock(parser):
 
     from .memblock_script import help_text
 
+    parser.epilog = ("examples:\n  fwc memblock run ops.txt           # the results, as the real mm/memblock.c "
+                     "prints them\n  fwc memblock run - --echo < ops.txt # each op echoed before its result\n"
+                     "  fwc memblock run --help             # the op-script language")
     sub = parser.add_subparsers(dest="memblock_command", metavar="ACTION", required=True)
     r = sub.add_parser("run", help="run an op-script and print the results in the oracle driver's format",
                        epilog=help_text(), formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -7,9 +7,12 @@ NODE_DATA, zone ranges, Movable zone starts, early memory node ranges, per-node 
 between markers on the serial console; runs the ``boot`` simulator on the same machine;
 boots QEMU under TCG (bounded by ``--timeout``; the whole process group is killed at the
 end); keeps the serial log; prints predicted and real side by side, differences marked.
-Exit status: 0 agree, 1 invalid input, 2 usage, 3 the boot (or the prediction) cannot run,
-4 prediction and real boot differ.
+Exit status: 0 agree, 1 invalid input, 2 usage, 3 internal error, 4 prediction and real boot
+differ, 5 this host lacks something (QEMU, busybox, a kernel, memory), 6 the boot gave no answer.
 See :mod:`.run`.
+
+``fwc kernel`` fetches and caches the Debian kernel fwc models (:mod:`.kernel`); ``fwc boot``
+uses it when ``--kernel`` is not given.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from fwc.plugin import hookimpl
 @hookimpl
 def fwc_register_commands(register):
     register("boot", _configure, _run, help="boot a qemu-board machine for real and compare with the prediction")
+    register("kernel", _configure_kernel, _run_kernel,
+             help="fetch and cache the Debian 6.1 kernel fwc boot uses; print its path")
 
 
 def _configure(parser):
@@ -32,5 +37,19 @@ def _configure(parser):
 def _run(args, fwc) -> int:
     """:func:`.run.run`, imported when ``fwc boot`` runs."""
     from .run import run
+
+    return run(args, fwc)
+
+
+def _configure_kernel(parser):
+    """:func:`.fetch.configure`, imported when ``fwc kernel`` runs."""
+    from .fetch import configure
+
+    return configure(parser)
+
+
+def _run_kernel(args, fwc) -> int:
+    """:func:`.fetch.run`, imported when ``fwc kernel`` runs."""
+    from .fetch import run
 
     return run(args, fwc)

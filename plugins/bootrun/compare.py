@@ -179,10 +179,14 @@ def agree(rows: list[Row]) -> bool:
 def render(rows: list[Row], width: int | None = None) -> str:
     """The structured rows in full; of the dmesg lines, the ones that differ, are approximate or
     not predicted in full ('!' differs, '~' approximate), the agreeing ones counted per
-    category."""
+    category.  With ``width`` (a terminal's), a row wider than that is stacked (the item, then
+    predicted and real on lines of their own) and long values are folded to fit."""
     shown = [r for r in rows if not r.key.startswith("lines:") or r.status != "agree"]
     lw = max([len("item")] + [len(r.label) for r in shown])
     pw = max([len("predicted")] + [len(r.predicted) for r in shown if not r.key.startswith("lines:")])
+    if width is not None:
+        lw = min(lw, max(12, width * 2 // 5))
+        pw = min(pw, max(12, (width - lw - 6) // 2))
     out = [f"  {'item':<{lw}}  {'predicted':<{pw}}  real", f"  {'-' * lw}  {'-' * pw}  {'-' * 4}"]
     done: set[str] = set()
     for r in rows:
@@ -196,9 +200,26 @@ def render(rows: list[Row], width: int | None = None) -> str:
                 continue
         mark = {"differs": "! ", APPROX: "~ "}.get(r.status, "  ")
         if r.key.startswith("lines:") and r.status != "not predicted":
-            out.append(f"{mark}{r.label:<{lw}}  predicted {r.predicted}".rstrip())
-            out.append(f"{mark}{'':<{lw}}  real      {r.real}".rstrip())
+            out += _fit(f"{mark}{r.label:<{lw}}  predicted ", r.predicted, width)
+            out += _fit(f"{mark}{'':<{lw}}  real      ", r.real, width)
             continue
-        out.append(f"{mark}{r.label:<{lw}}  {r.predicted:<{pw}}  {r.real}".rstrip())
-    out.append(summary(rows))
+        line = f"{mark}{r.label:<{lw}}  {r.predicted:<{pw}}  {r.real}".rstrip()
+        if width is None or len(line) <= width:
+            out.append(line)
+        else:
+            out += _fit(mark, r.label, width)
+            out += _fit(f"{mark}  predicted ", r.predicted, width)
+            out += _fit(f"{mark}  real      ", r.real, width)
+    out += _fit("", summary(rows), width)
     return "\n".join(out)
+
+
+def _fit(head: str, text: str, width: int | None) -> list[str]:
+    """``head + text``, folded at ``width`` (continuation lines indented under the text)."""
+    if width is None or len(head) + len(text) <= width:
+        return [(head + text).rstrip()]
+    import textwrap
+
+    indent = " " * min(len(head), width // 2)
+    return textwrap.wrap(text, width=width, initial_indent=head, subsequent_indent=indent,
+                         break_long_words=True, break_on_hyphens=False) or [head.rstrip()]

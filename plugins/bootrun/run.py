@@ -1,9 +1,12 @@
 """``fwc boot``: predict, then boot the real kernel under QEMU and compare.
 
-Exit status: 0 prediction and real boot agree; 1 invalid input (a description with errors,
-a board QEMU cannot realize), as for every fwc command; 2 usage (bad arguments); 3 the boot
-cannot run or gave no answer (no QEMU, not a bzImage, timeout, kernel panic, no
-prediction); 4 prediction and real boot differ.
+Exit status (:data:`EXIT_STATUS`): 0 prediction and real boot agree; 1 invalid input (a
+description with errors, a board QEMU cannot realize), as for every fwc command; 2 usage (bad
+arguments); 3 internal error, as for every fwc command; 4 prediction and real boot differ;
+5 this host lacks something the boot needs (no QEMU, no static busybox, no kernel or not a
+bzImage, not enough memory for the machine): the message says what to install or change;
+6 the boot ran but gave no answer (timeout, kernel panic, QEMU refused the command line), or
+there is no prediction to compare with.
 """
 
 from __future__ import annotations
@@ -18,17 +21,37 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from .initramfs import INIT_PATH, MARK
 
-EXIT_AGREE, EXIT_INVALID, EXIT_USAGE, EXIT_CANNOT, EXIT_DIFFER = 0, 1, 2, 3, 4
+EXIT_AGREE, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_DIFFER, EXIT_ENVIRONMENT, EXIT_NO_ANSWER = range(7)
+EXIT_STATUS = {EXIT_AGREE: "prediction and real boot agree", EXIT_INVALID: "invalid input",
+               EXIT_USAGE: "usage error", EXIT_INTERNAL: "internal error (a bug)",
+               EXIT_DIFFER: "prediction and real boot differ",
+               EXIT_ENVIRONMENT: "this host lacks something the boot needs (QEMU, busybox, a kernel, memory)",
+               EXIT_NO_ANSWER: "the boot gave no answer (timeout, panic) or there is no prediction"}
 DEFAULT_TIMEOUT = 240.0
+EXAMPLES = """\
+examples:
+  fwc kernel                                    # once: fetch and cache Debian's 6.1 kernel
+  fwc boot machine.fwc                          # boot it with the cached kernel and compare
+  fwc boot machine.fwc --kernel /boot/vmlinuz-6.1.0-56-amd64 --timeout 600 --keep run/
+  fwc boot machine.fwc --json > result.json     # everything, machine-readable
+
+The machine needs board qemu-q35 or qemu-pc.  Progress goes to stderr (the serial log's path
+first); the comparison to stdout.  A big machine boots slowly under TCG (a 64-CPU machine
+about 150 s): raise --timeout.
+
+exit status:
+""" + "\n".join(f"  {k}  {v}" for k, v in EXIT_STATUS.items())
 
 
 def configure(p) -> None:
+    p.epilog = EXAMPLES
     p.add_argument("file", help="machine description (board qemu-q35 or qemu-pc)")
-    p.add_argument("--kernel", required=True, metavar="BZIMAGE", help="the x86_64 Linux kernel to boot")
+    p.add_argument("--kernel", metavar="BZIMAGE", help="the x86_64 Linux kernel to boot (default: the one "
+                                                       "'fwc kernel' fetched)")
     p.add_argument("--initrd", metavar="BASE", help="an initramfs to boot with (default: fwc's minimal one); "
                                                    "fwc puts its tables in front and its init after it")
     p.add_argument("--cmdline", action="append", default=[], metavar="WORDS",
@@ -54,7 +77,7 @@ def kernel_cmdline(machine_cmdline: str, extra: list[str]) -> tuple[str, list[st
     if "nokaslr" not in names:
         words.append("nokaslr")
         notes.append("added 'nokaslr': with KASLR the kernel may land in memory the initrd SRAT marks "
-                     "hotpluggable, and the result is random (qemu.md §6)")
+                     "hotpluggable, and the result is random (docs/background.md)")
     if not any(w.startswith("console=ttyS0") for w in words):
         words.append("console=ttyS0")
     if "panic" not in names:
@@ -67,18 +90,31 @@ class BootRun(NamedTuple):
     status: str  # ok | timeout | no-output | qemu-error
     returncode: int | None
     seconds: float
-    console: str
-    stderr: str
+    console: str  # sanitized (progress.sanitize): safe to show
+    stderr: str   # sanitized
 
 
-def run_qemu(argv: list[str], serial_path: str, stderr_path: str, timeout: float) -> BootRun:
-    """Run QEMU in its own process group; kill the whole group when done or on timeout."""
+def run_qemu(argv: list[str], serial_path: str, stderr_path: str, timeout: float,
+             tick: Callable[[float, str], None] | None = None) -> BootRun:
+    """Run QEMU in its own process group; kill the whole group when done or on timeout.
+    ``tick(elapsed, last console line)`` is called about twice a second while it runs."""
+    from .progress import last_line, sanitize
+
     status, rc = "ok", None
     t0 = time.monotonic()
     with open(serial_path, "wb") as out, open(stderr_path, "wb") as err:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
         try:
-            rc = proc.wait(timeout=timeout)
+            while True:
+                left = timeout - (time.monotonic() - t0)
+                if left <= 0:
+                    raise subprocess.TimeoutExpired(argv, timeout)
+                try:
+                    rc = proc.wait(timeout=min(0.5, left))
+                    break
+                except subprocess.TimeoutExpired:
+                    if tick is not None:
+                        tick(time.monotonic() - t0, last_line(serial_path))
         except subprocess.TimeoutExpired:
             status = "timeout"
         finally:
@@ -91,9 +127,9 @@ def run_qemu(argv: list[str], serial_path: str, stderr_path: str, timeout: float
                 os.killpg(proc.pid, signal.SIGKILL)  # anything QEMU left behind in its group
     secs = time.monotonic() - t0
     with open(serial_path, "rb") as f:
-        console = f.read().decode("utf-8", "replace").replace("\r", "")
+        console = sanitize(f.read().decode("utf-8", "replace"))
     with open(stderr_path, "rb") as f:
-        stderr = f.read().decode("utf-8", "replace")
+        stderr = sanitize(f.read().decode("utf-8", "replace"))
     if status == "ok" and f"{MARK} DONE" not in console:
         status = "qemu-error" if rc and "qemu-system" in stderr else "no-output"
     return BootRun(status, rc, secs, console, stderr)
@@ -110,53 +146,95 @@ def _without_lines(obs: dict | None) -> dict | None:
     return {k: v for k, v in obs.items() if k not in ("lines", "approximate")}
 
 
+def _no_kernel() -> str:
+    from .kernel import REFERENCE_KERNEL_PKG, cache_dir
+
+    return (f"error: no kernel to boot: run 'fwc kernel' once (it downloads Debian's {REFERENCE_KERNEL_PKG}, "
+            f"about 70 MB, into {cache_dir()}), or give one with --kernel BZIMAGE")
+
+
+def _why(run_: BootRun, timeout: float, log: str) -> list[str]:
+    """What went wrong with a boot that gave no answer, in lines for the user."""
+    last = next((ln for ln in reversed(run_.console.splitlines()) if ln.strip()), "")
+    if run_.status == "timeout":
+        head = [f"error: the boot did not finish within --timeout {timeout:g} s; QEMU was killed",
+                "  " + (f"the guest's last line: {last.strip()}" if last else "the guest printed nothing"),
+                "  a big machine boots slowly under TCG (a 64-CPU machine takes about 150 s): raise --timeout"]
+    elif run_.status == "qemu-error":
+        head = [f"error: QEMU refused to start (exit status {run_.returncode})"]
+    else:
+        head = ["error: the guest printed no result (a kernel panic, or fwc's init did not run)"
+                + (f"; QEMU exit status {run_.returncode}" if run_.returncode else "")]
+    return head + [f"  full serial log: {log}"]
+
+
 def run(args, fwc) -> int:
+    from .progress import Progress
+
+    progress = Progress()
+    try:
+        return _run(args, fwc, progress)
+    finally:
+        progress.close()
+
+
+def _run(args, fwc, progress) -> int:
     from .compare import agree, compare, counts, render
+    from .hostmem import problem
     from .initramfs import BusyboxError, combine, find_busybox, fwc_archive
     from .observe import parse_serial
     from .predict import linuxboot_initrd_base, machine_as_booted, predict, read_bzimage
 
+    def fail(code: int, *lines: str) -> int:
+        progress.close(ok=False)
+        for line in lines:
+            _err(line)
+        return code
+
     if args.include:
         fwc.include_path = tuple(fwc.include_path) + tuple(args.include)
+    if args.kernel is None:
+        from .kernel import cached_kernel
+
+        cached = cached_kernel()
+        if cached is None:
+            return fail(EXIT_ENVIRONMENT, _no_kernel())
+        args.kernel = str(cached.vmlinuz)
+        progress.note(f"kernel: {cached.package} {cached.version} ({args.kernel})")
     if not os.path.isfile(args.kernel):
-        _err(f"error: kernel '{args.kernel}' not found")
-        return EXIT_USAGE
+        return fail(EXIT_USAGE, f"error: kernel '{args.kernel}' not found")
     if args.initrd and not os.path.isfile(args.initrd):
-        _err(f"error: initrd '{args.initrd}' not found")
-        return EXIT_USAGE
+        return fail(EXIT_USAGE, f"error: initrd '{args.initrd}' not found")
     if args.timeout <= 0:
-        _err("error: --timeout must be positive")
-        return EXIT_USAGE
+        return fail(EXIT_USAGE, "error: --timeout must be positive")
     try:
         bz = read_bzimage(args.kernel)
     except (OSError, ValueError) as e:
-        _err(f"error: {e}")
-        return EXIT_CANNOT
+        return fail(EXIT_ENVIRONMENT, f"error: {e}; give an x86_64 bzImage with --kernel, or run 'fwc kernel' "
+                                      "and leave --kernel out")
     qemu = shutil.which(args.qemu)
     if qemu is None:
-        _err(f"error: '{args.qemu}' not found (Debian: apt-get install qemu-system-x86)")
-        return EXIT_CANNOT
+        return fail(EXIT_ENVIRONMENT, f"error: '{args.qemu}' not found: install QEMU (Debian: apt-get install "
+                                      "qemu-system-x86), or give its path with --qemu")
     try:
         busybox = find_busybox(args.busybox)
     except BusyboxError as e:
-        _err(f"error: {e}")
-        return EXIT_CANNOT
+        return fail(EXIT_ENVIRONMENT, f"error: {e}")
 
     checked = fwc.check(args.file)
     if checked.machine is None or not checked.ok:
+        progress.close()
         sys.stderr.write(checked.render_diagnostics() + "\n")
-        _err("error: the description has errors; nothing was booted")
-        return EXIT_INVALID
+        return fail(EXIT_INVALID, "error: the description has errors; nothing was booted")
     m = checked.machine
     from fwc import boards
 
     if not boards.is_qemu(m.board) or m.arch != "x86_64":
-        _err(f"error: fwc boot needs an x86_64 machine on board qemu-q35 or qemu-pc (this one: {m.arch} "
-             f"board '{m.board}')")
-        return EXIT_INVALID
+        return fail(EXIT_INVALID, f"error: fwc boot needs an x86_64 machine on board qemu-q35 or qemu-pc (this "
+                                  f"one: {m.arch} board '{m.board}')")
     cmdline, notes = kernel_cmdline(m.cmdline, args.cmdline + (["fwc.events=1"] if m.events else []))
     for n in notes:
-        _err("note: " + n)
+        progress.note("note: " + n)
 
     if args.keep:
         work = os.path.abspath(args.keep)
@@ -164,35 +242,42 @@ def run(args, fwc) -> int:
     else:
         work = tempfile.mkdtemp(prefix="fwc-boot-")
     p = lambda name: os.path.join(work, name)  # noqa: E731
+    progress.note(f"serial log: {p('serial.log')}")
 
     from ..initrd import build_archive
 
+    progress.phase("building the initrd")
     override = build_archive(m)
     base = None
     if args.initrd:
-        with open(args.initrd, "rb") as f:
-            base = f.read()
+        with open(args.initrd, "rb") as given:
+            base = given.read()
     image = combine(override, base, fwc_archive(busybox))
-    with open(p("initrd.img"), "wb") as f:
-        f.write(image)
+    with open(p("initrd.img"), "wb") as out:
+        out.write(image)
     if override:
-        with open(p("acpi-override.cpio"), "wb") as f:
-            f.write(override)
+        with open(p("acpi-override.cpio"), "wb") as out:
+            out.write(override)
 
     r = fwc.compile(args.file, backends=["qemu"], options={"qemu.qemu": qemu, "qemu.kernel": os.path.abspath(
         args.kernel), "qemu.initrd": p("initrd.img"), "qemu.append": cmdline})
     if r.diagnostics:
+        progress.close()
         sys.stderr.write(r.render_diagnostics() + "\n")
     if not r.ok:
-        return EXIT_INVALID
+        return fail(EXIT_INVALID)
     argv = json.loads(r.artifact("qemu/argv.json").text)
-    with open(p("argv.txt"), "w") as f:
-        f.write(" ".join(shlex.quote(a) for a in argv) + "\n")
+    with open(p("argv.txt"), "w") as text:
+        text.write(" ".join(shlex.quote(a) for a in argv) + "\n")
+    short = problem(argv)
+    if short is not None:
+        return fail(EXIT_ENVIRONMENT, f"error: {short}; nothing was booted")
 
     initrd_base = linuxboot_initrd_base(m, len(image), bz)
     booted = machine_as_booted(m, cmdline, initrd_base, len(image))
     pred = None
     if not args.no_predict:
+        progress.phase("predicting the boot")
         with contextlib.suppress(ImportError, OSError, ValueError):   # the build figures, read outside the timing
             from fwc_plugins.boot.kernel_build import cached_build
 
@@ -203,37 +288,44 @@ def run(args, fwc) -> int:
             end = initrd_base + ((len(image) + 4095) & ~4095) - 1
             pred.observation["ramdisk"] = f"[mem {initrd_base:#010x}-{end:#010x}]"
         if pred.observation is not None:
-            with open(p("predicted.json"), "w") as f:
-                json.dump(pred.observation, f, indent=1, sort_keys=True)
+            with open(p("predicted.json"), "w") as text:
+                json.dump(pred.observation, text, indent=1, sort_keys=True)
 
     from . import after
+    from .progress import sanitize
 
     plan = after.plan(booted, cmdline)
-    sys.stderr.write(f"fwc: booting {os.path.basename(args.file)} under QEMU (TCG), at most {args.timeout:g} s\n")
-    run_ = after.run(argv, work, plan, args.timeout) if m.events else run_qemu(
-        argv, p("serial.log"), p("qemu-stderr.txt"), args.timeout)
+    progress.phase(f"booting {os.path.basename(args.file)} under QEMU (TCG)"
+                   + (" and playing its events" if m.events else ""))
+    if m.events:
+        run_ = after.run(argv, work, plan, args.timeout)
+        run_ = run_._replace(console=sanitize(run_.console), stderr=sanitize(run_.stderr))
+    else:
+        run_ = run_qemu(argv, p("serial.log"), p("qemu-stderr.txt"), args.timeout,
+                        tick=lambda t, line: progress.booting(t, args.timeout, line))
     if not args.keep:
         for name in ("initrd.img",):
             with contextlib.suppress(OSError):
                 os.unlink(p(name))
-    _err(f"serial log: {p('serial.log')}")
+    progress.phase("reading what the kernel decided")
     real, info = parse_serial(run_.console) if run_.status == "ok" else (None, {})
     if real is None:
-        tail = "\n".join(run_.console.splitlines()[-15:])
-        why = {"timeout": f"timed out after {args.timeout:g} s", "qemu-error": "QEMU refused to start",
-               "no-output": "the guest printed no result (kernel panic or init failure)"}.get(run_.status,
-                                                                                           run_.status)
-        _err(f"error: boot {why} (QEMU exit status {run_.returncode})")
+        progress.close(ok=False)
+        for line in _why(run_, args.timeout, p("serial.log")):
+            _err(line)
         if run_.stderr.strip():
-            sys.stderr.write(run_.stderr.strip()[-2000:] + "\n")
-        if tail:
-            sys.stderr.write("last console lines:\n" + tail + "\n")
-        return EXIT_CANNOT
-    with open(p("real.json"), "w") as f:
-        json.dump(real, f, indent=1, sort_keys=True)
+            sys.stderr.write("QEMU's messages:\n" + run_.stderr.strip()[-2000:] + "\n")
+        tail = "\n".join(run_.console.splitlines()[-15:])
+        if tail.strip():
+            sys.stderr.write("the guest's last console lines:\n" + tail + "\n")
+        return EXIT_NO_ANSWER
+    with open(p("real.json"), "w") as text:
+        json.dump(real, text, indent=1, sort_keys=True)
 
+    progress.phase("comparing")
     rows = compare(pred.observation if pred else None, real) + after.rows(plan, booted, cmdline, run_,
                                                                           not args.no_predict)
+    progress.close()
     if args.json:
         pobs = pred.observation if pred else None
         json.dump({"agree": bool(pred and pred.observation and agree(rows)), "predicted": _without_lines(pobs),
@@ -247,15 +339,15 @@ def run(args, fwc) -> int:
                   sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
         sys.stdout.write(f"kernel {info.get('release', '?')}: {info.get('cmdline', cmdline)}\n")
-        sys.stdout.write(render(rows) + "\n")
+        sys.stdout.write(render(rows, width) + "\n")
     if args.no_predict:
         sys.stdout.write(f"boot {run_.seconds:.1f} s\n") if not args.json else None
         return EXIT_AGREE
     assert pred is not None  # predicted unless --no-predict
     if pred.observation is None:
-        _err(f"error: no prediction: {pred.problem}")
-        return EXIT_CANNOT
+        return fail(EXIT_NO_ANSWER, f"error: no prediction: {pred.problem}")
     diff = sum(1 for r in rows if r.differs)
     speed = run_.seconds / pred.seconds if pred.seconds > 0 else float("inf")
     if not args.json:

@@ -2,16 +2,17 @@
 
 Everything comes from Debian packages through the ordinary clients (apt-get, apt-cache,
 dpkg).  QEMU and busybox-static are installed with apt-get (the tests run as root); the
-kernel package is only downloaded and unpacked into a cache directory
-(``$FWC_ORACLE_CACHE``, default ``~/.cache/fwc-oracles``); nothing goes into /boot.
+kernel package is only downloaded and unpacked into a cache directory by fwc's own
+fetcher (``fwc kernel``, ``fwc_plugins.bootrun.kernel``; ``$FWC_CACHE`` or
+``$FWC_ORACLE_CACHE``, default ``~/.cache/fwc-oracles``); nothing goes into /boot.
 
 Environment variables:
 
 ``FWC_ORACLE_CACHE``       cache directory (default ``~/.cache/fwc-oracles``)
 ``FWC_ORACLE_KERNEL_PKG``  exact kernel package, e.g. ``linux-image-6.1.0-56-amd64`` or
                            ``linux-image-6.1.0-56-amd64=6.1.192-2`` (default: the one
-                           already in the cache, else the dependency of
-                           ``linux-image-amd64``)
+                           already in the cache, else the reference package, else
+                           the dependency of ``linux-image-amd64``)
 ``FWC_ORACLE_NO_INSTALL``  if set, never run apt-get (only use what is there)
 """
 
@@ -20,18 +21,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import re
 import shutil
 import struct
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 
-log = logging.getLogger("fwc.oracle.qemu")
+from fwc_plugins.bootrun.kernel import REFERENCE_KERNEL_PKG  # the kernel the reference results were taken with
 
-#: The kernel the reference results in shared/spec were taken with.
-REFERENCE_KERNEL_PKG = "linux-image-6.1.0-56-amd64"
+log = logging.getLogger("fwc.oracle.qemu")
 APT_PACKAGES = ("qemu-system-x86", "busybox-static")
 QEMU = "qemu-system-x86_64"
 
@@ -70,15 +68,17 @@ _apt_updated = False
 
 
 def cache_dir() -> Path:
-    d = os.environ.get("FWC_ORACLE_CACHE") or str(Path.home() / ".cache" / "fwc-oracles")
-    p = Path(d)
+    from fwc_plugins.bootrun.kernel import cache_dir as fwc_cache
+
+    p = fwc_cache()
     p.mkdir(parents=True, exist_ok=True)
     return p
 
 
 def _run(argv: list[str], timeout: float = 900, **kw) -> subprocess.CompletedProcess:
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive", LC_ALL="C")
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, **kw)
+    from fwc_plugins.bootrun.kernel import run
+
+    return run(argv, timeout, **kw)
 
 
 def _dpkg_version(pkg: str) -> str | None:
@@ -151,96 +151,24 @@ def _ensure_apt_packages() -> None:
         raise OracleUnavailable("no static busybox after installing busybox-static")
 
 
-_KPKG_RE = re.compile(r"^linux-image-(6\.1\.0-\d+-amd64)$")
-
-
-def _kernel_dir(cache: Path, pkg: str) -> Path:
-    return cache / "kernel" / pkg
-
-
-def _cached_kernels(cache: Path) -> list[str]:
-    kdir = cache / "kernel"
-    if not kdir.is_dir():
-        return []
-    out = [p.name for p in kdir.iterdir()
-           if _KPKG_RE.match(p.name) and (p / "ok").exists()]
-
-    def abi(name: str) -> int:
-        return int(name.split("-")[3])
-    return sorted(out, key=abi)
-
-
-def _candidate_kernel_pkg() -> str:
-    _apt_update()
-    r = _run(["apt-cache", "depends", "linux-image-amd64"], timeout=120)
-    m = re.search(r"Depends:\s*(linux-image-6\.1\.0-\d+-amd64)\b", r.stdout)
-    if not m:
-        raise OracleUnavailable(
-            "cannot find the kernel ABI package: `apt-cache depends linux-image-amd64` gave\n"
-            + r.stdout[-1000:] + r.stderr[-1000:])
-    return m.group(1)
-
-
 def _ensure_kernel(cache: Path) -> tuple[str, str, Path]:
-    """Return (package, version, directory holding boot/)."""
+    """Return (package, version, directory holding boot/): fwc's own kernel fetcher
+    (``fwc kernel``, fwc_plugins.bootrun.kernel), so the tests and users share one cache."""
+    from fwc_plugins.bootrun.kernel import KernelUnavailable, cached_kernel, fetch_kernel
+
     wanted = os.environ.get("FWC_ORACLE_KERNEL_PKG", "").strip()
-    pkg_version = ""
-    if wanted:
-        pkg, _, pkg_version = wanted.partition("=")
-        if not _KPKG_RE.match(pkg):
-            raise OracleUnavailable(f"FWC_ORACLE_KERNEL_PKG={wanted!r} is not a 6.1 amd64 kernel")
-    else:
-        cached = _cached_kernels(cache)
-        if REFERENCE_KERNEL_PKG in cached:
-            pkg = REFERENCE_KERNEL_PKG
-        elif cached:
-            pkg = cached[-1]
-        else:
-            pkg = _candidate_kernel_pkg()
-            if pkg != REFERENCE_KERNEL_PKG:
-                log.warning("using %s; reference results were taken with %s",
-                            pkg, REFERENCE_KERNEL_PKG)
-    kdir = _kernel_dir(cache, pkg)
-    if (kdir / "ok").exists():
-        ver = (kdir / "ok").read_text().strip()
-        if not pkg_version or pkg_version == ver:
-            return pkg, ver, kdir
     if os.environ.get("FWC_ORACLE_NO_INSTALL"):
-        raise OracleUnavailable(f"kernel {pkg} not in cache and FWC_ORACLE_NO_INSTALL is set")
-    debs = cache / "debs"
-    debs.mkdir(parents=True, exist_ok=True)
-    spec = f"{pkg}={pkg_version}" if pkg_version else pkg
-    deb = _find_deb(debs, pkg, pkg_version)
-    if deb is None:
-        _apt_update()
-        argv = ["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root", spec]
-        log.info("running %s (about 70 MB)", " ".join(argv))
-        r = _run(argv, cwd=debs)
-        if r.returncode != 0:
-            raise OracleUnavailable(f"{' '.join(argv)} failed:\n{r.stderr[-2000:]}")
-        deb = _find_deb(debs, pkg, pkg_version)
-        if deb is None:
-            raise OracleUnavailable(f"apt-get download {spec} produced no .deb in {debs}")
-    r = _run(["dpkg-deb", "-f", str(deb), "Version"], timeout=60)
-    ver = r.stdout.strip()
-    with tempfile.TemporaryDirectory(dir=cache) as tmp:
-        r = _run(["dpkg-deb", "-x", str(deb), tmp])  # same as dpkg -x
-        if r.returncode != 0:
-            raise OracleUnavailable(f"dpkg-deb -x {deb} failed:\n{r.stderr[-2000:]}")
-        if kdir.exists():
-            shutil.rmtree(kdir)
-        kdir.mkdir(parents=True)
-        shutil.move(os.path.join(tmp, "boot"), kdir / "boot")  # drop the modules
-    (kdir / "ok").write_text(ver + "\n")
-    return pkg, ver, kdir
-
-
-def _find_deb(debs: Path, pkg: str, version: str) -> Path | None:
-    hits = sorted(debs.glob(f"{pkg}_*_amd64.deb"))
-    if version:
-        quoted = version.replace(":", "%3a")
-        hits = [h for h in hits if h.name == f"{pkg}_{quoted}_amd64.deb"]
-    return hits[-1] if hits else None
+        have = cached_kernel(cache)
+        if have is None or (wanted and have.package != wanted.partition("=")[0]):
+            raise OracleUnavailable(f"kernel {wanted or 'package'} not in cache and FWC_ORACLE_NO_INSTALL is set")
+    else:
+        try:
+            have = fetch_kernel(wanted, cache, say=log.info)
+        except KernelUnavailable as e:
+            raise OracleUnavailable(str(e)) from e
+    if have.package != REFERENCE_KERNEL_PKG:
+        log.warning("using %s; reference results were taken with %s", have.package, REFERENCE_KERNEL_PKG)
+    return have.package, have.version, have.vmlinuz.parent.parent
 
 
 def ensure_tools() -> Tools:
