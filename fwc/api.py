@@ -172,7 +172,8 @@ class Fwc:
         from .checks import run_checks
 
         r = self.load(path, text=text, name=name)
-        diags = list(r.diagnostics) + list(self.host.diagnostics)
+        # plugin load failures are warnings like any other: -W no-plugin drops them, --Werror fails the run
+        diags = list(r.diagnostics) + [x for x in map(self.levels.apply, self.host.diagnostics) if x is not None]
         if r.machine is not None:
             diags += _without_gc(run_checks, r.machine, self.host.checks, self.levels, self.debug, self.host.own)
         return Result(r.machine, diags, sources=r.sources)

@@ -24,6 +24,8 @@ from .build_tables import table_override
 from .e820 import build_e820
 from .events import build_events
 from .elaborate import U64, Elaborator, Loader, undecodable
+from .mistakes import warn_size
+from .suggest import did_you_mean
 from .syntax import Stmt
 
 __all__ = ["load", "build_machine", "Loader", "Elaborator", "undecodable"]
@@ -108,13 +110,15 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
             if once(s):
                 arch, arch_span = args["value"].value, args["value"].span
                 if arch not in M.ARCHES:
-                    el.error("unknown-value", f"unknown arch '{arch}' (known: {', '.join(M.ARCHES)})", arch_span)
+                    el.error("unknown-value", f"unknown arch '{arch}' (known: {', '.join(M.ARCHES)})"
+                             + did_you_mean(arch, M.ARCHES), arch_span)
                     arch = "x86_64"
         elif k == "board":
             if once(s):
                 board, board_span = args["value"].value, args["value"].span
                 if board not in boards.BOARDS:
-                    el.error("unknown-value", f"unknown board '{board}' (known: {', '.join(boards.BOARDS)})",
+                    el.error("unknown-value", f"unknown board '{board}' (known: {', '.join(boards.BOARDS)})"
+                             + did_you_mean(board, boards.BOARDS),
                              board_span)
                     board = "generic"
                 board_opts = list(args.get("options") or ())
@@ -131,7 +135,8 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
                 for opt in args["options"]:
                     t = opt.args["table"]
                     if t.value not in M.TABLE_SIGNATURES:
-                        el.error("unknown-value", f"unknown table '{t.value}' (known: {', '.join(M.TABLE_SIGNATURES)})",
+                        el.error("unknown-value", f"unknown table '{t.value}' (known: {', '.join(M.TABLE_SIGNATURES)})"
+                                 + did_you_mean(t.value, M.TABLE_SIGNATURES),
                                  t.span)
                         continue
                     if opt.args["revision"] is not None:
@@ -152,7 +157,8 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
             size = el.eval(args["size"], "size")
             typ = args["type"].value if args["type"] else "reserved"
             if typ not in M.E820_TYPES:
-                el.error("unknown-value", f"unknown e820 type '{typ}' (known: {', '.join(M.E820_TYPES)})",
+                el.error("unknown-value", f"unknown e820 type '{typ}' (known: {', '.join(M.E820_TYPES)})"
+                         + did_you_mean(typ, M.E820_TYPES),
                          args["type"].span)
             elif base is not None and size is not None:
                 reserved.append(M.Reserved(base, size, typ, span=s.span))
@@ -349,6 +355,7 @@ def _node_item(el, st, memory: list, inits: list, its: list, M) -> bool:
     if k == "memory":
         base = el.eval(sa["base"], "address") if sa["base"] is not None else None
         size = el.eval(sa["size"], "size")
+        warn_size(el, size, sa["size"])
         if size is None or (sa["base"] is not None and base is None):
             return True
         flags = {f.value for f in sa["flags"]}
@@ -359,6 +366,7 @@ def _node_item(el, st, memory: list, inits: list, its: list, M) -> bool:
                                     span=st.span))
     elif k == "dimm":
         size = el.eval(sa["size"], "size")
+        warn_size(el, size, sa["size"], "DIMM")
         at = el.eval(sa["at"], "address") if sa["at"] is not None else -1
         if size is not None and at is not None:
             nv = bool(sa.get("nonvolatile"))  # an NVDIMM: SRAT Enabled|NonVolatile, not hot-added as RAM

@@ -15,6 +15,7 @@ from . import boards
 from .diagnostics import ERROR, WARNING, Related
 from .e820 import check_e820_board, check_e820_conflict, check_e820_overlap, check_e820_uncovered
 from . import events as ev
+from .mistakes import check_hotplug_not_movable
 from .model import LOCAL_DISTANCE
 from .registry import (CODE_MAX, CODE_MIN, LEVELS, OFF, THIRD_PARTY_MIN, Check, CheckFn, CheckRegistry, Levels,
                        Report, check_group, run_checks, traceback_note)
@@ -494,6 +495,10 @@ BUILTIN_CHECKS = [
      ev.check_event_address),
     ("event-dimm-size", 1156, ERROR, "a DIMM or range size that is not whole 128 MiB memory blocks",
      ev.check_event_dimm_size),
+    ("hotplug-not-movable", 1129, WARNING, "hot-pluggable boot memory without movable_node, kernelcore= or "
+     "movablecore=: it cannot be hot-removed", check_hotplug_not_movable),
+    ("memory-size", 1130, WARNING, "a memory size not a whole number of pages or below 64 KiB (a number without "
+     "a unit is bytes)", None),
     # Reported by the command line itself (FWC45xx: the fwc command and fwc boot).
     ("output", 4500, ERROR, "an output file or directory cannot be written", None),
 ]

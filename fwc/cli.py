@@ -29,7 +29,7 @@ def _parser(plugin_commands=None):
     class Parser(argparse.ArgumentParser):
         def error(self, message):  # usage errors exit 2 with our prefix
             self.print_usage(sys.stderr)
-            raise UsageError(message)
+            raise UsageError(message + _suggestion(self, message))
 
     p = Parser(prog="fwc", description="Firmware description compiler: NUMA machines to ACPI tables, "
                                        "QEMU command lines and a simulated Linux early boot.")
@@ -97,6 +97,26 @@ def _parser(plugin_commands=None):
         sp.add_argument("--debug", action="store_true")
         configure(sp)  # may set sp.epilog (its examples)
     return p
+
+
+def _suggestion(parser, message: str) -> str:
+    """"did you mean" for a misspelt command or option in an argparse error message."""
+    import re
+
+    from .suggest import did_you_mean
+
+    subs = [a for a in parser._actions if a.choices and isinstance(a.choices, dict)]
+    commands = [name for a in subs for name in a.choices]
+    options = list(parser._option_string_actions) + [o for a in subs for p in a.choices.values()
+                                                     for o in p._option_string_actions]
+    m = re.search(r"invalid choice: '([^']*)'", message)
+    if m:
+        return did_you_mean(m.group(1), commands if commands and "COMMAND" in message else
+                            [str(c) for a in parser._actions if a.choices for c in a.choices])
+    m = re.search(r"unrecognized arguments: (.*)", message)
+    if m:
+        return "".join(did_you_mean(w.partition("=")[0], options) for w in m.group(1).split() if w.startswith("-"))
+    return ""
 
 
 def _colour(args, stream) -> bool:
@@ -187,7 +207,10 @@ def cmd_compile(args) -> int:
     known = f.backends
     for name in args.backends or ():
         if name not in known:
-            raise UsageError(f"unknown backend '{name}' (known: {', '.join(sorted(known))})")
+            from .suggest import did_you_mean
+
+            raise UsageError(f"unknown backend '{name}' (known: {', '.join(sorted(known))})"
+                             + did_you_mean(name, known))
     for key in options:
         bname, _, oname = key.partition(".")
         if bname not in known or oname not in known[bname].options:

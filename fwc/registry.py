@@ -176,7 +176,10 @@ class Levels:
             name = spec[3:] if neg else spec
             c = registry.get(name)
             if c is None:
-                problems.append(f"unknown check '{name}'")
+                from .suggest import did_you_mean
+
+                problems.append(f"unknown check '{name}'" + did_you_mean(name, (c.name for c in registry))
+                                + " (fwc checks lists them)")
                 continue
             if c.level == ERROR and (neg or target == WARNING):
                 problems.append(f"check '{name}' is an error and cannot be disabled or downgraded")

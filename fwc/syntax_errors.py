@@ -58,6 +58,11 @@ def syntax_diagnostic(e, errors, file: str, text: str) -> Diagnostic:
             if len(shown) > 30:
                 shown = shown[:27] + "..."
             msg = f"unexpected {shown!r}, expected {_expected(e.expected)}"
+            if str(tok).replace("-", "").replace("_", "").isalnum() and len(e.expected) > 1:  # a misspelt keyword?
+                from .suggest import did_you_mean
+
+                msg += did_you_mean(str(tok), (n.lower().replace("_", "-") for n in e.expected
+                                               if n.isupper() and n not in _TOKEN_NAMES))
             span = Span(file, tok.line, tok.column, tok.end_line or tok.line,
                         tok.end_column or tok.column + 1)
         return Diagnostic(ERROR, "syntax", msg, span)
