@@ -1,6 +1,7 @@
 """Checks for the classic mistakes a description can make that are still valid input.
 
-* ``hotplug-not-movable``: hot-pluggable boot memory, but no ``movable_node``, ``kernelcore=``
+* ``hotplug-not-movable``: hot-pluggable boot memory (with an ``e820`` block: hot-pluggable
+  ranges holding usable RAM; a server's SRAT marks empty address space hot-pluggable too), but no ``movable_node``, ``kernelcore=``
   or ``movablecore=`` on the command line: Linux 6.1 then puts it in a kernel zone and allocates
   in it from the first moment, so it can never be hot-removed (docs/background.md).
 * ``memory-size``: a memory or DIMM size that is not a whole number of 4 KiB pages, or is
@@ -27,6 +28,11 @@ def check_hotplug_not_movable(m: "Machine", report: "Report") -> None:
     if any(p in m.params for p in MOVABLE_OPTIONS):
         return
     ranges = [(n, r) for n in m.nodes for r in n.memory if r.hotpluggable and not r.dimm and r.enabled and r.size]
+    if m.e820:  # a firmware memory map: only hot-pluggable ranges holding RAM at boot (not address space)
+        from .e820 import usable_ranges
+
+        ram = usable_ranges(m)
+        ranges = [(n, r) for n, r in ranges if any(b < r.end and r.base < e for b, e in ram)]
     if not ranges:
         return
     from .diagnostics import Related
@@ -53,6 +59,6 @@ def warn_size(el: Any, size: int | None, expr: Any, what: str = "memory") -> Non
     """The ``memory-size`` warning for the size expression ``expr`` of a memory or DIMM statement
     (``el``: the elaborator, which reports at the expression's span)."""
     why = size_problem(size) if size is not None else None
-    if why is not None:
+    if why is not None and size is not None:
         el.warning("memory-size", f"{what} size {size} ({exact_size(size, iec=True)}) {why}; a number without a "
                    "unit is bytes (write 2G, 512M, 640K)", expr.span)
