@@ -36,7 +36,7 @@ def boot_one(path: str, keep: str, tools, timeout: float, fwc) -> tuple[int, dic
 
     p = argparse.ArgumentParser()
     runmod.configure(p)
-    rc, out, err = runmod.EXIT_CANNOT, "", ""
+    rc, out, err = runmod.EXIT_NO_ANSWER, "", ""
     for _ in (1, 2):
         args = p.parse_args([path, "--kernel", str(tools.kernel), "--busybox", tools.busybox, "--qemu", tools.qemu,
                              "--json", "--keep", keep, "--timeout", str(timeout)])
@@ -44,7 +44,7 @@ def boot_one(path: str, keep: str, tools, timeout: float, fwc) -> tuple[int, dic
         with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
             rc = runmod.run(args, fwc)
         out, err = o.getvalue(), e.getvalue()
-        if rc != runmod.EXIT_CANNOT:
+        if rc != runmod.EXIT_NO_ANSWER:
             break
     doc = json.loads(out) if out.strip().startswith("{") else None
     return rc, doc, err
