@@ -67,12 +67,14 @@ def _assert_agrees(rc, doc, err):
     assert doc["predicted"] is not None, err
     assert rc == 0 and doc["agree"], _differences(doc)
     # every line of the modelled categories was compared (none left out)
-    real_n = sum(len(v) for k, v in doc["lines"]["real"].items() if k != "memory")
+    real_n = sum(len(v) for v in doc["lines"]["real"].values())
     compared = sum(1 for r in doc["rows"] if r["key"].startswith("lines:") and r["compared"] and r["real"] != "-")
     assert compared == real_n
-    # the only approximation left on these machines: Total pages of a zonelist rebuild
+    # the only approximations left on these machines: Total pages of a zonelist rebuild, and the
+    # Memory: line's nr_free_pages() (deferred struct-page init is not modelled)
     approx = [r for r in doc["rows"] if r["status"] == "approximate"]
-    assert all(r["key"] == "lines:zonelists" and r["real"].startswith("Built ") for r in approx), approx
+    assert all((r["key"] == "lines:zonelists" and r["real"].startswith("Built "))
+               or r["key"] == "lines:memory" for r in approx), approx
 
 
 @pytest.mark.boot
