@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypeVar, Union
 
-from .backends import Artifact, Backend, BackendContext, generate
+from .backends import Artifact, Backend, BackendContext, generate, run_key
 from .diagnostics import ERROR, WARNING, Diagnostic, Sources, malformed, render
 
 if TYPE_CHECKING:
@@ -193,9 +193,13 @@ class Fwc:
         if bad:
             return Result(r.machine, diags + bad, sources=r.sources)
         artifacts = []
+        shared: dict[Any, BackendContext] = {}  # one run per backend and options (ctx.run reuses it)
         for backend, opts in chosen:
-            ctx = BackendContext(backend, r.machine, opts, self)
+            ctx = BackendContext(backend, r.machine, opts, self, shared)
             generate(ctx, self.host.own(backend.plugin), self.debug)
+            key = run_key(backend.name, opts)
+            if key is not None:
+                shared.setdefault(key, ctx)
             diags += [x for x in (self.levels.apply(d) for d in ctx.diagnostics) if x is not None]
             diags += _unregistered(backend, ctx.diagnostics, self.checks)
             artifacts += ctx.artifacts

@@ -59,11 +59,15 @@ class Artifact(NamedTuple):
 class BackendContext:
     """What a backend's ``generate`` gets: the machine, its options, and sinks."""
 
-    def __init__(self, backend: Backend, machine: "Machine", options: dict[str, Any], fwc: "Fwc | None" = None) -> None:
+    def __init__(self, backend: Backend, machine: "Machine", options: dict[str, Any], fwc: "Fwc | None" = None,
+                 shared: "dict[Any, BackendContext] | None" = None) -> None:
         self.backend = backend
         self.machine = machine
         self.options = options
         self.fwc = fwc  # the Fwc instance, for backends that build on others
+        #: the runs of one compile, by (backend, options): ctx.run() reuses one instead of running
+        #: the backend again (a backend's outputs depend on the machine and its options only)
+        self.shared = shared
         self.artifacts: list[Artifact] = []
         self.diagnostics: list[Diagnostic] = []
 
@@ -83,8 +87,13 @@ class BackendContext:
         b = self.fwc.backends[name]
         opts = {k: o.default for k, o in b.options.items()}
         opts.update(options or {})
-        sub = BackendContext(b, self.machine, opts, self.fwc)
-        generate(sub, self.fwc.host.own(b.plugin), self.fwc.debug)
+        key = run_key(name, opts)
+        sub = self.shared.get(key) if self.shared is not None and key is not None else None
+        if sub is None:
+            sub = BackendContext(b, self.machine, opts, self.fwc, self.shared)
+            generate(sub, self.fwc.host.own(b.plugin), self.fwc.debug)
+            if self.shared is not None and key is not None:
+                self.shared[key] = sub
         self.diagnostics += [d.with_severity(WARNING) for d in sub.diagnostics if d.severity == ERROR]
         return {} if any(d.severity == ERROR for d in sub.diagnostics) else {a.path: a.data for a in sub.artifacts}
 
@@ -103,6 +112,16 @@ class BackendContext:
         if why is not None:
             raise TypeError(f"backend {self.backend.name}: {why}")
         self.diagnostics.append(d)
+
+
+def run_key(name: str, options: Mapping[str, Any]) -> "tuple[Any, ...] | None":
+    """The key of a backend run among the runs of one compile (None: options not hashable)."""
+    try:
+        key = (name, tuple(sorted(options.items())))
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def artifact_problem(path: object, data: object) -> None:

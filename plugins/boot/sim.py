@@ -72,13 +72,34 @@ class Boot:
         return self.params.movable_node
 
 
+#: The last simulations, by the machine (itself: a Machine is frozen) and the arguments: fwc check's
+#: boot-pinned-hotplug and the boot backend of the same compile simulate the same boot.
+_RECENT: list[tuple[tuple, Machine, Boot]] = []
+
+
 def simulate(machine: Machine, *, policy: str = "upstream", cmdline: str | None = None, dsdt_size: int | None = None,
              given: dict[int, set[int]] | None = None, build: KernelBuild | None = None) -> Boot:
     """Simulate Linux 6.1's boot of ``machine`` (``cmdline`` replaces the machine's), then its
     events; ``given``: per event step, the blocks whose *not guaranteed* offline the real kernel did;
-    ``build``: the kernel build's figures (Debian 6.1's by default)."""
-    pol = policy_named(policy)
+    ``build``: the kernel build's figures (Debian 6.1's by default).  The result is shared with
+    the next caller asking for the same boot of the same machine object: read it, do not change it."""
     cmdline = machine.cmdline if cmdline is None else cmdline
+    build = build or DEBIAN_6_1
+    if given is not None:
+        return _simulate(machine, policy, cmdline, dsdt_size, given, build)
+    key = (policy, cmdline, dsdt_size, build)
+    for k, m, b in _RECENT:
+        if m is machine and k == key:
+            return b
+    b = _simulate(machine, policy, cmdline, dsdt_size, None, build)
+    _RECENT.insert(0, (key, machine, b))
+    del _RECENT[2:]
+    return b
+
+
+def _simulate(machine: Machine, policy: str, cmdline: str, dsdt_size: int | None,
+              given: dict[int, set[int]] | None, build: KernelBuild | None) -> Boot:
+    pol = policy_named(policy)
     fw = fwmod.build(machine, dsdt_size=dsdt_size)
     build = build or DEBIAN_6_1
     k = Kernel(machine=machine, cmdline=cmdline, params=parse_early_options(cmdline), policy=pol, firmware=fw,

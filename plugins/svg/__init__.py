@@ -11,11 +11,14 @@ The output is deterministic: no timestamps, fixed number formatting.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from bisect import bisect_left, bisect_right
+from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
 
 from fwc.plugin import BackendContext, BackendRegister, Option, hookimpl
 from fwc.units import approx_size
 from fwc.diagnostics import visible
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from fwc.model import Machine
@@ -115,6 +118,40 @@ def generate(ctx: BackendContext) -> None:
     ctx.emit("svg/memory-map.svg", render(ctx.machine, report, ctx.options["width"]))
 
 
+class _Lanes:
+    """Which node lanes hold an address, found by address among all nodes' ranges (sorted;
+    when two ranges overlap, node by node as a lane's own ranges are searched)."""
+
+    def __init__(self, nodes: list) -> None:
+        self.nodes = nodes
+        self.ranges = sorted((r.base, r.end, i) for i, n in enumerate(nodes) for r in n.memory)
+        self.bases = [r[0] for r in self.ranges]
+        self.disjoint = all(a[1] <= b[0] for a, b in zip(self.ranges, self.ranges[1:]))
+
+    def holding(self, p: int) -> Iterable[int]:
+        """The lanes with a range holding address ``p``."""
+        if not self.disjoint:
+            return [i for i, n in enumerate(self.nodes) if any(r.base <= p < r.end for r in n.memory)]
+        j = bisect_right(self.bases, p) - 1  # only the last range starting at or below p can hold it
+        return [self.ranges[j][2]] if j >= 0 and p < self.ranges[j][1] else []
+
+    def touching(self, start: int, end: int) -> Iterable[int]:
+        """The lanes with a range holding ``start`` or starting in [start, end)."""
+        if not self.disjoint:
+            return [i for i, n in enumerate(self.nodes)
+                    if any(r.base <= start < r.end or start <= r.base < end for r in n.memory)]
+        lo, hi = bisect_left(self.bases, start), bisect_left(self.bases, end)
+        return {*self.holding(start), *(self.ranges[j][2] for j in range(lo, hi))}
+
+    def each(self, items: Iterable[_T], lanes_of: Callable[[_T], Iterable[int]]) -> list[list[_T]]:
+        """Per lane, the items (in order) that ``lanes_of`` puts in it."""
+        out: list[list[_T]] = [[] for _ in self.nodes]
+        for x in items:
+            for i in lanes_of(x):
+                out[i].append(x)
+        return out
+
+
 def render(m: "Machine", boot: "BootReport | None", width: int = 1100) -> str:
     """The picture; ``boot`` is the boot backend's report (docs/boot-json.md), if any."""
     zones = boot.summary.zones if boot else ()
@@ -162,6 +199,11 @@ def render(m: "Machine", boot: "BootReport | None", width: int = 1100) -> str:
         o.append(f'<text x="{x + Axis.GAP / 2:.1f}" y="{ay + 14}" font-size="7" fill="#999" '
                  f'text-anchor="middle">{_size(size)}</text>')
     used = {}
+    lanes = _Lanes(nodes)
+    lane_allocs = lanes.each(allocs, lambda a: lanes.holding(a.base) if a.size else ())
+    lane_zones = lanes.each(zones, lambda z: lanes.touching(z.start_pfn << 12, (z.start_pfn + z.spanned) << 12)
+                            if z.spanned else ())
+    lane_movable = lanes.each(movable.values(), lanes.holding)
     for i, n in enumerate(nodes):
         y = top + i * (lane_h + zone_h + 26)
         o.append(f'<text x="10" y="{y + 20}" font-weight="bold">node {n.id}</text>')
@@ -180,10 +222,8 @@ def render(m: "Machine", boot: "BootReport | None", width: int = 1100) -> str:
                 o.append(f'<text x="{x1 + 3:.1f}" y="{y + 11}" font-size="9" fill="#d62728">'
                          f'{"DIMM" if r.dimm else "hotplug"}</text>')
         # allocations of this node's ranges
-        for a in allocs:
+        for a in lane_allocs[i]:
             base, size = a.base, a.size
-            if not size or not any(r.base <= base < r.end for r in n.memory):
-                continue
             colour, label = _colour(a.purpose)
             used[label] = colour
             x1, x2 = axis(base), axis(base + size)
@@ -192,24 +232,19 @@ def render(m: "Machine", boot: "BootReport | None", width: int = 1100) -> str:
                      f'{_size(size)}</title></rect>')
         # zones of the Linux node(s) that hold this node's memory
         zy = y + lane_h + 4
-        for z in zones:
-            if not z.spanned:
-                continue
+        for z in lane_zones[i]:
             start, end = z.start_pfn << 12, (z.start_pfn + z.spanned) << 12
-            if not any(r.base <= start < r.end or start <= r.base < end for r in n.memory):
-                continue
             x1, x2 = axis(start), axis(end)
             name = z.zone
             o.append(f'<rect x="{x1:.1f}" y="{zy}" width="{max(1.0, x2 - x1):.1f}" height="{zone_h}" '
                      f'fill="{ZONE_COLOURS.get(name, "#ddd")}" stroke="#fff"/>')
             o.append(f'<text x="{x1 + 2:.1f}" y="{zy + 9}" font-size="8">{escape(name)}</text>')
-        for start in movable.values():
-            if any(r.base <= start < r.end for r in n.memory):
-                x = axis(start)
-                o.append(f'<line x1="{x:.1f}" y1="{y - 3}" x2="{x:.1f}" y2="{zy + zone_h + 3}" stroke="#e6550d" '
-                         f'stroke-width="2"/>')
-                o.append(f'<text x="{x + 3:.1f}" y="{zy + zone_h + 12}" font-size="9" fill="#e6550d">'
-                         f'Movable from {start:#x}</text>')
+        for start in lane_movable[i]:
+            x = axis(start)
+            o.append(f'<line x1="{x:.1f}" y1="{y - 3}" x2="{x:.1f}" y2="{zy + zone_h + 3}" stroke="#e6550d" '
+                     f'stroke-width="2"/>')
+            o.append(f'<text x="{x + 3:.1f}" y="{zy + zone_h + 12}" font-size="9" fill="#e6550d">'
+                     f'Movable from {start:#x}</text>')
     # legend and pinned allocations
     lx = 10
     for label, colour in sorted(used.items()) + [("hot-pluggable", "url(#hatch)")] + \
