@@ -26,6 +26,17 @@ def board_options(el, board, stmts, M):
             v = el.eval(o.args["value"], "max-ram-below-4g", 1, boards.FOUR_G)
             if v is not None:
                 values["max_ram_below_4g"] = v
+        else:
+            word = o.args["value"]
+            known = ("tcg", "kvm") if o.kind == "accel" else ("on", "off", "split")
+            if word.value not in known:
+                el.error("unknown-value", f"unknown {o.kind} '{word.value}' (known: {', '.join(known)})", word.span)
+            else:
+                values[o.kind.replace("-", "_")] = word.value
+    if values.get("kernel_irqchip") and values.get("accel") != "kvm":
+        el.error("misplaced-statement", "kernel-irqchip is KVM's in-kernel interrupt controller: it needs 'accel kvm' "
+                 "(TCG emulates the interrupt controllers itself)", span)
+        values.pop("kernel_irqchip")
     return M.BoardOptions(**values, span=span)
 
 

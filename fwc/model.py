@@ -53,7 +53,15 @@ class BoardOptions:
     not given (QEMU's default split)."""
 
     max_ram_below_4g: int = 0
+    accel: str = "tcg"  # -accel tcg|kvm
+    kernel_irqchip: str = ""  # KVM's -machine kernel-irqchip=on|off|split ("": QEMU's default, on)
     span: Optional[Span] = attrs.field(default=None, eq=False)
+
+    @property
+    def x2apic_ok(self) -> bool:
+        """Whether QEMU 7.2 accepts APIC IDs of 255 or more: only KVM with its in-kernel
+        irqchip (hw/i386/x86.c x86_cpus_init(): "requires kernel irqchip and X2APIC API")."""
+        return self.accel == "kvm" and self.kernel_irqchip != "off"
 
 
 @attrs.frozen(slots=False)

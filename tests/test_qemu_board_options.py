@@ -177,3 +177,72 @@ def test_nvdimm_srat_matches_qemu(qemu):
     got = qemu_tables(argv)
     assert mine["SRAT"] == got["SRAT"]
     assert "NFIT" in got  # nvdimm=on reached QEMU
+
+
+X2APIC = """machine "x2" {{
+  board qemu-q35{opts}
+  topology sockets 2 cores 144 threads 1
+  node 0 {{ cpus 0-1  cpus 2-143 disabled  memory size 1G }}
+  node 1 {{ cpus 256-399 disabled  memory size 1G }}
+}}
+"""
+
+
+@pytest.mark.parametrize("opts, errors", [
+    ("", ["qemu-x2apic"]),                                   # TCG: APIC IDs 0-254 only
+    (" accel kvm", []),                                      # KVM's in-kernel irqchip (on)
+    (" accel kvm kernel-irqchip split", []),
+    (" accel kvm kernel-irqchip off", ["qemu-x2apic"]),      # QEMU: "requires kernel irqchip"
+    (" kernel-irqchip split", ["misplaced-statement"]),      # not a TCG option
+    (" accel hvf", ["unknown-value"]),
+])
+def test_accelerator(opts, errors):
+    r = Fwc().check(text=X2APIC.format(opts=opts), name="m.fwc")
+    assert [d.check for d in r.errors] == errors, r.render_diagnostics()
+
+
+def test_kvm_command_line():
+    argv, mine = _compile(X2APIC.format(opts=" accel kvm kernel-irqchip split"))
+    assert argv[1:5] == ["-accel", "kvm", "-cpu", "host"]
+    assert argv[argv.index("-machine") + 1] == "q35,kernel-irqchip=split"
+    assert mine["APIC"][44] == 0  # the first CPU: a Local APIC entry ...
+    assert 9 in {mine["APIC"][i] for i in range(44, len(mine["APIC"]))}  # ... later ones x2APIC
+
+
+@pytest.mark.oracle
+def test_x2apic_tables_match_qemu_under_kvm(qemu):
+    """QEMU 7.2 under KVM (kernel-irqchip=split) builds the same x2APIC SRAT and MADT."""
+    from oracles.qemu.firmware_tables import kvm_runs_firmware
+
+    why = kvm_runs_firmware(qemu)
+    if why is not None:
+        pytest.skip(f"KVM cannot run SeaBIOS here: {why}")
+    argv, mine = _compile(X2APIC.format(opts=" accel kvm kernel-irqchip split"))
+    argv[0] = qemu
+    got = qemu_tables(argv)
+    assert mine["SRAT"] == got["SRAT"] and mine["APIC"] == got["APIC"]
+
+
+def test_decompile_of_x2apic_tables_says_kvm(tmp_path):
+    _, mine = _compile(X2APIC.format(opts=" accel kvm"))
+    for sig in ("SRAT", "APIC"):
+        (tmp_path / f"{sig}.aml").write_bytes(mine[sig])
+    d = Fwc().decompile(str(tmp_path))
+    assert "board qemu-q35 accel kvm" in d.text
+    assert not Fwc().check(text=d.text, name="d.fwc").errors
+
+
+def test_generic_board_cpu_257_gets_an_x2apic_entry():
+    """A Local APIC entry's processor ID is one byte: from the 257th CPU on fwc writes x2APIC
+    entries (it crashed before), and the decompile gives the machine back."""
+    text = 'machine "big" {\n node 0 { cpus 300-309  memory 0 size 1G }\n node 1 { cpus 0-254  memory 1G size 1G }\n}\n'
+    r = Fwc().compile(text=text, name="m.fwc", backends=["acpi"])
+    assert not r.errors, r.render_diagnostics()
+    madt = r.artifact("acpi/APIC.aml").data
+    off, kinds = 44, []
+    while off < len(madt):
+        # (type, processor UID): x2APIC entries carry it at offset 12, Local APIC ones at 2
+        kinds.append((madt[off], int.from_bytes(madt[off + 12:off + 16], "little") if madt[off] == 9 else madt[off + 2]))
+        off += madt[off + 1]
+    cpus = [k for k in kinds if k[0] in (0, 9)]
+    assert cpus[255] == (0, 255) and cpus[256] == (9, 256) and len(cpus) == 265

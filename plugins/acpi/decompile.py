@@ -152,7 +152,11 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
     first = srat or madt or slit
     lines = [f'machine {_q(name)} {{']
     if board != "generic":
-        lines.append(f"    board {board}" + (f" max-ram-below-4g {limit:#x}" if limit else ""))
+        # APIC IDs of 255 or more: QEMU 7.2 built these tables under KVM (its in-kernel irqchip)
+        kvm = qemu and madt is not None and any(v["apic_id"] >= 255 for e, v in _mapped("APIC", madt)
+                                                 if e in (M.LOCAL_APIC, M.LOCAL_X2APIC))
+        lines.append(f"    board {board}" + (f" max-ram-below-4g {limit:#x}" if limit else "")
+                     + (" accel kvm" if kvm else ""))
     arch = "x86_64"
     if srat is not None and any(e.type == SratType.GICC_AFFINITY for e in srat.entries if e.fields is not None):
         arch = "arm64"

@@ -207,10 +207,12 @@ def _interrupts(machine: Machine, x2: bool, start: int = 0, count: int | None = 
 def _lapic(c: Cpu | None, apic_id: int, uid: int, e: TableEntry | None = None) -> Subtable:
     if c is None:  # a placeholder
         assert e is not None
-        wide = e.x2apic or apic_id > 255  # 0xFF placeholders are Local APIC entries
+        wide = e.x2apic or apic_id > 255 or uid > 255  # 0xFF placeholders are Local APIC entries
         return (M.LOCAL_X2APIC if wide else M.LOCAL_APIC).record(apic_id=apic_id, uid=uid, enabled=e.enabled,
                                                                  online_capable=e.online_capable)
-    return (M.LOCAL_X2APIC if c.needs_x2apic else M.LOCAL_APIC).record(c, uid=uid)
+    # a Local APIC entry's processor ID is one byte: from the 257th CPU on, x2APIC entries
+    # (as firmware for large machines writes them; Linux accepts IDs below 255 from either)
+    return (M.LOCAL_X2APIC if c.needs_x2apic or uid > 255 else M.LOCAL_APIC).record(c, uid=uid)
 
 
 def madt(machine: Machine) -> Table | None:

@@ -135,6 +135,27 @@ def run_qemu(argv: list[str], serial_path: str, stderr_path: str, timeout: float
     return BootRun(status, rc, secs, console, stderr)
 
 
+def kvm_unusable(qemu: str, probe: float = 5.0) -> str | None:
+    """Why KVM cannot run this machine's guest here, or None: /dev/kvm missing or closed to
+    us, or QEMU failing to start a KVM vCPU (``-cpu host``, as the argv has it; nested KVM may
+    refuse, e.g. "failed to set MSR 0x10a")."""
+    if not os.path.exists("/dev/kvm"):
+        return "there is no /dev/kvm"
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "/dev/kvm is not readable and writable for this user"
+    argv = [qemu, "-accel", "kvm", "-cpu", "host", "-machine", "pc", "-m", "16M", "-nodefaults", "-display", "none",
+            "-serial", "none", "-monitor", "none", "-S"]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _, err = proc.communicate(timeout=probe)
+    except subprocess.TimeoutExpired:  # still running: KVM created the vCPU
+        proc.kill()
+        proc.communicate()
+        return None
+    lines = err.decode(errors="replace").strip().splitlines()
+    return f"QEMU cannot start a KVM guest ({lines[0] if lines else f'exit status {proc.returncode}'})"
+
+
 def _err(msg: str) -> None:
     sys.stderr.write(f"fwc: {msg}\n")
 
@@ -232,6 +253,12 @@ def _run(args, fwc, progress) -> int:
     if not boards.is_qemu(m.board) or m.arch != "x86_64":
         return fail(EXIT_INVALID, f"error: fwc boot needs an x86_64 machine on board qemu-q35 or qemu-pc (this "
                                   f"one: {m.arch} board '{m.board}')")
+    if m.board_options.accel == "kvm":
+        why = kvm_unusable(qemu)
+        if why is not None:
+            return fail(EXIT_ENVIRONMENT, f"error: this machine needs KVM ('accel kvm' on its board), and this host has "
+                                     f"none: {why}; fwc boot does not boot it under TCG, which gives it another CPU "
+                                     "and refuses APIC IDs of 255 or more")
     cmdline, notes = kernel_cmdline(m.cmdline, args.cmdline + (["fwc.events=1"] if m.events else []))
     for n in notes:
         progress.note("note: " + n)

@@ -7,7 +7,8 @@ Outputs, for boards ``qemu-q35`` and ``qemu-pc``:
 
 The command line (QEMU 7.2, ``../shared/spec/qemu.md``)::
 
-    qemu-system-x86_64 -accel tcg -cpu max -machine q35|pc
+    qemu-system-x86_64 -accel tcg|kvm -cpu max|host -machine q35|pc[,max-ram-below-4g=S]
+        [,nvdimm=on][,kernel-irqchip=X][,x-oem-id=I,x-oem-table-id=T]
       -smp N[,maxcpus=M],sockets=S,cores=C,threads=T -m RAM[,slots=K,maxmem=X]
       -object memory-backend-ram,id=mN,size=...     one per node with boot RAM
       -numa node,nodeid=N[,memdev=mN]               every node (memoryless: no memdev)
@@ -19,8 +20,9 @@ The command line (QEMU 7.2, ``../shared/spec/qemu.md``)::
 
 Decisions:
 
-* ``-accel tcg``: KVM is not usable in the reference environment, and KVM would change
-  the CPU model and so the e820 map, so results are only comparable under TCG.
+* ``-accel tcg`` unless the board says ``accel kvm``: KVM cannot boot Linux in the reference
+  environment, and KVM changes the CPU model (``-cpu host``) and so the e820 map, so boot
+  results are only comparable under TCG.  A machine without NUMA gets no ``-numa`` at all.
 * ``-cpu max``: under TCG this is an **AMD**-vendor CPU with 40 or more physical address
   bits.  SeaBIOS therefore reserves the AMD HyperTransport hole: the guest's e820 map ends
   with ``[0xfd00000000-0xffffffffff] reserved`` (an Intel ``-cpu`` model would not have

@@ -73,7 +73,8 @@ def full_argv(p: Plan, *, qemu: str, kernel: str, initrd: str, append: str) -> l
     # -cpu max under TCG is an AMD-vendor CPU with >= 40 physical address bits, so SeaBIOS's
     # e820 map ends with the AMD HyperTransport hole [0xfd00000000-0xffffffffff] reserved
     # (qemu.md 1.3); an Intel -cpu model would not have that entry.
-    argv = [qemu, "-accel", "tcg", "-cpu", "max", *machine_args(p), *FRONTEND]
+    # Under KVM the guest gets the host's CPU (-cpu host), as KVM guests usually do.
+    argv = [qemu, "-accel", p.accel, "-cpu", "max" if p.accel == "tcg" else "host", *machine_args(p), *FRONTEND]
     if kernel:
         argv += ["-kernel", kernel]
     if initrd:

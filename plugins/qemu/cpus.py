@@ -138,15 +138,18 @@ def plan_cpus(m: "Machine", problems: list[Problem]) -> CpuPlan | None:
 def cpu_problems(m: "Machine", cp: CpuPlan, problems: list[Problem]) -> None:
     top = max(a for _, a, _ in cp.cpus)
     limit = MACHINE_MAX_CPUS.get(m.board, 255)
-    if top >= TCG_APIC_ID_LIMIT:
+    opts = m.board_options
+    if top >= TCG_APIC_ID_LIMIT and not opts.x2apic_ok:
         span = next((c.span for n in m.nodes for c in n.cpus if c.apic_id == top), m.span)
+        how = ("under TCG" if opts.accel == "tcg" else "with kernel-irqchip=off")
         problems.append(Problem(
             "qemu-x2apic",
-            f"APIC ID {top} needs x2APIC: QEMU 7.2 under TCG refuses any -smp whose highest APIC ID is "
+            f"APIC ID {top} needs x2APIC: QEMU 7.2 {how} refuses any -smp whose highest APIC ID is "
             f"255 or more (\"current -smp configuration requires kernel irqchip and X2APIC API support\")",
             span,
-            ("what fits: at most 255 possible CPUs with APIC IDs 0-254 (e.g. 'cpus 0-1' plus "
-             "'cpus 2-254 disabled'); x2APIC entries can only be tried on the generic board's tables",)))
+            ("'board ... accel kvm' (KVM's in-kernel irqchip, 'on' or 'split') allows it, and QEMU then writes "
+             "x2APIC SRAT/MADT entries; under TCG at most APIC IDs 0-254 (e.g. 'cpus 0-1' plus "
+             "'cpus 2-254 disabled')",)))
     elif cp.maxcpus > limit:
         problems.append(Problem("qemu-x2apic", f"{cp.maxcpus} possible CPUs: {m.board} allows at most {limit}",
                                 m.span))

@@ -62,6 +62,7 @@ class Plan(NamedTuple):
     problems: tuple
     machine_opts: tuple = ()  # "key=value" after the machine type on -machine
     numa: bool = True  # -numa options (False: a machine without NUMA, QEMU writes no SRAT)
+    accel: str = "tcg"  # -accel
 
 
 # ---------------------------------------------------------------------------
@@ -355,7 +356,7 @@ def plan(m: "Machine") -> Plan:
     # qemu-hotplug-memory error is the one QEMU refuses.
     return Plan(machine_type, cp, ram, below, tuple(memdevs or ()), m.slots,
                 m.maxmem if m.slots else 0, window, dimms, distances(m), tuple(problems),
-                machine_options(m), m.numa)
+                machine_options(m), m.numa, m.board_options.accel)
 
 
 def machine_options(m: "Machine") -> tuple[str, ...]:
@@ -365,6 +366,8 @@ def machine_options(m: "Machine") -> tuple[str, ...]:
         out.append(f"max-ram-below-4g={fmt_size(m.board_options.max_ram_below_4g)}")
     if any(r.nonvolatile for n in m.nodes for r in n.dimms):
         out.append("nvdimm=on")
+    if m.board_options.kernel_irqchip:
+        out.append(f"kernel-irqchip={m.board_options.kernel_irqchip}")
     default = boards.BOARDS[m.board].oem
     for prop, value, dflt in (("x-oem-id", m.oem.id, default[0]), ("x-oem-table-id", m.oem.table_id, default[1])):
         if value != dflt and _qemu_id(value) is not None:

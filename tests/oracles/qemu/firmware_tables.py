@@ -33,13 +33,24 @@ class QemuRefused(RuntimeError):
     """QEMU rejected the command line (the message is QEMU's stderr)."""
 
 
+#: Under KVM this harness runs ``-cpu host,-arch-capabilities``: nested KVM here cannot set
+#: that MSR (QEMU aborts "failed to set MSR 0x10a"; shared/spec/qemu.md section 7).  The CPU
+#: model does not enter the SRAT, SLIT or MADT.
+KVM_CPU = "host,-arch-capabilities"
+
+
 def firmware_argv(argv: list[str]) -> list[str]:
     """``argv`` without console, kernel and boot options, plus a headless QMP setup."""
     out, i = [], 0
+    kvm = any(a == "-accel" and b.split(",")[0] == "kvm" for a, b in zip(argv, argv[1:]))
     while i < len(argv):
         a = argv[i]
         if a in _DROP:
             i += 1 + _DROP[a]
+            continue
+        if a == "-cpu" and kvm:
+            out += [a, KVM_CPU]
+            i += 2
             continue
         out.append(a)
         i += 1
@@ -74,6 +85,15 @@ class _Qmp:
                 return msg["return"]
             if "error" in msg:
                 raise RuntimeError(f"QMP {name}: {msg['error']}")
+
+
+def kvm_runs_firmware(qemu: str = "qemu-system-x86_64") -> str | None:
+    """None when KVM can run SeaBIOS here (a KVM machine's tables can be read), else why not."""
+    try:
+        qemu_tables([qemu, "-accel", "kvm", "-cpu", KVM_CPU, "-machine", "pc", "-m", "64M"], timeout=30)
+    except (QemuRefused, TimeoutError, OSError, RuntimeError) as e:
+        return str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+    return None
 
 
 def _checksum_ok(data: bytes) -> bool:
