@@ -54,7 +54,7 @@ def test_generator_covers_the_features():
     for f in ("qemu-q35", "qemu-pc", "memoryless", "dimm", "hotplug-node", "partial-hotplug", "pxm", "slit",
               "slit-asymmetric", "slit-unmatched",
               "initrd-on-hotplug", "movable_node", "kernelcore=bytes", "kernelcore=percent", "movablecore=bytes",
-              "movablecore=percent", "kernelcore=mirror", "mirror", "mem=", "memhp_default_state"):
+              "movablecore=percent", "kernelcore=mirror", "mirror", "mem=", "memhp_default_state", "max-ram-below-4g"):
         assert f in feats, f
 
 

@@ -12,7 +12,7 @@ SLITs (distances), symmetric and not, and SLITs whose localities the override SR
 renumbered domains do not match (Linux ignores them); the initrd's node hot-pluggable (QEMU
 loads the initrd at the top of RAM below 4 GiB); ``movable_node``, ``kernelcore=`` and ``movablecore=`` in bytes and
 percent, ``kernelcore=mirror`` with ``mirror`` ranges (QEMU boots SeaBIOS: no EFI memory map,
-so Linux sees nothing mirrored), ``mem=``, ``memhp_default_state=``.  Explicit addresses (needed
+so Linux sees nothing mirrored), ``mem=``, ``memhp_default_state=``; q35's ``max-ram-below-4g``.  Explicit addresses (needed
 for hot-pluggable ranges) are QEMU's own layout, which fwc computes for the size-only form.
 
 Every machine returned passes ``fwc check`` without errors: a draw with errors is drawn again
@@ -67,6 +67,12 @@ class _Draw:
         r = self.rng
         board = r.choice(["qemu-q35", "qemu-pc"])
         self.feature(board)
+        # QEMU's -machine max-ram-below-4g (issue 16), drawn from its own stream so that the
+        # machines of a seed drawn before it existed keep their other choices
+        side = random.Random(f"{self.name}:max-ram-below-4g")
+        if board == "qemu-q35" and side.random() < 0.2:
+            board += " max-ram-below-4g " + side.choice(["1G", "1536M", "2G"])
+            self.feature("max-ram-below-4g")
         nnodes = r.choice([1, 2, 2, 2, 3, 3, 4, 5, 6, 8])
         ncpus = r.randint(max(1, min(nnodes, 2)), MAX_CPUS)
         # memory: node 0 always has some; others may be memoryless
