@@ -37,7 +37,7 @@ def numa_init_array(k: Kernel, cpus: list) -> list[int]:
     out = [online[i % len(online)] for i in range(len(cpus))]
     for i, c in enumerate(present):
         n = apic_node.get(c.apic_id)
-        if n is not None and n in k.numa.online:
+        if n is not None:          # init_cpu_to_node() sets it, memoryless or not (node_set_online)
             out[i] = n
     return out
 
@@ -99,7 +99,7 @@ def pcpu_build_alloc_info(k: Kernel) -> tuple[int, int, list[list[int]]]:
     nr_units = sum(len(u) for u in units)
     ai_size = roundup(64 + 24 * len(groups), 4) + 4 * nr_units
     k.alloc("alloc_try_nid", "percpu alloc info (pcpu_alloc_alloc_info, freed)", roundup(ai_size, PAGE), PAGE,
-            0, 0, -1)
+            0, 0, -1, permanent=False)
     return size_sum, alloc_size // best, units
 
 
@@ -110,7 +110,7 @@ def pcpu_embed_first_chunk(k: Kernel) -> None:
     size_sum, unit, groups = pcpu_build_alloc_info(k)
     ai = k.out.allocs[-1].base
     areas = k.alloc("alloc_try_nid", "percpu areas array (pcpu_embed_first_chunk, freed)",
-                    roundup(len(groups) * 8, PAGE), SMP_CACHE_BYTES, 0, 0, -1)
+                    roundup(len(groups) * 8, PAGE), SMP_CACHE_BYTES, 0, 0, -1, permanent=False)
     k.cpus.unit_size = unit
     bases = []
     for g in groups:
