@@ -64,3 +64,26 @@ def test_events_parse_in_order_with_their_targets():
     assert [(e.action, e.target, e.name) for e in ev] == [("add", "dimm", "a"), ("online_movable", "dimm", "a"),
                                                           ("remove", "dimm", "a")]
     assert ev[0].size == 256 << 20 and ev[0].node == 1 and ev[0].base == -1
+
+
+def test_a_block_that_does_not_exist_is_an_error_at_its_event():
+    text = '''machine "evb" {
+    board qemu-q35
+    slots 2 maxmem 8G
+    node 0 { cpus 0-1  memory size 2G }
+    node 1 { cpus 2-3  memory size 2G }
+    events {
+        online block 48
+        add dimm a size 256M node 1
+        online_movable block 48-49
+        offline dimm a
+        remove dimm a
+        offline block 49
+    }
+}
+'''
+    r = Fwc().check(text=text, name="evb.fwc")
+    got = [(d.check, d.span.line, d.message) for d in r.diagnostics]
+    # blocks 48-49 exist only between the add (Linux creates them) and the remove
+    assert [(c, line) for c, line, _ in got] == [("event-block", 7), ("event-block", 12)], got
+    assert "blocks: 0-15, 32-47" in got[0][2]

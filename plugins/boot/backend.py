@@ -43,6 +43,8 @@ CHECKS = [
     ("boot-unsupported", 4401, "warning",
      "a machine the boot simulation does not cover (x86_64 with nodes only): boot/ is not written", None),
     ("boot-option", 4402, "error", "a bad option of backend boot (boot.policy)", None),
+    ("event-block", 4420, "error", "an event names a memory block that does not exist at that point",
+     "check_event_block"),
 ]
 
 
@@ -82,6 +84,20 @@ def check_pinned(machine, report):
         more = f" (+{len(why) - 4} more)" if len(why) > 4 else ""
         report(f"Linux node {nid}: hotpluggable memory cannot be hot-removed: {reason}"
                + (f": {what}{more}" if what else ""), node.span if node is not None else machine.span)
+
+
+def check_event_block(machine, report):
+    """Online/offline events naming memory blocks that do not exist when they are played
+    (the blocks after boot and after the events before them, as Linux 6.1 creates them)."""
+    if not machine.events or not _applies(machine):
+        return
+    if not any(e.action not in ("add", "remove", "set") for e in machine.events):
+        return
+    from .sim import simulate
+
+    for st in simulate(machine).steps:
+        if st.problem:
+            report(st.problem, st.span)
 
 
 def _node_of(machine, b, nid):
