@@ -5,7 +5,7 @@ QMP and the guest's console), measured in the same run.
     python bench/bench_events.py                      # prediction only
     python bench/bench_events.py --kernel VMLINUZ     # and the real boot (TCG; minutes)
 
-The machine: q35, 64 nodes of 256 MiB (CPUs on the first two), 25 DIMM slots; the events:
+The machine: q35, 64 nodes of 128 MiB (CPUs on the first two), 25 DIMM slots; the events:
 25 rounds of add DIMM on a node / online_movable / offline / remove = 100 events.
 """
 
@@ -22,11 +22,11 @@ NODES, ROUNDS = 64, 25
 
 
 def machine_text(nodes: int = NODES, rounds: int = ROUNDS) -> str:
-    lines = ['machine "events-64" {', "    board qemu-q35", f"    slots {rounds} maxmem {nodes // 4 + rounds}G",
+    lines = ['machine "events-64" {', "    board qemu-q35", f"    slots {rounds} maxmem {nodes // 8 + rounds // 4 + 1}G",
              '    cmdline "console=ttyS0 nokaslr"']
     for n in range(nodes):
         cpus = f"cpus {n} " if n < 2 else ""
-        lines.append(f"    node {n} {{ {cpus}memory size 256M }}")
+        lines.append(f"    node {n} {{ {cpus}memory size 128M }}")
     lines.append("    events {")
     for i in range(rounds):
         node = (i * 7) % nodes
