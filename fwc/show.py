@@ -8,7 +8,7 @@ hot-pluggable memory.  Readable at 80 columns; plain text when piped.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .units import approx_size
 
@@ -22,6 +22,27 @@ def _size(n: int) -> str:
 
 def _range(base: int, size: int) -> str:
     return f"{base:#x}-{base + size - 1:#x}"
+
+
+def pin_lines(pins: Iterable[Any]) -> list[str]:
+    """The pinned nodes as ``boot/pins.txt`` and ``fwc show`` print them: for each ``(node,
+    reason, because, in_hotpluggable)`` (allocations with ``stage``, ``permanent``, ``base``,
+    ``size``, ``purpose``), the reason, then one ``[mem first-last]`` line per allocation."""
+    out, pinned = [], []
+    for nid, reason, why, inside in pins:
+        pinned.append(nid)
+        out.append(f"node {nid} cannot be hot-removed: {reason}")
+        for a in why:
+            perm = "permanent" if a.permanent else "freed later"
+            out.append(f"  {a.stage:5} {perm:11} [mem {a.base:#018x}-{a.base + a.size - 1:#018x}] {a.purpose}")
+        for a in inside:
+            if a in why:
+                continue
+            perm = "permanent" if a.permanent else "freed later"
+            out.append(f"  in hotpluggable memory: {perm} [mem {a.base:#018x}-{a.base + a.size - 1:#018x}] "
+                       f"{a.purpose}")
+    out.append("nodes that cannot be hot-removed: " + (",".join(map(str, sorted(set(pinned)))) if pinned else "none"))
+    return out
 
 
 def render(machine, boot: BootReport | Mapping[str, Any] | None, console) -> None:
@@ -119,9 +140,6 @@ def _boot(boot: BootReport | Mapping[str, Any], console) -> None:
                            "domain in the SRAT)", style="bold"))
         console.print(zt)
     if report.pins:
-        console.print(Text("kernel allocations in hot-pluggable memory", style="bold red"))
-        for p in report.pins:
-            console.print(Text(f"  node {p.node} cannot be hot-removed: {p.reason}"))
-            for a in p.because:
-                perm = "permanent" if a.permanent else "freed later"
-                console.print(Text(f"    {a.stage:5} {perm:11} {_range(a.base, a.size)} {_size(a.size)} {a.purpose}"))
+        console.print(Text("kernel allocations in hot-pluggable memory (as boot/pins.txt)", style="bold red"))
+        for line in pin_lines((p.node, p.reason, p.because, p.in_hotpluggable) for p in report.pins):
+            console.print(Text(line, overflow="fold"))

@@ -36,20 +36,9 @@ def _pins_text(b) -> str:
     for nid in sorted(b.hotplug_nodes):
         out.append(f"node {nid}: {b.hotplug_nodes[nid] >> 20} MiB hotpluggable boot RAM, "
                    f"{b.movable_pages.get(nid, 0) * 4096 >> 20} MiB in ZONE_MOVABLE")
-    pinned = sorted({nid for nid, *_ in b.pins})
-    for nid, reason, why, inside in b.pins:
-        out.append(f"node {nid} cannot be hot-removed: {reason}")
-        for a in why:
-            perm = "permanent" if a.permanent else "freed later"
-            out.append(f"  {a.stage:5} {perm:11} [mem {a.base:#018x}-{a.base + a.size - 1:#018x}] {a.purpose}")
-        for a in inside:
-            if a in why:
-                continue
-            perm = "permanent" if a.permanent else "freed later"
-            out.append(f"  in hotpluggable memory: {perm} [mem {a.base:#018x}-{a.base + a.size - 1:#018x}] "
-                       f"{a.purpose}")
-    out.append("nodes that cannot be hot-removed: " + (",".join(map(str, pinned)) if pinned else "none"))
-    return "\n".join(out) + "\n"
+    from fwc.show import pin_lines  # the one format, shared with fwc show
+
+    return "\n".join(out + pin_lines(b.pins)) + "\n"
 
 
 def policy_summary(b) -> PolicySummary:
