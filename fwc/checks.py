@@ -9,7 +9,7 @@ levels and runner live in :mod:`fwc.registry` (re-exported here).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from . import boards
 from .diagnostics import ERROR, WARNING, Related
@@ -73,17 +73,23 @@ def check_empty_range(m: "Machine", report: Report) -> None:
             report(f"{what} is empty (size 0)", p.span)
 
 
+def _placed(ranges: Iterable[Any]) -> list[Any]:
+    """The ranges that have an address: a DIMM QEMU's window cannot take keeps none (base -1),
+    and [board-memory] reports it once; no other check speaks of it."""
+    return [r for r in ranges if r.base >= 0]
+
+
 def check_address_width(m: "Machine", report: Report) -> None:
     limit = 1 << boards.BOARDS[m.board].max_phys_bits
     for n in m.nodes:
-        for r in n.memory:
+        for r in _placed(n.memory):
             if r.end > limit:
                 report(f"memory [{r.base:#x}-{r.end - 1:#x}] ends above the {boards.BOARDS[m.board].max_phys_bits}-bit "
                        f"physical address space of board {m.board}", r.span)
 
 
 def check_memory_overlap(m: "Machine", report: Report) -> None:
-    ranges = [r for n in m.nodes for r in n.memory if r.size and r.enabled]
+    ranges = [r for n in m.nodes for r in _placed(n.memory) if r.size and r.enabled]
     owner = {id(r): n for n in m.nodes for r in n.memory}
     for a, b in _overlaps(ranges):
         na, nb = owner[id(a)], owner[id(b)]
@@ -283,7 +289,7 @@ def check_cpu_arch(m: "Machine", report: Report) -> None:
 def check_hotplug_alignment(m: "Machine", report: Report) -> None:
     blk = boards.MEMORY_BLOCK
     for n in m.nodes:
-        for r in n.memory:
+        for r in _placed(n.memory):
             if r.hotpluggable and r.size and (r.base % blk or r.end % blk):
                 report(f"hotpluggable range [{r.base:#x}-{r.end - 1:#x}] is not aligned to the 128 MiB memory "
                        "block: Linux can only hot-remove whole blocks", r.span)
@@ -408,10 +414,13 @@ def check_board_memory(m: "Machine", report: Report) -> None:
     dimm = [(n, r) for n in m.nodes for r in n.dimms]
     if dimm:
         total = sum(r.size for _, r in dimm)
-        ram = sum(r.size for _, r in boot)
+        ram = boards.ram_size(m.board, [r for _, r in boot], limit)  # QEMU's -m
         if m.maxmem and m.maxmem < ram + total:
-            report(f"maxmem {_size(m.maxmem)} is less than boot RAM plus DIMMs ({_size(ram + total)})", dimm[0][1].span)
+            report(f"maxmem {_size(m.maxmem)} is less than boot RAM plus DIMMs ({_size(ram)} + {_size(total)})",
+                   dimm[0][1].span)
         for _, r in dimm:
+            if r.base < 0:
+                continue
             if r.base % boards.MEMORY_BLOCK or r.size % boards.MEMORY_BLOCK:
                 report("DIMM size and address must be multiples of 128 MiB, or Linux refuses to hot-add it", r.span)
                 break

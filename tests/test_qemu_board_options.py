@@ -246,3 +246,63 @@ def test_generic_board_cpu_257_gets_an_x2apic_entry():
         off += madt[off + 1]
     cpus = [k for k in kinds if k[0] in (0, 9)]
     assert cpus[255] == (0, 255) and cpus[256] == (9, 256) and len(cpus) == 265
+
+
+def test_a_dimm_maxmem_cannot_hold_gets_one_error():
+    """The DIMMs get no address: one error, none about a range [-0x1-…] (issue 16)."""
+    text = ('machine "m" {\n board qemu-q35\n slots 2 maxmem 1G\n'
+            ' node 0 { cpus 0  memory size 2G  dimm size 1G  dimm size 512M }\n}\n')
+    r = Fwc().check(text=text, name="m.fwc")
+    assert [(d.check, d.message) for d in r.diagnostics if d.severity in ("error", "warning")] == [
+        ("board-memory", "maxmem 1 GiB is less than boot RAM plus DIMMs (2 GiB + 1536 MiB)")]
+
+
+def test_hand_split_qemu_srat_keeps_its_padding_entry(tmp_path):
+    """QEMU's SRAT edited by hand for an initrd override (shared/spec/qemu.md 5.1): node 1's
+    range split in two, the second half hotpluggable, QEMU's disabled padding entry kept where
+    it was, with the proximity domain the editor left in it.  The decompile describes it (the
+    padding as node 1's disabled empty range, in place), not as verbatim bytes, and the
+    description compiles back to these bytes."""
+    import struct
+
+    _, mine = _compile('machine "m" {\n board qemu-q35\n node 0 { cpus 0  memory size 2G }\n'
+                       ' node 1 { cpus 1  memory size 2G }\n}\n')
+    srat = bytearray(mine["SRAT"])
+    entries, off = [], 48
+    while off < len(srat):
+        entries.append(bytes(srat[off:off + srat[off + 1]]))
+        off += srat[off + 1]
+    mem = [e for e in entries if e[0] == 1]
+    assert [struct.unpack_from("<Q", e, 8)[0] for e in mem] == [0, 0x100000, 0x100000000, 0]  # QEMU's padding last
+
+    def entry(pxm, base, size, flags):
+        return bytes([1, 40]) + struct.pack("<IHQQIIQ", pxm, 0, base, size, 0, flags, 0)
+
+    split = [entry(1, 0x100000000, 0x40000000, 1), entry(1, 0, 0, 0), entry(1, 0x140000000, 0x40000000, 3)]
+    body = b"".join(e for e in entries if e[0] != 1) + mem[0] + mem[1] + b"".join(split)
+    table = bytearray(srat[:48] + body)
+    struct.pack_into("<I", table, 4, len(table))
+    table[9] = 0
+    table[9] = -sum(table) & 0xFF
+    (tmp_path / "SRAT.aml").write_bytes(bytes(table))
+    d = Fwc().decompile(str(tmp_path))
+    assert not d.errors and "verbatim" not in d.text, d.render_diagnostics()
+    node1 = d.text[d.text.index("node 1"):]
+    assert "memory 4G size 1G\n        memory 0 size 0 disabled\n        memory 5G size 1G hotpluggable" in node1
+    back = Fwc().compile(text=d.text, name="d.fwc", backends=["acpi"])
+    assert back.artifact("acpi/SRAT.aml").data == bytes(table)
+    # the same table as a QEMU-board description (what an initrd override is written as): an
+    # entry list places QEMU's padding entry and gives its proximity domain
+    text = """machine "m" {
+  board qemu-q35
+  tables { srat { cpus 0-1  memory 0, 0x100000, 0x100000000  placeholder memory 0 size 0 pxm 1 disabled
+                  memory 0x140000000 } }
+  node 0 { cpus 0  memory size 2G }
+  node 1 { cpus 1  memory size 1G  memory size 1G hotpluggable }
+  initrd at 1G size 8M { override srat }
+  cmdline "nokaslr movable_node"
+}
+"""
+    r = Fwc().compile(text=text, name="m.fwc", backends=["acpi"])
+    assert not r.errors, r.render_diagnostics()
+    assert r.artifact("acpi/SRAT.aml").data == bytes(table)
