@@ -200,21 +200,21 @@ def render(rows: list[Row], width: int | None = None) -> str:
                 continue
         mark = {"differs": "! ", APPROX: "~ "}.get(r.status, "  ")
         if r.key.startswith("lines:") and r.status != "not predicted":
-            out += _fit(f"{mark}{r.label:<{lw}}  predicted ", r.predicted, width)
-            out += _fit(f"{mark}{'':<{lw}}  real      ", r.real, width)
+            out += fit(f"{mark}{r.label:<{lw}}  predicted ", r.predicted, width)
+            out += fit(f"{mark}{'':<{lw}}  real      ", r.real, width)
             continue
         line = f"{mark}{r.label:<{lw}}  {r.predicted:<{pw}}  {r.real}".rstrip()
         if width is None or len(line) <= width:
             out.append(line)
         else:
-            out += _fit(mark, r.label, width)
-            out += _fit(f"{mark}  predicted ", r.predicted, width)
-            out += _fit(f"{mark}  real      ", r.real, width)
-    out += _fit("", summary(rows), width)
+            out += fit(mark, r.label, width)
+            out += fit(f"{mark}  predicted ", r.predicted, width)
+            out += fit(f"{mark}  real      ", r.real, width)
+    out += fit("", summary(rows), width)
     return "\n".join(out)
 
 
-def _fit(head: str, text: str, width: int | None) -> list[str]:
+def fit(head: str, text: str, width: int | None) -> list[str]:
     """``head + text``, folded at ``width`` (continuation lines indented under the text)."""
     if width is None or len(head) + len(text) <= width:
         return [(head + text).rstrip()]

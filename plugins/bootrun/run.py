@@ -367,7 +367,10 @@ def _run(args, fwc, progress) -> int:
         sys.stdout.write("\n")
     else:
         width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-        sys.stdout.write(f"kernel {info.get('release', '?')}: {info.get('cmdline', cmdline)}\n")
+        from .compare import fit
+
+        head = f"kernel {info.get('release', '?')}: "
+        sys.stdout.write("\n".join(fit(head, info.get("cmdline", cmdline), width)) + "\n")
         sys.stdout.write(render(rows, width) + "\n")
     if args.no_predict:
         sys.stdout.write(f"boot {run_.seconds:.1f} s\n") if not args.json else None
