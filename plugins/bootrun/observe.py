@@ -48,6 +48,7 @@ LINE_CATEGORIES = (
     ("initmem", r"^Initmem setup node "),
     ("unavailable", r"^On node \d+, zone \w+: \d+ pages in unavailable ranges"),
     ("zonelists", r"^Fallback order for Node |^Built \d+ zonelists|^Policy zone: "),
+    ("memory_blocks", r"^x86/mm: Memory block size: "),
     ("memory", r"^Memory: (\d+|~)K/\d+K available"),
 )
 _LINE_RX = [(c, re.compile(rx)) for c, rx in LINE_CATEGORIES if rx]

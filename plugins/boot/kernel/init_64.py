@@ -27,4 +27,5 @@ def probe_memory_block_size(k: Kernel, hypervisor: bool = True) -> int:
         while bz > MIN_MEMORY_BLOCK_SIZE and end % bz:
             bz >>= 1
     k.hotplug.block_size = bz
+    k.pr(f"x86/mm: Memory block size: {bz >> 20}MB")
     return bz
