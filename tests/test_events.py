@@ -87,3 +87,31 @@ def test_a_block_that_does_not_exist_is_an_error_at_its_event():
     # blocks 48-49 exist only between the add (Linux creates them) and the remove
     assert [(c, line) for c, line, _ in got] == [("event-block", 7), ("event-block", 12)], got
     assert "blocks: 0-15, 32-47" in got[0][2]
+
+
+RECORDED = sorted(p.name for p in (ROOT / "tests" / "golden" / "events").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("name", RECORDED)
+def test_every_step_agrees_with_a_recorded_real_boot(name):
+    """The steps of examples/events/NAME.fwc against a real boot of it (tests/golden/events,
+    recorded from ``fwc boot --keep`` by tests/oracles/events_golden.py): every row after boot."""
+    import re
+
+    from fwc_plugins.bootrun import after
+    from fwc_plugins.bootrun.predict import machine_as_booted
+    from fwc_plugins.bootrun.run import BootRun
+
+    d = GOLDEN.parent / "events" / name
+    console = (d / "console.txt").read_text()
+    q = json.loads((d / "qemu-steps.json").read_text())
+    cmdline = re.search(r"^cmdline=(.*)$", console, re.M).group(1).strip()
+    m = Fwc().load(ROOT / "examples" / "events" / f"{name}.fwc").machine
+    booted = machine_as_booted(m, cmdline, q["initrd_base"], q["initrd_size"])
+    pl = after.plan(booted, cmdline)
+    assert pl is not None
+    pl.qemu = q["steps"]
+    rows = after.rows(pl, booted, cmdline, BootRun("ok", 0, 1.0, console, ""), True)
+    steps = [r for r in rows if r.key.startswith("step:")]
+    assert len({r.key for r in steps}) == len(m.events) + 1
+    assert not [r for r in rows if r.differs], [r for r in rows if r.differs][:5]
