@@ -620,6 +620,9 @@ def test_srat_file_linux_reads_counts_as_an_override(fwc, tmp_path):
     """``override "x.aml"`` holding a higher-revision SRAT with QEMU's IDs replaces QEMU's SRAT
     (Linux reads it: the simulator boots with ZONE_MOVABLE), so the qemu checks that say
     'QEMU's SRAT cannot express this' stay quiet, exactly as for ``override srat``."""
+    from fwc.api import Fwc
+
+    fwc = Fwc(read_anywhere=True)  # the table file is outside the (text) description's directory
     p = tmp_path / "file.aml"
     p.write_bytes(_initrd_srat(fwc, 2))
     got, r = _qemu_checks(fwc, HOTPLUG2.format(oem="", overrides=f'override "{p}"'))
@@ -633,6 +636,9 @@ def test_srat_file_linux_reads_counts_as_an_override(fwc, tmp_path):
 def test_srat_file_linux_does_not_read_still_warns(fwc, tmp_path, how):
     """A file Linux rejects (bad checksum) or drops (OEM revision not above QEMU's 1): the
     guest reads QEMU's SRAT, so boot RAM is ordinary RAM and qemu-hotplug-boot-ram says so."""
+    from fwc.api import Fwc
+
+    fwc = Fwc(read_anywhere=True)  # the table file is outside the (text) description's directory
     data = {"same-revision": lambda: _initrd_srat(fwc, 1), "lower-revision": lambda: _initrd_srat(fwc, 0),
             "bad-checksum": lambda: _initrd_srat(fwc, 2, bad_checksum=True)}[how]()
     p = tmp_path / "file.aml"
