@@ -48,10 +48,13 @@ def main() -> int:
     r = Fwc().load(text=text, name="events-64.fwc")
     assert r.machine is not None, r.render_diagnostics()
     m = r.machine
+    import attrs
+
     best = float("inf")
-    for _ in range(a.repeat):
+    for _ in range(a.repeat):  # a new machine object each time: simulate() shares its last results
+        fresh = attrs.evolve(m)
         t0 = time.perf_counter()
-        b = simulate(m)
+        b = simulate(fresh)
         best = min(best, time.perf_counter() - t0)
     plain = min(_time(lambda: simulate(_without_events(m))) for _ in range(a.repeat))
     print(f"{len(m.events)} events on {len(m.nodes)} nodes: prediction {best * 1000:.1f} ms "

@@ -27,7 +27,7 @@ ABSENT = "-"
 
 
 #: Line categories a prediction with ``lines`` covers even where it has no line of them.
-ALWAYS_COVERED = tuple(c for c, _ in LINE_CATEGORIES if c != "memory")
+ALWAYS_COVERED = tuple(c for c, _ in LINE_CATEGORIES if c not in ("memory", "memory_blocks"))
 #: The ``Memory:`` line's first figure, nr_free_pages() when it is printed: it depends on deferred
 #: struct-page initialisation, which fwc does not model (the prediction prints ``~K``).
 _FREE_PAGES = re.compile(r"^Memory: (\d+|~)K/")
