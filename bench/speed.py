@@ -131,3 +131,246 @@ def memblock_script(ops: int, seed: int = 2024) -> str:
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod.gen_script(random.Random(seed), ops, nodes=8, resize=False, dump_every=0)
+
+
+# --------------------------------------------------------------------------------------
+# Measuring
+
+
+def median_time(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def spawn(cmd: list[str], runs: int, cwd: str | None = None, stdin: str | None = None) -> tuple[float, float]:
+    """Median wall and CPU seconds of ``runs`` fresh processes."""
+    walls, cpus = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        p = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if stdin is not None:
+            p.stdin.write(stdin.encode())
+            p.stdin.close()
+        _, status, ru = os.wait4(p.pid, 0)
+        walls.append(time.perf_counter() - t)
+        cpus.append(ru.ru_utime + ru.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def row(name: str, anchor: str, a: float, ours: str, t: float, goal: str) -> None:
+    print(f"{name:<10} anchor {anchor:<44} {a * 1e3:9.1f} ms   fwc {ours:<36} {t * 1e3:9.1f} ms   "
+          f"ratio {t / a:7.2f}   goal: {goal}")
+
+
+def growth(label: str, sizes: list[tuple[str, int, object]], fn, runs: int) -> None:
+    """Cost at 1x, 4x, 16x: ``sizes`` = (label, elements, argument)."""
+    base = None
+    for tag, elems, arg in sizes:
+        t = median_time(lambda: fn(arg), runs)
+        per = t / elems
+        base = base or per
+        print(f"    {label} {tag:<22} {t * 1e3:9.1f} ms   {per * 1e6:8.2f} us/element   per-element ratio {per / base:5.2f}")
+
+
+def fwc_instance():
+    from fwc import Fwc
+
+    f = Fwc()
+    f.host  # plugin loading is start-up cost (row cold)
+    return f
+
+
+def load(f, text: str):
+    r = f.load(text=text, name="bench.fwc")
+    assert r.machine is not None, r.render_diagnostics()
+    return r.machine
+
+
+def bench_cold(a) -> None:
+    from fwc import syntax
+
+    note = "" if syntax._get_parser().prebuilt else "   (tables computed with Lark: not a normal install)"
+    fwc_cmd = [sys.executable, "-m", "fwc.cli", "check", EXAMPLE]
+    floor = [sys.executable, "-c", "import attrs, pluggy, argparse, re"]
+    walls, cpus = {"floor": [], "fwc": []}, {"floor": [], "fwc": []}
+    for _ in range(a.runs * 3):  # interleaved: the load changes along the run
+        for k, cmd in (("floor", floor), ("fwc", fwc_cmd)):
+            w, c = spawn(cmd, 1, cwd=tempfile.gettempdir())
+            walls[k].append(w)
+            cpus[k].append(c)
+    fw, ff = statistics.median(walls["fwc"]), statistics.median(walls["floor"])
+    fc, flc = statistics.median(cpus["fwc"]), statistics.median(cpus["floor"])
+    row("cold", "python -c 'import attrs, pluggy, argparse, re'", ff, "check two-node-hotplug.fwc (wall)", fw,
+        "<= 1.3x" + note)
+    row("", "(cpu)", flc, "(cpu)", fc, "<= 1.3x")
+
+
+def bench_boot(a) -> None:
+    from fwc_plugins.boot.sim import _simulate
+
+    f = fwc_instance()
+    machines = {n: load(f, boot_machine(n)) for n in (64, 256, 1024)}
+
+    def sim(m):
+        return _simulate(m, "upstream", m.cmdline, None, None, None)  # not the shared result
+
+    t64 = median_time(lambda: sim(machines[64]), a.runs)
+    t1024 = median_time(lambda: sim(machines[1024]), a.runs)
+    row("boot", "simulate 64 nodes (4 GiB a node)", t64, "simulate 1024 nodes", t1024, "1024 nodes <= 1 s")
+    growth("nodes", [("64 (1x)", 64, machines[64]), ("256 (4x)", 256, machines[256]),
+                     ("1024 (16x)", 1024, machines[1024])], sim, a.runs)
+
+
+def _iasl(args: list[str], cwd: str, runs: int) -> float:
+    return spawn(["iasl", *args], runs, cwd=cwd)[0]
+
+
+def bench_acpi(a) -> None:
+    from fwc_plugins.acpi import decode_table, to_iasl_source
+
+    f = fwc_instance()
+    text = srat_machine(256, 16384, 4096)
+
+    def compile_(t):
+        r = f.compile(text=t, name="bench.fwc", backends=["acpi"], options={"acpi.dsl": False})
+        assert r.ok, r.render_diagnostics()
+        return r.artifact("acpi/SRAT.aml").data
+
+    srat = compile_(text)
+    if not shutil.which("iasl"):
+        print("srat/decompile: iasl not found (apt-get install acpica-tools): skipped")
+        return
+    with tempfile.TemporaryDirectory(prefix="fwc-speed-") as d:
+        with open(os.path.join(d, "srat.asl"), "w") as fh:
+            fh.write(to_iasl_source(decode_table(srat)[0]))
+        with open(os.path.join(d, "SRAT"), "wb") as fh:
+            fh.write(srat)
+        t_iasl = _iasl(["-vs", "-z", "-p", "out", "srat.asl"], d, max(1, a.runs // 2))
+        with open(os.path.join(d, "out.aml"), "rb") as fh:
+            same = fh.read() == srat
+        t_fwc = median_time(lambda: compile_(text), a.runs)
+        row("srat", "iasl -z (256 nodes, 16384 x2APIC, 4096 ranges)", t_iasl, "compile -b acpi (same data)", t_fwc,
+            f">= 100x faster (iasl/fwc = {t_iasl / t_fwc:.0f}x), identical bytes: {same}")
+        t_dis = _iasl(["-vs", "-d", "-p", "dis", "SRAT"], d, a.runs)
+        path = os.path.join(d, "SRAT")
+
+        def decompile():
+            r = f.decompile([path])
+            assert r.ok and r.text
+        t_dec = median_time(decompile, a.runs)
+        row("decompile", "iasl -d of that SRAT", t_dis, "decompile (byte identity proved)", t_dec,
+            "faster than iasl -d (ratio < 1)")
+    sizes = [(f"{n} nodes ({k}x)", n, srat_machine(n, 64 * n, 16 * n)) for n, k in ((16, 1), (64, 4), (256, 16))]
+    growth("srat", sizes, compile_, a.runs)
+
+
+def bench_memblock(a) -> None:
+    import importlib.util
+
+    from fwc_plugins.boot.memblock_script import run_script
+
+    script = memblock_script(100_000)
+    t_fwc = median_time(lambda: run_script(script), max(1, a.runs // 2))
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "_speed_harness", os.path.join(ROOT, "tests", "oracles", "memblock", "harness.py"))
+        harness = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(harness)
+        driver = str(harness.build_oracle(sanitize=False))
+    except Exception as e:  # noqa: BLE001 - no toolchain or package: the row says so
+        print(f"memblock: the real mm/memblock.c driver is unavailable ({e}); fwc {t_fwc * 1e3:.1f} ms")
+        return
+    p = subprocess.run([driver], input=script, capture_output=True, text=True)
+    same = p.stdout == run_script(script)
+    t_c = spawn([driver], max(1, a.runs // 2), stdin=script)[0]
+    row("memblock", "mm/memblock.c driver, 100k ops (process)", t_c, "run_script, same script", t_fwc,
+        f"<= 5x, identical output: {same}")
+    growth("ops", [(f"{n // 1000}k ({k}x)", n, memblock_script(n)) for n, k in ((25_000, 1), (100_000, 4))]
+           + [("400k (16x)", 400_000, memblock_script(400_000))] if a.big else
+           [(f"{n // 1000}k ({k}x)", n, memblock_script(n)) for n, k in ((6_250, 1), (25_000, 4), (100_000, 16))],
+           run_script, 1)
+
+
+def bench_compile(a) -> None:
+    f = fwc_instance()
+
+    def compile_(t):
+        r = f.compile(text=t, name="bench.fwc")
+        assert r.ok, r.render_diagnostics()
+
+    texts = {n: hotplug_machine(n) for n in (64, 256, 1024)}
+    t64 = median_time(lambda: compile_(texts[64]), a.runs)
+    t1024 = median_time(lambda: compile_(texts[1024]), max(1, a.runs // 2))
+    row("compile", "all backends, 64 nodes (63 hotplug, movable_node)", t64, "all backends, 1024 nodes", t1024,
+        "<= 3 s")
+    growth("nodes", [(f"{n} ({k}x)", n, texts[n]) for n, k in ((64, 1), (256, 4), (1024, 16))], compile_, 1)
+
+
+def bench_parse(a) -> None:
+    f = fwc_instance()
+
+    def check(t):
+        f.check(text=t, name="bench.fwc")
+
+    small, big = statements_machine(10_000), statements_machine(80_000)
+    t10 = median_time(lambda: check(small), a.runs)
+    t80 = median_time(lambda: check(big), max(1, a.runs // 2))
+    row("parse", "parse + check, 10k statements in one block", t10, f"80k statements ({len(big) >> 10} KiB)", t80,
+        "linear (8x), <= 1 s")
+    growth("statements", [(f"{n // 1000}k ({k}x)", n, statements_machine(n))
+                          for n, k in ((5_000, 1), (20_000, 4), (80_000, 16))], check, 1)
+
+
+def bench_machines(a) -> None:
+    f = fwc_instance()
+
+    def check(t):
+        f.check(text=t, name="bench.fwc")
+
+    t64 = median_time(lambda: check(distances_machine(64, True)), a.runs)
+    t255 = median_time(lambda: check(distances_machine(255, True)), 1)
+    row("distances", "check, 64 nodes, all 4,032 distances", t64, "255 nodes, all 64,770 distances", t255,
+        "linear in distances (16x)")
+    t64 = median_time(lambda: check(distances_machine(64, False)), a.runs)
+    t1024 = median_time(lambda: check(distances_machine(1024, False)), 1)
+    row("slit", "check, 64 nodes, one distance (64x64 SLIT)", t64, "1024 nodes (1024x1024 SLIT)", t1024,
+        "linear in the SLIT (256x)")
+    from fwc.cli import main
+
+    def show(n):
+        path = os.path.join(tempfile.gettempdir(), f"fwc-speed-show-{n}.fwc")
+        with open(path, "w") as fh:
+            fh.write(hotplug_machine(n))
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            main(["show", path])
+
+    t16 = median_time(lambda: show(16), a.runs)
+    t256 = median_time(lambda: show(256), 1)
+    row("show", "fwc show, 16 nodes", t16, "fwc show, 256 nodes", t256, "linear (16x)")
+
+
+ROWS = {"cold": bench_cold, "boot": bench_boot, "srat": bench_acpi, "memblock": bench_memblock,
+        "compile": bench_compile, "parse": bench_parse, "machines": bench_machines}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5, help="runs per median (fewer for the biggest workloads)")
+    ap.add_argument("--only", default=",".join(ROWS), help=f"rows to run (of {', '.join(ROWS)})")
+    ap.add_argument("--big", action="store_true", help="the memblock growth at 400k ops")
+    a = ap.parse_args(argv)
+    print(f"python {sys.version.split()[0]}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
+          f"medians of {a.runs}; ratio = fwc / anchor of the same run")
+    for name in a.only.split(","):
+        ROWS[name.strip()](a)
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -50,14 +50,14 @@ def _block(sig: str, address: int, data: bytes) -> str:
     out = [f"{sig[:4]:4.4s} @ 0x{address >> 32 & 0xFFFFFFFF:08X}{address & 0xFFFFFFFF:08X}"]
     for off in range(0, len(data), 16):
         chunk = data[off:off + 16]
-        hexpart = "".join(f"{b:02X} " for b in chunk) + "   " * (16 - len(chunk))
-        text = chunk.decode("latin-1").translate(_ASCII_T)
+        hexpart = chunk.hex(" ").upper() + " " + "   " * (16 - len(chunk))
+        text = chunk.translate(_ASCII_B).decode("latin-1")
         out.append(f"{off:04X}".rjust(8) + f": {hexpart} {text}")
     out.append("")
     return "\n".join(out) + "\n"
 
 
-_ASCII_T = {c: _ASCII[c] for c in range(256)}
+_ASCII_B = _ASCII.encode("latin-1")  # bytes.translate() table: printable ASCII or "."
 
 
 def to_acpidump(tables: Iterable) -> str:

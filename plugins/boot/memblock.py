@@ -138,7 +138,7 @@ class RegionType:
     """
 
     __slots__ = ("name", "B", "E", "F", "N", "max", "total_size", "addr",
-                 "pending", "gen", "walk_index")
+                 "pending", "gen", "walk_index", "pfn_index")
 
     def __init__(self, name: str, max_regions: int):
         self.name = name
@@ -153,10 +153,25 @@ class RegionType:
         #: by memblock_cap_memory_range(), which isolates without merging);
         #: the kernel's next full merge pass joins them
         self.pending: list[int] = []
-        #: bumped whenever regions are inserted, removed or change flags or
-        #: node: the key of ``walk_index`` (see Memblock._walk_regions)
+        #: bumped whenever a region is inserted, removed or changed: the key of
+        #: ``walk_index`` (Memblock._walk_regions) and ``pfn_index`` (pfn_ranges)
         self.gen = 0
         self.walk_index: tuple[int, dict[int, list[int]], dict] | None = None
+        self.pfn_index: tuple[int, list[tuple[int, int, int]], dict[int, list[tuple[int, int, int]]]] | None = None
+
+    def pfn_ranges(self, nid: int | None = None) -> list[tuple[int, int, int]]:
+        """for_each_mem_pfn_range() (include/linux/memblock.h): (start_pfn, end_pfn, nid) of the
+        regions holding a whole page, of node ``nid`` or all; kept until the regions change."""
+        c = self.pfn_index
+        if c is None or c[0] != self.gen:
+            out, by_nid = [], {}
+            for b_, e_, n in zip(self.B, self.E, self.N):
+                s, e = (b_ + PAGE_SIZE - 1) >> 12, e_ >> 12  # PFN_UP, PFN_DOWN
+                if s < e:
+                    out.append((s, e, n))
+                    by_nid.setdefault(n, []).append((s, e, n))
+            c = self.pfn_index = (self.gen, out, by_nid)
+        return list(c[1] if nid is None else c[2].get(nid, ()))
 
     @property
     def cnt(self) -> int:
@@ -259,7 +274,8 @@ class Memblock:
         """__memblock_find_range_top_down() (mm/memblock.c)."""
         window = (start, end) if size > 0 else None
         amask = ~((align - 1) & MASK64)
-        for rs, re_, _ in self._next_mem_range(nid, flags, True, window):
+        # a candidate lies in [this_start, this_end - size]: gaps shorter than size never hold one
+        for rs, re_, _ in self._next_mem_range(nid, flags, True, window, size):
             # clamp(x, start, end) = min(max(x, start), end)
             this_start = start if rs < start else (end if rs > end else rs)
             this_end = start if re_ < start else (end if re_ > end else re_)
@@ -647,14 +663,16 @@ class Memblock:
     # the window; otherwise the literal walk is used.
 
     def _next_mem_range(self, nid: int, flags: int, reverse: bool,
-                        window: tuple[int, int] | None = None
+                        window: tuple[int, int] | None = None, min_gap: int = 0
                         ) -> Iterator[tuple[int, int, int]]:
         """__next_mem_range() / __next_mem_range_rev() (mm/memblock.c) with
         type_a = memory and type_b = reserved: the free ranges as
         (start, end, nid), lowest first or (``reverse``) highest first.
 
         With ``window`` = (start, end), only the regions and gaps that
-        overlap it are visited (see the notes above).
+        overlap it are visited (see the notes above).  With ``min_gap``,
+        gaps between two reserved regions shorter than it are not yielded
+        (a caller that needs that many bytes could not use them).
         """
         if nid == self.max_numnodes:
             nid = NUMA_NO_NODE
@@ -686,6 +704,8 @@ class Memblock:
             for k in (range(khi, klo - 1, -1) if reverse else range(klo, khi + 1)):
                 rs = RE[k - 1] if k else 0
                 re_ = RB[k] if k < nres else MASK64
+                if re_ - rs < min_gap:
+                    continue
                 yield (rs if rs > ms else ms), (re_ if re_ < me else me), MN[mi]
 
     def _walk_regions(self, nid: int, bad: int, want_mirror: int) -> list[int]:
@@ -931,6 +951,7 @@ class Memblock:
                 # note: the kernel does not update total_size here
                 B[i] = start
                 E[i] = end
+                t.gen += 1
             else:
                 self._remove_region(t, i)
                 continue

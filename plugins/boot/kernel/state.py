@@ -230,12 +230,4 @@ class Kernel:
     # ---- memblock.memory as PFN ranges
     def mem_pfn_ranges(self, nid: int | None = None) -> list[tuple[int, int, int]]:
         """for_each_mem_pfn_range(): (start_pfn, end_pfn, nid) of memblock.memory."""
-        from .zones import pfn_down, pfn_up
-
-        t = self.memblock.memory
-        out = []
-        for b_, e_, n in zip(t.B, t.E, t.N):
-            s, e = pfn_up(b_), pfn_down(e_)
-            if s < e and (nid is None or n == nid):
-                out.append((s, e, n))
-        return out
+        return self.memblock.memory.pfn_ranges(nid)
