@@ -164,7 +164,8 @@ class RegionType:
         regions holding a whole page, of node ``nid`` or all; kept until the regions change."""
         c = self.pfn_index
         if c is None or c[0] != self.gen:
-            out, by_nid = [], {}
+            out: list[tuple[int, int, int]] = []
+            by_nid: dict[int, list[tuple[int, int, int]]] = {}
             for b_, e_, n in zip(self.B, self.E, self.N):
                 s, e = (b_ + PAGE_SIZE - 1) >> 12, e_ >> 12  # PFN_UP, PFN_DOWN
                 if s < e:
