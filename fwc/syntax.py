@@ -17,7 +17,7 @@ import threading
 from typing import Any, NamedTuple
 
 from .diagnostics import Diagnostic, Span
-from .syntax_errors import MAX_SYNTAX_ERRORS, repair, syntax_diagnostic
+from .syntax_errors import MAX_RECOVERIES, MAX_SYNTAX_ERRORS, repair, syntax_diagnostic
 
 GRAMMAR_FILE = "fwc.lark"
 
@@ -481,8 +481,12 @@ def parse(text: str, file: str = "<input>", start: str = "start") -> tuple[list 
     diags: list[Diagnostic] = []
     last_line = [0]
     dropped_braces = [0]  # '{' dropped by recovery: their '}' must not count as errors
+    recoveries = [0]
 
     def on_error(e) -> bool:
+        recoveries[0] += 1
+        if recoveries[0] > MAX_RECOVERIES:  # the cost of recovery stays bounded
+            return False
         d = syntax_diagnostic(e, errors, file, text)
         is_token = isinstance(e, errors.UnexpectedToken)
         quiet = is_token and dropped_braces[0] and e.token.type in ("RBRACE", "$END")

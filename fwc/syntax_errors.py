@@ -77,6 +77,9 @@ def syntax_diagnostic(e, errors, file: str, text: str) -> Diagnostic:
 
 
 MAX_SYNTAX_ERRORS = 20
+#: Unexpected tokens recovery handles per file before it gives up: each costs a repair attempt,
+#: and a long bad line (160 KB of '(') reports one error but would repair every token.
+MAX_RECOVERIES = 500
 
 # Tokens tried, in order, to repair the input after an unexpected token: a
 # missing value or a missing closing brace is the usual mistake.

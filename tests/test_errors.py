@@ -57,7 +57,7 @@ CASES = [
     ('machine "m" { node 0 { cpus 5-3 memory 0 size 1G } }',
      [("empty-range", 1, 29, "CPU range 5-3 is empty")]),
     ('machine "m" { node 0 { cpus 0-0xFFFFFFFF memory 0 size 1G } }',
-     [("field-range", 1, 29, "more than 262144 CPUs in one node")]),
+     [("field-range", 1, 29, "more than 262144 CPUs in the machine")]),
     ('machine "m" { distance 0 1 = 256\n node 0 { memory 0 size 1G } }',
      [("field-range", 1, 30, "distance 256 is out of range [0, 255]")]),
     ('machine "m" { board qemu-q36\n node 0 { memory 0 size 1G } }',
