@@ -1,0 +1,57 @@
+"""A short fixed-seed run of fwc's own fuzz harnesses (tests/fuzzing.py; long runs:
+``bench/fuzz.py SECONDS``): each input runs in a forked child under CPU and address-space
+limits, and any exception, internal error, hang (> 2 s CPU) or peak over 512 MiB fails."""
+
+import pytest
+
+import fuzzing
+
+SEEDS = range(1000, 1012)
+
+
+@pytest.fixture(scope="module")
+def campaigns():
+    return {c.name: c for c in fuzzing.campaigns()}
+
+
+@pytest.mark.parametrize("name", ["grammar", "tokens", "tables", "acpidump+dirs"])
+def test_fixed_seed_sample(campaigns, name):
+    c = campaigns[name]
+    for seed in SEEDS:
+        c.step(seed)
+    assert c.findings == [], "\n".join(f"seed {s}: {o.what}: {o.detail[-1500:]}" for s, o in c.findings)
+
+
+def test_the_runner_sees_hangs_memory_and_exceptions():
+    def spin():
+        while True:
+            pass
+
+    def hog():
+        blocks = []
+        while True:
+            blocks.append(bytearray(64 << 20))
+
+    def boom():
+        raise KeyError("x")
+
+    assert fuzzing.run(spin, cpu_seconds=0.5).what == "cpu"
+    assert fuzzing.run(hog, memory_mib=128).what == "memory"
+    o = fuzzing.run(boom)
+    assert o.what == "exception" and "KeyError" in o.detail
+    assert fuzzing.run(lambda: None).ok
+
+
+def test_the_generators_reach_what_they_claim():
+    import random
+
+    g = fuzzing.Grammar()
+    texts = [g.generate(random.Random(i), depth=14) for i in range(200)]
+    keywords = {"machine", "node", "tables", "initrd", "events", "e820", "include", "distance", "dimm"}
+    assert keywords <= set(" ".join(texts).split())
+    from fwc import Fwc
+
+    assert sum(Fwc().load(text=fuzzing.PRELUDE + t).machine is not None for t in texts) >= 1
+    srat = next(s["SRAT"] for s in fuzzing.table_sets() if "SRAT" in s)
+    rng = random.Random(3)
+    assert len({fuzzing.mutate_table(rng, srat) for _ in range(50)}) > 40
