@@ -49,7 +49,7 @@ def _functions(path):
 
 SOURCE = re.compile(r"\b(arch|drivers|mm|init|lib|include|kernel|fs)/[\w/-]+\.[ch]\b")
 # fwc's own helpers (not a kernel function), allowed without a kernel source path
-FWC_OWN = {"find_pins", "policy_named", "srat_entries", "slit_matrix", "madt_cpus", "table_ids", "smp_lines", "hot_add_dimms",
+FWC_OWN = {"find_pins", "policy_named", "srat_entries", "slit_matrix", "madt_cpus", "table_ids", "smp_lines",
            "acpi_tables_init", "align_zone_movable_pfn", "acpi_tb_header_line", "free_after_boot", "zone_freesize"}
 
 

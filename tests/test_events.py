@@ -115,3 +115,15 @@ def test_every_step_agrees_with_a_recorded_real_boot(name):
     steps = [r for r in rows if r.key.startswith("step:")]
     assert len({r.key for r in steps}) == len(m.events) + 1
     assert not [r for r in rows if r.differs], [r for r in rows if r.differs][:5]
+
+
+def test_boot_backend_writes_every_step_and_the_seed_policy_beside_upstream():
+    r = Fwc().compile(ROOT / "examples" / "events" / "offline-remove.fwc", backends=["boot"])
+    assert r.ok, r.render_diagnostics()
+    pol = r.artifact("boot/policies.txt").text
+    ev = r.artifact("boot/events.txt").text
+    m = Fwc().load(ROOT / "examples" / "events" / "offline-remove.fwc").machine
+    assert pol.count("      upstream: ") == len(m.events) and pol.count("      seed:     ") == len(m.events)
+    assert ev.startswith("# memory block size 0x8000000\nstep 0: after boot\n")
+    assert [ln for ln in ev.splitlines() if ln.startswith("step ")][-1] == f"step {len(m.events)}: remove dimm k"
+    assert "  outcome: 15 failed\n  why: block 15: memory holes" in ev
