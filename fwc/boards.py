@@ -193,6 +193,30 @@ def device_window(above_4g: int, ram_size: int, slots: int, maxmem: int) -> tupl
     return base, (maxmem - ram_size) + GiB * slots
 
 
+def qemu_id(value: str) -> str | None:
+    """The -machine x-oem-id/x-oem-table-id value QEMU 7.2 pads (with NULs) back to ``value``,
+    commas doubled as QEMU's option syntax wants; None when none does (a NUL before another
+    character, or nothing but NULs: QEMU then keeps its own ID)."""
+    text = value.rstrip("\0")
+    if not text or "\0" in text:
+        return None
+    return text.replace(",", ",,")
+
+
+#: Tables QEMU 7.2 names itself whatever x-oem-table-id says (hw/acpi/nvdimm.c: the NVDIMM SSDT)
+QEMU_OWN_TABLE_IDS = {"SSDT": "NVDIMM\0\0"}
+
+
+def qemu_oem(board: str, oem, signature: str = "") -> tuple:
+    """The identity in the headers of QEMU 7.2's tables for a machine with this ``oem``
+    (id, table id, revision, creator id, creator revision): the OEM ID and table ID fwc's
+    command line gives QEMU (-machine x-oem-id/x-oem-table-id), the rest QEMU's own."""
+    dflt = BOARDS[board].oem
+    oid = oem.id if oem.id != dflt[0] and qemu_id(oem.id) is not None else dflt[0]
+    tid = oem.table_id if oem.table_id != dflt[1] and qemu_id(oem.table_id) is not None else dflt[1]
+    return (oid, QEMU_OWN_TABLE_IDS.get(signature, tid), *dflt[2:])
+
+
 def device_ids(count: int) -> list[str]:
     """The ``-device …,id=`` fwc's command line gives its DIMMs and NVDIMMs, in address order."""
     return [f"d{k}" for k in range(count)]

@@ -272,13 +272,21 @@ def test_equal_or_lower_revision_is_dropped(F, rev):
 
 
 def test_other_oem_ids_install_a_second_table(F):
-    got, r = checks_of(F, q35(oem='oem id "FWC   " table "FWCMACH " revision 2'))
+    # the override table's own identity ('tables { srat oem … }'): QEMU's tables keep the machine's
+    got, r = checks_of(F, q35(oem='oem revision 2\ntables { srat oem id "FWC   " table "FWCMACH " revision 2 }'))
     assert got == [("initrd-oem-mismatch", "warning")]
     assert "second SRAT" in r.render_diagnostics()
-    got, _ = checks_of(F, q35(oem='oem id "BOCHS " table "OTHERTBL" revision 5'))
+    got, _ = checks_of(F, q35(oem='oem revision 5\ntables { srat oem id "BOCHS " table "OTHERTBL" revision 5 }'))
     assert got == [("initrd-oem-mismatch", "warning")]
-    got, _ = checks_of(F, q35(oem='oem id "BOCHS" table "BXPC" revision 5'))  # NUL-padded: no match
-    assert got == [("initrd-oem-mismatch", "warning")]
+    got, _ = checks_of(F, q35(oem='oem revision 5\ntables { srat oem id "BOCHS" table "BXPC" revision 5 }'))
+    assert got == [("initrd-oem-mismatch", "warning")]  # NUL-padded: no match
+
+
+def test_machine_oem_ids_reach_qemu_so_the_override_matches(F):
+    # the machine's OEM IDs go on QEMU's command line (-machine x-oem-id, x-oem-table-id: issue
+    # 16), so QEMU's own tables carry them too and the override replaces QEMU's SRAT
+    got, _ = checks_of(F, q35(oem='oem id "FWC   " table "FWCMACH " revision 2'))
+    assert got == []
 
 
 def test_qemu_board_defaults_to_qemu_ids(F):

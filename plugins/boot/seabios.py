@@ -74,14 +74,18 @@ class HighZone(NamedTuple):
     smbios_high: bool   # the SMBIOS table is in ZoneHigh (else in the F segment)
 
 
-def high_zone(board: str, low_end: int, ram: int, sockets: int) -> HighZone:
-    """SeaBIOS's ZoneHigh for a QEMU 7.2 machine whose RAM below 4 GiB ends at ``low_end``."""
+def high_zone(board: str, low_end: int, ram: int, sockets: int, nvdimm: bool = False) -> HighZone:
+    """SeaBIOS's ZoneHigh for a QEMU 7.2 machine whose RAM below 4 GiB ends at ``low_end``.
+    ``nvdimm``: QEMU's NVDIMM DSM buffer (``etc/acpi/nvdimm-mem``, one 4 KiB page) lies above the
+    ACPI blob (a real pc boot with NVDIMMs: the blob and the reserved tail 0x1000 lower)."""
     top = low_end
     below = min(ram, low_end) if low_end <= FOUR_G else low_end
     smb = smbios_length(board, ram, below, sockets)
     high = smb > SMBIOS_FSEG_MAX
     if high:
         top = (top - smb) & ~(MALLOC_MIN_ALIGN - 1)
+    if nvdimm:
+        top = (top - PAGE) & ~(PAGE - 1)
     acpi = (top - ACPI_BLOB) & ~(ACPI_ALIGN - 1)
     lowest = acpi
     if board == "qemu-q35":  # ahci_port_realloc(): cmd 256@256, fis 256@256, list 1024@1024

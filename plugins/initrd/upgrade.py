@@ -139,14 +139,16 @@ def qemu_table_signatures(machine: Machine) -> list[str]:
     (FACS first; the RSDT, which lists them, follows).  The boot plugin's firmware model
     places them in this order; :func:`firmware_tables` gives their headers."""
     sigs = ["FACS", "DSDT", "FACP", "APIC", "HPET"]
-    # fwc's qemu backend passes -numa for every node, so QEMU always builds an SRAT;
-    # a SLIT exactly when there are -numa dist options (the machine has distances).
-    if machine.nodes or machine.slots:
+    # fwc's qemu backend passes -numa for every node of a NUMA machine, so QEMU builds an SRAT
+    # (a machine without NUMA has none); a SLIT exactly when there are -numa dist options.
+    if machine.numa or machine.slots:
         sigs.append("SRAT")
     if machine.distances and len(machine.nodes) > 1:
         sigs.append("SLIT")
     if machine.board == "qemu-q35":
         sigs.append("MCFG")
+    if any(r.nonvolatile for n in machine.nodes for r in n.dimms):  # -machine nvdimm=on (measured order)
+        sigs += ["SSDT", "NFIT"]
     sigs.append("WAET")
     return sigs
 
@@ -154,13 +156,14 @@ def qemu_table_signatures(machine: Machine) -> list[str]:
 def firmware_tables(machine: Machine) -> dict[str, Header] | None:
     """The tables the machine's firmware gives Linux before any upgrade, by signature
     (headers only; the FACS, which has none, left out); None when unknown.  On qemu boards
-    every table carries QEMU's OEM ID, OEM table ID and OEM revision (the board's ``oem``)."""
+    every table carries the OEM ID and table ID fwc's command line gives QEMU and QEMU's OEM
+    revision (:func:`fwc.boards.qemu_oem`)."""
     from fwc import boards
 
     if boards.is_qemu(machine.board):
-        oid, tid, rev = boards.BOARDS[machine.board].oem[:3]
         sigs = [s for s in qemu_table_signatures(machine) if s != "FACS"] + ["RSDT"]
-        return {s: Header(s, 0, oid.encode("latin-1"), tid.encode("latin-1"), rev) for s in sigs}
+        ids = {s: boards.qemu_oem(machine.board, machine.oem, s) for s in sigs}
+        return {s: Header(s, 0, ids[s][0].encode("latin-1"), ids[s][1].encode("latin-1"), ids[s][2]) for s in sigs}
     out = {}
     for _, (sig, data) in machine_tables(machine).items():
         if len(data) >= header_size():

@@ -370,19 +370,9 @@ def machine_options(m: "Machine") -> tuple[str, ...]:
         out.append(f"kernel-irqchip={m.board_options.kernel_irqchip}")
     default = boards.BOARDS[m.board].oem
     for prop, value, dflt in (("x-oem-id", m.oem.id, default[0]), ("x-oem-table-id", m.oem.table_id, default[1])):
-        if value != dflt and _qemu_id(value) is not None:
-            out.append(f"{prop}={_qemu_id(value)}")
+        if value != dflt and boards.qemu_id(value) is not None:
+            out.append(f"{prop}={boards.qemu_id(value)}")
     return tuple(out)
-
-
-def _qemu_id(value: str) -> str | None:
-    """The -machine x-oem-id/x-oem-table-id value QEMU 7.2 pads (with NULs) back to ``value``,
-    commas doubled as QEMU's option syntax wants; None when none does (a NUL before another
-    character, or nothing but NULs: QEMU then keeps its own ID)."""
-    text = value.rstrip("\0")
-    if not text or "\0" in text:
-        return None
-    return text.replace(",", ",,")
 
 
 def _oem_problems(m: "Machine", problems: list[Problem]) -> None:
@@ -395,7 +385,7 @@ def _oem_problems(m: "Machine", problems: list[Problem]) -> None:
     if m.initrd is not None and m.initrd.overrides:
         return
     for what, value in (("OEM ID", m.oem.id), ("OEM table ID", m.oem.table_id)):
-        if _qemu_id(value) is None:
+        if boards.qemu_id(value) is None:
             problems.append(Problem("qemu-oem", f"{what} {value!r}: QEMU's -machine x-oem-id/x-oem-table-id pads "
                                     "a name with NULs, so it cannot give this one", m.oem.span or m.span))
     fixed = [f"{what} {getattr(m.oem, f)!r} (QEMU: {getattr(default, f)!r})"

@@ -48,10 +48,10 @@ def table_ids(d: bytes) -> str:
     return f"{h['signature']}-{h['oem_id']}-{h['oem_table_id']}"
 
 
-def _firmware_ids(k: Kernel) -> tuple:
+def _firmware_ids(k: Kernel, signature: str = "") -> tuple:
     m = k.machine
-    if boards.is_qemu(m.board):
-        return boards.BOARDS[m.board].oem
+    if boards.is_qemu(m.board):  # NUL-padded IDs print as blanks (%-6.6s stops at the NUL)
+        return tuple(v.split("\0")[0] if isinstance(v, str) else v for v in boards.qemu_oem(m.board, m.oem, signature))
     o = m.oem
     return (o.id, o.table_id, o.revision, o.creator_id, o.creator_revision)
 
@@ -146,7 +146,7 @@ def _unmodelled_header(k: Kernel, sig: str, addr: int, length: int) -> str:
 
     if sig == "FACS":
         return f"ACPI: FACS 0x{addr:016X} {length:06X}"
-    return acpi_tb_header_line(sig, addr, length, table_revision(k.machine, sig), *_firmware_ids(k))
+    return acpi_tb_header_line(sig, addr, length, table_revision(k.machine, sig), *_firmware_ids(k, sig))
 
 
 def acpi_reserve_initial_tables(k: Kernel, installed: list[tuple[str, int, int, bytes]]) -> None:
