@@ -204,11 +204,8 @@ class _Builder:
     def board_max_ram_below_4g(self, c):
         return self._stmt("max-ram-below-4g", c, value=c[1])
 
-    def board_accel(self, c):
-        return self._stmt("accel", c, value=self._word(c[1]))
-
-    def board_kernel_irqchip(self, c):
-        return self._stmt("kernel-irqchip", c, value=self._word(c[1]))
+    def board_word(self, c):  # accel, kernel-irqchip
+        return self._stmt(str(c[0]), c, value=self._word(c[1]))
 
     def oem(self, c):
         return self._stmt("oem", c, fields=c[1:])
