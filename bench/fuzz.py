@@ -41,7 +41,9 @@ def main() -> int:
         while time.time() - start < args.seconds and (not args.count or c.count < args.count):
             o = c.step(seed, args.cpu, args.memory)
             if not o.ok:
-                print(f"  FINDING {c.name} seed {seed}: {o.what}: {o.detail.strip()[-800:]}", flush=True)
+                lines = [l for l in o.detail.strip().splitlines() if l.strip()]
+                where = next((l for l in lines if "[internal-error]" in l or "Error" in l), lines[-1] if lines else "")
+                print(f"  FINDING {c.name} seed {seed}: {o.what}: {where.strip()[:300]}", flush=True)
             seed += 1
         wall = time.time() - start
         print(f"{c.name:14} {c.count:7} inputs  {c.count / wall:6.1f}/s  worst CPU {c.worst_cpu:5.2f} s  "

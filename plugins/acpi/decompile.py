@@ -364,6 +364,12 @@ def decompile(paths: Iterable[str], fwc: Fwc | None = None,
 
         text, more = with_e820(text, inp.e820, fwc)
         diags += more
+    if text is not None:  # the promise is the whole description: it checks clean, whatever path wrote it
+        r = fwc.check(text=text, name="<decompiled>")
+        if not r.ok:
+            first = r.errors[0]
+            return None, diags + [Diagnostic(ERROR, "acpi-decompile", "the description fwc would print does not "
+                                             f"check: {first.message} [{first.check}]")]
     return text, diags
 
 
