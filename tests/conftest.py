@@ -43,6 +43,20 @@ def machine(body: str) -> str:
 
 
 @pytest.fixture(scope="session")
+def qemu():
+    """qemu-system-x86_64 alone (the firmware-only table oracle needs no kernel); skipped
+    when missing, failed under CI=true."""
+    import shutil
+
+    path = shutil.which("qemu-system-x86_64")
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("qemu-system-x86_64 missing under CI")
+        pytest.skip("qemu-system-x86_64 missing")
+    return path
+
+
+@pytest.fixture(scope="session")
 def qemu_tools():
     """QEMU 7.2, busybox and the Debian kernel (tests/oracles/qemu); skipped when they
     cannot be had, failed under CI=true."""

@@ -5,8 +5,6 @@ firmware_tables.py: SeaBIOS only, no kernel, well under a second per machine).""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 
 import pytest
 
@@ -16,16 +14,6 @@ from fwc.api import Fwc
 from oracles.qemu.firmware_tables import qemu_tables
 
 G, M = 1 << 30, 1 << 20
-
-
-@pytest.fixture(scope="module")
-def qemu():
-    path = shutil.which("qemu-system-x86_64")
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("qemu-system-x86_64 missing under CI")
-        pytest.skip("qemu-system-x86_64 missing")
-    return path
 
 
 @pytest.mark.parametrize("board, limit, ram, below", [

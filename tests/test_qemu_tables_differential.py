@@ -8,24 +8,12 @@ of QEMU's tables must give back the same machine.  Thousands: bench/qemu_tables.
 
 from __future__ import annotations
 
-import os
-import shutil
 
 import pytest
 
 from oracles.qemu.table_machines import differential, machines
 
 SEED, N = 16, 30
-
-
-@pytest.fixture(scope="module")
-def qemu():
-    path = shutil.which("qemu-system-x86_64")
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("qemu-system-x86_64 missing under CI")
-        pytest.skip("qemu-system-x86_64 missing")
-    return path
 
 
 @pytest.fixture(scope="module")
