@@ -1,7 +1,9 @@
 """Differential boot fuzzing (issue 11 §3): boot N random valid QEMU machines on the real
-Debian 6.1 kernel, one at a time, and compare everything ``fwc boot`` compares.
+Debian kernel (6.1, or 6.12 with ``--kernel 6.12``), one at a time, and compare everything
+``fwc boot`` compares (the prediction is for the version in the bzImage's header).
 
-    python bench/fidelity.py N SEED [--out DIR] [--timeout S]
+    python bench/fidelity.py N SEED [--kernel 6.1|6.12] [--out DIR] [--timeout S]
+    python bench/fidelity.py --examples [--kernel 6.12]   # every examples/boot-tests and examples/qemu machine
 
 The machines come from tests/oracles/qemu/random_machines.py (deterministic from SEED); each
 is booted through plugins/bootrun's ``run()`` (``fwc boot --json``).  Prints, per category
@@ -28,6 +30,21 @@ sys.path.insert(0, os.path.join(REPO, "tests"))
 
 from oracles.qemu import ensure_tools  # noqa: E402
 from oracles.qemu.random_machines import machines  # noqa: E402
+
+
+class Example:
+    """A machine of examples/ in the shape of random_machines' (name, text, features)."""
+
+    def __init__(self, path: str) -> None:
+        self.name = os.path.splitext(os.path.basename(path))[0]
+        with open(path) as f:
+            self.text = f.read()
+        self.features = (os.path.basename(os.path.dirname(path)),)
+
+
+def examples() -> list[Example]:
+    return [Example(os.path.join(REPO, "examples", d, f)) for d in ("boot-tests", "qemu")
+            for f in sorted(os.listdir(os.path.join(REPO, "examples", d))) if f.endswith(".fwc")]
 
 
 def boot_one(path: str, keep: str, tools, timeout: float, fwc) -> tuple[int, dict | None, str]:
@@ -63,22 +80,27 @@ def first_difference(doc: dict) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("n", type=int)
-    ap.add_argument("seed", type=lambda v: int(v) if v.lstrip("-").isdigit() else v)
-    ap.add_argument("--out", help="where to keep the machines (default build/fidelity/SEED)")
+    ap.add_argument("n", type=int, nargs="?", default=0)
+    ap.add_argument("seed", type=lambda v: int(v) if v.lstrip("-").isdigit() else v, nargs="?", default=0)
+    ap.add_argument("--kernel", choices=("6.1", "6.12"), default="6.1", help="the Debian kernel booted and predicted")
+    ap.add_argument("--examples", action="store_true", help="boot the examples instead of random machines")
+    ap.add_argument("--out", help="where to keep the machines (default build/fidelity/[KERNEL-]SEED)")
     ap.add_argument("--timeout", type=float, default=120.0)
     a = ap.parse_args(argv)
     from fwc.api import Fwc
 
-    out = os.path.abspath(a.out or os.path.join(REPO, "build", "fidelity", str(a.seed)))
+    tag = ("examples" if a.examples else str(a.seed))
+    out = os.path.abspath(a.out or os.path.join(REPO, "build", "fidelity",
+                                                 tag if a.kernel == "6.1" else f"{a.kernel}-{tag}"))
     os.makedirs(out, exist_ok=True)
-    tools = ensure_tools()
+    tools = ensure_tools(a.kernel)
+    print(f"kernel {tools.kernel_release} ({tools.kernel_pkg} {tools.kernel_pkg_version})", flush=True)
     fwc = Fwc()
     # category -> [machines agreeing, machines with the category, rows agreeing, rows compared]
     cats: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     results = []
     t0 = time.monotonic()
-    for m in machines(a.n, a.seed):
+    for m in (examples() if a.examples else machines(a.n, a.seed)):
         d = os.path.join(out, m.name)
         os.makedirs(d, exist_ok=True)
         path = os.path.join(d, f"{m.name}.fwc")
@@ -112,13 +134,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    first difference: {res['first_difference']}\n    kept: {d}", flush=True)
     agreeing = sum(r["status"] == "agree" for r in results)
     print(f"\n{agreeing}/{len(results)} machines agree on every compared line "
-          f"(seed {a.seed}, {time.monotonic() - t0:.0f} s)")
+          f"(Linux {a.kernel}, {'the examples' if a.examples else f'seed {a.seed}'}, {time.monotonic() - t0:.0f} s)")
     print(f"{'category':<16} {'machines':>12} {'rows':>14}")
     for c in sorted(cats):
         mo, mn, ro, rn = cats[c]
         print(f"{c:<16} {mo:>5}/{mn:<5} {100 * mo / mn:5.1f}%  {ro:>5}/{rn:<5} {100 * ro / rn:5.1f}%")
     with open(os.path.join(out, "summary.json"), "w") as f:
-        json.dump({"n": a.n, "seed": a.seed, "agree": agreeing, "machines": results,
+        json.dump({"n": len(results), "seed": a.seed, "kernel": a.kernel, "examples": a.examples, "agree": agreeing, "machines": results,
                    "categories": {c: dict(zip(("machines_agree", "machines", "rows_agree", "rows"), v))
                                   for c, v in sorted(cats.items())}}, f, indent=1)
     print(f"kept in {out}")

@@ -83,6 +83,8 @@ def _parser(plugin_commands=None):
     sh = command("show")
     sh.add_argument("file")
     sh.add_argument("--no-boot", action="store_true", help="do not run the boot simulation for the zones")
+    sh.add_argument("-O", dest="options", action="append", default=[], metavar="boot.OPTION=VALUE",
+                    help="an option of the boot simulation (e.g. boot.kernel=6.12)")
     common(sh)
 
     b = command("backends")
@@ -291,8 +293,17 @@ def cmd_show(args) -> int:
     if r.machine is None:
         return EXIT_INVALID
     boot = None
+    options = {}
+    for o in args.options:
+        key, eq, value = o.partition("=")
+        if not eq or not key.startswith("boot."):
+            raise UsageError(f"-O expects boot.OPTION=VALUE, got '{o}'")
+        options[key] = value
     if not args.no_boot and "boot" in f.backends:
-        b = f.compile(args.file, backends=["boot"])
+        b = f.compile(args.file, backends=["boot"], options=options)
+        if not b.ok:
+            _print_diagnostics(b, args)
+            return EXIT_INVALID
         from fwc_plugins.boot.report import BootReportError, from_json
 
         try:

@@ -136,9 +136,20 @@ def _boot(boot: BootReport | Mapping[str, Any], console) -> None:
         for z in zones:
             style = "bold green" if z.zone == "Movable" else ""
             zt.add_row(str(z.node), Text(z.zone, style=style), str(z.start_pfn), str(z.spanned), str(z.present))
-        console.print(Text("zones after boot (Linux 6.1, simulated; Linux numbers nodes by first proximity "
-                           "domain in the SRAT)", style="bold"))
+        console.print(Text(f"zones after boot (Linux {report.kernel}, simulated; Linux numbers nodes by first "
+                           "proximity domain in the SRAT)", style="bold"))
         console.print(zt)
+    late = [z for z in report.zones_after_hotadd if z.populated]
+    if late and tuple(late) != tuple(z for z in zones if z.populated):
+        lt = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
+        for col in ("linux node", "zone", "start_pfn", "spanned", "present"):
+            lt.add_column(col, justify="right" if col != "zone" else "left")
+        for z in late:
+            lt.add_row(str(z.node), Text(z.zone, style="bold green" if z.zone == "Movable" else ""), str(z.start_pfn),
+                       str(z.spanned), str(z.present))
+        console.print(Text("zones once the cold-plugged DIMMs are hot-added (memhp_default_state; Linux 6.12 onlines "
+                           "them by default, 6.1 leaves them offline)", style="bold"))
+        console.print(lt)
     if report.pins:
         console.print(Text("kernel allocations in hot-pluggable memory (as boot/pins.txt)", style="bold red"))
         for line in pin_lines((p.node, p.reason, p.because, p.in_hotpluggable) for p in report.pins):

@@ -36,7 +36,7 @@ apt_get() {
 }
 apt_get update -qq
 apt_get install -y -qq --no-install-recommends \
-    acpica-tools qemu-system-x86 busybox-static gcc make libc6-dev xz-utils python3-venv \
+    acpica-tools qemu-system-x86 busybox-static gcc make libc6-dev xz-utils zstd python3-venv \
     librsvg2-bin cpio
 
 PY=${PYTHON:-python3}

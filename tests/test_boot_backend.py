@@ -26,7 +26,7 @@ def test_examples_check_clean_and_compile(path):
     assert r.ok and not r.diagnostics, r.render_diagnostics()
     names = {a.path for a in r.artifacts}
     assert names == {"boot/dmesg.txt", "boot/memblock.log", "boot/memblock.txt", "boot/zones.txt", "boot/pins.txt",
-                     "boot/policies.txt", "boot/events.txt", "boot/boot.json"}
+                     "boot/policies.txt", "boot/events.txt", "boot/kernels.txt", "boot/boot.json"}
     data = json.loads(r.artifact("boot/boot.json").text)
     assert data["policy"] == "upstream" and data["dmesg"]
     assert "memblock_reserve:" in r.artifact("boot/memblock.log").text

@@ -1,4 +1,4 @@
-"""Built-in backend ``boot``: Linux 6.1 x86_64 early boot, memblock and zones.
+"""Built-in backend ``boot``: Linux 6.1 or 6.12 x86_64 early boot, memblock and zones.
 
 Outputs (under ``boot/``): ``dmesg.txt`` (the kernel's own line formats, diffable against a
 real dmesg), ``memblock.log`` (``memblock=debug`` style, every call with its purpose as the
@@ -7,9 +7,11 @@ present; at the end of early boot and after cold-plugged DIMMs are onlined), ``p
 (kernel allocations in hotpluggable memory and the nodes they keep from being hot-removed),
 ``policies.txt`` (upstream 6.1 against the 2013 seed design, events included),
 ``events.txt`` (the memory blocks after boot and every event step: outcome, blocks, zones,
-DIMMs, zonelist lines) and ``boot.json`` (all of it).
+DIMMs, zonelist lines), ``kernels.txt`` (the same machine under Linux 6.1 and 6.12, side by
+side) and ``boot.json`` (all of it).  Every file says which kernel it predicts.
 
-Options: ``policy`` = ``upstream`` (default) or ``seed``; ``cmdline``: words appended to the
+Options: ``kernel`` = ``6.1`` (default) or ``6.12``, or a bzImage (its build figures and the
+version its header names); ``policy`` = ``upstream`` (default) or ``seed``; ``cmdline``: words appended to the
 machine's kernel command line; ``dsdt-size``: QEMU's DSDT length, for exact ACPI addresses.
 
 Command: ``fwc memblock run SCRIPT`` runs an op-script (the language of the memblock oracle's C driver, tests/oracles/memblock) on the
@@ -21,18 +23,19 @@ from __future__ import annotations
 from fwc.plugin import Option, hookimpl
 
 OUTPUTS = ["boot/dmesg.txt", "boot/memblock.log", "boot/memblock.txt", "boot/zones.txt", "boot/pins.txt",
-           "boot/policies.txt", "boot/events.txt", "boot/boot.json"]
+           "boot/policies.txt", "boot/events.txt", "boot/kernels.txt", "boot/boot.json"]
 
 
 @hookimpl
 def fwc_register_backends(register):
-    register("boot", generate, description="simulated Linux 6.1 x86_64 early boot: dmesg, memblock, zones, pins",
+    register("boot", generate, description="simulated Linux 6.1 or 6.12 x86_64 early boot: dmesg, memblock, zones, pins",
              outputs=OUTPUTS,
              options={"policy": Option("upstream", "upstream (Linux 6.1) or seed (2013 movablecore=acpi design)"),
                       "cmdline": Option("", "words appended to the machine's kernel command line"),
                       "dsdt-size": Option(0, "QEMU boards: DSDT length in bytes (0: known value or estimate)"),
-                      "kernel": Option("", "the bzImage whose build figures (image sections, per-CPU size, "
-                                           "config) the boot uses (default: Debian 6.1's, recorded)")})
+                      "kernel": Option("", "the kernel predicted: 6.1 (default) or 6.12, Debian's builds; or a "
+                                           "bzImage: its build figures (image sections, per-CPU size, config) "
+                                           "and the version its header names")})
 
 
 #: Every diagnostic name the backend emits: (name, code, level, description, analysis or None
@@ -42,7 +45,7 @@ CHECKS = [
      "hotpluggable memory that Linux 6.1 pins with kernel allocations at boot", "check_pinned"),
     ("boot-unsupported", 4401, "warning",
      "a machine the boot simulation does not cover (x86_64 with nodes only): boot/ is not written", None),
-    ("boot-option", 4402, "error", "a bad option of backend boot (boot.policy)", None),
+    ("boot-option", 4402, "error", "a bad option of backend boot (boot.policy, boot.kernel)", None),
     ("event-block", 4420, "error", "an event names a memory block that does not exist at that point",
      "check_event_block"),
 ]
@@ -119,6 +122,7 @@ def boards_is_qemu(machine) -> bool:
 def generate(ctx):
     from . import render
     from .kernel.policy import POLICIES
+    from .kernel.version import KERNELS
     from .sim import simulate
 
     m = ctx.machine
@@ -131,20 +135,46 @@ def generate(ctx):
         return
     cmdline = " ".join(x for x in (m.cmdline, ctx.options["cmdline"]) if x)
     dsdt = ctx.options["dsdt-size"] or None
-    build = None
-    if ctx.options["kernel"]:
-        from .kernel_build import cached_build
-
-        try:
-            build = cached_build(ctx.options["kernel"])
-        except (OSError, ValueError, LookupError) as e:
-            ctx.error("boot-option", f"option boot.kernel: {e}", m.span)
-            return
-    main = simulate(m, policy=policy, cmdline=cmdline, dsdt_size=dsdt, build=build)
+    kernel, build = _kernel_option(ctx, m)
+    if kernel is None:
+        return
+    main = simulate(m, policy=policy, cmdline=cmdline, dsdt_size=dsdt, build=build, kernel=kernel)
     other = simulate(m, policy=next(p for p in POLICIES if p != policy), cmdline=cmdline, dsdt_size=dsdt,
-                     build=build)
-    for path, data in render.outputs(m, main, other).items():
+                     build=build, kernel=kernel)
+    kernels = {k: main if k == kernel else simulate(m, policy=policy, cmdline=cmdline, dsdt_size=dsdt, kernel=k)
+               for k in KERNELS}
+    for path, data in render.outputs(m, main, other, kernels).items():
         ctx.emit(path, data)
+
+
+def _kernel_option(ctx, m):
+    """``boot.kernel``: a version fwc models (``6.1``, ``6.12``: Debian's recorded build figures),
+    or a bzImage (its build figures, and the version its header names); (None, None) after
+    a boot-option error."""
+    from .kernel.version import DEFAULT_KERNEL, KERNELS, bzimage_release
+
+    spec = str(ctx.options["kernel"])
+    if not spec or spec in KERNELS:
+        return spec or DEFAULT_KERNEL, None
+    import os
+
+    if not os.path.exists(spec):
+        ctx.error("boot-option", f"option boot.kernel: expected {' or '.join(KERNELS)} or a bzImage, got '{spec}' "
+                  "(no such file)", m.span)
+        return None, None
+    from .kernel_build import cached_build
+
+    try:
+        build = cached_build(spec)
+        release, series = bzimage_release(spec)
+    except (OSError, ValueError, LookupError) as e:
+        ctx.error("boot-option", f"option boot.kernel: {e}", m.span)
+        return None, None
+    if series not in KERNELS:
+        ctx.error("boot-option", f"option boot.kernel: '{spec}' is Linux {release or '(no version in its header)'}: "
+                  f"fwc models {' and '.join(KERNELS)}", m.span)
+        return None, None
+    return series, build
 
 
 # ---------------------------------------------------------------------------

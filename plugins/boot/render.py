@@ -10,7 +10,7 @@ from .report import Memblock as ReportMemblock
 
 
 def _zones_text(b) -> str:
-    out = ["# node zone start_pfn spanned present (populated zones, end of early boot)"]
+    out = [f"# Linux {b.kernel}: node zone start_pfn spanned present (populated zones, end of early boot)"]
     out += [f"{n} {z} {s} {sp} {pr}" for n, z, s, sp, pr in b.zones]
     if b.dimm_online:
         out.append("# after cold-plugged DIMMs are hot-added and onlined per memhp_default_state")
@@ -29,7 +29,7 @@ def _memblock_text(mb: Memblock) -> str:
 
 
 def _pins_text(b) -> str:
-    out = [f"# policy {b.policy}: kernel allocations in hotpluggable memory (per the SRAT Linux used)"]
+    out = [f"# Linux {b.kernel}, policy {b.policy}: kernel allocations in hotpluggable memory (per the SRAT Linux used)"]
     if not b.hotplug_nodes:
         out.append("no hotpluggable boot memory in the SRAT: nothing to pin")
         return "\n".join(out) + "\n"
@@ -56,7 +56,7 @@ def summary(b) -> dict:
 
 def _policies_text(m, up, seed) -> str:
     a, c = summary(up), summary(seed)
-    out = [f"# {m.name}: the same machine under Linux 6.1 (upstream, movable_node) and the 2013 seed design "
+    out = [f"# {m.name}: the same machine under Linux {up.kernel} (upstream, movable_node) and the 2013 seed design "
            "(movablecore=acpi: hotpluggable ranges reserved early, freed after memory init)",
            f"cmdline: {a['cmdline']}"]
     rows = [("Movable zone start", lambda s: ", ".join(f"node {n}: {v}" for n, v in s["movable_zone_start"].items())
@@ -108,10 +108,14 @@ def _events_text(b) -> str:
     return "\n".join(out) + "\n"
 
 
-def outputs(m, main, other) -> dict:
+def outputs(m, main, other, kernels: dict | None = None) -> dict:
+    """Every output file: ``main`` is the boot of the options, ``other`` the other policy's,
+    ``kernels`` the boot of each modelled kernel (version -> Boot) for ``kernels.txt``."""
+    from .compare_kernels import kernels_text
+
     up, seed = (main, other) if main.policy == "upstream" else (other, main)
     report = BootReport(
-        policy=main.policy, summary=policy_summary(main), other_policy=policy_summary(other), notes=main.notes,
+        policy=main.policy, kernel=main.kernel, online_nodes=main.online_nodes, summary=policy_summary(main), other_policy=policy_summary(other), notes=main.notes,
         dmesg=main.dmesg + main.dmesg_late,
         memblock=ReportMemblock(main.memblock.memory.regions(), main.memblock.reserved.regions()),
         allocations=main.allocs,
@@ -119,9 +123,11 @@ def outputs(m, main, other) -> dict:
                        for z, (s, sp, pr) in zip(ZONE_NAMES, zi)] for n, zi in main.zones_all.items()},
         zones_after_hotadd=main.zones_final, pins=main.pins, managed=main.managed,
         kernel_build=main.build.as_json())
-    return {
-        "boot/dmesg.txt": "\n".join(main.dmesg + main.dmesg_late) + "\n",
-        "boot/memblock.log": "\n".join(main.log) + "\n",
+    out = {
+        # the first line is start_kernel()'s linux_banner, as fwc knows it: the version predicted
+        "boot/dmesg.txt": f"Linux version {main.kernel} (fwc's simulation of Debian's x86_64 kernel)\n"
+                          + "\n".join(main.dmesg + main.dmesg_late) + "\n",
+        "boot/memblock.log": f"# Linux {main.kernel}\n" + "\n".join(main.log) + "\n",
         "boot/memblock.txt": _memblock_text(main.memblock),
         "boot/zones.txt": _zones_text(main),
         "boot/pins.txt": _pins_text(main),
@@ -129,3 +135,6 @@ def outputs(m, main, other) -> dict:
         "boot/events.txt": _events_text(main),
         "boot/boot.json": report.to_json(),
     }
+    if kernels:
+        out["boot/kernels.txt"] = kernels_text(m, kernels)
+    return out

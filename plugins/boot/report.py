@@ -326,6 +326,12 @@ class BootReport:
     managed: FrozenMap[str, int] = attrs.field(default=FrozenMap(), converter=_managed_map)
     #: the kernel build's figures the prediction assumed (kernel_build.KernelBuild; optional)
     kernel_build: FrozenMap[str, Any] = attrs.field(default=FrozenMap(), converter=_build_map)
+    #: the kernel version this report predicts (``boot.kernel``: "6.1" or "6.12"); a document
+    #: written before the key existed predicts 6.1
+    kernel: str = "6.1"
+    #: the online nodes userspace sees (/sys/devices/system/node/online): those with memory or CPUs
+    #: (a memoryless node with CPUs shows ``MemTotal: 0 kB``); optional, default empty
+    online_nodes: tuple[int, ...] = attrs.field(default=(), converter=_sorted_ints)
 
     schema = SCHEMA
 
@@ -340,6 +346,8 @@ class BootReport:
         return {
             SCHEMA_KEY: SCHEMA,
             "policy": self.policy,
+            "kernel": self.kernel,
+            "online_nodes": list(self.online_nodes),
             "summary": self.summary.to_dict(),
             "other_policy": self.other_policy.to_dict(),
             "notes": list(self.notes),
@@ -527,6 +535,8 @@ def from_json(doc: str | bytes | bytearray | Mapping[str, Any]) -> BootReport:
     memblock = _Reader(r.get("memblock"), "memblock")
     return BootReport(
         policy=r.string("policy"),
+        kernel=r.string("kernel") if "kernel" in doc else "6.1",
+        online_nodes=r.array("online_nodes", _want_int) if "online_nodes" in doc else (),
         summary=_summary(r.get("summary"), "summary"),
         other_policy=_summary(r.get("other_policy"), "other_policy"),
         notes=r.array("notes", _want_str),

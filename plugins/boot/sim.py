@@ -1,4 +1,4 @@
-"""Linux 6.1 x86_64 early boot, simulated: e820 -> memblock -> SRAT -> NUMA -> zones.
+"""Linux x86_64 early boot (6.1 or 6.12), simulated: e820 -> memblock -> SRAT -> NUMA -> zones.
 
 The simulation itself is the package
 :mod:`fwc_plugins.boot.kernel`, one module per kernel source file; this module is its
@@ -7,7 +7,8 @@ lines, the memblock debug log, the final memblock state, the zone table, every k
 allocation with its purpose, and the pinned hotplug nodes.
 
 Policies (:mod:`.kernel.policy`): ``upstream`` (Linux 6.1) and ``seed`` (the 2013
-``movablecore=acpi`` patch set).
+``movablecore=acpi`` patch set).  Kernels (:mod:`.kernel.version`): ``kernel="6.1"`` (the
+default) or ``"6.12"`` (:mod:`.kernel612` overrides the steps that differ).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from .kernel.pins import Pin, find_pins
 from .kernel.policy import policy_named
 from .kernel.state import Alloc, Kernel, ZoneInfo
 from .kernel.memory_hotplug import ONLINE_STATES
+from .kernel.version import DEFAULT_KERNEL, kernel_named
 from .kernel.zones import ZONE_NAMES
-from .kernel_build import DEBIAN_6_1, KernelBuild
+from .kernel_build import BUILDS, DEBIAN_6_1, KernelBuild
 from .memblock import Memblock
 
 if TYPE_CHECKING:
@@ -43,6 +45,7 @@ class Boot:
 
     policy: str
     cmdline: str
+    kernel: str                          # the kernel version simulated ("6.1", "6.12")
     params: KernelParams
     dmesg: list[str]                     # early boot, up to build_all_zonelists()
     log: list[str]                       # memblock=debug lines and '# ' notes
@@ -65,6 +68,7 @@ class Boot:
     block_size: int = 0                  # memory_block_size_bytes()
     steps: list[Step] = attrs.field(factory=list)  # after boot (memory blocks, cold-plugged DIMMs), then each event
     managed: dict[str, int] = attrs.field(factory=dict)  # "nid Zone" -> managed pages userspace sees after boot
+    online_nodes: list[int] = attrs.field(factory=list)  # node_online_map userspace sees (memory or CPUs)
     build: KernelBuild = DEBIAN_6_1                     # the kernel build's figures the boot used
 
     @property
@@ -78,39 +82,43 @@ _RECENT: list[tuple[tuple, Machine, Boot]] = []
 
 
 def simulate(machine: Machine, *, policy: str = "upstream", cmdline: str | None = None, dsdt_size: int | None = None,
-             given: dict[int, set[int]] | None = None, build: KernelBuild | None = None) -> Boot:
-    """Simulate Linux 6.1's boot of ``machine`` (``cmdline`` replaces the machine's), then its
+             given: dict[int, set[int]] | None = None, build: KernelBuild | None = None,
+             kernel: str = DEFAULT_KERNEL) -> Boot:
+    """Simulate Linux ``kernel``'s boot of ``machine`` (``cmdline`` replaces the machine's), then its
     events; ``given``: per event step, the blocks whose *not guaranteed* offline the real kernel did;
-    ``build``: the kernel build's figures (Debian 6.1's by default).  The result is shared with
-    the next caller asking for the same boot of the same machine object: read it, do not change it."""
+    ``build``: the kernel build's figures (the version's recorded Debian build by default).  The
+    result is shared with the next caller asking for the same boot of the same machine object:
+    read it, do not change it."""
+    kernel_named(kernel)                 # ValueError for a kernel fwc does not model
     cmdline = machine.cmdline if cmdline is None else cmdline
-    build = build or DEBIAN_6_1
+    build = build or BUILDS[kernel]
     if given is not None:
-        return _simulate(machine, policy, cmdline, dsdt_size, given, build)
-    key = (policy, cmdline, dsdt_size, build)
+        return _simulate(machine, policy, cmdline, dsdt_size, given, build, kernel)
+    key = (policy, cmdline, dsdt_size, build, kernel)
     for k, m, b in _RECENT:
         if m is machine and k == key:
             return b
-    b = _simulate(machine, policy, cmdline, dsdt_size, None, build)
+    b = _simulate(machine, policy, cmdline, dsdt_size, None, build, kernel)
     _RECENT.insert(0, (key, machine, b))
     del _RECENT[2:]
     return b
 
 
 def _simulate(machine: Machine, policy: str, cmdline: str, dsdt_size: int | None,
-              given: dict[int, set[int]] | None, build: KernelBuild | None) -> Boot:
+              given: dict[int, set[int]] | None, build: KernelBuild | None, kernel: str = DEFAULT_KERNEL) -> Boot:
     pol = policy_named(policy)
+    version = kernel_named(kernel)
     fw = fwmod.build(machine, dsdt_size=dsdt_size)
-    build = build or DEBIAN_6_1
+    build = build or BUILDS[version.name]
     k = Kernel(machine=machine, cmdline=cmdline, params=parse_early_options(cmdline), policy=pol, firmware=fw,
-               build=build)
+               build=build, version=version)
     k.out.notes += fw.notes
     start_kernel(k)
     hotplug_nodes, movable_pages, pins = find_pins(k)
     late = len(k.out.late)
     after_boot(k)
-    dimm_online = [(g.nid, g.base, g.size, k.params.memhp_default_state
-                    if k.params.memhp_default_state in ONLINE_STATES else "offline")
+    state = k.params.memhp_default_state or version.memhp_default_online_type
+    dimm_online = [(g.nid, g.base, g.size, state if state in ONLINE_STATES else "offline")
                    for g in sorted(k.hotplug.groups.values(), key=lambda g: g.slot)]
     zones_final = [(nid, ZONE_NAMES[z], s, sp, pr) for nid in sorted(k.hotplug.zones)
                    for z, (s, sp, pr) in enumerate(k.hotplug.zones[nid]) if pr]
@@ -119,14 +127,16 @@ def _simulate(machine: Machine, policy: str, cmdline: str, dsdt_size: int | None
     steps = play(k, given)
     zi = k.zones.zone_info
     return Boot(
-        policy=pol.name, cmdline=cmdline, params=k.params, dmesg=k.out.dmesg, log=k.out.log, allocs=k.out.allocs,
+        policy=pol.name, cmdline=cmdline, kernel=version.name, params=k.params, dmesg=k.out.dmesg, log=k.out.log, allocs=k.out.allocs,
         notes=k.out.notes, memblock=k.memblock, acpi_tables=dict(k.acpi.tables),
         pxm_to_node=dict(k.numa.pxm_to_node), kernel_nodes=set(k.numa.kernel_nodes),
         node_data=dict(k.numa.node_data), zmp=dict(k.zones.zone_movable_pfn),
         zones=[(nid, ZONE_NAMES[z], s, sp, pr) for nid in sorted(zi) for z, (s, sp, pr) in enumerate(zi[nid]) if pr],
         zones_all={nid: list(v) for nid, v in zi.items()}, hotplug_nodes=hotplug_nodes,
         movable_pages=movable_pages, pins=pins, dimm_online=dimm_online, zones_final=zones_final,
-        dmesg_late=list(dmesg_late), block_size=k.hotplug.block_size, steps=steps, managed=managed, build=build)
+        dmesg_late=list(dmesg_late), block_size=k.hotplug.block_size, steps=steps, managed=managed, build=build,
+        online_nodes=sorted(set(k.numa.online) | {n for n, c in k.numa.node_cpus.items() if c}
+                            | {int(key.split()[0]) for key in managed}))
 
 
 def _managed_final(k: Kernel, zones_final: list[ZoneRow]) -> dict[str, int]:

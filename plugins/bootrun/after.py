@@ -10,20 +10,22 @@ from typing import Any
 class Plan:
     """The simulator's steps for the booted machine, and QEMU's readings once played."""
 
-    def __init__(self, booted: Any, cmdline: str):
+    def __init__(self, booted: Any, cmdline: str, kernel: str = "6.1", build: Any = None):
         from ..boot import simulate
 
-        self.boot = simulate(booted, cmdline=cmdline)
+        self.kernel, self.build = kernel, build     # the kernel version predicted, the bzImage's build figures
+        self.boot = simulate(booted, cmdline=cmdline, kernel=kernel, build=build)
         self.steps = self.boot.steps
         self.qemu: list[dict] = []
 
 
-def plan(booted: Any, cmdline: str) -> Plan | None:
-    """The prediction of what follows boot; None when the simulator does not cover the machine."""
+def plan(booted: Any, cmdline: str, kernel: str = "6.1", build: Any = None) -> Plan | None:
+    """The prediction of what follows boot (for Linux ``kernel``, with the bzImage's ``build``
+    figures); None when the simulator does not cover the machine."""
     if booted.arch != "x86_64" or not booted.nodes:
         return None
     try:
-        return Plan(booted, cmdline)
+        return Plan(booted, cmdline, kernel, build)
     except Exception:  # noqa: BLE001 - the main prediction reports its own failure
         return None
 
@@ -66,5 +68,6 @@ def rows(pl: Plan | None, booted: Any, cmdline: str, run_: Any, predicted: bool)
         return out
     real = real_steps(run_.console, pl.qemu)
     given = given_from(pl.steps, real)
-    steps = simulate(booted, cmdline=cmdline, given=given).steps if given else pl.steps
+    steps = (simulate(booted, cmdline=cmdline, given=given, kernel=pl.kernel, build=pl.build).steps if given
+             else pl.steps)
     return out + step_rows(steps, real, pl.steps)

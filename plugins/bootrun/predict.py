@@ -29,9 +29,6 @@ from typing import Any, NamedTuple
 from .observe import parse_dmesg, parse_zoneinfo
 
 UINT32_MAX = 0xFFFFFFFF
-#: Where a nokaslr Debian 6.1 kernel's reservation sits when the description has no
-#: 'kernel' statement (kernel-boot.md §4.1: _text 0x1000000, __end_of_kernel_reserve 0x4400000).
-DEFAULT_KERNEL = (0x1000000, 0x3400000)
 
 
 class BzImage(NamedTuple):
@@ -40,19 +37,38 @@ class BzImage(NamedTuple):
     xloadflags: int
     pref_address: int
     init_size: int
+    version: str = ""   # the kernel_version string, e.g. "6.12.115+deb12-amd64 (debian-kernel@...) #1 SMP ..."
+
+    @property
+    def release(self) -> str:
+        """The release, the version string's first word (``6.12.115+deb12-amd64``)."""
+        return self.version.split(" ", 1)[0]
+
+    @property
+    def series(self) -> str:
+        """``major.minor`` of the release (``6.12``), the name fwc's kernels go by; "" if unknown."""
+        m = re.match(r"(\d+)\.(\d+)\b", self.release)
+        return f"{m.group(1)}.{m.group(2)}" if m else ""
 
 
 def read_bzimage(path: str) -> BzImage:
+    """The boot header of an x86 bzImage (Documentation/arch/x86/boot.rst), with the
+    ``kernel_version`` string the header points at (offset 0x20E, +0x200)."""
     with open(path, "rb") as f:
         h = f.read(0x270)
-    if len(h) < 0x268 or h[0x202:0x206] != b"HdrS":
-        raise ValueError(f"'{path}' is not an x86 bzImage (no 'HdrS' boot header)")
-    protocol, = struct.unpack_from("<H", h, 0x206)
+        if len(h) < 0x268 or h[0x202:0x206] != b"HdrS":
+            raise ValueError(f"'{path}' is not an x86 bzImage (no 'HdrS' boot header)")
+        protocol, = struct.unpack_from("<H", h, 0x206)
+        kv, = struct.unpack_from("<H", h, 0x20E)
+        version = ""
+        if kv:
+            f.seek(kv + 0x200)
+            version = f.read(256).split(b"\0", 1)[0].decode("ascii", "replace")
     addr_max, = struct.unpack_from("<I", h, 0x22C) if protocol >= 0x203 else (0x37FFFFFF,)
     xlf, = struct.unpack_from("<H", h, 0x236) if protocol >= 0x20C else (0,)
     pref, = struct.unpack_from("<Q", h, 0x258) if protocol >= 0x20A else (0x100000,)
     init_size, = struct.unpack_from("<I", h, 0x260) if protocol >= 0x20A else (0,)
-    return BzImage(protocol, addr_max, xlf, pref, init_size)
+    return BzImage(protocol, addr_max, xlf, pref, init_size, version)
 
 
 def qemu_initrd_base(below_4g: int, size: int, kernel: BzImage | None = None, board: str = "qemu-q35") -> int:
@@ -87,15 +103,16 @@ def linuxboot_initrd_base(machine, size: int, kernel: BzImage | None = None) -> 
 
 def machine_as_booted(machine, cmdline: str, initrd_base: int, initrd_size: int):
     """The description with what fwc boot changes: the kernel command line and where
-    QEMU loads the initrd (and the Debian kernel's place if the description has none)."""
+    QEMU loads the initrd.  Where the kernel image sits (nokaslr) comes from the kernel build
+    the prediction reads (``_text`` .. ``__end_of_kernel_reserve``: 0x1000000-0x4400000 for
+    Debian's 6.1, 0x1000000-0x3c00000 for its 6.12) unless the description places it."""
     import attrs
 
-    from fwc.model import Initrd, Placement
+    from fwc.model import Initrd
 
     overrides = machine.initrd.overrides if machine.initrd is not None else ()
     span = machine.initrd.span if machine.initrd is not None else None
-    kernel = machine.kernel or Placement(*DEFAULT_KERNEL)
-    return attrs.evolve(machine, cmdline=cmdline, kernel=kernel,
+    return attrs.evolve(machine, cmdline=cmdline,
                         initrd=Initrd(initrd_base, initrd_size, overrides=overrides, span=span))
 
 
@@ -170,7 +187,9 @@ def _add_report(obs: dict, report) -> None:
         total: dict[str, int] = {}
         for key, pages in report.managed.items():
             total[key.split()[0]] = total.get(key.split()[0], 0) + pages
-        obs.setdefault("memtotal", {n: f"{p * 4} kB" for n, p in total.items()})
+        for n in report.online_nodes:       # online without memory (CPUs only): MemTotal 0 kB
+            total.setdefault(str(n), 0)
+        obs.setdefault("memtotal", {n: f"{p * 4} kB" for n, p in sorted(total.items(), key=lambda x: int(x[0]))})
 
 
 def _add_foreign(obs: dict, doc: dict) -> None:
@@ -205,15 +224,17 @@ def approximations(machine) -> list[str]:
     return ["acpi"] if dsdt_length(machine)[1] else []
 
 
-def predict(fwc, machine, backend: str = "boot", kernel: str | None = None) -> Prediction:
+def predict(fwc, machine, backend: str = "boot", kernel: str | None = None, options: dict | None = None) -> Prediction:
     """Run the boot simulator backend on ``machine`` (in process) and read its outputs; ``kernel``: the
-    bzImage booted, whose build figures the ``boot`` backend reads (its ``kernel`` option)."""
+    bzImage booted, whose build figures and version the ``boot`` backend reads (its ``kernel``
+    option); ``options``: other options of the backend (names it does not declare are left out)."""
     from fwc.plugin import BackendContext
 
     b = fwc.backends.get(backend)
     if b is None:
         return Prediction(None, 0.0, f"no '{backend}' backend is registered")
     opts = {k: o.default for k, o in b.options.items()}
+    opts.update({k: v for k, v in (options or {}).items() if k in opts})
     if kernel and "kernel" in opts:
         opts["kernel"] = kernel
     ctx = BackendContext(b, machine, opts, fwc)

@@ -67,6 +67,38 @@ def configure(p) -> None:
     p.add_argument("-I", dest="include", action="append", default=[], metavar="DIR")
     p.add_argument("--predictor", default="boot", metavar="BACKEND",
                    help="the backend that predicts the boot (default: boot)")
+    p.add_argument("-O", dest="options", action="append", default=[], metavar="BACKEND.NAME=VALUE",
+                   help="an option of the predictor backend (e.g. boot.policy=seed); boot.kernel must name the "
+                        "kernel booted: the prediction is for the version in the bzImage's header")
+
+
+def predicted_kernel(args, bz, backend) -> tuple[dict, str | None]:
+    """The predictor's options from ``-O``, with ``kernel`` set to the bzImage's version
+    (its header's ``kernel_version``) when the predictor has that option; or an error when
+    ``-O …kernel=`` names another version or fwc models no such kernel."""
+    opts: dict = {}
+    for o in args.options:
+        name, eq, value = o.partition("=")
+        owner, dot, key = name.partition(".")
+        if not eq or not dot or owner != args.predictor:
+            return {}, f"-O {o}: expected {args.predictor}.NAME=VALUE (an option of the predictor backend)"
+        opts[key] = value
+    if backend is None or "kernel" not in backend.options:
+        return opts, None
+    want = opts.get("kernel")
+    if not bz.series:            # a header without a version string: what -O says, else the default
+        return opts, None
+    if want is not None and want != bz.series:
+        return {}, (f"-O {args.predictor}.kernel={want}: the kernel booted is Linux {bz.series or '?'} "
+                    f"({bz.release or 'no version in its header'}); fwc compares a prediction only with the "
+                    "kernel it was made for")
+    from fwc_plugins.boot.kernel.version import KERNELS
+
+    if args.predictor == "boot" and bz.series not in KERNELS:
+        return {}, (f"'{args.kernel}' is Linux {bz.release or '(no version in its header)'}: fwc models "
+                    f"{' and '.join(KERNELS)} only (use --no-predict to boot it without a prediction)")
+    opts["kernel"] = bz.series
+    return opts, None
 
 
 def kernel_cmdline(machine_cmdline: str, extra: list[str]) -> tuple[str, list[str]]:
@@ -233,6 +265,9 @@ def _run(args, fwc, progress) -> int:
     except (OSError, ValueError) as e:
         return fail(EXIT_ENVIRONMENT, f"error: {e}; give an x86_64 bzImage with --kernel, or run 'fwc kernel' "
                                       "and leave --kernel out")
+    options, problem = predicted_kernel(args, bz, fwc.backends.get(args.predictor))
+    if problem and not args.no_predict:
+        return fail(EXIT_USAGE if problem.startswith("-O") else EXIT_NO_ANSWER, f"error: {problem}")
     qemu = shutil.which(args.qemu)
     if qemu is None:
         return fail(EXIT_ENVIRONMENT, f"error: '{args.qemu}' not found: install QEMU (Debian: apt-get install "
@@ -309,7 +344,10 @@ def _run(args, fwc, progress) -> int:
             from fwc_plugins.boot.kernel_build import cached_build
 
             cached_build(os.path.abspath(args.kernel))
-        pred = predict(fwc, booted, args.predictor, kernel=os.path.abspath(args.kernel))
+        # the bzImage gives the backend its build figures and its version (a header without a version
+        # string: the version -O gave, or the default, with the recorded figures)
+        pred = predict(fwc, booted, args.predictor, kernel=os.path.abspath(args.kernel) if bz.series else None,
+                       options=options)
         if pred.observation is not None and "ramdisk" not in pred.observation:
             # fwc's own prediction of where QEMU loads the initrd (Linux prints the page-aligned end)
             end = initrd_base + ((len(image) + 4095) & ~4095) - 1
@@ -321,7 +359,13 @@ def _run(args, fwc, progress) -> int:
     from . import after
     from .progress import sanitize
 
-    plan = after.plan(booted, cmdline)
+    build = None
+    if bz.series and options.get("kernel"):
+        with contextlib.suppress(ImportError, OSError, ValueError):
+            from fwc_plugins.boot.kernel_build import cached_build
+
+            build = cached_build(os.path.abspath(args.kernel))
+    plan = after.plan(booted, cmdline, options.get("kernel") or "6.1", build)
     progress.phase(f"booting {os.path.basename(args.file)} under QEMU (TCG)"
                    + (" and playing its events" if m.events else ""))
     if m.events:
@@ -359,6 +403,7 @@ def _run(args, fwc, progress) -> int:
                    "real": _without_lines(real), "boot_seconds": round(run_.seconds, 3),
                    "predict_seconds": round(pred.seconds, 6) if pred else None, "workdir": work,
                    "kernel_release": info.get("release", ""), "cmdline": info.get("cmdline", cmdline),
+                   "predicted_kernel": options.get("kernel"),
                    "lines": {"predicted": (pobs or {}).get("lines"), "real": real.get("lines", {}),
                              "approximate": (pobs or {}).get("approximate", [])},
                    "counts": counts(rows),
@@ -371,6 +416,8 @@ def _run(args, fwc, progress) -> int:
 
         head = f"kernel {info.get('release', '?')}: "
         sys.stdout.write("\n".join(fit(head, info.get("cmdline", cmdline), width)) + "\n")
+        if not args.no_predict and options.get("kernel"):
+            sys.stdout.write(f"prediction for Linux {options['kernel']} (the bzImage's version)\n")
         sys.stdout.write(render(rows, width) + "\n")
     if args.no_predict:
         sys.stdout.write(f"boot {run_.seconds:.1f} s\n") if not args.json else None

@@ -33,6 +33,7 @@ module                  kernel source
 ``zones``               include/linux/mmzone.h: ZoneType and the PFN constants
 ``state``               the kernel's globals, as typed attrs classes (:class:`~.state.Kernel`)
 ``policy``              upstream 6.1 and the 2013 seed design (movablecore=acpi)
+``version``             the kernel version object: 6.1's steps where 6.12 differs (``kernel612``)
 ``pins``                fwc's own analysis: what keeps hotpluggable memory from being removed
 ======================  ==============================================================
 

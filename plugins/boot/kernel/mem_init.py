@@ -93,7 +93,9 @@ def mem_init(k: Kernel) -> None:
 
     swiotlb_init_remap(k)
     k.policy.memblock_free_all(k)
-    mem_init_print_info(k, memblock_free_all(k))
+    totalram = memblock_free_all(k)
+    if not k.version.memory_line_late:
+        mem_init_print_info(k, totalram)
 
 
 def free_after_boot(k: Kernel) -> None:
@@ -106,14 +108,16 @@ def free_after_boot(k: Kernel) -> None:
     b = k.build
     kbase = k.kernel_image[0]
     off = kbase - b.text[0]          # the image where the description's 'kernel' puts it
+    from .smp import possible_cpus
+
+    cpus = possible_cpus(k)
+    if sum(1 for c in cpus if c.enabled) != 1 or len(cpus) == 1:   # !uniproc_patched || one possible CPU
+        free_reserved_area(k, off + b.smp_locks[0], off + b.smp_locks[1])
+    if k.version.memory_line_late:   # 6.12: page_alloc_init_late() prints it, after arch_cpu_finalize_init()
+        mem_init_print_info(k, sum(sum(v) for v in k.zones.managed.values()))
     if k.initrd:
         ib, isz = k.initrd
         free_reserved_area(k, ib, roundup(ib + isz, PAGE))
-    from .smp import madt_cpus
-
-    cpus = madt_cpus(k)
-    if sum(1 for c in cpus if c.enabled) != 1 or len(cpus) == 1:   # !uniproc_patched || one possible CPU
-        free_reserved_area(k, off + b.smp_locks[0], off + b.smp_locks[1])
     dec_end = b.bss[1]
     dec_start = (dec_end - 1) & ~(2 * 1024 * 1024 - 1)
     free_reserved_area(k, off + dec_start + b.bss_decrypted_used, off + dec_end)

@@ -3,8 +3,8 @@
 Cold-plugged DIMMs come in after early boot through ACPI memory devices
 (drivers/acpi/acpi_memhotplug.c, :mod:`.acpi_memhotplug`) exactly as hot-added ones do:
 add_memory_resource() creates their memory blocks offline and onlines them per
-``memhp_default_state`` (Debian's build default: offline, ``# CONFIG_MEMORY_HOTPLUG_DEFAULT_ONLINE
-is not set``), block by block (drivers/base/memory.c, :mod:`.drivers_base_memory`), into
+``memhp_default_state`` (Debian's 6.1 build default: offline, ``# CONFIG_MEMORY_HOTPLUG_DEFAULT_ONLINE
+is not set``; 6.12's: online, ``CONFIG_MHP_DEFAULT_ONLINE_TYPE_ONLINE_AUTO=y``), block by block (drivers/base/memory.c, :mod:`.drivers_base_memory`), into
 the zone zone_for_pfn_range() picks: ``online_kernel``/``online_movable`` as asked,
 ``online`` per ``memory_hotplug.online_policy`` -- contig-zones (the zone already spanning
 the block, else ZONE_MOVABLE only under movable_node) or auto-movable (ZONE_MOVABLE while
@@ -241,7 +241,7 @@ def add_memory_resource(k: Kernel, nid: int, base: int, size: int, group: str) -
     ids = list(range((base >> 12) // pages, ((base + size) >> 12) // pages))
     for bid in ids:
         hp.blocks[bid] = MemoryBlock(bid, nid, "offline", None, group, early=False)
-    state = k.params.memhp_default_state
+    state = k.params.memhp_default_state or k.version.memhp_default_online_type   # 6.12: online
     if state in ONLINE_STATES:
         for bid in ids:
             memory_block_online(k, hp.blocks[bid], state)

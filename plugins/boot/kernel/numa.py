@@ -11,7 +11,7 @@ from fwc.model import LOCAL_DISTANCE, REMOTE_DISTANCE
 
 from .state import NumaState
 from .srat import x86_acpi_numa_init
-from .zones import MAX_NUMNODES, PAGE, PHYS_MAX, hex10, pfn_down, pfn_up
+from .zones import PAGE, PHYS_MAX, hex10, pfn_down, pfn_up
 
 if TYPE_CHECKING:
     from .state import Kernel
@@ -35,8 +35,8 @@ def _numa_init_start(k: Kernel) -> None:
     """The start of numa_init() (split out by fwc): node mappings, meminfo and hotplug marks reset."""
     mb, numa = k.memblock, k.numa
     mb.caller = "numa_init"
-    mb.set_node(0, PHYS_MAX, MAX_NUMNODES, "memory")
-    mb.set_node(0, PHYS_MAX, MAX_NUMNODES, "reserved")
+    mb.set_node(0, PHYS_MAX, k.version.no_node, "memory")
+    mb.set_node(0, PHYS_MAX, k.version.no_node, "reserved")
     mb.clear_hotplug(0, PHYS_MAX)
     numa.pxm_to_node, numa.node_cpus, numa.nodes_parsed, numa.meminfo, numa.srat_hotplug = {}, {}, set(), [], []
     numa.distance = {}  # numa_reset_distance()
@@ -44,14 +44,14 @@ def _numa_init_start(k: Kernel) -> None:
 
 def numa_init(k: Kernel, init_func: Callable[[Kernel], bool]) -> bool:
     """numa_init() (arch/x86/mm/numa.c): reset, ``init_func``, back to top-down allocation, clean the meminfo up
-    and register the nodes."""
+    and register the nodes (the kernel version's steps: 6.12 has them in mm/numa_memblks.c)."""
     _numa_init_start(k)
     if not init_func(k):
         return False
     k.memblock.set_bottom_up(False)
-    if not numa_cleanup_meminfo(k):
+    if not k.version.numa_cleanup_meminfo(k):
         return False
-    return numa_register_memblks(k)
+    return k.version.numa_register_memblks(k)
 
 
 def dummy_numa_init(k: Kernel) -> bool:
@@ -67,12 +67,13 @@ def dummy_numa_init(k: Kernel) -> bool:
     return True
 
 
-def numa_cleanup_meminfo(k: Kernel) -> bool:
+def numa_cleanup_meminfo(k: Kernel, low: int = 0, high: int | None = None) -> bool:
     """numa_cleanup_meminfo() (arch/x86/mm/numa.c): blocks without RAM go to numa_reserved_meminfo, blocks are
-    trimmed to max_pfn, overlaps between nodes fail, a node's blocks merge across holes
-    no other node lies in."""
+    trimmed to [0, max_pfn) (6.12's, in mm/numa_memblks.c, to memblock_start_of_DRAM() ..
+    memblock_end_of_DRAM(): ``low`` and ``high``), overlaps between nodes fail, a node's
+    blocks merge across holes no other node lies in."""
     numa = k.numa
-    high = k.max_pfn << 12
+    high = k.max_pfn << 12 if high is None else high
     mi = []
     numa.reserved_meminfo = []
     MB_, ME_ = k.memblock.memory.B, k.memblock.memory.E
@@ -81,6 +82,7 @@ def numa_cleanup_meminfo(k: Kernel) -> bool:
         if not (i < len(MB_) and MB_[i] < e):
             numa.reserved_meminfo.append((s, e, nid))
             continue
+        s = max(s, low)
         if e > high:
             numa.reserved_meminfo.append((high, e, nid))
             e = high
@@ -178,21 +180,9 @@ def _merge_disjoint(k: Kernel, mi: list[list[int]]) -> list[list[int]]:
 def numa_register_memblks(k: Kernel) -> bool:
     """numa_register_memblks() (arch/x86/mm/numa.c): node ids into memblock, numa_clear_kernel_node_hotplug()
     (the policy's), numa_meminfo_cover_memory(), then NODE_DATA for every node with memory."""
-    mb, numa = k.memblock, k.numa
+    numa = k.numa
     mi = numa.meminfo
-    numa.possible = set(numa.nodes_parsed) | {b[2] for b in mi}
-    mb.caller = "numa_register_memblks"
-    for s, e, nid in mi:
-        mb.set_node(s, e - s, nid, "memory")
-    for s, e, nid in mi:
-        mb.set_node(s, e - s, nid, "reserved")
-    numa.kernel_nodes = {n for n in mb.reserved.N if n != MAX_NUMNODES}
-    k.policy.numa_clear_kernel_node_hotplug(k)
-    # the reservations responsible, for pins.txt
-    numa.kernel_node_reasons = {}
-    for a, nids in _overlapping_blocks(k.out.allocs, mi):
-        for nid in nids:
-            numa.kernel_node_reasons.setdefault(nid, []).append(a)
+    _register_meminfo(k, "numa_register_memblks")
     if not numa_meminfo_cover_memory(k):
         return False
     with_memory = {b[2] for b in mi}
@@ -201,6 +191,28 @@ def numa_register_memblks(k: Kernel) -> bool:
             alloc_node_data(k, nid)
     k.log_dump("end of numa_register_memblks")
     return True
+
+
+def _register_meminfo(k: Kernel, caller: str) -> None:
+    """The start of numa_register_memblks() (6.12: numa_register_meminfo(), mm/numa_memblks.c):
+    node_possible_map, node ids into memblock.memory, numa_clear_kernel_node_hotplug() (its
+    memblock_set_node() on memblock.reserved, the mask of nodes holding reservations, then
+    the policy's flag clearing), and the reservations responsible, for pins.txt."""
+    mb, numa = k.memblock, k.numa
+    mi = numa.meminfo
+    numa.possible = set(numa.nodes_parsed) | {b[2] for b in mi}
+    mb.caller = caller
+    for s, e, nid in mi:
+        mb.set_node(s, e - s, nid, "memory")
+    for s, e, nid in mi:
+        mb.set_node(s, e - s, nid, "reserved")
+    numa.kernel_nodes = {n for n in mb.reserved.N if n != k.version.no_node}
+    k.policy.numa_clear_kernel_node_hotplug(k)
+    # the reservations responsible, for pins.txt
+    numa.kernel_node_reasons = {}
+    for a, nids in _overlapping_blocks(k.out.allocs, mi):
+        for nid in nids:
+            numa.kernel_node_reasons.setdefault(nid, []).append(a)
 
 
 def _overlapping_blocks(allocs, mi):
@@ -250,13 +262,16 @@ def numa_meminfo_cover_memory(k: Kernel) -> bool:
     return True
 
 
-def alloc_node_data(k: Kernel, nid: int) -> None:
-    """alloc_node_data() (arch/x86/mm/numa.c): pg_data_t on its own node if possible, else anywhere."""
-    addr = k.alloc("phys_alloc_try_nid", f"NODE_DATA({nid}) (alloc_node_data)", PGDAT_SIZE, 64, nid)
+def alloc_node_data(k: Kernel, nid: int, nd_size: int | None = None,
+                    failed: str = "Cannot find {size} bytes in any node (initial node: {nid})") -> None:
+    """alloc_node_data() (arch/x86/mm/numa.c): pg_data_t on its own node if possible, else anywhere
+    (6.12's, mm/numa.c, passes its panic message; the size is the version's pgdat_size)."""
+    nd_size = nd_size or k.version.pgdat_size
+    addr = k.alloc("phys_alloc_try_nid", f"NODE_DATA({nid}) (alloc_node_data)", nd_size, 64, nid)
     if not addr:
-        k.pr(f"Cannot find {PGDAT_SIZE} bytes in any node (initial node: {nid})")
+        k.pr(failed.format(size=nd_size, nid=nid))
         return
-    k.pr(f"NODE_DATA({nid}) allocated [mem {hex10(addr)}-{hex10(addr + PGDAT_SIZE - 1)}]")
+    k.pr(f"NODE_DATA({nid}) allocated [mem {hex10(addr)}-{hex10(addr + nd_size - 1)}]")
     t = k.memblock.search_pfn_nid(addr >> 12)
     tnid = t[2] if t else nid
     if tnid != nid:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from fwc.model import REMOTE_DISTANCE
 
 from ..memblock import HOTPLUG, MIRROR, NUMA_NO_NODE
-from .numa import PGDAT_SIZE, node_distance
+from .numa import node_distance
 from .state import ZoneInfo
 from .zones import (ARCH_ZONES, KERNEL_ZONES, MAX_DMA32_PFN, MAX_DMA_PFN, MAX_NR_ZONES, MAX_NUMNODES,
                     MAX_ORDER_PAGES, PAGE, SECTION_PAGES, ZONE_DMA, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL,
@@ -58,7 +58,7 @@ def free_area_init(k: Kernel) -> None:
     for nid in sorted(k.numa.possible):
         if nid not in k.numa.online:
             k.pr(f"Initializing node {nid} as memoryless")
-            k.alloc("alloc_try_nid", f"pgdat of memoryless node {nid} (free_area_init)", PGDAT_SIZE, 64, 0, 0,
+            k.alloc("alloc_try_nid", f"pgdat of memoryless node {nid} (free_area_init)", k.version.pgdat_size, 64, 0, 0,
                     NUMA_NO_NODE)
             k.pr(f"Initmem setup node {nid} as memoryless")
             continue
@@ -163,6 +163,8 @@ def find_zone_movable_pfns_for_nodes(k: Kernel, ranges: Ranges) -> dict[int, int
             if f & HOTPLUG:
                 zmp[nid] = min(zmp.get(nid) or (1 << 62), pfn_down(b_))
         return align_zone_movable_pfn(zmp, ranges)
+    if o.mirror and not k.version.kernelcore_mirror_applies(k):
+        return {}
     if o.mirror:
         below = False
         for b_, f, nid in zip(mb.memory.B, mb.memory.F, mb.memory.N):
@@ -300,7 +302,9 @@ def zonelists(k: Kernel, out: list[str], zi_all: dict, nodes: list[int], online:
         has_cpu = {n for n, c in numa.node_cpus.items() if c}
     node_load: dict[int, int] = {}  # memset(node_load, 0, ...) in __build_all_zonelists()
     orders = {}
-    same = None if numa.distance else _Uniform(n_memory, has_cpu, node_load)
+    # (6.12 skips a memoryless local node: the general path for those)
+    skip = k.version.memoryless_local_node_skipped and not set(nodes) <= set(n_memory)
+    same = None if numa.distance or skip else _Uniform(n_memory, has_cpu, node_load)
     for local in nodes:
         orders[local] = same.order(k, local) if same else build_zonelists(k, local, n_memory, has_cpu, node_load)
         out.append(f"Fallback order for Node {local}: " + " ".join(map(str, orders[local])) + " ")
@@ -311,7 +315,8 @@ def zonelists(k: Kernel, out: list[str], zi_all: dict, nodes: list[int], online:
         for z, (zs, sp, pr) in enumerate(zi_all.get(nid, [])):
             if not pr:
                 continue
-            total += zone_freesize(k, z, sp, pr)
+            # 6.12 mm/mm_init.c free_area_init_core(): managed = present
+            total += pr if k.version.managed_pages_are_present else zone_freesize(k, z, sp, pr)
             if z != ZONE_MOVABLE:
                 policy = max(policy, z)
     out.append(f"Built {online} zonelists, mobility grouping on.  Total pages: {total}")
@@ -361,7 +366,8 @@ def build_zonelists(k: Kernel, local: int, n_memory: list[int], has_cpu: set[int
     load = node_load.get
     # one int per node: the score, then the node id for ties
     rest = sorted(((d + (n < local) + (n in has_cpu)) * MAX_NUMNODES + load(n, 0)) << 20 | n for n, d in dist.items())
-    order = [local]
+    # 6.12's find_next_best_node() skips a memoryless local node
+    order = [local] if local in n_memory or not k.version.memoryless_local_node_skipped else []
     dprev = node_distance(k, local, local)
     for key in rest:
         best = key & 0xFFFFF

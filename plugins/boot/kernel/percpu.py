@@ -46,9 +46,9 @@ def setup_per_cpu_areas(k: Kernel) -> None:
     """setup_per_cpu_areas() (arch/x86/kernel/setup_percpu.c): the embedded first chunk, then the
     node masks (setup_node_to_cpumask_map, one per possible node id) and the four CPU masks of
     setup_cpu_local_masks()."""
-    from .smp import madt_cpus
+    from .smp import madt_cpus, possible_cpus
 
-    cpus = madt_cpus(k) or [None]
+    cpus = possible_cpus(k) or [None]
     k.cpus.cpu_node = numa_init_array(k, [c for c in cpus if c is not None]) if cpus[0] is not None else [0]
     possible = k.numa.possible
     k.cpus.nr_node_ids = max(possible) + 1 if possible else 1

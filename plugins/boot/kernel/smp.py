@@ -16,6 +16,13 @@ def madt_cpus(k: Kernel) -> list:
     return [c for _, c in k.machine.cpus] + list(k.machine.unaffined_cpus)
 
 
+def possible_cpus(k: Kernel) -> list:
+    """The possible CPUs: every MADT entry in 6.1 (the disabled ones hotplug); 6.12 counts a
+    disabled entry only where acpi_is_processor_usable() (arch/x86/kernel/acpi/boot.c) says so,
+    which under QEMU's TCG (no hypervisor Linux recognises) is never."""
+    return [c for c in madt_cpus(k) if c.enabled or k.version.disabled_cpus_possible]
+
+
 def acpi_process_madt(k: Kernel) -> bool:
     """acpi_process_madt() (arch/x86/kernel/acpi/boot.c): SMP configuration from the MADT (False: no CPUs, no lines)."""
     if not madt_cpus(k):
@@ -43,5 +50,5 @@ def smp_lines(k: Kernel) -> None:
     from .percpu import setup_per_cpu_areas
 
     if acpi_process_madt(k):
-        prefill_possible_map(k)
+        k.version.prefill_possible_map(k)
     setup_per_cpu_areas(k)

@@ -104,10 +104,11 @@ def acpi_numa_processor_affinity_init(k: Kernel, c: CpuAffinity) -> bool:
     nid = acpi_map_pxm_to_node(k, c.pxm)
     numa.node_cpus.setdefault(nid, []).append(c.apic_id)
     numa.nodes_parsed.add(nid)
+    pr = k.pr if k.version.srat_cpu_lines else k.pr_debug   # 6.12: pr_debug
     if c.kind == "lapic":
-        k.pr(f"SRAT: PXM {c.pxm} -> APIC 0x{c.apic_id:02x} -> Node {nid}")
+        pr(f"SRAT: PXM {c.pxm} -> APIC 0x{c.apic_id:02x} -> Node {nid}")
     else:
-        k.pr(f"SRAT: PXM {c.pxm} -> APIC 0x{c.apic_id:04x} -> Node {nid}")
+        pr(f"SRAT: PXM {c.pxm} -> APIC 0x{c.apic_id:04x} -> Node {nid}")
     return True
 
 

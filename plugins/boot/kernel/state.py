@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
-from ..memblock import DEBIAN_X86_64, Memblock
+from ..memblock import Memblock
 from .cmdline import KernelParams
+
+from .version import Linux61
 
 if TYPE_CHECKING:
     from ..firmware import Firmware
@@ -164,7 +166,7 @@ class BootLog:
 
 @attrs.define(eq=False)
 class Kernel:
-    """One simulated Linux 6.1 x86_64 boot in progress."""
+    """One simulated Linux x86_64 boot in progress (6.1, or the kernel ``version`` names)."""
 
     machine: Any
     cmdline: str
@@ -172,6 +174,7 @@ class Kernel:
     policy: Policy
     firmware: Firmware
     build: KernelBuild
+    version: Linux61 = attrs.field(factory=Linux61)   # the kernel version's steps (kernel612 for 6.12)
     out: BootLog = attrs.field(factory=BootLog)
     memblock: Memblock = attrs.field()
     stage: str = "early"
@@ -189,13 +192,17 @@ class Kernel:
 
     @memblock.default
     def _memblock(self) -> Memblock:
-        """Debian's memblock, its debug lines going to the boot log."""
-        return Memblock(DEBIAN_X86_64, debug=self.out.log.append)
+        """Debian's memblock of the kernel version, its debug lines going to the boot log."""
+        return self.version.new_memblock(self.out.log.append)
 
     # ---- the boot log
     def pr(self, line: str) -> None:
         """printk(): one dmesg line."""
         self.out.dmesg.append(line)
+
+    def pr_debug(self, line: str) -> None:
+        """pr_debug(): not in dmesg (no dynamic debug on the command line); noted in memblock.log."""
+        self.note("pr_debug: " + line)
 
     def note(self, line: str) -> None:
         """A '# ' line in memblock.log: what fwc is doing, between memblock's own lines."""

@@ -13,6 +13,9 @@ Environment variables:
                            ``linux-image-6.1.0-56-amd64=6.1.192-2`` (default: the one
                            already in the cache, else the reference package, else
                            the dependency of ``linux-image-amd64``)
+``FWC_ORACLE_KERNEL612_PKG`` the same for ``ensure_tools("6.12")``, e.g.
+                           ``linux-image-6.12.115+deb12-amd64-unsigned`` (default: the newest
+                           in the cache, else the newest ``apt-cache search`` finds)
 ``FWC_ORACLE_NO_INSTALL``  if set, never run apt-get (only use what is there)
 """
 
@@ -21,7 +24,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import shutil
+import tempfile
 import struct
 import subprocess
 import threading
@@ -63,7 +68,7 @@ class Tools:
 
 
 _lock = threading.Lock()
-_tools: Tools | None = None
+_tools: dict[str, Tools] = {}
 _apt_updated = False
 
 
@@ -171,22 +176,83 @@ def _ensure_kernel(cache: Path) -> tuple[str, str, Path]:
     return have.package, have.version, have.vmlinuz.parent.parent
 
 
-def ensure_tools() -> Tools:
-    """Install/fetch everything the boot oracle needs; idempotent and cached.
+#: Debian's 6.12 kernel packages (group 1: the release, uname -r); ``fwc kernel`` fetches 6.1 only.
+KERNEL612_RE = re.compile(r"^linux-image-(6\.12\.\d+\+deb\d+-amd64)-unsigned$")
+
+
+def _ensure_kernel612(cache: Path) -> tuple[str, str, Path]:
+    """(package, version, directory holding boot/) of Debian's ``linux-image-6.12.*-amd64-unsigned``:
+    ``$FWC_ORACLE_KERNEL612_PKG``, else the newest in the cache, else the newest ``apt-cache search``
+    finds; ``apt-get download`` into the shared cache, only boot/ unpacked (as ``fwc kernel`` does)."""
+    wanted = os.environ.get("FWC_ORACLE_KERNEL612_PKG", "").strip()
+    kroot = cache / "kernel"
+    numbers = lambda n: [int(x) for x in re.findall(r"\d+", n)]  # noqa: E731
+    if wanted:
+        if not KERNEL612_RE.match(wanted):
+            raise OracleUnavailable(f"FWC_ORACLE_KERNEL612_PKG={wanted!r} is not a 6.12 amd64 kernel package")
+        pkg = wanted
+    else:
+        cached = sorted((p.name for p in kroot.glob("linux-image-6.12.*") if KERNEL612_RE.match(p.name)
+                         and (p / "ok").exists()), key=numbers) if kroot.is_dir() else []
+        if cached:
+            pkg = cached[-1]
+        else:
+            if os.environ.get("FWC_ORACLE_NO_INSTALL"):
+                raise OracleUnavailable("no 6.12 kernel in the cache and FWC_ORACLE_NO_INSTALL is set")
+            _apt_update()
+            r = _run(["apt-cache", "search", "--names-only", r"^linux-image-6\.12\.[0-9]+\+deb[0-9]+-amd64-unsigned$"],
+                     timeout=120)
+            pkgs = sorted((w.split()[0] for w in r.stdout.splitlines() if w.strip()), key=numbers)
+            if not pkgs:
+                raise OracleUnavailable("no linux-image-6.12.*-amd64-unsigned in the archive this machine reaches")
+            pkg = pkgs[-1]
+    kdir = kroot / pkg
+    if (kdir / "ok").exists():
+        return pkg, (kdir / "ok").read_text().strip(), kdir
+    if os.environ.get("FWC_ORACLE_NO_INSTALL"):
+        raise OracleUnavailable(f"kernel {pkg} not in cache and FWC_ORACLE_NO_INSTALL is set")
+    debs = cache / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    hits = sorted(debs.glob(f"{pkg}_*_amd64.deb"))
+    if not hits:
+        _apt_update()
+        r = _run(["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root", pkg], cwd=debs)
+        if r.returncode != 0:
+            raise OracleUnavailable(f"apt-get download {pkg} failed:\n{r.stderr[-2000:]}")
+        hits = sorted(debs.glob(f"{pkg}_*_amd64.deb"))
+        if not hits:
+            raise OracleUnavailable(f"apt-get download {pkg} produced no .deb in {debs}")
+    ver = _run(["dpkg-deb", "-f", str(hits[-1]), "Version"], timeout=60).stdout.strip()
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        r = _run(["dpkg-deb", "-x", str(hits[-1]), tmp])
+        if r.returncode != 0:
+            raise OracleUnavailable(f"dpkg-deb -x {hits[-1]} failed:\n{r.stderr[-2000:]}")
+        if kdir.exists():
+            shutil.rmtree(kdir)
+        kdir.mkdir(parents=True)
+        shutil.move(os.path.join(tmp, "boot"), kdir / "boot")
+    (kdir / "ok").write_text(ver + "\n")
+    return pkg, ver, kdir
+
+
+def ensure_tools(series: str = "6.1") -> Tools:
+    """Install/fetch everything the boot oracle needs, with Debian's kernel of ``series`` ("6.1",
+    through ``fwc kernel``'s fetcher, or "6.12"); idempotent and cached.
 
     Raises OracleUnavailable with an explanation when something cannot be obtained.
     """
-    global _tools
+    if series not in ("6.1", "6.12"):
+        raise OracleUnavailable(f"no Debian kernel series {series!r} (only 6.1 and 6.12)")
     with _lock:
-        if _tools is not None:
-            return _tools
+        if series in _tools:
+            return _tools[series]
         try:
             _ensure_apt_packages()
             cache = cache_dir()
-            pkg, pkg_ver, kdir = _ensure_kernel(cache)
+            pkg, pkg_ver, kdir = _ensure_kernel(cache) if series == "6.1" else _ensure_kernel612(cache)
         except (OSError, subprocess.SubprocessError) as e:
             raise OracleUnavailable(f"cannot prepare the QEMU oracle: {e}") from e
-        release = pkg[len("linux-image-"):]
+        release = pkg[len("linux-image-"):].removesuffix("-unsigned")
         vmlinuz = kdir / "boot" / f"vmlinuz-{release}"
         if not vmlinuz.exists():
             raise OracleUnavailable(f"{vmlinuz} missing in the unpacked kernel package")
@@ -196,7 +262,7 @@ def ensure_tools() -> Tools:
         qv = _run([qemu, "--version"], timeout=60).stdout.splitlines()
         bb = _find_static_busybox()
         assert bb
-        _tools = Tools(
+        tools = _tools[series] = Tools(
             qemu=qemu,
             qemu_version=qv[0].strip() if qv else "?",
             qemu_pkg_version=_dpkg_version("qemu-system-x86") or "?",
@@ -209,5 +275,5 @@ def ensure_tools() -> Tools:
             kernel_config=config if config.exists() else None,
             cache=cache,
         )
-        log.info("QEMU oracle versions: %s", _tools.versions())
-        return _tools
+        log.info("QEMU oracle versions: %s", tools.versions())
+        return tools
