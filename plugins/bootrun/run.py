@@ -265,9 +265,9 @@ def _run(args, fwc, progress) -> int:
     except (OSError, ValueError) as e:
         return fail(EXIT_ENVIRONMENT, f"error: {e}; give an x86_64 bzImage with --kernel, or run 'fwc kernel' "
                                       "and leave --kernel out")
-    options, problem = predicted_kernel(args, bz, fwc.backends.get(args.predictor))
-    if problem and not args.no_predict:
-        return fail(EXIT_USAGE if problem.startswith("-O") else EXIT_NO_ANSWER, f"error: {problem}")
+    options, refused = predicted_kernel(args, bz, fwc.backends.get(args.predictor))
+    if refused and not args.no_predict:
+        return fail(EXIT_USAGE if refused.startswith("-O") else EXIT_NO_ANSWER, f"error: {refused}")
     qemu = shutil.which(args.qemu)
     if qemu is None:
         return fail(EXIT_ENVIRONMENT, f"error: '{args.qemu}' not found: install QEMU (Debian: apt-get install "
