@@ -28,6 +28,8 @@ Checked as 6.1's is: the same op-scripts run through the real 6.12 file built in
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..memblock import (MASK64, NUMA_NO_NODE, PAGE_SIZE, Memblock, MemblockBug, RegionType, _pa)
 
 __all__ = ["RSRV_NOINIT", "Memblock612", "RegionType612"]
@@ -80,12 +82,12 @@ class Memblock612(Memblock):
             nid = NUMA_NO_NODE
         return super()._find_in_range_node(size, align, start, end, nid, flags)
 
-    def _next_mem_range(self, nid, flags, reverse, window=None):
+    def _next_mem_range(self, nid: int, *args: Any, **kw: Any) -> Any:
         """__next_mem_range() / __next_mem_range_rev() (mm/memblock.c): should_skip_region()
         tests ``numa_valid_node(nid)``."""
         if not self.numa_valid_node(nid):
             nid = NUMA_NO_NODE
-        return super()._next_mem_range(nid, flags, reverse, window)
+        return super()._next_mem_range(nid, *args, **kw)
 
     def alloc_range_nid(self, size: int, align: int, start: int, end: int, nid: int,
                         exact_nid: bool = False) -> int:
