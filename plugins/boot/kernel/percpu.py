@@ -22,7 +22,7 @@ PERCPU_DYNAMIC_EARLY_SIZE = 12 << 10
 PCPU_MIN_UNIT_SIZE = 32 << 10
 PCPU_MIN_ALLOC_SHIFT = 2
 PCPU_SLOT_BASE_SHIFT = 5
-PCPU_CHUNK_SIZE = 136                # sizeof(struct pcpu_chunk) before populated[]
+PCPU_CHUNK_SIZE = 136                # sizeof(struct pcpu_chunk) before populated[] (6.1; the version's)
 PCPU_BLOCK_MD_SIZE = 32              # sizeof(struct pcpu_block_md)
 ATOM_SIZE = 2 * MiB                  # PMD_SIZE (x86 pcpu_embed_first_chunk atom)
 
@@ -61,7 +61,7 @@ def setup_per_cpu_areas(k: Kernel) -> None:
     for n in range(k.cpus.nr_node_ids):
         k.alloc("alloc_try_nid", f"node_to_cpumask_map[{n}] (setup_node_to_cpumask_map)", mask, SMP_CACHE_BYTES,
                 0, 0, -1)
-    for name in ("cpu_initialized_mask", "cpu_callin_mask", "cpu_callout_mask", "cpu_sibling_setup_mask"):
+    for name in k.version.cpu_local_masks:
         k.alloc("alloc_try_nid", f"{name} (setup_cpu_local_masks)", mask, SMP_CACHE_BYTES, 0, 0, -1)
 
 
@@ -149,7 +149,7 @@ def pcpu_alloc_first_chunk(k: Kernel, name: str, offset: int, map_size: int) -> 
     """pcpu_alloc_first_chunk() (mm/percpu.c): the chunk and its allocation, boundary and block maps."""
     region = roundup(offset % PAGE + map_size, PAGE)
     bits = region >> PCPU_MIN_ALLOC_SHIFT
-    for what, size in (("chunk", PCPU_CHUNK_SIZE + 8 * (-(-(region // PAGE) // 64))),
+    for what, size in (("chunk", k.version.pcpu_chunk_size + 8 * (-(-(region // PAGE) // 64))),
                        ("alloc_map", 8 * (-(-bits // 64))), ("bound_map", 8 * (-(-(bits + 1) // 64))),
                        ("md_blocks", PCPU_BLOCK_MD_SIZE * (region // PAGE))):
         k.alloc("alloc_try_nid", f"percpu {name} {what} (pcpu_alloc_first_chunk)", size, SMP_CACHE_BYTES, 0, 0, -1)

@@ -52,6 +52,11 @@ class Linux61:
     memory_line_late: ClassVar[bool] = False
     #: a disabled MADT CPU is a possible (hotplug) CPU (6.1); 6.12 only under a hypervisor it knows
     disabled_cpus_possible: ClassVar[bool] = True
+    #: sizeof(struct pcpu_chunk) before populated[] (mm/percpu-internal.h), Debian's build
+    pcpu_chunk_size: ClassVar[int] = 136
+    #: the cpumasks setup_cpu_local_masks() (arch/x86/kernel/smpboot.c) allocates from memblock
+    cpu_local_masks: ClassVar[tuple[str, ...]] = ("cpu_initialized_mask", "cpu_callin_mask", "cpu_callout_mask",
+                                                  "cpu_sibling_setup_mask")
 
     @property
     def pgdat_size(self) -> int:

@@ -29,6 +29,8 @@ class Linux612(Linux61):
     memoryless_local_node_skipped: ClassVar[bool] = True   # mm/page_alloc.c find_next_best_node()
     memory_line_late: ClassVar[bool] = True                # mm/mm_init.c page_alloc_init_late()
     disabled_cpus_possible: ClassVar[bool] = False         # arch/x86/kernel/acpi/boot.c, under TCG
+    pcpu_chunk_size: ClassVar[int] = 192                   # measured: pcpu_alloc_first_chunk() asks 200 bytes
+    cpu_local_masks: ClassVar[tuple[str, ...]] = ("cpu_sibling_setup_mask",)   # arch/x86/kernel/smpboot.c
 
     @property
     def pgdat_size(self) -> int:
