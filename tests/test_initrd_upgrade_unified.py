@@ -28,7 +28,7 @@ QEMU2 = """machine "m" {{
 }}
 """
 
-_F = fwc.Fwc()
+_F = fwc.Fwc(read_anywhere=True)  # the tests write table files to tmp_path, outside any description directory
 
 
 def load(text):

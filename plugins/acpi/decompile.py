@@ -144,17 +144,15 @@ def _node_order(srat: Table | None, order: str) -> list[int]:
 
 def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = None, name: str = "decompiled",
              order: str = "table", limit: int = 0) -> str | None:
-    """Description text for decoded tables ``{signature: Table}`` on ``board``, numbering
-    nodes by ``order`` (one of ORDERS); None when the board cannot hold them.  ``limit``: a
-    QEMU board's ``max-ram-below-4g`` (0: none)."""
+    """Description text for decoded tables ``{signature: Table}`` on ``board`` (``limit``: its
+    max-ram-below-4g), numbering nodes by ``order`` (ORDERS); None when the board cannot hold them."""
     srat, slit, madt = decoded.get("SRAT"), decoded.get("SLIT"), decoded.get("APIC")
     qemu = board.startswith("qemu-")
     first = srat or madt or slit
     lines = [f'machine {_q(name)} {{']
     if board != "generic":
         # APIC IDs of 255 or more: QEMU 7.2 built these tables under KVM (its in-kernel irqchip)
-        kvm = qemu and madt is not None and any(v["apic_id"] >= 255 for e, v in _mapped("APIC", madt)
-                                                 if e in (M.LOCAL_APIC, M.LOCAL_X2APIC))
+        kvm = qemu and any(v["apic_id"] >= 255 for e, v in _mapped("APIC", madt) if e in (M.LOCAL_APIC, M.LOCAL_X2APIC))
         lines.append(f"    board {board}" + (f" max-ram-below-4g {limit:#x}" if limit else "")
                      + (" accel kvm" if kvm else ""))
     arch = "x86_64"
@@ -233,8 +231,7 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
         entries = len(mem)
         while mem and mem[-1] == {**mem[-1], **M.NO_MEMORY, "other_flags": 0}:
             mem.pop()
-        if len(mem) < entries:
-            padded = entries - 2
+        padded = entries - 2 if len(mem) < entries else 0
     nvdimms = []
     if window is not None:  # QEMU's NVDIMMs: non-volatile entries in its device-memory window
         nvdimms = [v for v in mem if v["nonvolatile"] and v["enabled"] and not v["hotpluggable"]
@@ -476,11 +473,9 @@ def _decompile(inp, fwc: Fwc, name: str | None) -> tuple[str | None, list[Diagno
 
 
 def _qemu_limits(decoded: dict[str, Table]) -> tuple[int, ...]:
-    """The ``max-ram-below-4g`` values worth trying for QEMU's tables: none, the end of the
-    SRAT's RAM below 4 GiB (where QEMU split it), and 4 GiB (pc's RAM all below 4 GiB)."""
-    srat = decoded.get("SRAT")
-    ends = [v["base"] + v["size"] for e, v in _mapped("SRAT", srat) if e is M.MEMORY and v["size"]
-            and not v["hotpluggable"] and v["base"] + v["size"] <= boards.FOUR_G] if srat is not None else []
+    """``max-ram-below-4g`` values to try: none, the end of the SRAT's RAM below 4 GiB, 4 GiB."""
+    ends = [v["base"] + v["size"] for e, v in _mapped("SRAT", decoded.get("SRAT")) if e is M.MEMORY and v["size"]
+            and not v["hotpluggable"] and v["base"] + v["size"] <= boards.FOUR_G]
     return tuple(dict.fromkeys((0, max(ends, default=0) or boards.FOUR_G, boards.FOUR_G)))
 
 
