@@ -155,6 +155,11 @@ class _Lexer:
             self._re = re.compile("|".join(f"(?P<{n}>{p})" for n, p in self.terms))
         return self._re
 
+    def match(self, text, pos):
+        """The regex's ``match``; the first call compiles it and puts its bound method here."""
+        self.match = self.regex.match
+        return self.match(text, pos)
+
 
 class Parser:
     """Runs exported tables, calling ``transformer.<rule>(children)`` on every reduction."""
@@ -166,6 +171,7 @@ class Parser:
         self.newline = frozenset(tables["newline"])
         self.lexers = [_Lexer(terms, unless) for terms, unless in tables["lexer_defs"]]
         self.root = self.lexers[tables["root_lexer"]]
+        self.state_lexer = [self.lexers[i] for i in tables["lexers"]]
         self.callbacks = [self._callback(r, transformer) for r in tables["rules"]]
 
     @staticmethod
@@ -206,15 +212,15 @@ class Parser:
         """Yield tokens from ``pos``, each lexed with the terminals the parser state accepts."""
         n = len(text)
         last = None
-        lexers, ignore, newline = self.t["lexers"], self.ignore, self.newline
+        state_lexer, ignore, newline = self.state_lexer, self.ignore, self.newline
         while pos < n:
-            lexer = self.lexers[lexers[self._stack[-1]]]
-            m = lexer.regex.match(text, pos)
+            lexer = state_lexer[self._stack[-1]]
+            m = lexer.match(text, pos)
             allowed = None
             if m is None:
                 # Not a terminal of this state: lex it with every terminal for a better error.
                 allowed = lexer.names - ignore
-                m = self.root.regex.match(text, pos)
+                m = self.root.match(text, pos)
                 if m is None:
                     raise UnexpectedCharacters(text, pos, line, col)
                 lexer = self.root
@@ -229,7 +235,8 @@ class Parser:
                 eline, ecol = line, col + len(value)
             if type_ not in ignore:
                 last = Token(type_, value, pos, line, col, eline, ecol, end)
-                last.allowed = allowed
+                if allowed is not None:
+                    last.allowed = allowed
                 yield last
             pos, line, col = end, eline, ecol
         yield Token.new_borrow_pos("$END", "", last) if last is not None else Token("$END", "")
