@@ -14,7 +14,8 @@ from fwc.exports import lazy_exports
 
 __getattr__, __all__ = lazy_exports(__name__, {
     "report": ("report",),
-    "sim": ("Alloc", "Boot", "Step", "simulate"),
+    "sim": ("Alloc", "Boot", "KERNELS", "Step", "simulate"),
+    "kernel_build": ("cached_build",),
     "events": ("runs",),
     "firmware": ("DEBIAN_INITRD_ADDR_MAX", "dsdt_length", "linuxboot_initrd_base", "usable_low_end"),
 })

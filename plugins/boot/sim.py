@@ -25,7 +25,7 @@ from .kernel.pins import Pin, find_pins
 from .kernel.policy import policy_named
 from .kernel.state import Alloc, Kernel, ZoneInfo
 from .kernel.memory_hotplug import ONLINE_STATES
-from .kernel.version import DEFAULT_KERNEL, kernel_named
+from .kernel.version import DEFAULT_KERNEL, KERNELS, kernel_named
 from .kernel.zones import ZONE_NAMES
 from .kernel_build import BUILDS, DEBIAN_6_1, KernelBuild
 from .memblock import Memblock
@@ -33,7 +33,7 @@ from .memblock import Memblock
 if TYPE_CHECKING:
     from fwc.model import Machine
 
-__all__ = ["Alloc", "Boot", "Step", "simulate"]
+__all__ = ["Alloc", "Boot", "KERNELS", "Step", "simulate"]
 
 #: (nid, zone name, start_pfn, spanned, present) of a populated zone
 ZoneRow = tuple[int, str, int, int, int]

@@ -92,7 +92,7 @@ def predicted_kernel(args, bz, backend) -> tuple[dict, str | None]:
         return {}, (f"-O {args.predictor}.kernel={want}: the kernel booted is Linux {bz.series or '?'} "
                     f"({bz.release or 'no version in its header'}); fwc compares a prediction only with the "
                     "kernel it was made for")
-    from fwc_plugins.boot.kernel.version import KERNELS
+    from fwc_plugins.boot import KERNELS
 
     if args.predictor == "boot" and bz.series not in KERNELS:
         return {}, (f"'{args.kernel}' is Linux {bz.release or '(no version in its header)'}: fwc models "
@@ -341,7 +341,7 @@ def _run(args, fwc, progress) -> int:
     if not args.no_predict:
         progress.phase("predicting the boot")
         with contextlib.suppress(ImportError, OSError, ValueError):   # the build figures, read outside the timing
-            from fwc_plugins.boot.kernel_build import cached_build
+            from fwc_plugins.boot import cached_build
 
             cached_build(os.path.abspath(args.kernel))
         # the bzImage gives the backend its build figures and its version (a header without a version
@@ -362,7 +362,7 @@ def _run(args, fwc, progress) -> int:
     build = None
     if bz.series and options.get("kernel"):
         with contextlib.suppress(ImportError, OSError, ValueError):
-            from fwc_plugins.boot.kernel_build import cached_build
+            from fwc_plugins.boot import cached_build
 
             build = cached_build(os.path.abspath(args.kernel))
     plan = after.plan(booted, cmdline, options.get("kernel") or "6.1", build)
