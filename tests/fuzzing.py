@@ -109,6 +109,11 @@ def mutate_tokens(rng: random.Random, text: str, pool: list[str]) -> str:
     """Token-level mutations of ``text``: delete, duplicate, swap, replace or insert tokens
     (from ``pool``: the examples' tokens and extreme values)."""
     toks = _TOKEN.findall(text)
+    numbers = [i for i, t in enumerate(toks) if t[:1].isdigit()]
+    if numbers and rng.random() < 0.5:  # values only: the text still parses and reaches the backends
+        for _ in range(rng.randint(1, 3)):
+            toks[rng.choice(numbers)] = rng.choice(NUMBERS[:30])
+        return "".join(toks)
     for _ in range(rng.randint(1, 6)):
         if not toks:
             toks = [rng.choice(pool)]

@@ -127,11 +127,18 @@ def rejection(data: bytes) -> tuple[str, str] | None:
     return None
 
 
+_LAST: list[tuple[Machine, dict[str, tuple[str, bytes]]]] = []
+
+
 def machine_tables(machine: Machine) -> dict[str, tuple[str, bytes]]:
-    """The machine's own SRAT/SLIT/MADT, ``{name: (signature, bytes)}``, from the acpi plugin."""
+    """The machine's own SRAT/SLIT/MADT, ``{name: (signature, bytes)}``, from the acpi plugin.
+    The last machine's are kept: the initrd and qemu checks of one run both ask for them, and
+    encoding a large machine's tables twice doubled the cost of ``fwc check``."""
     from fwc_plugins.acpi import build_tables
 
-    return build_tables(machine)
+    if not (_LAST and _LAST[0][0] is machine):
+        _LAST[:] = [(machine, build_tables(machine))]
+    return dict(_LAST[0][1])
 
 
 def qemu_table_signatures(machine: Machine) -> list[str]:
