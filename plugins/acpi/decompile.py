@@ -353,21 +353,16 @@ def decompile(paths: Iterable[str], fwc: Fwc | None = None,
     (:mod:`.memmap`)."""
     from fwc import Fwc
 
-    fwc = fwc or Fwc()
-    inp = read_inputs(paths)
+    fwc, inp = fwc or Fwc(), read_inputs(paths)
     text, diags = _decompile(inp, fwc, name)
     if text is not None and inp.e820:
         from .memmap import with_e820
 
         text, more = with_e820(text, inp.e820, fwc)
         diags += more
-    if text is not None:  # the promise is the whole description: it checks clean, whatever path wrote it
-        r = fwc.check(text=text, name="<decompiled>")
-        if not r.ok:
-            first = r.errors[0]
-            return None, diags + [Diagnostic(ERROR, "acpi-decompile", "the description fwc would print does not "
-                                             f"check: {first.message} [{first.check}]")]
-    return text, diags
+    bad = fwc.check(text=text, name="<decompiled>").errors if text is not None else []  # the whole text checks
+    return (None, diags + [Diagnostic(ERROR, "acpi-decompile", f"the description would not check: {bad[0].message}")]
+            ) if bad else (text, diags)
 
 
 def _decompile(inp, fwc: Fwc, name: str | None) -> tuple[str | None, list[Diagnostic]]:
