@@ -42,7 +42,9 @@ def test_managed_equals_the_real_kernel(path):
         total: dict[str, int] = {}
         for key, pages in b.managed.items():
             total[key.split()[0]] = total.get(key.split()[0], 0) + pages * 4
-        assert {n: f"{kb} kB" for n, kb in total.items()} == doc["memtotal"]
+        # a memoryless node shows MemTotal 0 kB and has no zone with managed pages
+        assert {n: f"{kb} kB" for n, kb in total.items()} == {n: v for n, v in doc["memtotal"].items()
+                                                             if v != "0 kB"}
     mem = [ln for ln in b.dmesg if ln.startswith("Memory: ")]
     assert [re.sub(r"^Memory: \d+K/", "Memory: ~K/", ln) for ln in doc["memory"]] == mem
 

@@ -58,7 +58,8 @@ def free_area_init(k: Kernel) -> None:
     for nid in sorted(k.numa.possible):
         if nid not in k.numa.online:
             k.pr(f"Initializing node {nid} as memoryless")
-            k.alloc("alloc_try_nid", f"pgdat of memoryless node {nid} (free_area_init)", k.version.pgdat_size, 64, 0, 0,
+            k.alloc("alloc_try_nid", f"pgdat of memoryless node {nid} (free_area_init)",
+                    k.version.memoryless_pgdat_size, 64, 0, 0,
                     NUMA_NO_NODE)
             k.pr(f"Initmem setup node {nid} as memoryless")
             continue

@@ -65,6 +65,14 @@ class Linux61:
 
         return PGDAT_SIZE
 
+    @property
+    def memoryless_pgdat_size(self) -> int:
+        """What free_area_init() allocates for a memoryless node's pg_data_t: 6.1's
+        arch_alloc_nodedata() = generic_alloc_nodedata(), memblock_alloc(sizeof(pg_data_t)),
+        unrounded (sizeof from the Debian build's BTF; found by bench/fidelity.py 200 2026,
+        machines 11 and 30)."""
+        return 174208
+
     def new_memblock(self, debug: Callable[[str], None]) -> Memblock:
         """mm/memblock.c of this kernel, Debian's build constants."""
         from ..memblock import DEBIAN_X86_64, Memblock

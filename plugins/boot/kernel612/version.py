@@ -40,6 +40,11 @@ class Linux612(Linux61):
 
         return PGDAT_SIZE
 
+    @property
+    def memoryless_pgdat_size(self) -> int:
+        """6.12's alloc_offline_node_data() (mm/numa.c): sizeof(pg_data_t), as for any node."""
+        return self.pgdat_size
+
     def new_memblock(self, debug: Callable[[str], None]) -> Memblock:
         """mm/memblock.c of 6.12 (:class:`~.memblock.Memblock612`), Debian's build constants."""
         from ..memblock import DEBIAN_X86_64
