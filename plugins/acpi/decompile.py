@@ -360,7 +360,7 @@ def decompile(paths: Iterable[str], fwc: Fwc | None = None,
 
         text, more = with_e820(text, inp.e820, fwc)
         diags += more
-    bad = fwc.check(text=text, name="<decompiled>").errors if text is not None else []  # the whole text checks
+    bad = fwc.compile(text=text, name="<decompiled>", backends=["acpi"]).errors if text is not None else []
     return (None, diags + [Diagnostic(ERROR, "acpi-decompile", f"the description would not check: {bad[0].message}")]
             ) if bad else (text, diags)
 
