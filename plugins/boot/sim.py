@@ -117,6 +117,9 @@ def _simulate(machine: Machine, policy: str, cmdline: str, dsdt_size: int | None
     hotplug_nodes, movable_pages, pins = find_pins(k)
     late = len(k.out.late)
     after_boot(k)
+    # node_online_map after boot: memory or CPUs, and a cold-plugged DIMM's node (add_memory()
+    # brings it online even while its blocks stay offline: MemTotal 0 kB)
+    online_nodes = sorted(set(k.hotplug.online_nodes) | set(k.numa.online))
     state = k.params.memhp_default_state or version.memhp_default_online_type
     dimm_online = [(g.nid, g.base, g.size, state if state in ONLINE_STATES else "offline")
                    for g in sorted(k.hotplug.groups.values(), key=lambda g: g.slot)]
@@ -135,8 +138,7 @@ def _simulate(machine: Machine, policy: str, cmdline: str, dsdt_size: int | None
         zones_all={nid: list(v) for nid, v in zi.items()}, hotplug_nodes=hotplug_nodes,
         movable_pages=movable_pages, pins=pins, dimm_online=dimm_online, zones_final=zones_final,
         dmesg_late=list(dmesg_late), block_size=k.hotplug.block_size, steps=steps, managed=managed, build=build,
-        online_nodes=sorted(set(k.numa.online) | {n for n, c in k.numa.node_cpus.items() if c}
-                            | {int(key.split()[0]) for key in managed}))
+        online_nodes=sorted(set(online_nodes) | {int(key.split()[0]) for key in managed}))
 
 
 def _managed_final(k: Kernel, zones_final: list[ZoneRow]) -> dict[str, int]:
