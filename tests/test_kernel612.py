@@ -63,6 +63,7 @@ def test_6_12_overrides_steps_in_modules_named_after_its_files():
     flags = {n for n, v in vars(Linux612).items() if not callable(v) and not n.startswith("_")}
     assert flags == {"name", "memhp_default_online_type", "no_node", "srat_cpu_lines", "managed_pages_are_present",
                      "memoryless_local_node_skipped", "memory_line_late", "disabled_cpus_possible", "pgdat_size",
+                     "memoryless_pgdat_size",
                      "cpu_local_masks", "pcpu_chunk_size"}
 
 
