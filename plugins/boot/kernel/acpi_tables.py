@@ -128,6 +128,7 @@ def acpi_boot_table_init(k: Kernel, copies: dict[int, int]) -> None:
     acpi_reserve_initial_tables(k, installed)
     if up is not None:
         acpi_table_initrd_scan(k, up, copies)
+    k.acpi.installed = {sig for sig, _, _, _ in installed}
     for sig, _, _, data in installed:
         if data:
             k.acpi.tables[sig] = data

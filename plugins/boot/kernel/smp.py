@@ -40,7 +40,7 @@ def prefill_possible_map(k: Kernel) -> None:
 
 def acpi_parse_hpet(k: Kernel) -> None:
     """acpi_parse_hpet() (arch/x86/kernel/acpi/boot.c), from acpi_boot_init(): the HPET's resource and name."""
-    if "HPET" in k.acpi.tables and not k.params.acpi_off:
+    if "HPET" in k.acpi.installed and not k.params.acpi_off:   # QEMU's HPET: installed, bytes not modelled
         k.alloc("alloc_try_nid", "HPET resource (acpi_parse_hpet)", 64 + 9, 64, 0, 0, -1)
 
 

@@ -56,6 +56,7 @@ class AcpiState:
     """drivers/acpi/tables.c: the installed tables Linux reads and the upgrade copy."""
 
     tables: dict[str, bytes] = attrs.field(factory=dict)  # signature -> first table of it
+    installed: set[str] = attrs.field(factory=set)  # every installed signature, bytes modelled or not
     upgrade_copy: int = 0        # acpi_tables_addr: where acpi_table_upgrade copied the initrd's tables
 
 
