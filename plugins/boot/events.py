@@ -87,7 +87,7 @@ def after_boot(k: Kernel) -> None:
     for slot, (n, r) in enumerate(cold):
         if r.nonvolatile:  # an NVDIMM takes a slot but is an NFIT region, not an ACPI memory device
             continue
-        acpi_memory_device_add(k, f"d{slot}", n.id, r.base, r.size, slot)
+        acpi_memory_device_add(k, f"d{slot}", n.id, r.base, r.size, slot, booting=True)
     hp.managed_delta = {}  # fwc boot compares managed pages as the change since this point
 
 

@@ -10,17 +10,22 @@ if TYPE_CHECKING:
     from .state import Kernel
 
 
-def acpi_memory_device_add(k: Kernel, name: str, pxm: int, base: int, size: int, slot: int) -> tuple[int, list[int]]:
+def acpi_memory_device_add(k: Kernel, name: str, pxm: int, base: int, size: int, slot: int,
+                           booting: bool = False) -> tuple[int, list[int]]:
     """acpi_memory_device_add() -> acpi_memory_enable_device() (drivers/acpi/acpi_memhotplug.c):
     the node of the device's _PXM (acpi_get_node(), which maps no new node at run time; none:
     memory_add_physaddr_to_nid()), a static memory group (memory_group_register_static()) and
-    __add_memory().  Returns (nid, the block ids)."""
-    from .memory_hotplug import add_memory_resource, memory_add_physaddr_to_nid
+    __add_memory().  Returns (nid, the block ids: none when the add failed).  ``booting``: a
+    cold-plugged DIMM, probed before system_state is SYSTEM_RUNNING."""
+    from .memory_hotplug import add_memory_resource, memory_add_physaddr_to_nid, register_memory_resource
     from .state import MemoryGroup
 
     nid = k.numa.pxm_to_node.get(pxm, -1)
     if nid < 0:
         nid = memory_add_physaddr_to_nid(k, base)
+    if not register_memory_resource(k, base, size, booting):
+        k.out.notes.append(f"acpi PNP0C80: add_memory failed for the DIMM at {base:#x} (beyond mem=, while booting)")
+        return nid, []
     k.hotplug.groups[name] = MemoryGroup(name, nid, base, size, slot, pxm)
     return nid, add_memory_resource(k, nid, base, size, name)
 

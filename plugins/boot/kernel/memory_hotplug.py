@@ -228,6 +228,14 @@ def hotadd_init_pgdat(k: Kernel, nid: int) -> None:
     hp.online_nodes.add(nid)
 
 
+def register_memory_resource(k: Kernel, base: int, size: int, booting: bool) -> bool:
+    """register_memory_resource() (mm/memory_hotplug.c): while booting (system_state <
+    SYSTEM_RUNNING) memory beyond max_mem_size -- set by ``mem=`` (arch/x86/kernel/e820.c
+    parse_memopt()) -- is refused with -E2BIG, so a cold-plugged DIMM above ``mem=`` is not
+    added ("acpi PNP0C80:00: add_memory failed"); a hot-add after boot is not limited."""
+    return not (booting and k.params.mem and base + size > k.params.mem)
+
+
 def add_memory_resource(k: Kernel, nid: int, base: int, size: int, group: str) -> list[int]:
     """add_memory_resource() (mm/memory_hotplug.c): the node online (hotadd_init_pgdat()), one
     offline memory block per block of the range (create_memory_block_devices()), onlined at
