@@ -6,10 +6,7 @@ line must agree.  A representative subset runs here (one boot each, 15-30 s): ea
 exercises rules where 6.12 differs from 6.1 (NODE_DATA's size and the memoryless pgdat, a
 memoryless node's fallback order, possible CPUs under TCG, the Memory: line printed after the SMP
 alternatives are freed, the kernel image's size); the DIMM onlined by default is booted by the
-worked example of docs/kernels.md (tests/test_docs.py).  Not every machine agrees yet: on some of
-examples/boot-tests (kernelcore-mirror, hotplug-movable, ...) the managed pages, MemTotal and the
-Memory: line's reserved figure are one page off on 6.12 (an early page-table page, not found);
-bench/fidelity.py --examples --kernel 6.12 lists them.
+worked example of docs/kernels.md (tests/test_docs.py).
 The full set -- every machine of examples/boot-tests and examples/qemu (the golden QEMU
 configurations) -- runs in ``python bench/fidelity.py --examples --kernel 6.12`` (all of them
 agree, docs/kernels.md), and random machines in ``bench/fidelity.py N SEED --kernel 6.12``.
