@@ -50,8 +50,9 @@ GiB = 1 << 30
 # The machines
 
 
-def boot_machine(nodes: int, per_node_gib: int = 4) -> str:
-    """bench_boot.py's shape: one range a node, every fourth node hot-pluggable, movable_node."""
+def _node_machine(nodes: int, per_node_gib: int, hotplug, gap: int) -> str:
+    """One range a node (node 0 also has the 640K below 1 MiB), ``movable_node``; ``hotplug(n)``
+    says which other nodes are hot-pluggable, ``gap`` is left free at the top of their range."""
     lines = ['machine "bench" {', "    kernel at 16M size 52M", "    initrd at 0x30000000 size 16M",
              '    cmdline "console=ttyS0 nokaslr movable_node"']
     per = per_node_gib * GiB
@@ -59,26 +60,20 @@ def boot_machine(nodes: int, per_node_gib: int = 4) -> str:
         if n == 0:
             mem = f"memory 0 size 640K memory 1M size {per - (1 << 20)}"
         else:
-            hp = " hotpluggable" if n % 4 == 0 else ""
-            mem = f"memory {n * per:#x} size {per - (2 << 20)}{hp}"
+            mem = f"memory {n * per:#x} size {per - gap}" + (" hotpluggable" if hotplug(n) else "")
         lines.append(f"    node {n} {{ cpus {n} {mem} }}")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def boot_machine(nodes: int, per_node_gib: int = 4) -> str:
+    """bench_boot.py's shape: one range a node, every fourth node hot-pluggable, movable_node."""
+    return _node_machine(nodes, per_node_gib, lambda n: n % 4 == 0, 2 << 20)
 
 
 def hotplug_machine(nodes: int, per_node_gib: int = 4) -> str:
     """Every node but node 0 hot-pluggable, ``movable_node``."""
-    lines = ['machine "bench" {', "    kernel at 16M size 52M", "    initrd at 0x30000000 size 16M",
-             '    cmdline "console=ttyS0 nokaslr movable_node"']
-    per = per_node_gib * GiB
-    for n in range(nodes):
-        if n == 0:
-            mem = f"memory 0 size 640K memory 1M size {per - (1 << 20)}"
-        else:
-            mem = f"memory {n * per:#x} size {per} hotpluggable"
-        lines.append(f"    node {n} {{ cpus {n} {mem} }}")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return _node_machine(nodes, per_node_gib, lambda n: True, 0)
 
 
 def distances_machine(nodes: int, all_pairs: bool) -> str:
@@ -99,19 +94,9 @@ def distances_machine(nodes: int, all_pairs: bool) -> str:
 
 def srat_machine(nodes: int, cpus: int, ranges: int) -> str:
     """bench_acpi.py's big SRAT: x2APIC CPUs, 256 MiB ranges, odd nodes hot-pluggable."""
-    per_cpu, per_mem = cpus // nodes, ranges // nodes
-    out = ['machine "bench" {', "    tables { srat revision 3 }"]
-    base = apic = 0
-    for n in range(nodes):
-        out.append(f"    node {n} {{")
-        out.append(f"        cpus {apic}-{apic + per_cpu - 1} x2apic")
-        apic += per_cpu
-        for _ in range(per_mem):
-            out.append(f"        memory {base:#x} size 256M" + (" hotpluggable" if n % 2 else ""))
-            base += 256 << 20
-        out.append("    }")
-    out.append("}")
-    return "\n".join(out) + "\n"
+    from bench_acpi import big_description
+
+    return big_description(nodes, cpus, ranges)
 
 
 def statements_machine(count: int) -> str:
