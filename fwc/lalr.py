@@ -3,8 +3,9 @@
 Lark analyses the grammar (LALR(1) tables, terminal ordering, keyword "unless" rules,
 child filtering and ``[...]`` placeholders) — at build time, into ``fwc/_tables.py`` —
 and this module only runs the result: a contextual lexer (one alternation regex per set of
-terminals a parser state accepts, compiled on first use) and the shift/reduce loop with
-Lark's parse-tree-builder semantics applied to the callbacks of a transformer object.
+terminals a parser state accepts, narrowed to the terminals that can begin with the next
+character and compiled on first use) and the shift/reduce loop with Lark's
+parse-tree-builder semantics applied to the callbacks of a transformer object.
 Importing Lark alone costs more than starting Python; this runtime imports ``re``.
 
 :func:`export` (needs Lark) produces the tables; :class:`Parser` runs them.  The test
@@ -114,9 +115,10 @@ def export(grammar: str, starts=("start", "body")) -> dict:
     root = len(defs)
     defs.append(lexer_def(terms))
     newline = tuple(sorted(n for n, t in terms.items() if _regexp_has_newline(t.pattern.to_regexp())))
+    first = {p: _first_chars(p) for d in defs for _, p in d[0]}
     return {"states": states, "starts": {s: (table.start_states[s], table.end_states[s]) for s in starts},
             "rules": out_rules, "lexers": lexers, "lexer_defs": defs, "root_lexer": root,
-            "ignore": ignore, "newline": newline}
+            "ignore": ignore, "newline": newline, "first_chars": first}
 
 
 def _child_filter(expansion, keep_all_tokens, _empty_indices):
@@ -138,27 +140,115 @@ def _child_filter(expansion, keep_all_tokens, _empty_indices):
     return None
 
 
+def _first_chars(pattern: str) -> str | None:
+    """The ASCII characters a match of ``pattern`` can begin with (sorted), or None when that
+    is not known (any character, a non-ASCII one, an empty match, a flag): a superset."""
+    try:
+        from re import _constants as C, _parser as P  # type: ignore[attr-defined]
+    except ImportError:  # Python < 3.11
+        import sre_constants as C
+        import sre_parse as P
+
+    def seq(items):  # (chars, may the sequence match empty)
+        out: set = set()
+        for op, av in items:
+            chars, empty = one(op, av)
+            if chars is None:
+                return None, False
+            out |= chars
+            if not empty:
+                return out, False
+        return out, True
+
+    def one(op, av):
+        if op is C.LITERAL:
+            return ({chr(av)} if av < 128 else None), False
+        if op is C.IN:
+            chars: set = set()
+            for o, a in av:
+                if o is C.LITERAL and a < 128:
+                    chars.add(chr(a))
+                elif o is C.RANGE and a[1] < 128:
+                    chars.update(map(chr, range(a[0], a[1] + 1)))
+                else:  # NEGATE, CATEGORY, non-ASCII
+                    return None, False
+            return chars, False
+        if op is C.SUBPATTERN:
+            return seq(av[-1]) if not av[1] and not av[2] else (None, False)
+        if op is C.BRANCH:
+            chars, empty = set(), False
+            for b in av[1]:
+                c, e = seq(b)
+                if c is None:
+                    return None, False
+                chars |= c
+                empty |= e
+            return chars, empty
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT):
+            c, e = seq(av[2])
+            return c, e or av[0] == 0
+        return None, False
+
+    try:
+        chars, empty = seq(P.parse(pattern))
+    except Exception:  # noqa: BLE001 - unknown: every character
+        return None
+    return None if chars is None or empty else "".join(sorted(chars))
+
+
 # --------------------------------------------------------------------------------------
 # Runtime
 
 
 class _Lexer:
-    def __init__(self, terms, unless):
+    """One alternation of terminals (the first that matches wins, as in Lark's lexer).
+
+    ``match`` looks at the character at ``pos`` and tries only the terminals that can begin
+    with it, in their order (``first``: pattern -> :func:`_first_chars`): the same first
+    match as the whole alternation, without trying every keyword before each space.  The
+    alternations are compiled on first use, per first character, and shared between lexers."""
+
+    def __init__(self, terms, unless, first):
         self.terms = terms
         self.unless = unless
         self.names = {n for n, _ in terms}
         self._re = None
+        self._by_char: dict = {}
+        self._first = first
 
     @property
     def regex(self):
         if self._re is None:
-            self._re = re.compile("|".join(f"(?P<{n}>{p})" for n, p in self.terms))
+            self._re = _compiled(tuple(self.terms))
         return self._re
 
     def match(self, text, pos):
-        """The regex's ``match``; the first call compiles it and puts its bound method here."""
-        self.match = self.regex.match
-        return self.match(text, pos)
+        """The whole alternation's ``match`` at ``pos``."""
+        ch = text[pos]
+        fn = self._by_char.get(ch)
+        if fn is None:
+            fn = self._for_char(ch)
+        return fn(text, pos)
+
+    def _for_char(self, ch):
+        if ord(ch) >= 128:
+            fn = self.regex.match
+        else:
+            terms = tuple(t for t in self.terms if self._first[t[1]] is None or ch in self._first[t[1]])
+            fn = _compiled(terms).match
+        self._by_char[ch] = fn
+        return fn
+
+
+_COMPILED: dict = {}
+
+
+def _compiled(terms):
+    """The alternation of ``terms`` ((name, pattern), ...), compiled once."""
+    r = _COMPILED.get(terms)
+    if r is None:
+        r = _COMPILED[terms] = re.compile("|".join(f"(?P<{n}>{p})" for n, p in terms) or "(?!)")
+    return r
 
 
 class Parser:
@@ -169,10 +259,13 @@ class Parser:
         self.states = tables["states"]
         self.ignore = frozenset(tables["ignore"])
         self.newline = frozenset(tables["newline"])
-        self.lexers = [_Lexer(terms, unless) for terms, unless in tables["lexer_defs"]]
+        self.lexers = [_Lexer(terms, unless, tables["first_chars"]) for terms, unless in tables["lexer_defs"]]
         self.root = self.lexers[tables["root_lexer"]]
         self.state_lexer = [self.lexers[i] for i in tables["lexers"]]
         self.callbacks = [self._callback(r, transformer) for r in tables["rules"]]
+        #: per rule: (origin, size, callback), callback None for a rule whose value is its one child
+        self.reduce = [(r[0], r[1], None if r[1] == 1 and r[3] and r[4] is None else cb)
+                       for r, cb in zip(tables["rules"], self.callbacks)]
 
     @staticmethod
     def _callback(rule, transformer):
@@ -208,38 +301,38 @@ class Parser:
         return call
 
     # -- lexing
-    def _tokens(self, text, pos=0, line=1, col=1):
-        """Yield tokens from ``pos``, each lexed with the terminals the parser state accepts."""
-        n = len(text)
-        last = None
-        state_lexer, ignore, newline = self.state_lexer, self.ignore, self.newline
+    def _lex(self, text, pos, line, col):
+        """The next token from ``pos`` (lexed with the terminals the parser state accepts,
+        ignored ones skipped) and where lexing goes on: ``(token, end, line, column)``; the
+        token is None at the end of the text."""
+        lexer = self.state_lexer[self._stack[-1]]
+        by_char, ignore, n = lexer._by_char, self.ignore, len(text)
         while pos < n:
-            lexer = state_lexer[self._stack[-1]]
-            m = lexer.match(text, pos)
-            allowed = None
+            ch = text[pos]
+            m = (by_char.get(ch) or lexer._for_char(ch))(text, pos)
+            allowed, found = None, lexer
             if m is None:
                 # Not a terminal of this state: lex it with every terminal for a better error.
                 allowed = lexer.names - ignore
                 m = self.root.match(text, pos)
                 if m is None:
                     raise UnexpectedCharacters(text, pos, line, col)
-                lexer = self.root
+                found = self.root
             value, type_ = m.group(0), m.lastgroup
-            if type_ in lexer.unless:
-                type_ = lexer.unless[type_].get(value, type_)
+            if type_ in found.unless:
+                type_ = found.unless[type_].get(value, type_)
             end = pos + len(value)
-            if type_ in newline and "\n" in value:
-                nl = value.count("\n")
-                eline, ecol = line + nl, len(value) - value.rfind("\n")
+            if type_ in self.newline and "\n" in value:
+                eline, ecol = line + value.count("\n"), len(value) - value.rfind("\n")
             else:
                 eline, ecol = line, col + len(value)
             if type_ not in ignore:
-                last = Token(type_, value, pos, line, col, eline, ecol, end)
+                tok = Token(type_, value, pos, line, col, eline, ecol, end)
                 if allowed is not None:
-                    last.allowed = allowed
-                yield last
+                    tok.allowed = allowed
+                return tok, end, eline, ecol
             pos, line, col = end, eline, ecol
-        yield Token.new_borrow_pos("$END", "", last) if last is not None else Token("$END", "")
+        return None, pos, line, col
 
     # -- parsing
     def parse(self, text: str, start: str = "start", on_error=None):
@@ -247,18 +340,23 @@ class Parser:
         self._stack = [start_state]
         self._values: list = []
         self.end_state = end_state
-        tokens = self._tokens(text)
+        pos, line, col, last = 0, 1, 1, None
+        lex, feed = self._lex, self.feed
         while True:
             try:
-                tok = next(tokens)
+                tok, pos, line, col = lex(text, pos, line, col)
             except UnexpectedCharacters as e:
                 if on_error is None or not on_error(e):
                     raise
                 nl = text[e.pos_in_stream] == "\n"
-                tokens = self._tokens(text, e.pos_in_stream + 1, e.line + nl, 1 if nl else e.column + 1)
+                pos, line, col, last = e.pos_in_stream + 1, e.line + nl, 1 if nl else e.column + 1, None
                 continue
+            if tok is not None:
+                last = tok
+            else:
+                tok = Token.new_borrow_pos("$END", "", last) if last is not None else Token("$END", "")
             try:
-                result = self.feed(tok)
+                result = feed(tok)
             except UnexpectedToken as e:
                 if on_error is None or not on_error(e):
                     raise
@@ -284,10 +382,10 @@ class Parser:
 
     def feed(self, tok):
         """Feed one token; returns the result when ``$END`` completes the parse."""
-        stack, values, states, callbacks = self._stack, self._values, self.states, self.callbacks
-        rules = self.t["rules"]
+        stack, values, states, reduce = self._stack, self._values, self.states, self.reduce
+        type_ = tok.type
         while True:
-            act = states[stack[-1]].get(tok.type)
+            act = states[stack[-1]].get(type_)
             if act is None:
                 expected = tok.allowed if tok.allowed is not None else {s for s in states[stack[-1]] if s.isupper()}
                 raise UnexpectedToken(tok, expected, self)
@@ -295,16 +393,17 @@ class Parser:
                 stack.append(act)
                 values.append(tok)
                 return None
-            r = -1 - act
-            origin, size = rules[r][0], rules[r][1]
-            if size:
-                children = values[-size:]
-                del stack[-size:]
-                del values[-size:]
+            origin, size, callback = reduce[-1 - act]
+            if callback is None:  # ``?rule`` of one child: the child is the value
+                stack[-1] = states[stack[-2]][origin]
             else:
-                children = []
-            value = callbacks[r](children)
-            stack.append(states[stack[-1]][origin])
-            values.append(value)
-            if tok.type == "$END" and stack[-1] == self.end_state:
+                if size:
+                    children = values[-size:]
+                    del stack[-size:]
+                    del values[-size:]
+                else:
+                    children = []
+                values.append(callback(children))
+                stack.append(states[stack[-1]][origin])
+            if type_ == "$END" and stack[-1] == self.end_state:
                 return values[-1]
