@@ -46,9 +46,14 @@ def main() -> int:
                 print(f"  FINDING {c.name} seed {seed}: {o.what}: {where.strip()[:300]}", flush=True)
             seed += 1
         wall = time.time() - start
-        print(f"{c.name:14} {c.count:7} inputs  {c.count / wall:6.1f}/s  worst CPU {c.worst_cpu:5.2f} s  "
-              f"worst peak {c.worst_peak:6.1f} MiB  findings {len(c.findings)}  (seeds {args.seed}-{seed - 1})",
-              flush=True)
+        kinds = {k: sum(1 for _, o in c.findings if o.what in ks) for k, ks in
+                 (("exceptions", ("exception", "internal-error", "crash")), ("hangs", ("cpu",)),
+                  ("memory", ("memory",)))}
+        print(f"{c.name:14} {c.count:7} inputs in {wall:5.0f} s ({c.count / wall:5.1f}/s)  "
+              f"exceptions {kinds['exceptions']}  hangs {kinds['hangs']}  over-memory {kinds['memory']}  "
+              f"worst CPU {c.worst_cpu:5.2f} s (seed {c.worst_cpu_seed})  "
+              f"worst peak RSS {c.worst_peak:6.1f} MiB (seed {c.worst_peak_seed})  "
+              f"seeds {args.seed}-{seed - 1}", flush=True)
         total += len(c.findings)
     return 1 if total else 0
 

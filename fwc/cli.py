@@ -129,6 +129,14 @@ def _colour(args, stream) -> bool:
     return stream.isatty()
 
 
+def _say(stream, text: str) -> None:
+    """Write a line of human-readable text: control characters from the input (a file name,
+    a plugin's message, an argument) are shown as ``\\x1b`` (:func:`fwc.diagnostics.visible`)."""
+    from .diagnostics import visible
+
+    stream.write(visible(text, "\t") + "\n")
+
+
 def _print_diagnostics(result, args) -> None:
     from .diagnostics import render, summary
 
@@ -311,8 +319,8 @@ def cmd_show(args) -> int:
         except KeyError:
             boot = None
         except BootReportError as e:
-            sys.stderr.write(f"fwc show: the boot backend's boot/boot.json is not readable ({e}); "
-                             "showing the machine without it\n")
+            _say(sys.stderr, f"fwc show: the boot backend's boot/boot.json is not readable ({e}); "
+                             "showing the machine without it")
             boot = None
     colour = _colour(args, sys.stdout)
     console = Console(soft_wrap=not sys.stdout.isatty(), highlight=False, no_color=not colour,
@@ -323,6 +331,7 @@ def cmd_show(args) -> int:
 
 def cmd_backends(args) -> int:
     from .api import Fwc
+    from .diagnostics import visible
 
     f = Fwc(debug=args.debug)
     rows: list[dict[str, Any]] = [{"name": b.name, "plugin": b.plugin, "version": b.version, "description": b.description,
@@ -335,23 +344,25 @@ def cmd_backends(args) -> int:
         return EXIT_OK
     if not sys.stdout.isatty():  # piped: one plain line per backend, nothing wrapped
         for r in rows:
-            sys.stdout.write(f"{r['name']}\t{r['plugin']}\t{r['version']}\t{' '.join(r['outputs'])}\t"
-                             f"{r['description']}\n")
+            _say(sys.stdout, "\t".join(visible(str(x)) for x in (r['name'], r['plugin'], r['version'],
+                                                                 ' '.join(r['outputs']), r['description'])))
         for p in problems:
-            sys.stderr.write(f"fwc: warning: {p} [plugin]\n")
+            _say(sys.stderr, f"fwc: warning: {p} [plugin]")
         return EXIT_OK
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console(soft_wrap=True, highlight=False)
     t = Table(show_edge=False, box=None, pad_edge=False)
     for col in ("backend", "plugin", "version", "outputs", "description"):
         t.add_column(col, overflow="fold")
     for r in rows:
-        t.add_row(r["name"], r["plugin"], r["version"], " ".join(r["outputs"]), r["description"], style=None)
-    console.print(t, markup=False)
+        t.add_row(*(Text(visible(str(x))) for x in (r["name"], r["plugin"], r["version"], " ".join(r["outputs"]),
+                                                     r["description"])))
+    console.print(t)
     for p in problems:
-        sys.stderr.write(f"fwc: warning: {p} [plugin]\n")
+        _say(sys.stderr, f"fwc: warning: {p} [plugin]")
     return EXIT_OK
 
 
@@ -366,11 +377,11 @@ def cmd_checks(args) -> int:
         _json_out({"checks": rows, "problems": problems})
         return EXIT_OK
     for p in problems:
-        sys.stderr.write(f"fwc: warning: {p} [plugin]\n")
+        _say(sys.stderr, f"fwc: warning: {p} [plugin]")
     width = max(len(r["name"]) for r in rows)
     for r in rows:
         code = f"FWC{r['code']:04d}" if r["code"] is not None else "-      "
-        sys.stdout.write(f"{code}  {r['name']:<{width}}  {r['level']:<7}  {r['description']}\n")
+        _say(sys.stdout, f"{code}  {r['name']:<{width}}  {r['level']:<7}  {r['description']}")
     return EXIT_OK
 
 
@@ -408,7 +419,7 @@ def main(argv=None) -> int:
         assert plugin_commands is not None  # parsed, so a plugin command
         return plugin_commands[args.command][1](args, fwc)
     except UsageError as e:
-        sys.stderr.write(f"fwc: error: {e}\n")
+        _say(sys.stderr, f"fwc: error: {e}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("fwc: interrupted\n")
@@ -420,8 +431,8 @@ def main(argv=None) -> int:
             import traceback
 
             traceback.print_exc()
-        sys.stderr.write(f"fwc: internal error: {type(e).__name__}: {e}\n"
-                         "fwc: this is a bug in fwc or a plugin; re-run with --debug for the traceback\n")
+        _say(sys.stderr, f"fwc: internal error: {type(e).__name__}: {e}")
+        _say(sys.stderr, "fwc: this is a bug in fwc or a plugin; re-run with --debug for the traceback")
         return EXIT_INTERNAL
 
 

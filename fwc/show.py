@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
+from .diagnostics import visible
 from .units import approx_size
 
 if TYPE_CHECKING:
@@ -54,12 +55,12 @@ def render(machine, boot: BootReport | Mapping[str, Any] | None, console) -> Non
 
     m = machine
     head = Text()
-    head.append(f"machine {m.name}", style="bold")
-    head.append(f"  {m.arch}, board {m.board}, OEM {m.oem.id.strip(chr(0))!r}/{m.oem.table_id.strip(chr(0))!r} "
-                f"rev {m.oem.revision}")
+    head.append(visible(f"machine {m.name}"), style="bold")
+    head.append(visible(f"  {m.arch}, board {m.board}, OEM {m.oem.id.strip(chr(0))!r}/"
+                        f"{m.oem.table_id.strip(chr(0))!r} rev {m.oem.revision}"))
     console.print(head)
     if m.cmdline:
-        console.print(Text(f"cmdline: {m.cmdline}"))
+        console.print(Text(visible(f"cmdline: {m.cmdline}")))
     t = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
     for col in ("node", "pxm", "cpus", "memory"):
         t.add_column(col, overflow="fold")
@@ -107,11 +108,11 @@ def render(machine, boot: BootReport | Mapping[str, Any] | None, console) -> Non
     places = [("kernel", m.kernel), ("initrd", m.initrd)] + [(f"e820 {r.type}", r) for r in m.reserved]
     for what, p in places:
         if p is not None:
-            console.print(Text(f"{what:<14} {_range(p.base, p.size)} {_size(p.size)}"))
+            console.print(Text(visible(f"{what:<14} {_range(p.base, p.size)} {_size(p.size)}")))
     if m.e820:  # the firmware memory map, given apart from the SRAT
         console.print(Text("e820 (firmware memory map, given)", style="bold"))
         for e in m.e820:
-            console.print(Text(f"  {e.type:<13} {_range(e.base, e.size)} {_size(e.size)}"))
+            console.print(Text(visible(f"  {e.type:<13} {_range(e.base, e.size)} {_size(e.size)}")))
     if boot:
         _boot(boot, console)
 
@@ -126,7 +127,7 @@ def _boot(boot: BootReport | Mapping[str, Any], console) -> None:
     try:
         report = boot if not isinstance(boot, Mapping) else from_json(boot)
     except BootReportError as e:
-        console.print(Text(f"boot simulation not shown: {e}", style="dim"))
+        console.print(Text(visible(f"boot simulation not shown: {e}"), style="dim"))
         return
     zones = report.summary.zones
     if zones:
@@ -153,4 +154,4 @@ def _boot(boot: BootReport | Mapping[str, Any], console) -> None:
     if report.pins:
         console.print(Text("kernel allocations in hot-pluggable memory (as boot/pins.txt)", style="bold red"))
         for line in pin_lines((p.node, p.reason, p.because, p.in_hotpluggable) for p in report.pins):
-            console.print(Text(line, overflow="fold"))
+            console.print(Text(visible(line), overflow="fold"))

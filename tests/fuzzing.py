@@ -368,21 +368,50 @@ class Finding(Exception):
     """A defect the target found without an exception (an internal-error, an escape char...)."""
 
 
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _no_controls(text: str, what: str) -> None:
+    """A human-readable output must show control characters as ``\\x1b`` (rich's own SGR
+    colour sequences aside)."""
+    bare = _SGR.sub("", text)
+    if any(ord(c) < 0x20 and c not in "\n\t" or 0x7F <= ord(c) < 0xA0 for c in bare):
+        raise Finding(f"a control character in {what}: " + json.dumps(bare[:400]))
+
+
 def _judge(r: Any) -> None:
     text = r.render_diagnostics()
     if r.internal_error:
         raise Finding(text[-3000:])
-    if any(ord(c) < 0x20 and c not in "\n\t" or 0x7F <= ord(c) < 0xA0 for c in text):
-        raise Finding("a control character in rendered diagnostics: " + json.dumps(text[:400]))
+    _no_controls(text, "rendered diagnostics")
 
 
-def compile_description(text: str, workdir: str, backends: list[str] | None = None) -> None:
-    """The description target: compile with every backend (includes resolve in ``workdir``)."""
+def show(machine: Any, boot_json: bytes | None = None) -> None:
+    """``fwc show`` of ``machine``, on a terminal (colours) and piped: no control character."""
+    import io
+
+    from rich.console import Console
+
+    from fwc.show import render
+
+    boot = json.loads(boot_json) if boot_json else None
+    for terminal in (True, False):
+        out = io.StringIO()
+        render(machine, boot, Console(file=out, force_terminal=terminal, width=80, color_system="truecolor",
+                                      highlight=False, soft_wrap=not terminal))
+        _no_controls(out.getvalue(), "fwc show")
+
+
+def compile_description(text: str, workdir: str, backends: list[str] | None = None,
+                        options: dict[str, str] | None = None) -> None:
+    """The description target: compile with every backend (includes resolve in ``workdir``;
+    ``options`` such as ``boot.kernel=6.12``), then ``fwc show`` the machine."""
     from fwc import Fwc
 
     os.chdir(workdir)
-    r = Fwc().compile(text=text, name="fuzz.fwc", backends=backends)
+    r = Fwc().compile(text=text, name="fuzz.fwc", backends=backends, options=options)
     _judge(r)
+    boot_json = None
     for a in r.artifacts:
         if a.path.endswith(".svg"):
             from xml.dom.minidom import parseString
@@ -390,6 +419,11 @@ def compile_description(text: str, workdir: str, backends: list[str] | None = No
             parseString(a.data)
         elif a.path.endswith(".json"):
             json.loads(a.data)
+            boot_json = a.data if a.path == "boot/boot.json" else boot_json
+        elif a.path.endswith((".txt", ".log", ".dsl")):
+            _no_controls(a.data.decode("utf-8"), a.path)
+    if r.machine is not None:
+        show(r.machine, boot_json)
 
 
 def decompile_paths(paths: list[str]) -> None:
@@ -404,6 +438,7 @@ def decompile_paths(paths: list[str]) -> None:
         if not back.ok:
             raise Finding("fwc decompile printed a description that does not compile:\n" +
                           back.render_diagnostics()[:2000] + "\n---\n" + r.text[:2000])
+        show(back.machine)
 
 
 def include_fixtures(workdir: str) -> None:
@@ -417,12 +452,18 @@ def include_fixtures(workdir: str) -> None:
         f.write(struct.pack("<4sIBB6s8sI4sI", b"SRAT", 36, 3, 0, b"FWCOEM", b"FWCTABLE", 1, b"FWC ", 1))
 
 
+def kernel_option(rng: random.Random) -> dict[str, str]:
+    """A third of the descriptions boot the simulated Linux 6.12 (``-O boot.kernel=6.12``)."""
+    return {"boot.kernel": "6.12"} if rng.random() < 1 / 3 else {}
+
+
 class Campaign:
     """One harness: ``make(rng, workdir) -> target`` and the tally of outcomes."""
 
     def __init__(self, name: str, make: Callable[[random.Random, str], Callable[[], None]]) -> None:
         self.name, self.make = name, make
         self.count, self.worst_cpu, self.worst_peak = 0, 0.0, 0.0
+        self.worst_cpu_seed = self.worst_peak_seed = -1
         self.findings: list[tuple[int, Outcome]] = []
 
     def step(self, seed: int, cpu_seconds: float = 2.0, memory_mib: int = 512) -> Outcome:
@@ -432,7 +473,10 @@ class Campaign:
             target = self.make(rng, work)
             o = run(target, cpu_seconds, memory_mib)
         self.count += 1
-        self.worst_cpu, self.worst_peak = max(self.worst_cpu, o.cpu), max(self.worst_peak, o.peak_mib)
+        if o.cpu > self.worst_cpu:
+            self.worst_cpu, self.worst_cpu_seed = o.cpu, seed
+        if o.peak_mib > self.worst_peak:
+            self.worst_peak, self.worst_peak_seed = o.peak_mib, seed
         if not o.ok:
             self.findings.append((seed, o))
         return o
@@ -451,11 +495,13 @@ def campaigns() -> list[Campaign]:
 
     def generated(rng: random.Random, work: str) -> Callable[[], None]:
         text = (PRELUDE if rng.random() < 0.5 else "") + grammar.generate(rng, "start", depth=rng.randint(6, 16))
-        return lambda: compile_description(text, work)
+        opts = kernel_option(rng)
+        return lambda: compile_description(text, work, options=opts)
 
     def mutated(rng: random.Random, work: str) -> Callable[[], None]:
         text = mutate_tokens(rng, rng.choice(seeds), pool)
-        return lambda: compile_description(text, work)
+        opts = kernel_option(rng)
+        return lambda: compile_description(text, work, options=opts)
 
     def tables(rng: random.Random, work: str) -> Callable[[], None]:
         s = rng.choice(sets)

@@ -198,6 +198,8 @@ def configure_memblock(parser):
 def run_memblock(args, fwc):
     import sys
 
+    from fwc.diagnostics import visible
+
     from .memblock import DEBIAN_X86_64, HARNESS, MemblockBug
     from .memblock_script import ScriptError, run_script
 
@@ -210,15 +212,15 @@ def run_memblock(args, fwc):
             with open(name, encoding="utf-8") as f:
                 text = f.read()
     except (OSError, UnicodeDecodeError) as e:
-        sys.stderr.write(f"{name}: error: cannot read: {getattr(e, 'strerror', None) or e} [memblock-script]\n")
+        sys.stderr.write(visible(f"{name}: error: cannot read: {getattr(e, 'strerror', None) or e} [memblock-script]") + "\n")
         return 1
     try:
         out = run_script(text, config=DEBIAN_X86_64 if args.debian else HARNESS, echo=args.echo)
     except ScriptError as e:
-        sys.stderr.write(f"{name}:{e.line}:{e.col}: error: {e.message} [memblock-script]\n")
+        sys.stderr.write(visible(f"{name}:{e.line}:{e.col}: error: {e.message} [memblock-script]") + "\n")
         return 1
     except MemblockBug as e:
-        sys.stderr.write(f"{name}: error: the kernel would BUG(): {e} [memblock-script]\n")
+        sys.stderr.write(visible(f"{name}: error: the kernel would BUG(): {e} [memblock-script]") + "\n")
         return 1
     sys.stdout.write(out)
     return 0

@@ -3,6 +3,8 @@ written through :mod:`.report` (the versioned contract), the text files here."""
 
 from __future__ import annotations
 
+from fwc.diagnostics import visible
+
 from .kernel.zones import ZONE_NAMES
 from .memblock import Memblock
 from .report import BootReport, PolicySummary
@@ -137,4 +139,6 @@ def outputs(m, main, other, kernels: dict | None = None) -> dict:
     }
     if kernels:
         out["boot/kernels.txt"] = kernels_text(m, kernels)
-    return out
+    # The text files are read by people: names, OEM IDs and the command line from the
+    # description show their control characters as \x1b (boot.json keeps them, JSON-escaped).
+    return {p: t if p.endswith(".json") else visible(t, "\t\n") for p, t in out.items()}

@@ -14,19 +14,21 @@ import sys
 import time
 from typing import IO, Any
 
+from fwc.diagnostics import visible
+
 PLAIN_EVERY = 15.0
 
 #: ECMA-48 escape sequences: CSI (ESC [ … final), OSC/DCS/APC/PM/SOS strings (ended by BEL or
 #: ESC \), and two-character escapes (ESC c resets the terminal).
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -~]?|\x9b[0-?]*[ -/]*[@-~]")
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def sanitize(text: str) -> str:
     """``text`` without terminal escape sequences, carriage returns and other control
     characters (a control character left is shown as ``\\xNN``); newlines and tabs kept."""
-    text = _ESCAPES.sub("", text.replace("\r\n", "\n"))
-    return _CONTROLS.sub(lambda m: "" if m.group() == "\r" else f"\\x{ord(m.group()):02x}", text)
+    from fwc.diagnostics import visible
+
+    return visible(_ESCAPES.sub("", text.replace("\r\n", "\n")).replace("\r", ""), "\t\n")
 
 
 def last_line(path: str, tail: int = 4096) -> str:
@@ -63,7 +65,7 @@ class Progress:
 
     def _plain(self, line: str) -> None:
         if not self.quiet:
-            self.stream.write(f"fwc: {line}\n")
+            self.stream.write(visible(f"fwc: {line}") + "\n")
             self.stream.flush()
 
     def note(self, line: str) -> None:
@@ -71,7 +73,7 @@ class Progress:
         if self._console is not None:
             from rich.text import Text
 
-            self._console.print(Text(line, overflow="fold"))
+            self._console.print(Text(visible(line), overflow="fold"))
         else:
             self._plain(line)
 
@@ -80,14 +82,16 @@ class Progress:
         self._end_phase()
         self._phase, self._t0 = name, time.monotonic()
         if self.live and not self.quiet:
+            from rich.text import Text
+
             if self._console is None:
                 from rich.console import Console
 
                 self._console = Console(file=self.stream, highlight=False)
-                self._status = self._console.status(name + " …")
+                self._status = self._console.status(Text(visible(name + " …")))
                 self._status.start()
             else:
-                self._status.update(name + " …")
+                self._status.update(Text(visible(name + " …")))
         else:
             self._plain(name + " …")
             self._last_plain = time.monotonic()
@@ -100,7 +104,7 @@ class Progress:
 
             room = max(10, self._width() - len(head) - 8)
             shown = line if len(line) <= room else line[:room - 1] + "…"
-            self._status.update(Text(f"{head} │ {shown}" if line else head))
+            self._status.update(Text(visible(f"{head} │ {shown}" if line else head)))
         elif not self.live and time.monotonic() - self._last_plain >= PLAIN_EVERY:
             self._last_plain = time.monotonic()
             self._plain(f"{head}; last line: {line}" if line else head)
@@ -112,7 +116,7 @@ class Progress:
         if self._console is not None:
             from rich.text import Text
 
-            self._console.print(Text(f"{'✓' if ok else '✗'} {self._phase} ({took:.1f} s)",
+            self._console.print(Text(visible(f"{'✓' if ok else '✗'} {self._phase} ({took:.1f} s)"),
                                      style="dim" if ok else "bold red"))
         self._phase = ""
 

@@ -189,7 +189,9 @@ def kvm_unusable(qemu: str, probe: float = 5.0) -> str | None:
 
 
 def _err(msg: str) -> None:
-    sys.stderr.write(f"fwc: {msg}\n")
+    from fwc.diagnostics import visible
+
+    sys.stderr.write(visible(f"fwc: {msg}", "\t") + "\n")
 
 
 def _without_lines(obs: dict | None) -> dict | None:
@@ -415,10 +417,13 @@ def _run(args, fwc, progress) -> int:
         from .compare import fit
 
         head = f"kernel {info.get('release', '?')}: "
-        sys.stdout.write("\n".join(fit(head, info.get("cmdline", cmdline), width)) + "\n")
+        from fwc.diagnostics import visible
+
+        # cmdline, names and OEM IDs come from the description or the guest: shown as \x1b
+        sys.stdout.write(visible("\n".join(fit(head, info.get("cmdline", cmdline), width)), "\t\n") + "\n")
         if not args.no_predict and options.get("kernel"):
             sys.stdout.write(f"prediction for Linux {options['kernel']} (the bzImage's version)\n")
-        sys.stdout.write(render(rows, width) + "\n")
+        sys.stdout.write(visible(render(rows, width), "\t\n") + "\n")
     if args.no_predict:
         sys.stdout.write(f"boot {run_.seconds:.1f} s\n") if not args.json else None
         return EXIT_AGREE
