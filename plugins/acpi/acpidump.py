@@ -48,11 +48,11 @@ _ASCII = "".join(chr(c) if 0x20 <= c < 0x7F else "." for c in range(256))
 
 def _block(sig: str, address: int, data: bytes) -> str:
     out = [f"{sig[:4]:4.4s} @ 0x{address >> 32 & 0xFFFFFFFF:08X}{address & 0xFFFFFFFF:08X}"]
-    for off in range(0, len(data), 16):
-        chunk = data[off:off + 16]
-        hexpart = chunk.hex(" ").upper() + " " + "   " * (16 - len(chunk))
-        text = chunk.translate(_ASCII_B).decode("latin-1")
-        out.append(f"{off:04X}".rjust(8) + f": {hexpart} {text}")
+    # the whole table's hex ("XX " a byte, the last line padded) and ASCII column at once
+    pad = -len(data) % 16
+    hexes = (data.hex(" ").upper() + " " + "   " * pad) if data else ""
+    text = data.translate(_ASCII_B).decode("latin-1")
+    out += ["%8.4X: %s %s" % (off, hexes[3 * off:3 * off + 48], text[off:off + 16]) for off in range(0, len(data), 16)]
     out.append("")
     return "\n".join(out) + "\n"
 

@@ -137,7 +137,7 @@ def encode_table(signature: str, header: Mapping, entries: Iterable = (),
 
     # items
     if lay.items == "subtables":
-        parts = [_encode_subtable(lay, st, i) for i, st in enumerate(entries)]
+        parts = _encode_subtables(lay, entries)
     elif lay.items == "matrix":
         rows = [_row_bytes(r, i) for i, r in enumerate(entries)]
         n = len(rows)
@@ -225,6 +225,44 @@ def _row_bytes(r: Any, i: int) -> bytes:
         raise AcpiEncodeError(f"SLIT row {i}: entries must be integers 0..255") from None
 
 
+def _encode_subtables(lay: L.TableLayout, entries: Iterable) -> list[bytes]:
+    """Every subtable's bytes.  A :class:`Subtable` of plain integers with every field of its
+    layout given is packed whole with one ``struct`` call (:func:`_packer`); anything else
+    takes the checked path, which also says what is wrong."""
+    packers = {t: _packer(s) for t, s in lay.subtables.items()}
+    parts = []
+    append = parts.append
+    for i, st in enumerate(entries):
+        if type(st) is Subtable and st.raw is None and not st.extra and type(st.fields) is dict:
+            p = packers.get(st.type)
+            if p is not None and len(st.fields) == p[0]:
+                try:
+                    append(p[2](st.type, p[3], *p[1](st.fields)))
+                    continue
+                except (KeyError, struct.error):
+                    pass
+        append(_encode_subtable(lay, st, i))
+    return parts
+
+
+_PACKERS: dict[int, tuple | None] = {}
+
+
+def _packer(s: L.Struct) -> tuple | None:
+    """``(field count, the fields' values getter, pack, length)`` of a subtable whose fields
+    are all plain integers (``pack(type, length, *values)`` gives its bytes, type/length header
+    included), None for one with strings, bytes or handles."""
+    key = id(s)
+    if key not in _PACKERS:
+        import operator
+
+        c, whole = struct_codec(s), struct_codec(s.all_fields)
+        keys = c.fast_keys
+        get = operator.itemgetter(*keys) if keys and len(keys) > 1 else None  # one key: not a tuple
+        _PACKERS[key] = (len(keys), get, whole.st.pack, whole.size) if get and whole.size < 256 else None
+    return _PACKERS[key]
+
+
 def _encode_subtable(lay: L.TableLayout, st: Any, index: int) -> bytes:
     if type(st) is not Subtable and isinstance(st, Mapping):
         rec = dict(st)
@@ -243,20 +281,12 @@ def _encode_subtable(lay: L.TableLayout, st: Any, index: int) -> bytes:
         raise AcpiEncodeError(f"{where}: unknown type {st.type!r}; give its raw bytes")
     where += f" ({s.key})"
     c = struct_codec(s)
-    body = None
-    f = st.fields
-    if c.fast_keys is not None and type(f) is dict and len(f) == len(c.fast_keys):
-        try:
-            body = c.st.pack(*[f[k] for k in c.fast_keys])
-        except (KeyError, struct.error):
-            body = None
-    if body is None:
-        vals = c.values(st.fields or {}, where)
-        try:
-            body = c.st.pack(*vals)
-        except struct.error:
-            c.pack(st.fields or {}, where)   # raises the precise error
-            raise  # pragma: no cover
+    vals = c.values(st.fields or {}, where)
+    try:
+        body = c.st.pack(*vals)
+    except struct.error:
+        c.pack(st.fields or {}, where)   # raises the precise error
+        raise  # pragma: no cover
     n = _SUBTABLE_HEADER.size + len(body) + len(st.extra)
     if n > 255:
         raise AcpiEncodeError(f"{where}: length {n} does not fit the 1-byte length field")
