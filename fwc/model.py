@@ -34,7 +34,41 @@ def _tuple(x: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(x)
 
 
-@attrs.frozen(slots=False)
+def generic_repr(cls: Any) -> Any:
+    """Give an attrs class made with ``repr=False`` the ``__repr__`` attrs would write, its
+    text formatted at call time: attrs compiles a repr for every class, half the cost of
+    creating one, which ``fwc check`` paid at start for every model and boot class."""
+    if "__repr__" not in cls.__dict__:
+        cls.__repr__ = _attrs_repr
+    return cls
+
+
+_REPRING: Any = None
+
+
+def _attrs_repr(self: Any) -> str:
+    global _REPRING
+    if _REPRING is None:
+        import threading
+
+        _REPRING = threading.local()
+    seen = getattr(_REPRING, "ids", None)
+    if seen is None:
+        seen = _REPRING.ids = set()
+    if id(self) in seen:
+        return "..."
+    seen.add(id(self))
+    try:
+        cls = type(self)
+        return cls.__qualname__.rsplit(">.", 1)[-1] + "(" + ", ".join(
+            f"{a.name}={(repr if a.repr is True else a.repr)(getattr(self, a.name, attrs.NOTHING))}"
+            for a in attrs.fields(cls) if a.repr is not False) + ")"
+    finally:
+        seen.discard(id(self))
+
+
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class Oem:
     """The identity written into every table header fwc generates."""
 
@@ -46,7 +80,8 @@ class Oem:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class BoardOptions:
     """Options of a QEMU board (``board qemu-q35 max-ram-below-4g 1G``): what goes on
     QEMU's ``-machine`` (and ``-accel``) beside the machine type.  ``max_ram_below_4g`` 0:
@@ -64,7 +99,8 @@ class BoardOptions:
         return self.accel == "kvm" and self.kernel_irqchip != "off"
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class TableEntry:
     """One run of a table's entries in table order (``tables { srat { … } }``).
 
@@ -95,7 +131,8 @@ class TableEntry:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class TableOverride:
     """Per-table header identity and bytes fwc does not model (from ``tables { … }``)."""
 
@@ -108,7 +145,8 @@ class TableOverride:
     body: Optional[bytes] = None  # the fixed part after the header (SRAT: 12 bytes), if not fwc's
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class Cpu:
     """One logical CPU, by its (x2)APIC ID (or ACPI processor UID on arm64)."""
 
@@ -124,7 +162,8 @@ class Cpu:
         return self.x2apic or self.apic_id >= 255
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class MemoryRange:
     base: int
     size: int
@@ -140,7 +179,8 @@ class MemoryRange:
         return self.base + self.size
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class Initiator:
     """An SRAT Generic Initiator (``initiator``) or Generic Port (``port``)."""
 
@@ -156,13 +196,15 @@ class Initiator:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class Its:
     id: int
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class Node:
     id: int
     pxm: int
@@ -181,7 +223,8 @@ class Node:
         return tuple(m for m in self.memory if m.dimm)
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class Distance:
     src: int  # node ids
     dst: int
@@ -189,7 +232,8 @@ class Distance:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class Reserved:
     """A non-RAM e820 entry."""
 
@@ -203,7 +247,8 @@ class Reserved:
         return self.base + self.size
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class Event:
     """One runtime event after boot (``events { … }``, fwc/events.py), played in order.
 
@@ -228,7 +273,8 @@ class Event:
 EVENT_ACTIONS = ("add", "remove", "online", "online_kernel", "online_movable", "offline", "set")
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class E820Entry:
     """One entry of the firmware memory map given explicitly (``e820 { … }``); ``type`` is a
     key of :data:`E820_BLOCK_TYPES`."""
@@ -247,7 +293,8 @@ class E820Entry:
         return E820_BLOCK_TYPES[self.type]
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class Placement:
     """Where the kernel image or the initrd sits in physical memory."""
 
@@ -260,7 +307,8 @@ class Placement:
         return self.base + self.size
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class Override:
     """A table the initrd carries: one of this machine's (``table``) or a file."""
 
@@ -270,12 +318,14 @@ class Override:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class Initrd(Placement):
     overrides: tuple[Override, ...] = attrs.field(default=(), converter=_tuple)
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class IoApic:
     id: int
     address: int = 0xFEC00000
@@ -283,7 +333,8 @@ class IoApic:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class IrqOverride:
     source: int
     gsi: int
@@ -292,7 +343,8 @@ class IrqOverride:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class Nmi:
     cpu: Optional[int]  # ACPI processor UID, None = all
     lint: int = 1
@@ -301,7 +353,8 @@ class Nmi:
     x2apic: Optional[bool] = None  # a Local x2APIC NMI entry (None: when some APIC ID needs one)
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class Interrupts:
     """What the MADT says besides the CPUs."""
 
@@ -314,7 +367,8 @@ class Interrupts:
     order: tuple[tuple[str, int], ...] = attrs.field(default=(), converter=_tuple)
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class Topology:
     sockets: int
     cores: int
@@ -322,7 +376,8 @@ class Topology:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen(slots=False)
+@generic_repr
+@attrs.frozen(slots=False, repr=False)
 class Machine:
     name: str
     arch: str = "x86_64"

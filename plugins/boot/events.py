@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from fwc.model import generic_repr
+
 from .kernel.acpi_memhotplug import acpi_memory_device_add, acpi_scan_hot_remove
 from .kernel.drivers_base_memory import memory_dev_init, state_store, valid_zones_show
 from .kernel.zones import KERNEL_ZONES, MAX_NR_ZONES, ZONE_NAMES
@@ -25,7 +27,8 @@ if TYPE_CHECKING:
     from .kernel.state import Kernel
 
 
-@attrs.define
+@generic_repr
+@attrs.define(repr=False)
 class Step:
     """One step: ``event`` is its text (``after boot`` for step 0)."""
 

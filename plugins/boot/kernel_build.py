@@ -33,12 +33,15 @@ from typing import Any
 
 import attrs
 
+from fwc.model import generic_repr
+
 __all__ = ["BUILDS", "DEBIAN_6_1", "DEBIAN_6_12", "KernelBuild", "cached_build", "read_bzimage_build"]
 
 KERNEL_VIRT = 0xFFFFFFFF80000000   # __START_KERNEL_map: virtual - this = physical
 
 
-@attrs.frozen
+@generic_repr
+@attrs.frozen(repr=False)
 class KernelBuild:
     """One kernel build's layout (physical addresses with nokaslr) and config values."""
 

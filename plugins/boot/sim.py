@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from fwc.model import generic_repr
+
 from . import firmware as fwmod
 from .kernel.cmdline import KernelParams, parse_early_options
 from .kernel.main import start_kernel
@@ -39,7 +41,8 @@ __all__ = ["Alloc", "Boot", "KERNELS", "Step", "simulate"]
 ZoneRow = tuple[int, str, int, int, int]
 
 
-@attrs.define(eq=False)
+@generic_repr
+@attrs.define(eq=False, repr=False)
 class Boot:
     """The result of one simulated boot."""
 

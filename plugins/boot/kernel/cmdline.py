@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import attrs
 
+from fwc.model import generic_repr
 from fwc.units import memparse
 
 
-@attrs.frozen
+@generic_repr
+@attrs.frozen(repr=False)
 class KernelParams:
     """The parameters that change early boot, as their handlers leave them."""
 

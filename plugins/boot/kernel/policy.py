@@ -19,13 +19,16 @@ from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
+from fwc.model import generic_repr
+
 from .zones import PHYS_MAX, pfn_down
 
 if TYPE_CHECKING:
     from .state import Kernel
 
 
-@attrs.define
+@generic_repr
+@attrs.define(repr=False)
 class Policy:
     """Linux 6.1 upstream."""
 
@@ -53,7 +56,8 @@ class Policy:
         k.memblock.clear_hotplug(0, PHYS_MAX)
 
 
-@attrs.define
+@generic_repr
+@attrs.define(repr=False)
 class SeedPolicy(Policy):
     """The 2013 seed design (movablecore=acpi)."""
 

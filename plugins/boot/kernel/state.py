@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
+from fwc.model import generic_repr
+
 from ..memblock import Memblock
 from .cmdline import KernelParams
 
@@ -36,7 +38,8 @@ class Alloc(NamedTuple):
     permanent: bool
 
 
-@attrs.define(eq=False)
+@generic_repr
+@attrs.define(eq=False, repr=False)
 class DirectMap:
     """arch/x86/mm/init.c: the page-table buffer in brk and the mapped PFN range."""
 
@@ -51,7 +54,8 @@ class DirectMap:
     pages: list[int] = attrs.field(factory=list)  # page-table pages taken from memblock
 
 
-@attrs.define(eq=False)
+@generic_repr
+@attrs.define(eq=False, repr=False)
 class AcpiState:
     """drivers/acpi/tables.c: the installed tables Linux reads and the upgrade copy."""
 
@@ -60,7 +64,8 @@ class AcpiState:
     upgrade_copy: int = 0        # acpi_tables_addr: where acpi_table_upgrade copied the initrd's tables
 
 
-@attrs.define(eq=False)
+@generic_repr
+@attrs.define(eq=False, repr=False)
 class NumaState:
     """arch/x86/mm/numa.c and drivers/acpi/numa/srat.c globals."""
 
@@ -79,7 +84,8 @@ class NumaState:
     kernel_node_reasons: dict[int, list[Alloc]] = attrs.field(factory=dict)
 
 
-@attrs.define(eq=False)
+@generic_repr
+@attrs.define(eq=False, repr=False)
 class ZoneState:
     """mm/page_alloc.c and mm/sparse.c globals after free_area_init()."""
 
@@ -96,7 +102,8 @@ class ZoneState:
     policy_zone: int = 0                              # policy_zone (check_highest_zone)
 
 
-@attrs.define(eq=False)
+@generic_repr
+@attrs.define(eq=False, repr=False)
 class MemoryBlock:
     """``struct memory_block`` (include/linux/memory.h, drivers/base/memory.c)."""
 
@@ -108,7 +115,8 @@ class MemoryBlock:
     early: bool = True         # early sections (boot memory)
 
 
-@attrs.define(eq=False)
+@generic_repr
+@attrs.define(eq=False, repr=False)
 class MemoryGroup:
     """A static ``struct memory_group`` (drivers/base/memory.c): one ACPI memory device, here a
     DIMM by the name the events give it, with QEMU's slot and address."""
@@ -123,7 +131,8 @@ class MemoryGroup:
     present_movable_pages: int = 0
 
 
-@attrs.define(eq=False)
+@generic_repr
+@attrs.define(eq=False, repr=False)
 class HotplugState:
     """Memory hotplug at run time: the memory block devices, the DIMMs (memory groups), every
     node's zones ``[start_pfn, spanned, present]`` with ``present_early_pages`` and the change of
@@ -143,7 +152,8 @@ class HotplugState:
         return self.block_size >> 12
 
 
-@attrs.define(eq=False)
+@generic_repr
+@attrs.define(eq=False, repr=False)
 class CpuState:
     """The possible CPUs (arch/x86/kernel/smpboot.c, arch/x86/mm/numa.c) and what the boot
     sized from them (mm/percpu.c, kernel/dma/swiotlb.c)."""
@@ -154,7 +164,8 @@ class CpuState:
     swiotlb: bool = False                              # x86_swiotlb_enable
 
 
-@attrs.define(eq=False)
+@generic_repr
+@attrs.define(eq=False, repr=False)
 class BootLog:
     """What the simulated boot leaves behind besides its state."""
 
@@ -165,7 +176,8 @@ class BootLog:
     late: list[str] = attrs.field(factory=list)    # dmesg lines after early boot (DIMM hot-add)
 
 
-@attrs.define(eq=False)
+@generic_repr
+@attrs.define(eq=False, repr=False)
 class Kernel:
     """One simulated Linux x86_64 boot in progress (6.1, or the kernel ``version`` names)."""
 

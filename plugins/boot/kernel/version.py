@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Callable, ClassVar
 
 import attrs
 
+from fwc.model import generic_repr
+
 from .zones import MAX_NUMNODES
 
 if TYPE_CHECKING:
@@ -30,7 +32,8 @@ KERNELS = ("6.1", "6.12")
 DEFAULT_KERNEL = KERNELS[0]
 
 
-@attrs.define
+@generic_repr
+@attrs.define(repr=False)
 class Linux61:
     """Linux 6.1 (Debian 12's ``linux-image-6.1.0-*-amd64``)."""
 

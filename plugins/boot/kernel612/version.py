@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Callable, ClassVar
 
 import attrs
 
+from fwc.model import generic_repr
+
 from ..kernel.version import Linux61
 from ..memblock import NUMA_NO_NODE
 
@@ -17,7 +19,8 @@ if TYPE_CHECKING:
     from ..memblock import Memblock
 
 
-@attrs.define
+@generic_repr
+@attrs.define(repr=False)
 class Linux612(Linux61):
     """Linux 6.12 (Debian's ``linux-image-6.12.*-amd64-unsigned``)."""
 
