@@ -13,6 +13,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 import attrs
 
+from .attrs_repr import generic_repr
 from .diagnostics import Span
 
 ARCHES = ("x86_64", "arm64")
@@ -32,39 +33,6 @@ TABLE_SIGNATURES = {"srat": "SRAT", "slit": "SLIT", "madt": "APIC", "xsdt": "XSD
 
 def _tuple(x: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(x)
-
-
-def generic_repr(cls: Any) -> Any:
-    """Give an attrs class made with ``repr=False`` the ``__repr__`` attrs would write, its
-    text formatted at call time: attrs compiles a repr for every class, half the cost of
-    creating one, which ``fwc check`` paid at start for every model and boot class."""
-    if "__repr__" not in cls.__dict__:
-        cls.__repr__ = _attrs_repr
-    return cls
-
-
-_REPRING: Any = None
-
-
-def _attrs_repr(self: Any) -> str:
-    global _REPRING
-    if _REPRING is None:
-        import threading
-
-        _REPRING = threading.local()
-    seen = getattr(_REPRING, "ids", None)
-    if seen is None:
-        seen = _REPRING.ids = set()
-    if id(self) in seen:
-        return "..."
-    seen.add(id(self))
-    try:
-        cls = type(self)
-        return cls.__qualname__.rsplit(">.", 1)[-1] + "(" + ", ".join(
-            f"{a.name}={(repr if a.repr is True else a.repr)(getattr(self, a.name, attrs.NOTHING))}"
-            for a in attrs.fields(cls) if a.repr is not False) + ")"
-    finally:
-        seen.discard(id(self))
 
 
 @generic_repr

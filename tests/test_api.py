@@ -97,18 +97,18 @@ def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
 
 
 def test_generic_repr_is_attrs_own_repr():
-    """fwc.model.generic_repr (the repr attrs would compile, formatted at call time) gives
+    """fwc.attrs_repr.generic_repr (the repr attrs would compile, formatted at call time) gives
     attrs' own text: fields left out of the repr, custom reprs, nesting, cycles."""
     import attrs
 
-    from fwc import model
+    from fwc import attrs_repr
 
     def pair(**opts):
         def body():
             return {"a": attrs.field(default=1), "b": attrs.field(default="x", repr=False),
                     "c": attrs.field(default=(2, 3), repr=lambda v: f"<{len(v)}>"), "d": attrs.field(default=None)}
         theirs = attrs.make_class("Thing", body(), **opts)
-        ours = model.generic_repr(attrs.make_class("Thing", body(), repr=False, **opts))
+        ours = attrs_repr.generic_repr(attrs.make_class("Thing", body(), repr=False, **opts))
         return theirs, ours
 
     for opts in ({}, {"slots": False}, {"frozen": True}):
@@ -119,4 +119,4 @@ def test_generic_repr_is_attrs_own_repr():
             t.d, o.d = t, o
             assert repr(o) == repr(t) == "Thing(a=1, c=<2>, d=...)"
     m = fwc.Fwc().load(text='machine "m" { node 0 { cpus 0 memory 0 size 1G } }').machine
-    assert type(m).__repr__ is model._attrs_repr and repr(m).startswith("Machine(name='m', ")
+    assert type(m).__repr__ is attrs_repr._attrs_repr and repr(m).startswith("Machine(name='m', ")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from fwc.model import generic_repr
+from fwc.attrs_repr import generic_repr
 
 from .kernel.acpi_memhotplug import acpi_memory_device_add, acpi_scan_hot_remove
 from .kernel.drivers_base_memory import memory_dev_init, state_store, valid_zones_show

@@ -33,7 +33,7 @@ from typing import Any
 
 import attrs
 
-from fwc.model import generic_repr
+from fwc.attrs_repr import generic_repr
 
 __all__ = ["BUILDS", "DEBIAN_6_1", "DEBIAN_6_12", "KernelBuild", "cached_build", "read_bzimage_build"]
 

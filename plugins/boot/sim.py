@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from fwc.model import generic_repr
+from fwc.attrs_repr import generic_repr
 
 from . import firmware as fwmod
 from .kernel.cmdline import KernelParams, parse_early_options

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import attrs
 
-from fwc.model import generic_repr
+from fwc.attrs_repr import generic_repr
 from fwc.units import memparse
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
-from fwc.model import generic_repr
+from fwc.attrs_repr import generic_repr
 
 from .zones import PHYS_MAX, pfn_down
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
-from fwc.model import generic_repr
+from fwc.attrs_repr import generic_repr
 
 from ..memblock import Memblock
 from .cmdline import KernelParams

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable, ClassVar
 
 import attrs
 
-from fwc.model import generic_repr
+from fwc.attrs_repr import generic_repr
 
 from ..kernel.version import Linux61
 from ..memblock import NUMA_NO_NODE
