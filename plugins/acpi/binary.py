@@ -230,7 +230,7 @@ def _encode_subtables(lay: L.TableLayout, entries: Iterable) -> list[bytes]:
     layout given is packed whole with one ``struct`` call (:func:`_packer`); anything else
     takes the checked path, which also says what is wrong."""
     packers = {t: _packer(s) for t, s in lay.subtables.items()}
-    parts = []
+    parts: list[bytes] = []
     append = parts.append
     for i, st in enumerate(entries):
         if type(st) is Subtable and st.raw is None and not st.extra and type(st.fields) is dict:
@@ -257,8 +257,8 @@ def _packer(s: L.Struct) -> tuple | None:
         import operator
 
         c, whole = struct_codec(s), struct_codec(s.all_fields)
-        keys = c.fast_keys
-        get = operator.itemgetter(*keys) if keys and len(keys) > 1 else None  # one key: not a tuple
+        keys = c.fast_keys or []
+        get = operator.itemgetter(*keys) if len(keys) > 1 else None  # one key: not a tuple
         _PACKERS[key] = (len(keys), get, whole.st.pack, whole.size) if get and whole.size < 256 else None
     return _PACKERS[key]
 
