@@ -30,7 +30,7 @@ def memory_dev_init(k: Kernel) -> None:
     bz = probe_memory_block_size(k)
     spb = bz // (SECTION_PAGES << 12)
     hp.blocks.clear()
-    for bid in sorted({s // spb for s in k.zones.present_sections}):
+    for bid in sorted({b for lo, hi, _ in k.zones.present_sections for b in range(lo // spb, (hi - 1) // spb + 1)}):
         hp.blocks[bid] = MemoryBlock(bid, -1, "online", None)
     pages = hp.block_pages
     for nid in sorted(k.numa.online):

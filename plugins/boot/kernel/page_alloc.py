@@ -263,13 +263,9 @@ def memmap_init(k: Kernel, ranges: Ranges) -> None:
 
 
 def init_unavailable_range(k: Kernel, s: int, e: int, z: int, nid: int) -> None:
-    """init_unavailable_range() (mm/page_alloc.c): count the hole's pages in present sections, print them."""
-    cnt = 0
-    sec = s // SECTION_PAGES
-    while sec * SECTION_PAGES < e:
-        if sec in k.zones.present_sections:
-            cnt += min(e, (sec + 1) * SECTION_PAGES) - max(s, sec * SECTION_PAGES)
-        sec += 1
+    """init_unavailable_range() (mm/page_alloc.c): count the hole's pages in present sections, print them
+    (by runs of sections: a hole may span most of the address space)."""
+    cnt = k.zones.present_pages(s, e, SECTION_PAGES)
     if cnt:
         k.pr(f"On node {nid}, zone {ZONE_NAMES[z]}: {cnt} pages in unavailable ranges")
 

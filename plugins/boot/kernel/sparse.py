@@ -31,70 +31,91 @@ def _mem_section_size(k: Kernel) -> int:
     return 32 if k.build.page_extension else 16
 
 
-def memblocks_present(k: Kernel) -> dict[int, int]:
+def memblocks_present(k: Kernel) -> list[tuple[int, int, int]]:
     """memblocks_present() (mm/sparse.c): the mem_section root array, then every section with memory
-    and its node (the first one), a root page per SECTIONS_PER_ROOT sections (sparse_index_alloc)."""
+    and its node (the first one), a root page per SECTIONS_PER_ROOT sections (sparse_index_alloc).
+    The present sections are kept as runs ``(first, end, nid)`` in address order, never one by one."""
     per_root = PAGE // _mem_section_size(k)
     roots = (1 << (MAX_PHYSMEM_BITS - SECTION_SIZE_BITS)) // per_root
     k.alloc("alloc_try_nid", "mem_section roots (memblocks_present)", 8 * roots, SMP_CACHE_BYTES, 0, 0, -1)
-    secs: dict[int, int] = {}
+    runs: list[tuple[int, int, int]] = []
     have: set[int] = set()
-    for s, e, nid in k.mem_pfn_ranges():
-        for sec in range(s // SECTION_PAGES, (e - 1) // SECTION_PAGES + 1):
-            if sec // per_root not in have:
-                have.add(sec // per_root)
-                k.alloc("alloc_try_nid", f"mem_section root {sec // per_root} (sparse_index_alloc)", PAGE,
+    for s, e, nid in k.mem_pfn_ranges():  # in address order, disjoint
+        lo, hi = s // SECTION_PAGES, (e - 1) // SECTION_PAGES + 1
+        for root in range(lo // per_root, (hi - 1) // per_root + 1):
+            if root not in have:
+                have.add(root)
+                k.alloc("alloc_try_nid", f"mem_section root {root} (sparse_index_alloc)", PAGE,
                         SMP_CACHE_BYTES, 0, 0, nid)
-            secs.setdefault(sec, nid)
-    k.zones.present_sections = set(secs)
-    return secs
+        if runs and lo < runs[-1][1]:
+            lo = runs[-1][1]  # a section shared with the range before keeps that range's node
+        if lo >= hi:
+            continue
+        if runs and runs[-1][1] == lo and runs[-1][2] == nid:
+            runs[-1] = (runs[-1][0], hi, nid)
+        else:
+            runs.append((lo, hi, nid))
+    k.zones.present_sections = runs
+    return runs
 
 
 def sparse_init(k: Kernel) -> None:
     """sparse_init() (mm/sparse.c): for each run of present sections of one node, sparse_init_nid()."""
     k.note("sparse_init()")
-    secs = memblocks_present(k)
-    runs: list[tuple[int, list[int]]] = []
-    for sec in sorted(secs):
-        if runs and runs[-1][0] == secs[sec]:
-            runs[-1][1].append(sec)
+    groups: list[tuple[int, list[tuple[int, int]]]] = []
+    for lo, hi, nid in memblocks_present(k):
+        if groups and groups[-1][0] == nid:
+            groups[-1][1].append((lo, hi))
         else:
-            runs.append((secs[sec], [sec]))
-    for nid, ss in runs:
-        sparse_init_nid(k, nid, ss)
+            groups.append((nid, [(lo, hi)]))
+    for nid, spans in groups:
+        sparse_init_nid(k, nid, spans)
 
 
-def sparse_init_nid(k: Kernel, nid: int, sections: list[int]) -> None:
+def sparse_init_nid(k: Kernel, nid: int, spans: list[tuple[int, int]]) -> None:
     """sparse_init_nid() (mm/sparse.c): the usemaps near NODE_DATA (sparse_early_usemaps_alloc_pgdat_section),
     then one memmap buffer for the run (sparse_buffer_init), each section's memmap from it or, when it
-    failed, on its own (__populate_section_memmap -> vmemmap_populate)."""
+    failed, on its own (__populate_section_memmap -> vmemmap_populate).  ``spans``: the run's
+    sections as ``(first, end)`` spans."""
+    count = sum(hi - lo for lo, hi in spans)
     pg = k.numa.node_data.get(nid)
     purpose = f"usemap of node {nid} (sparse_init_nid)"
     if pg:
         goal = pg[0] & ~((SECTION_PAGES << 12) - 1)
-        a = k.alloc("alloc_try_nid", purpose, USAGE_SIZE * len(sections), SMP_CACHE_BYTES, goal,
+        a = k.alloc("alloc_try_nid", purpose, USAGE_SIZE * count, SMP_CACHE_BYTES, goal,
                     goal + (SECTION_PAGES << 12), pg[1])
         if not a:
-            k.alloc("alloc_try_nid", purpose, USAGE_SIZE * len(sections), SMP_CACHE_BYTES, goal, 0, pg[1])
+            k.alloc("alloc_try_nid", purpose, USAGE_SIZE * count, SMP_CACHE_BYTES, goal, 0, pg[1])
     else:
-        k.alloc("alloc_try_nid", purpose, USAGE_SIZE * len(sections), SMP_CACHE_BYTES, 0, 0, nid)
-    size = len(sections) * SECTION_MEMMAP
+        k.alloc("alloc_try_nid", purpose, USAGE_SIZE * count, SMP_CACHE_BYTES, 0, 0, nid)
+    size = count * SECTION_MEMMAP
     buf = k.alloc("alloc_exact_nid_raw", f"memmap of node {nid} (sparse_buffer_init)", size, SECTION_MEMMAP,
                   MAX_DMA_ADDRESS, 0, nid)
-    for sec in sections:
-        vmemmap_populate(k, nid, sec, buffered=bool(buf))
+    vmemmap_populate(k, nid, spans, buffered=bool(buf))
 
 
-def vmemmap_populate(k: Kernel, nid: int, sec: int, buffered: bool) -> None:
-    """vmemmap_populate() (arch/x86/mm/init_64.c, 2 MiB mappings): the page-table pages the section's
-    vmemmap needs first (vmemmap_alloc_block_zero on the node), then its memmap block from the node's
-    buffer, or allocated alone (vmemmap_alloc_block) when there is none."""
+def vmemmap_populate(k: Kernel, nid: int, spans: list[tuple[int, int]], buffered: bool) -> None:
+    """vmemmap_populate() (arch/x86/mm/init_64.c, 2 MiB mappings) for each section of ``spans`` in
+    order: the page-table pages the section's vmemmap needs first (vmemmap_alloc_block_zero on the
+    node), then its memmap block from the node's buffer, or allocated alone (vmemmap_alloc_block)
+    when there is none.  Worked out per table page, not per section: a table page is allocated at
+    the first section of the spans it covers, in level order."""
     tables = k.zones.vmemmap_tables
-    for level, span in VMEMMAP_TABLES:
-        if (level, sec // span) not in tables:
-            tables.add((level, sec // span))
+    todo: list[tuple[int, int, str]] = []  # (section, level index, level) in the order they are allocated
+    for lo, hi in spans:
+        for i, (level, span) in enumerate(VMEMMAP_TABLES):
+            for key in range(lo // span, (hi - 1) // span + 1):
+                if (level, key) not in tables:
+                    tables.add((level, key))
+                    todo.append((max(lo, key * span), i, level))
+        if not buffered:  # one allocation per section: the output is as long as the loop
+            todo += [(sec, len(VMEMMAP_TABLES), "") for sec in range(lo, hi)]
+    todo.sort()
+    for sec, _, level in todo:
+        if level:
             k.alloc("alloc_try_nid_raw", f"vmemmap page table ({level}) for node {nid} (vmemmap_populate)", PAGE,
                     PAGE, MAX_DMA_ADDRESS, 0, nid)
-    if not buffered:
-        k.alloc("alloc_try_nid_raw", f"memmap of node {nid} section {sec} (vmemmap_populate)",
-                SECTION_MEMMAP, SECTION_MEMMAP, MAX_DMA_ADDRESS, 0, nid)
+        else:
+            k.alloc("alloc_try_nid_raw", f"memmap of node {nid} section {sec} (vmemmap_populate)",
+                    SECTION_MEMMAP, SECTION_MEMMAP, MAX_DMA_ADDRESS, 0, nid)
+

@@ -96,10 +96,24 @@ class ZoneState:
     zone_info: dict[int, list[ZoneInfo]] = attrs.field(factory=dict)  # nid -> per ZoneType
     node_span: dict[int, tuple[int, int]] = attrs.field(factory=dict)
     dma_reserve: int = 0
-    present_sections: set[int] = attrs.field(factory=set)
+    #: the present sections as runs (first, end, nid) in address order (memblocks_present())
+    present_sections: list[tuple[int, int, int]] = attrs.field(factory=list)
     vmemmap_tables: set[tuple[str, int]] = attrs.field(factory=set)  # vmemmap page-table pages allocated
     managed: dict[int, list[int]] = attrs.field(factory=dict)  # nid -> managed pages per zone type
     policy_zone: int = 0                              # policy_zone (check_highest_zone)
+
+    def present_pages(self, s: int, e: int, section_pages: int) -> int:
+        """The pages of PFNs ``[s, e)`` in present sections of ``section_pages`` pages (found
+        by bisection over the runs, never section by section)."""
+        from bisect import bisect_right
+
+        runs, cnt = self.present_sections, 0
+        i = max(bisect_right(runs, (s // section_pages, 1 << 62)) - 1, 0)
+        while i < len(runs) and runs[i][0] * section_pages < e:
+            lo, hi, _ = runs[i]
+            cnt += max(0, min(e, hi * section_pages) - max(s, lo * section_pages))
+            i += 1
+        return cnt
 
 
 @generic_repr
