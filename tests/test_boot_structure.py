@@ -158,7 +158,7 @@ w = Writer(); w.file('x', b'1'); assert scan_acpi(tree({'kernel/firmware/acpi/a.
     "boot": """
 import sys, fwc_plugins.boot as b
 assert not {'fwc_plugins.boot.sim', 'fwc_plugins.boot.report', 'fwc_plugins.boot.kernel'} & set(sys.modules)
-assert set(b.__all__) == {'Alloc', 'Boot', 'Step', 'runs', 'report', 'simulate', 'DEBIAN_INITRD_ADDR_MAX',
+assert set(b.__all__) == {'Alloc', 'Boot', 'Step', 'block_ids', 'runs', 'report', 'simulate', 'DEBIAN_INITRD_ADDR_MAX',
                          'dsdt_length', 'linuxboot_initrd_base', 'usable_low_end', 'KERNELS', 'cached_build'}
 assert b.report.SCHEMA and b.simulate.__module__ == 'fwc_plugins.boot.sim'
 """,

@@ -21,13 +21,13 @@ def _runs(step, block_size: int) -> list[str]:
     same node, state and zones as one line."""
     out: list[list] = []
     for row in step.blocks:
-        bid, node, state, zones = row.split()
-        bid = int(bid)
+        ids, node, state, zones = row.split()
+        first, _, last = ids.partition("-")
         key = (node.split("=")[1], state.split("=")[1], zones.split("=")[1])
-        if out and out[-1][1] == bid - 1 and out[-1][2] == key:
-            out[-1][1] = bid
+        if out and out[-1][1] == int(first) - 1 and out[-1][2] == key:
+            out[-1][1] = int(last or first)
         else:
-            out.append([bid, bid, key])
+            out.append([int(first), int(last or first), key])
     return [f"[mem {a * block_size:#011x}-{(b + 1) * block_size - 1:#011x}] blocks {a}-{b} node{k[0]} {k[1]} "
             f"zones={k[2]}" for a, b, k in out]
 

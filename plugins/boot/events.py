@@ -95,9 +95,15 @@ def after_boot(k: Kernel) -> None:
 
 
 def block_rows(k: Kernel) -> list[str]:
-    """fwc's rendering of /sys/devices/system/memory: ``memoryN node=… state=… zones=…``."""
-    return [f"{m.id} node={m.nid} state={m.state} zones={valid_zones_show(k, m).replace(' ', '+')}"
-            for m in sorted(k.hotplug.blocks.values(), key=lambda b: b.id)]
+    """fwc's rendering of /sys/devices/system/memory: ``N node=… state=… zones=…`` per block, or
+    ``A-B …`` for a run of online blocks alike (an offline block's zones depend on its address:
+    one row each)."""
+    out = []
+    for a, e, m in k.hotplug.blocks.runs():
+        for mem in [m] if m.state == "online" else [k.hotplug.blocks[b] for b in range(a, e)]:
+            ids = f"{a}-{e - 1}" if m.state == "online" and e - a > 1 else f"{mem.id}"
+            out.append(f"{ids} node={mem.nid} state={mem.state} zones={valid_zones_show(k, mem).replace(' ', '+')}")
+    return out
 
 
 def zone_rows(k: Kernel) -> dict[str, list[int]]:
@@ -147,9 +153,9 @@ def target_blocks(k: Kernel, e: Event) -> list[int] | None:
     if e.target == "block":
         ids = list(range(e.first, e.last + 1))
     elif e.target == "dimm":
-        ids = sorted(b.id for b in hp.blocks.values() if b.group == qmp_id(e.name))
+        ids = hp.blocks.ids(lambda b: b.group == qmp_id(e.name))
     elif e.target == "node":
-        ids = sorted(b.id for b in hp.blocks.values() if b.nid == e.first)
+        ids = hp.blocks.ids(lambda b: b.nid == e.first)
     else:
         ids = list(range((e.base >> 12) // pages, ((e.base + e.size) >> 12) // pages))
     return ids if all(i in hp.blocks for i in ids) else None
@@ -198,7 +204,7 @@ def play(k: Kernel, given: dict[int, set[int]] | None = None) -> list[Step]:
             found = target_blocks(k, e)
             if found is None:
                 step = snapshot(k, i, text, [], [], [], mark)
-                step.problem = f"'{text}': no such memory block (blocks: {_ranges(sorted(k.hotplug.blocks))})"
+                step.problem = f"'{text}': no such memory block (blocks: {_ranges(k.hotplug.blocks.runs())})"
                 step.span = e.span
                 steps.append(step)
                 continue
@@ -214,24 +220,32 @@ def play(k: Kernel, given: dict[int, set[int]] | None = None) -> list[Step]:
     return steps
 
 
-def _ranges(ids: list[int]) -> str:
+def _ranges(spans: list) -> str:
+    """The block ids of ``(first, end, …)`` spans as ``A-B, C``."""
     out: list[list[int]] = []
-    for i in ids:
-        if out and out[-1][1] == i - 1:
-            out[-1][1] = i
+    for a, e, *_ in spans:
+        if out and out[-1][1] == a - 1:
+            out[-1][1] = e - 1
         else:
-            out.append([i, i])
+            out.append([a, e - 1])
     return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in out)
 
 
+def block_ids(row: str) -> range:
+    """The block ids of a ``block_rows()`` row (``N …`` or ``A-B …``)."""
+    first, _, last = row.split(None, 1)[0].partition("-")
+    return range(int(first), int(last or first) + 1)
+
+
 def runs(rows: list[str]) -> list[str]:
-    """Consecutive blocks with the same node, state and zones as one ``blocks A-B …`` line."""
+    """Consecutive blocks with the same node, state and zones as one ``blocks A-B …`` line
+    (``rows``: one per block, or per run of blocks alike as ``A-B …``)."""
     out: list[list] = []
     for row in rows:
-        bid_s, *rest = row.split()
-        bid = int(bid_s)
-        if out and out[-1][1] == bid - 1 and out[-1][2] == rest:
-            out[-1][1] = bid
+        ids = block_ids(row)
+        rest = row.split()[1:]
+        if out and out[-1][1] == ids[0] - 1 and out[-1][2] == rest:
+            out[-1][1] = ids[-1]
         else:
-            out.append([bid, bid, rest])
+            out.append([ids[0], ids[-1], rest])
     return [f"blocks {a}-{b} {' '.join(r)}" if a != b else f"block {a} {' '.join(r)}" for a, b, r in out]

@@ -177,6 +177,8 @@ def play(argv: list[str], work: str, serial_path: str, stderr_path: str, steps: 
 
 def _one_step(qmp: Qmp, line: Line, st) -> dict:
     """QEMU's part of one step, then the guest's line; QEMU's outcome of a DIMM step."""
+    from ..boot import block_ids
+
     got: dict = {}
     action = st.event.split()[0]
     if st.index and action == "add":
@@ -190,7 +192,7 @@ def _one_step(qmp: Qmp, line: Line, st) -> dict:
             got["outcome"] = "refused by QEMU: " + r2["error"].get("desc", "")
         ids = " ".join(str(b) for b in st.blocks_touched)
         want = "online" if any(" state=online " in b for b in st.blocks
-                               if b.split()[0] in {str(x) for x in st.blocks_touched}) else "offline"
+                               if set(block_ids(b)) & set(st.blocks_touched)) else "offline"
         line.send(f"step {st.index} wait {want} {ids}")
     elif st.index and action == "remove":
         qid = st.dimm[0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from .compare import ABSENT, Row
-from ..boot import runs
+from ..boot import block_ids, runs
 from .observe import parse_zoneinfo_managed, sections
 
 NG = "not guaranteed"
@@ -133,7 +133,7 @@ def given_from(pred, real: list[dict]) -> dict[int, set[int]]:
         if st.event.startswith("remove") and real[i]["outcome"] in ("removed", "eject refused"):
             # every block the eject's first pass offlined: all when it was removed; when it was
             # refused, all but the one the kernel names ("memoryN: Offline failed.")
-            out[i] = {int(b.split()[0]) for b in pred[i - 1].blocks} - real[i]["offline_failed"]
+            out[i] = {b for row in pred[i - 1].blocks for b in block_ids(row)} - real[i]["offline_failed"]
         for w in real[i]["writes"]:
             bid, _, res = w.partition(" ")
             if res == "ok" and bid.isdigit():

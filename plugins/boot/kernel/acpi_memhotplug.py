@@ -44,7 +44,7 @@ def acpi_scan_hot_remove(k: Kernel, name: str, forced: set[int] | None = None) -
     hp = k.hotplug
     done: list = []
     failed: list[tuple[int, str, str]] = []
-    for mem in sorted((b for b in hp.blocks.values() if b.group == name), key=lambda b: b.id):
+    for mem in [hp.blocks[b] for b in hp.blocks.ids(lambda b: b.group == name)]:
         if mem.state != "online":
             continue
         outcome, why = memory_block_offline(k, mem, force=mem.id in (forced or set()))

@@ -23,21 +23,29 @@ def memory_dev_init(k: Kernel) -> None:
     then node_dev_init() -> register_memory_blocks_under_node() (drivers/base/node.c), node
     by node in ascending order: a block is the node's when one of the node's pages is in it
     (memory_block_add_nid(): the last node wins; a second node, or several zones of the
-    first, leave mem->zone NULL: valid_zones ``none``)."""
+    first, leave mem->zone NULL: valid_zones ``none``).  Worked out per run of blocks."""
     from .state import MemoryBlock
 
     hp = k.hotplug
     bz = probe_memory_block_size(k)
     spb = bz // (SECTION_PAGES << 12)
     hp.blocks.clear()
-    for bid in sorted({b for lo, hi, _ in k.zones.present_sections for b in range(lo // spb, (hi - 1) // spb + 1)}):
-        hp.blocks[bid] = MemoryBlock(bid, -1, "online", None)
+    spans: list[list[int]] = []   # the blocks holding a present section, as spans of ids
+    for lo, hi, _ in k.zones.present_sections:
+        b0, b1 = lo // spb, (hi - 1) // spb + 1
+        if spans and b0 <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], b1)
+        else:
+            spans.append([b0, b1])
+    for b0, b1 in spans:
+        hp.blocks.add(b0, b1, MemoryBlock(b0, -1, "online", None))
     pages = hp.block_pages
     for nid in sorted(k.numa.online):
+        # the blocks of a run agree on early_node_zone_for_memory_block() between these cuts
+        cuts = [c for s, sp, pr in hp.zones.get(nid, []) if sp and pr for c in (s // pages, -(-(s + sp) // pages))]
         for s, e, _ in k.mem_pfn_ranges(nid):
-            for bid in range(s // pages, (e - 1) // pages + 1):
-                mem = hp.blocks.get(bid)
-                if mem is None or mem.nid == nid:
+            for mem in hp.blocks.split(s // pages, (e - 1) // pages + 1, cuts):
+                if mem.nid == nid:
                     continue
                 mem.zone = early_node_zone_for_memory_block(k, mem, nid) if mem.nid < 0 else None
                 mem.nid = nid

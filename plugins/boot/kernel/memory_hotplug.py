@@ -247,8 +247,8 @@ def add_memory_resource(k: Kernel, nid: int, base: int, size: int, group: str) -
     hotadd_init_pgdat(k, nid)
     pages = hp.block_pages
     ids = list(range((base >> 12) // pages, ((base + size) >> 12) // pages))
-    for bid in ids:
-        hp.blocks[bid] = MemoryBlock(bid, nid, "offline", None, group, early=False)
+    if ids:
+        hp.blocks.add(ids[0], ids[-1] + 1, MemoryBlock(ids[0], nid, "offline", None, group, early=False))
     state = k.params.memhp_default_state or k.version.memhp_default_online_type   # 6.12: online
     if state in ONLINE_STATES:
         for bid in ids:
@@ -262,10 +262,9 @@ def try_remove_memory(k: Kernel, group: str) -> None:
     left, no present pages and no present CPU offline."""
     hp = k.hotplug
     g = hp.groups.pop(group)
-    for bid in [b.id for b in hp.blocks.values() if b.group == group]:
-        del hp.blocks[bid]
+    hp.blocks.remove(lambda b: b.group == group)
     nid = g.nid
-    if any(b.nid == nid for b in hp.blocks.values()) or nid in hp.running:
+    if hp.blocks.any(lambda b: b.nid == nid) or nid in hp.running:
         return
     if any(x[2] for x in hp.zones.get(nid, [])):
         return

@@ -8,7 +8,7 @@ kernel function reads its file's globals; no attribute is created outside these 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
 
 import attrs
 
@@ -129,6 +129,86 @@ class MemoryBlock:
     early: bool = True         # early sections (boot memory)
 
 
+class MemoryBlocks:
+    """The memory block devices by id (``/sys/devices/system/memory``), kept as runs of
+    consecutive blocks alike (``(first, end, block)``: ``block`` stands for each of them, its
+    ``id`` the first) so that boot memory costs per range, not per block.  A block named on its
+    own (``get``, ``[]``) is split out of its run, and its changes are its own."""
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[int, int, MemoryBlock]] = []   # in id order, disjoint
+
+    def clear(self) -> None:
+        self._runs.clear()
+
+    def _find(self, bid: int) -> int:
+        """The index of the run holding ``bid`` (or of the first run after it)."""
+        from bisect import bisect_right
+
+        i = bisect_right(self._runs, bid, key=lambda r: r[0]) - 1
+        return i if i >= 0 and bid < self._runs[i][1] else i + 1
+
+    def _cut(self, bid: int) -> None:
+        """Make ``bid`` the first block of a run when it is inside one."""
+        i = self._find(bid)
+        if i < len(self._runs) and self._runs[i][0] < bid < self._runs[i][1]:
+            a, b, m = self._runs[i]
+            self._runs[i:i + 1] = [(a, bid, m), (bid, b, attrs.evolve(m, id=bid))]
+
+    def add(self, first: int, end: int, block: MemoryBlock) -> None:
+        """New blocks ``first`` … ``end - 1``, each like ``block`` (none of them exists yet)."""
+        if first < end:
+            i = self._find(first)
+            self._runs.insert(i, (first, end, attrs.evolve(block, id=first)))
+
+    def split(self, first: int, end: int, cuts: Iterable[int] = ()) -> list[MemoryBlock]:
+        """The runs of the existing blocks in ``[first, end)``, cut there and at ``cuts``:
+        each returned block stands for its run, whose blocks change together."""
+        for c in (first, end, *cuts):
+            if first <= c <= end:
+                self._cut(c)
+        i = self._find(first)
+        out = []
+        while i < len(self._runs) and self._runs[i][0] < end:
+            out.append(self._runs[i][2])
+            i += 1
+        return out
+
+    def get(self, bid: int) -> MemoryBlock | None:
+        if bid not in self:
+            return None
+        self._cut(bid)
+        self._cut(bid + 1)
+        return self._runs[self._find(bid)][2]
+
+    def __getitem__(self, bid: int) -> MemoryBlock:
+        m = self.get(bid)
+        if m is None:
+            raise KeyError(bid)
+        return m
+
+    def __contains__(self, bid: object) -> bool:
+        if not isinstance(bid, int):
+            return False
+        i = self._find(bid)
+        return i < len(self._runs) and self._runs[i][0] <= bid
+
+    def runs(self) -> list[tuple[int, int, MemoryBlock]]:
+        """``(first, end, block)`` of every run, in id order."""
+        return list(self._runs)
+
+    def ids(self, pred: Callable[[MemoryBlock], bool]) -> list[int]:
+        """The ids of the blocks ``pred`` holds for, in order."""
+        return [b for a, e, m in self._runs if pred(m) for b in range(a, e)]
+
+    def any(self, pred: Callable[[MemoryBlock], bool]) -> bool:
+        return any(pred(m) for _, _, m in self._runs)
+
+    def remove(self, pred: Callable[[MemoryBlock], bool]) -> None:
+        """Remove the blocks ``pred`` holds for."""
+        self._runs = [r for r in self._runs if not pred(r[2])]
+
+
 @generic_repr
 @attrs.define(eq=False, repr=False)
 class MemoryGroup:
@@ -153,7 +233,7 @@ class HotplugState:
     ``managed`` since boot, the online nodes and policy_zone."""
 
     block_size: int = 0                                               # memory_block_size_bytes()
-    blocks: dict[int, MemoryBlock] = attrs.field(factory=dict)
+    blocks: MemoryBlocks = attrs.field(factory=MemoryBlocks)
     groups: dict[str, MemoryGroup] = attrs.field(factory=dict)
     zones: dict[int, list[list[int]]] = attrs.field(factory=dict)
     present_early: dict[int, list[int]] = attrs.field(factory=dict)
