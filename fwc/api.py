@@ -229,7 +229,7 @@ class Fwc:
             return Result(None, [d])
         fn, _, plugin = entry
         try:
-            text, diags = fn(paths, self, name)
+            text, diags = _without_gc(fn, paths, self, name)
             diags = list(diags)
             why = next((w for w in map(malformed, diags) if w is not None), None)
             if why is not None or not (text is None or isinstance(text, str)):
@@ -279,8 +279,8 @@ class Fwc:
 
 
 def _without_gc(fn: Callable[..., _T], *args: Any) -> _T:
-    """Run ``fn`` with the cyclic garbage collector paused: parsing, checking and the
-    backends create many small acyclic objects, and collections over a growing heap made
+    """Run ``fn`` with the cyclic garbage collector paused: parsing, checking, the
+    backends and the decompilers create many small acyclic objects, and collections over a growing heap made
     their cost grow faster than the input (measured: 1.6 s against 0.95 s at 4x the bench
     machine; the big SRAT's acpi backend 0.15 s of collections in a 0.45 s compile)."""
     import gc
