@@ -174,10 +174,7 @@ def encode_table(signature: str, header: Mapping, entries: Iterable = (),
     computed["signature"] = sig.encode("latin-1")
     hdr = struct_codec(lay.header).pack(header, sig, computed)
     bdy = struct_codec(lay.body).pack(body, sig, computed) if has_body else b""
-    out = bytearray(hdr + bdy)
-    for p in parts:
-        out += p
-    out += trailing
+    out = bytearray(b"".join([hdr, bdy, *parts, trailing]))
     _fill_checksums(out, lay.header + (lay.body if has_body else ()))
     return bytes(out)
 
