@@ -327,3 +327,12 @@ def test_a_plugins_own_keyboard_interrupt_is_its_failure_under_the_cli(tmp_path,
     finally:
         signal.signal(signal.SIGINT, old)
     assert not (tmp_path / "evil.txt").exists()
+
+
+@pytest.mark.parametrize("target", ["fifo", "/dev/zero"])
+def test_fwc_memblock_run_reads_only_a_regular_file(tmp_path, target):
+    if target == "fifo":
+        target = str(tmp_path / "fifo")
+        os.mkfifo(target)
+    r = run_fwc("memblock", "run", target)
+    assert r.returncode == 1 and "not a regular file [memblock-script]" in r.stderr, r.stderr

@@ -209,8 +209,9 @@ def run_memblock(args, fwc):
             text = sys.stdin.read()
             name = "<stdin>"
         else:
-            with open(name, encoding="utf-8") as f:
-                text = f.read()
+            from fwc.files import read_text
+
+            text = read_text(name)  # a regular file of bounded size (docs/security.md)
     except (OSError, UnicodeDecodeError) as e:
         sys.stderr.write(visible(f"{name}: error: cannot read: {getattr(e, 'strerror', None) or e} [memblock-script]") + "\n")
         return 1
