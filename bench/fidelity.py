@@ -17,8 +17,6 @@ Exit status 0 when every machine agrees, 1 otherwise.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import os
 import sys
@@ -29,6 +27,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests"))
 
 from oracles.qemu import ensure_tools  # noqa: E402
+from oracles.qemu.fwcboot import KERNELS, fwc_boot  # noqa: E402
 from oracles.qemu.random_machines import machines  # noqa: E402
 
 
@@ -47,26 +46,6 @@ def examples() -> list[Example]:
             for f in sorted(os.listdir(os.path.join(REPO, "examples", d))) if f.endswith(".fwc")]
 
 
-def boot_one(path: str, keep: str, tools, timeout: float, fwc) -> tuple[int, dict | None, str]:
-    """``fwc boot PATH --json --keep KEEP``; one retry when the boot itself fails (exit 3)."""
-    from fwc_plugins.bootrun import run as runmod
-
-    p = argparse.ArgumentParser()
-    runmod.configure(p)
-    rc, out, err = runmod.EXIT_NO_ANSWER, "", ""
-    for _ in (1, 2):
-        args = p.parse_args([path, "--kernel", str(tools.kernel), "--busybox", tools.busybox, "--qemu", tools.qemu,
-                             "--json", "--keep", keep, "--timeout", str(timeout)])
-        o, e = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
-            rc = runmod.run(args, fwc)
-        out, err = o.getvalue(), e.getvalue()
-        if rc != runmod.EXIT_NO_ANSWER:
-            break
-    doc = json.loads(out) if out.strip().startswith("{") else None
-    return rc, doc, err
-
-
 def category(row: dict) -> str:
     return row["key"][len("lines:"):] if row["key"].startswith("lines:") else row["key"]
 
@@ -82,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("n", type=int, nargs="?", default=0)
     ap.add_argument("seed", type=lambda v: int(v) if v.lstrip("-").isdigit() else v, nargs="?", default=0)
-    ap.add_argument("--kernel", choices=("6.1", "6.12"), default="6.1", help="the Debian kernel booted and predicted")
+    ap.add_argument("--kernel", choices=KERNELS, default="6.1", help="the Debian kernel booted and predicted")
     ap.add_argument("--examples", action="store_true", help="boot the examples instead of random machines")
     ap.add_argument("--out", help="where to keep the machines (default build/fidelity/[KERNEL-]SEED)")
     ap.add_argument("--timeout", type=float, default=120.0)
@@ -106,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         path = os.path.join(d, f"{m.name}.fwc")
         with open(path, "w") as f:
             f.write(m.text)
-        rc, doc, err = boot_one(path, d, tools, a.timeout, fwc)
+        rc, doc, err = fwc_boot(path, tools, d, a.timeout, fwc)
         res = {"name": m.name, "file": path, "features": list(m.features), "exit": rc}
         if doc is None or not doc.get("real"):
             res["status"] = "no boot"

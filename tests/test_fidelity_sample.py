@@ -1,7 +1,7 @@
 """Differential boot fuzzing, the CI sample (issue 11 §3; marker ``boot`` for the real boots).
 
 A few random valid QEMU machines from a fixed seed (tests/oracles/qemu/random_machines.py),
-each booted once on the real Debian 6.1 kernel with ``fwc boot`` (10-25 s each, one at a
+each booted once on each real Debian kernel (6.1, 6.12) with ``fwc boot`` (10-25 s each, one at a
 time): the prediction must agree on every compared line.  Larger runs: bench/fidelity.py.
 
     pytest -q -p no:cacheprovider tests/test_fidelity_sample.py -m boot
@@ -9,14 +9,11 @@ time): the prediction must agree on every compared line.  Larger runs: bench/fid
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import io
-import json
 import sys
 
 import pytest
 
+from oracles.qemu.fwcboot import KERNELS, differences, fwc_boot, tools_or_skip
 from oracles.qemu.random_machines import generate, machines
 
 #: The sample: SEED's first N machines, chosen for what they cover together: both boards,
@@ -64,36 +61,18 @@ def test_sample_covers_the_features(sample):
                      "initrd-on-hotplug", "movable_node", "kernelcore=mirror", "mirror", "movablecore=bytes"}, feats
 
 
-def _differences(doc) -> str:
-    return "\n".join(f"{r['label']}: predicted {r['predicted']!r} real {r['real']!r}"
-                     for r in doc["rows"] if r["differs"])
-
-
 @pytest.mark.boot
 @pytest.mark.parametrize("i", range(N))
-def test_random_machine_agrees_with_the_real_kernel(i, sample, qemu_tools, tmp_path):
-    from fwc.api import Fwc
-    from fwc_plugins.bootrun import run as runmod
-
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_random_machine_agrees_with_the_real_kernel(kernel, i, sample, tmp_path):
     m = sample[i]
     path = tmp_path / f"{m.name}.fwc"
     path.write_text(m.text)
-    p = argparse.ArgumentParser()
-    runmod.configure(p)
-    for _ in (1, 2):  # one retry when the TCG boot itself gives no answer (exit 6)
-        args = p.parse_args([str(path), "--kernel", str(qemu_tools.kernel), "--busybox", qemu_tools.busybox,
-                             "--qemu", qemu_tools.qemu, "--json", "--keep", str(tmp_path / "run"),
-                             "--timeout", "120"])
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            rc = runmod.run(args, Fwc())
-        if rc != runmod.EXIT_NO_ANSWER:
-            break
-    doc = json.loads(out.getvalue()) if out.getvalue().strip().startswith("{") else None
-    assert doc is not None and doc["real"], f"boot failed (exit {rc}):\n{err.getvalue()}\n{m.text}"
-    sys.stdout.write(f"[fidelity] {m.name}: boot {doc['boot_seconds']:.1f} s ({' '.join(m.features)})\n")
-    assert doc["predicted"] is not None, err.getvalue()
-    assert rc == 0 and doc["agree"], m.text + _differences(doc)
+    rc, doc, err = fwc_boot(str(path), tools_or_skip(kernel), str(tmp_path / "run"))
+    assert doc is not None and doc["real"], f"boot failed (exit {rc}):\n{err}\n{m.text}"
+    sys.stdout.write(f"[fidelity {kernel}] {m.name}: boot {doc['boot_seconds']:.1f} s ({' '.join(m.features)})\n")
+    assert doc["predicted"] is not None and doc["predicted_kernel"] == kernel, err
+    assert rc == 0 and doc["agree"], m.text + differences(doc)
     compared = sum(1 for r in doc["rows"] if r["key"].startswith("lines:") and r["compared"])
     assert compared > 0
 
