@@ -86,7 +86,8 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
     tables_base = None
     node_stmts: list[Stmt] = []
     distances, reserved = [], []
-    kernel = initrd = topology = None
+    kernel = initrd = topology = kernel_version_span = None
+    kernel_version = ""
     cmdline_parts: list[str] = []
     slots = maxmem = None
     ioapics: list = []
@@ -173,6 +174,9 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
                 base, size = el.eval(args["base"], "address"), el.eval(args["size"], "size")
                 if base is not None and size is not None:
                     kernel = M.Placement(base, size, span=s.span)
+        elif k == "kernel version":
+            if once(s):
+                kernel_version, kernel_version_span = args["version"].value, args["version"].span
         elif k == "initrd":
             if once(s):
                 initrd = _initrd(el, s, M)
@@ -274,6 +278,7 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
         cmdline=" ".join(cmdline_parts), slots=slots or 0, maxmem=maxmem or 0, topology=topology,
         interrupts=interrupts, files=tuple(el.loader.files), span=mstmt.span, unaffined_cpus=unaffined,
         e820=e820, e820_span=e820_span, board_options=board_options, numa=implicit is None, events=events,
+        kernel_version=kernel_version, kernel_version_span=kernel_version_span,
     )
     if any(o.entries is not None for o in overrides.values()):
         from .checks import check_table_entries

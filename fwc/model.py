@@ -380,6 +380,10 @@ class Machine:
     numa: bool = attrs.field(default=True, metadata={"omit_default": True})
     #: runtime events after boot (``events { … }``), in order; () without the block
     events: tuple[Event, ...] = attrs.field(default=(), converter=_tuple, metadata={"omit_default": True})
+    #: the Linux version the machine is for (``kernel "6.12"``): what the boot backend predicts
+    #: without ``-O boot.kernel=``; "" when the description names none (the backend's default)
+    kernel_version: str = attrs.field(default="", metadata={"omit_default": True})
+    kernel_version_span: Optional[Span] = attrs.field(default=None, eq=False, metadata={"json": False})
 
     # -- derived views (cheap; computed on demand)
     @property

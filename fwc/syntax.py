@@ -344,6 +344,8 @@ class _Builder:
         return self._stmt("e820_entry", c, type=self._word(c[0]), base=c[1], size=c[3])
 
     def kernel(self, c):
+        if c[1].type == "STRING":  # kernel "6.12": the version predicted
+            return self._stmt("kernel version", c, version=self._str(c[1]))
         return self._stmt("kernel", c, base=c[2], size=c[4])
 
     def initrd(self, c):

@@ -54,7 +54,7 @@ SOURCE = re.compile(r"\b(arch|drivers|mm|init|lib|include|kernel|fs)/[\w/-]+\.[c
 FWC_OWN = {"find_pins", "policy_named", "srat_entries", "slit_matrix", "madt_cpus", "table_ids", "smp_lines",
            "acpi_tables_init", "align_zone_movable_pfn", "acpi_tb_header_line", "free_after_boot", "zone_freesize",
            "kernel_named", "numa_register", "kernelcore_mirror_applies", "bzimage_release",
-           "possible_cpus"}
+           "possible_cpus", "kernel_of", "page_zones"}
 
 
 def test_every_function_names_its_kernel_source():

@@ -73,7 +73,7 @@ def test_documented_commands(doc, line, cmds, expect, tmp_path):
 
             try:
                 shown = argv[argv.index("--kernel") + 1] if "--kernel" in argv else ""
-                tools = ensure_tools("6.12" if "6.12" in shown else "6.1")
+                tools = ensure_tools("6.12" if "6.12" in shown or argv[4:5] == ["6.12"] else "6.1")
             except OracleUnavailable as e:
                 if os.environ.get("CI") == "true":
                     pytest.fail(f"QEMU oracle unavailable: {e}")

@@ -104,8 +104,9 @@ def test_machine_larger_than_the_host_is_refused_before_qemu(tmp_path, kernel, b
     assert "QEMU could not allocate it" in err and "nothing was booted" in err
 
 
-def _fake_cache(root, kernel_path: str, package="linux-image-6.1.0-56-amd64"):
-    release = package[len("linux-image-"):]
+def fake_cache(root, kernel_path: str, package="linux-image-6.1.0-56-amd64"):
+    """A kernel package unpacked in the cache ``root`` as ``fwc kernel`` leaves it."""
+    release = package[len("linux-image-"):].removesuffix("-unsigned")
     d = root / "kernel" / package
     (d / "boot").mkdir(parents=True)
     shutil.copy(kernel_path, d / "boot" / f"vmlinuz-{release}")
@@ -119,8 +120,8 @@ def test_boot_uses_the_cached_kernel(tmp_path, kernel, busybox, capsys, monkeypa
     err = capsys.readouterr().err
     assert rc == runmod.EXIT_ENVIRONMENT and "run 'fwc kernel' once" in err and str(tmp_path / "empty") in err
     cache = tmp_path / "cache"
-    _fake_cache(cache, kernel, "linux-image-6.1.0-60-amd64")
-    want = _fake_cache(cache, kernel)  # the reference package wins over a newer one
+    fake_cache(cache, kernel, "linux-image-6.1.0-60-amd64")
+    want = fake_cache(cache, kernel)  # the reference package wins over a newer one
     monkeypatch.setenv("FWC_CACHE", str(cache))
     assert [k.package for k in kernelmod.cached_kernels()] == ["linux-image-6.1.0-56-amd64",
                                                                  "linux-image-6.1.0-60-amd64"]

@@ -46,6 +46,9 @@ CHECKS = [
     ("boot-unsupported", 4401, "warning",
      "a machine the boot simulation does not cover (x86_64 with nodes only): boot/ is not written", None),
     ("boot-option", 4402, "error", "a bad option of backend boot (boot.policy, boot.kernel)", None),
+    ("boot-kernel", 4403, "error", "the description names a kernel version fwc does not model (kernel \"6.12\")",
+     "check_kernel"),
+    ("boot-kernel-override", 4404, "note", "-O boot.kernel= predicts another kernel than the description names", None),
     ("event-block", 4420, "error", "an event names a memory block that does not exist at that point",
      "check_event_block"),
 ]
@@ -65,6 +68,17 @@ def fwc_register_commands(register):
 # ---------------------------------------------------------------------------
 def _applies(machine) -> bool:
     return machine.arch == "x86_64" and bool(machine.nodes)
+
+
+def check_kernel(machine, report):
+    from fwc.suggest import did_you_mean
+
+    from .kernel.version import KERNELS
+
+    v = machine.kernel_version
+    if v and v not in KERNELS:
+        report(f"unknown kernel version '{v}': fwc models Linux {' and '.join(KERNELS)}" + did_you_mean(v, KERNELS),
+               machine.kernel_version_span)
 
 
 def check_pinned(machine, report):
@@ -148,14 +162,28 @@ def generate(ctx):
 
 
 def _kernel_option(ctx, m):
-    """``boot.kernel``: a version fwc models (``6.1``, ``6.12``: Debian's recorded build figures),
-    or a bzImage (its build figures, and the version its header names); (None, None) after
-    a boot-option error."""
-    from .kernel.version import DEFAULT_KERNEL, KERNELS, bzimage_release
+    """The kernel predicted and its build: ``boot.kernel``, a version fwc models (``6.1``,
+    ``6.12``: Debian's recorded build figures) or a bzImage (its build figures, and the version
+    its header names), over the description's ``kernel "…"`` (with a note when they differ),
+    else the default; (None, None) after a boot-option error."""
+    from .kernel.version import kernel_of
 
     spec = str(ctx.options["kernel"])
-    if not spec or spec in KERNELS:
-        return spec or DEFAULT_KERNEL, None
+    series, build = _kernel_spec(ctx, m, spec) if spec else (kernel_of(m), None)
+    if spec and series and m.kernel_version and m.kernel_version != series:
+        from fwc.diagnostics import NOTE, Diagnostic
+
+        ctx.diagnostics.append(Diagnostic(NOTE, "boot-kernel-override", f"-O boot.kernel={spec} overrides the "
+                                          f"description's kernel \"{m.kernel_version}\": predicting Linux {series}",
+                                          m.kernel_version_span))
+    return series, build
+
+
+def _kernel_spec(ctx, m, spec):
+    from .kernel.version import KERNELS, bzimage_release
+
+    if spec in KERNELS:
+        return spec, None
     import os
 
     if not os.path.exists(spec):

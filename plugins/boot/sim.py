@@ -27,7 +27,7 @@ from .kernel.pins import Pin, find_pins
 from .kernel.policy import policy_named
 from .kernel.state import Alloc, Kernel, ZoneInfo
 from .kernel.memory_hotplug import ONLINE_STATES
-from .kernel.version import DEFAULT_KERNEL, KERNELS, kernel_named
+from .kernel.version import DEFAULT_KERNEL, KERNELS, kernel_named, kernel_of
 from .kernel.zones import ZONE_NAMES
 from .kernel_build import BUILDS, DEBIAN_6_1, KernelBuild
 from .memblock import Memblock
@@ -86,12 +86,14 @@ _RECENT: list[tuple[tuple, Machine, Boot]] = []
 
 def simulate(machine: Machine, *, policy: str = "upstream", cmdline: str | None = None, dsdt_size: int | None = None,
              given: dict[int, set[int]] | None = None, build: KernelBuild | None = None,
-             kernel: str = DEFAULT_KERNEL) -> Boot:
-    """Simulate Linux ``kernel``'s boot of ``machine`` (``cmdline`` replaces the machine's), then its
+             kernel: str | None = None) -> Boot:
+    """Simulate Linux ``kernel``'s boot of ``machine`` (default: the version its description names,
+    else 6.1; ``cmdline`` replaces the machine's), then its
     events; ``given``: per event step, the blocks whose *not guaranteed* offline the real kernel did;
     ``build``: the kernel build's figures (the version's recorded Debian build by default).  The
     result is shared with the next caller asking for the same boot of the same machine object:
     read it, do not change it."""
+    kernel = kernel or kernel_of(machine)
     kernel_named(kernel)                 # ValueError for a kernel fwc does not model
     cmdline = machine.cmdline if cmdline is None else cmdline
     build = build or BUILDS[kernel]

@@ -1,7 +1,9 @@
-"""The Debian kernel fwc models: fetched once, cached, found again by ``fwc boot``.
+"""The Debian kernels fwc models: fetched once, cached, found again by ``fwc boot``.
 
-fwc's boot simulator models Linux 6.1 as Debian 12 builds it (``linux-image-6.1.0-N-amd64``);
-the reference results were taken with :data:`REFERENCE_KERNEL_PKG`.  The package is only
+fwc's boot simulator models Linux 6.1 as Debian 12 builds it (``linux-image-6.1.0-N-amd64``)
+and Linux 6.12 as Debian 13 does (``linux-image-6.12.N+debN-amd64-unsigned``, also in
+bookworm-security); :data:`SERIES` has each one's package names and the package the reference
+results were taken with (6.1's: :data:`REFERENCE_KERNEL_PKG`).  The package is only
 downloaded (``apt-get download``) and unpacked (``dpkg-deb -x``) into a cache directory —
 nothing is installed, nothing goes into /boot — and only its ``boot/`` directory is kept
 (vmlinuz, config, System.map; the modules are dropped).
@@ -23,10 +25,23 @@ import tempfile
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-#: The kernel the reference results were taken with (and the one ``fwc kernel`` fetches).
-REFERENCE_KERNEL_PKG = "linux-image-6.1.0-56-amd64"
-PACKAGE_RE = re.compile(r"^linux-image-(6\.1\.0-\d+-amd64)$")
-APPROX_MB = 70
+class Series(NamedTuple):
+    """Debian's kernel packages of one series fwc models."""
+    package_re: re.Pattern   # group 1: the release (uname -r)
+    reference: str           # the package the reference results were taken with
+    approx_mb: int           # the .deb's size
+    spelled: str             # the package names, for messages
+
+
+#: The series ``fwc kernel SERIES`` fetches (the versions the boot backend models).
+SERIES = {
+    "6.1": Series(re.compile(r"^linux-image-(6\.1\.0-\d+-amd64)$"), "linux-image-6.1.0-56-amd64", 70,
+                  "linux-image-6.1.0-N-amd64"),
+    "6.12": Series(re.compile(r"^linux-image-(6\.12\.\d+\+deb\d+-amd64)-unsigned$"),
+                   "linux-image-6.12.115+deb12-amd64-unsigned", 105, "linux-image-6.12.N+debN-amd64-unsigned"),
+}
+#: 6.1's reference package: ``fwc kernel`` without a series fetches it.
+REFERENCE_KERNEL_PKG = SERIES["6.1"].reference
 
 
 class KernelUnavailable(RuntimeError):
@@ -52,10 +67,20 @@ def run(argv: list[str], timeout: float = 900, **kw) -> subprocess.CompletedProc
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, **kw)
 
 
+def series_of(package: str) -> str | None:
+    """The series of a Debian kernel package fwc models, else None."""
+    return next((s for s, v in SERIES.items() if v.package_re.match(package)), None)
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(x) for x in re.findall(r"\d+", text)]
+
+
 def _entry(cache: Path, package: str) -> CachedKernel | None:
     kdir = cache / "kernel" / package
     ok = kdir / "ok"
-    m = PACKAGE_RE.match(package)
+    s = series_of(package)
+    m = SERIES[s].package_re.match(package) if s else None
     if not m or not ok.exists():
         return None
     release = m.group(1)
@@ -66,21 +91,22 @@ def _entry(cache: Path, package: str) -> CachedKernel | None:
     return CachedKernel(package, ok.read_text().strip(), release, vmlinuz, config if config.exists() else None)
 
 
-def cached_kernels(cache: Path | None = None) -> list[CachedKernel]:
-    """Every kernel in the cache, oldest ABI first."""
+def cached_kernels(cache: Path | None = None, series: str | None = None) -> list[CachedKernel]:
+    """Every kernel in the cache (of ``series``, or of every series), oldest first."""
     cache = cache_dir() if cache is None else cache
     kdir = cache / "kernel"
     if not kdir.is_dir():
         return []
-    found = [k for k in (_entry(cache, p.name) for p in kdir.iterdir()) if k is not None]
-    return sorted(found, key=lambda k: int(k.release.split("-")[1]))
+    found = [k for k in (_entry(cache, p.name) for p in kdir.iterdir()) if k is not None
+             and (series is None or series_of(k.package) == series)]
+    return sorted(found, key=lambda k: _numbers(k.release))
 
 
-def cached_kernel(cache: Path | None = None) -> CachedKernel | None:
-    """The kernel ``fwc boot`` uses without ``--kernel``: the reference one if cached, else the
-    newest cached 6.1 kernel; None when the cache has none (no network is used)."""
-    found = cached_kernels(cache)
-    ref = [k for k in found if k.package == REFERENCE_KERNEL_PKG]
+def cached_kernel(cache: Path | None = None, series: str = "6.1") -> CachedKernel | None:
+    """The kernel of ``series`` ``fwc boot`` uses without ``--kernel``: the reference one if
+    cached, else the newest cached one; None when the cache has none (no network is used)."""
+    found = cached_kernels(cache, series)
+    ref = [k for k in found if k.package == SERIES[series].reference]
     return (ref or found)[-1] if found else None
 
 
@@ -95,18 +121,25 @@ def _apt_update(say: Callable[[str], None]) -> bool:
     return True
 
 
-def _candidate(say: Callable[[str], None]) -> str:
-    """The kernel package Debian's linux-image-amd64 depends on."""
+def _candidate(series: str, say: Callable[[str], None]) -> str:
+    """6.1: the kernel package Debian's linux-image-amd64 depends on; 6.12: the newest
+    ``linux-image-6.12.*-amd64-unsigned`` apt knows."""
     for attempt in (0, 1):
-        r = run(["apt-cache", "depends", "linux-image-amd64"], timeout=120)
-        m = re.search(r"Depends:\s*(linux-image-6\.1\.0-\d+-amd64)\b", r.stdout)
-        if m:
-            return m.group(1)
+        if series == "6.1":
+            r = run(["apt-cache", "depends", "linux-image-amd64"], timeout=120)
+            m = re.search(r"Depends:\s*(linux-image-6\.1\.0-\d+-amd64)\b", r.stdout)
+            if m:
+                return m.group(1)
+        else:
+            r = run(["apt-cache", "search", "--names-only", SERIES[series].package_re.pattern], timeout=120)
+            names = sorted((ln.split()[0] for ln in r.stdout.splitlines() if ln.strip()), key=_numbers)
+            if names:
+                return names[-1]
         if attempt or not _apt_update(say):
             break
-    raise KernelUnavailable("apt knows no Debian 12 kernel package (apt-cache depends linux-image-amd64 found "
-                            "no linux-image-6.1.0-N-amd64): run 'sudo apt-get update' on a Debian 12 machine, "
-                            "or give the package with --package")
+    raise KernelUnavailable(f"apt knows no Debian {series} kernel package ({SERIES[series].spelled}): run "
+                            "'sudo apt-get update' on a Debian machine whose sources have one (6.12: Debian 13, "
+                            "or Debian 12's bookworm-security), or give the package with --package")
 
 
 def _find_deb(debs: Path, package: str, version: str) -> Path | None:
@@ -117,27 +150,29 @@ def _find_deb(debs: Path, package: str, version: str) -> Path | None:
 
 
 def fetch_kernel(package: str = "", cache: Path | None = None,
-                 say: Callable[[str], None] = lambda s: None) -> CachedKernel:
-    """The kernel of ``package`` (``NAME`` or ``NAME=VERSION``; default: the cached one, else
-    :data:`REFERENCE_KERNEL_PKG` if apt has it, else the one ``linux-image-amd64`` depends on),
+                 say: Callable[[str], None] = lambda s: None, series: str = "6.1") -> CachedKernel:
+    """The kernel of ``package`` (``NAME`` or ``NAME=VERSION``, of any series; default: the
+    cached one of ``series``, else its reference package if apt has it, else :func:`_candidate`),
     downloaded and unpacked into the cache when not there yet.  ``say`` gets progress lines."""
     cache = cache_dir() if cache is None else cache
     if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
-        raise KernelUnavailable("fetching the kernel needs Debian's apt-get and dpkg-deb; on another system "
-                                "download linux-image-6.1.0-*-amd64 from https://packages.debian.org/bookworm "
+        raise KernelUnavailable(f"fetching the kernel needs Debian's apt-get and dpkg-deb; on another system "
+                                f"download {SERIES[series].spelled} from https://packages.debian.org "
                                 "and give its boot/vmlinuz-* with --kernel")
     pkg, _, version = package.partition("=")
-    if pkg and not PACKAGE_RE.match(pkg):
-        raise KernelUnavailable(f"'{pkg}' is not a Debian 6.1 amd64 kernel package (linux-image-6.1.0-N-amd64)")
+    if pkg:
+        series = series_of(pkg) or ""
+        if not series:
+            raise KernelUnavailable(f"'{pkg}' is not a Debian amd64 kernel package fwc models ("
+                                    + ", ".join(s.spelled for s in SERIES.values()) + ")")
     if not pkg:
-        have = cached_kernel(cache)
+        have = cached_kernel(cache, series)
         if have is not None:
             return have
-        pkg = REFERENCE_KERNEL_PKG
+        ref = pkg = SERIES[series].reference
         if run(["apt-cache", "show", pkg], timeout=120).returncode != 0:
-            pkg = _candidate(say)
-            say(f"{REFERENCE_KERNEL_PKG} is not available from apt; using {pkg} (the reference results "
-                f"were taken with {REFERENCE_KERNEL_PKG})")
+            pkg = _candidate(series, say)
+            say(f"{ref} is not available from apt; using {pkg} (the reference results were taken with {ref})")
     have = _entry(cache, pkg)
     if have is not None and (not version or version == have.version):
         return have
@@ -147,7 +182,7 @@ def fetch_kernel(package: str = "", cache: Path | None = None,
     if deb is None:
         spec = f"{pkg}={version}" if version else pkg
         argv = ["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root", spec]
-        say(f"downloading {spec} (about {APPROX_MB} MB) into {debs}")
+        say(f"downloading {spec} (about {SERIES[series].approx_mb} MB) into {debs}")
         r = run(argv, cwd=debs)
         if r.returncode != 0 and _apt_update(say):
             r = run(argv, cwd=debs)
@@ -173,5 +208,5 @@ def fetch_kernel(package: str = "", cache: Path | None = None,
     (kdir / "ok").write_text(got + "\n")
     have = _entry(cache, pkg)
     if have is None:
-        raise KernelUnavailable(f"{deb.name} holds no boot/vmlinuz-{pkg[len('linux-image-'):]}")
+        raise KernelUnavailable(f"{deb.name} holds no boot/vmlinuz-{pkg[len('linux-image-'):].removesuffix('-unsigned')}")
     return have

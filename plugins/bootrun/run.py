@@ -72,10 +72,11 @@ def configure(p) -> None:
                         "kernel booted: the prediction is for the version in the bzImage's header")
 
 
-def predicted_kernel(args, bz, backend) -> tuple[dict, str | None]:
+def predicted_kernel(args, bz, backend, named: str = "") -> tuple[dict, str | None]:
     """The predictor's options from ``-O``, with ``kernel`` set to the bzImage's version
     (its header's ``kernel_version``) when the predictor has that option; or an error when
-    ``-O …kernel=`` names another version or fwc models no such kernel."""
+    ``-O …kernel=`` names another version, or without it the description does (``named``,
+    its ``kernel "…"``), or fwc models no such kernel."""
     opts: dict = {}
     for o in args.options:
         name, eq, value = o.partition("=")
@@ -94,6 +95,11 @@ def predicted_kernel(args, bz, backend) -> tuple[dict, str | None]:
                     "kernel it was made for")
     from fwc_plugins.boot import KERNELS
 
+    if want is None and named in KERNELS and named != bz.series:
+        return {}, (f"the description names Linux {named} (kernel \"{named}\"); the kernel booted is Linux "
+                    f"{bz.series} ({bz.release}): fwc compares a prediction only with the kernel it was made for "
+                    f"(leave --kernel out to boot the cached {named} kernel, or give -O {args.predictor}.kernel="
+                    f"{bz.series} to predict for this one)")
     if args.predictor == "boot" and bz.series not in KERNELS:
         return {}, (f"'{args.kernel}' is Linux {bz.release or '(no version in its header)'}: fwc models "
                     f"{' and '.join(KERNELS)} only (use --no-predict to boot it without a prediction)")
@@ -201,11 +207,23 @@ def _without_lines(obs: dict | None) -> dict | None:
     return {k: v for k, v in obs.items() if k not in ("lines", "approximate")}
 
 
-def _no_kernel() -> str:
-    from .kernel import REFERENCE_KERNEL_PKG, cache_dir
+def _no_kernel(series: str) -> str:
+    from .kernel import SERIES, cache_dir
 
-    return (f"error: no kernel to boot: run 'fwc kernel' once (it downloads Debian's {REFERENCE_KERNEL_PKG}, "
-            f"about 70 MB, into {cache_dir()}), or give one with --kernel BZIMAGE")
+    s = SERIES[series]
+    return (f"error: no {series} kernel to boot: run 'fwc kernel{'' if series == '6.1' else ' ' + series}' once "
+            f"(it downloads Debian's {s.reference}, about {s.approx_mb} MB, into {cache_dir()}), or give one "
+            "with --kernel BZIMAGE")
+
+
+def _named_kernel(fwc, path: str) -> str:
+    """The kernel version the description names (``kernel "6.12"``), "" without one (or when it
+    cannot be read: the check later says why)."""
+    try:
+        m = fwc.load(path).machine
+    except Exception:  # noqa: BLE001 - any problem is reported by the full check below
+        return ""
+    return getattr(m, "kernel_version", "") if m is not None else ""
 
 
 def _why(run_: BootRun, timeout: float, log: str) -> list[str]:
@@ -248,12 +266,16 @@ def _run(args, fwc, progress) -> int:
 
     if args.include:
         fwc.include_path = tuple(fwc.include_path) + tuple(args.include)
+    named = _named_kernel(fwc, args.file)
     if args.kernel is None:
-        from .kernel import cached_kernel
+        from .kernel import SERIES, cached_kernel
 
-        cached = cached_kernel()
+        # the kernel of the prediction's version: -O boot.kernel=, else the description's, else 6.1
+        want = next((o.partition("=")[2] for o in args.options if o.startswith(f"{args.predictor}.kernel=")), "")
+        series = next((s for s in (want, named) if s in SERIES), "6.1")
+        cached = cached_kernel(series=series)
         if cached is None:
-            return fail(EXIT_ENVIRONMENT, _no_kernel())
+            return fail(EXIT_ENVIRONMENT, _no_kernel(series))
         args.kernel = str(cached.vmlinuz)
         progress.note(f"kernel: {cached.package} {cached.version} ({args.kernel})")
     if not os.path.isfile(args.kernel):
@@ -267,9 +289,10 @@ def _run(args, fwc, progress) -> int:
     except (OSError, ValueError) as e:
         return fail(EXIT_ENVIRONMENT, f"error: {e}; give an x86_64 bzImage with --kernel, or run 'fwc kernel' "
                                       "and leave --kernel out")
-    options, refused = predicted_kernel(args, bz, fwc.backends.get(args.predictor))
+    options, refused = predicted_kernel(args, bz, fwc.backends.get(args.predictor), named)
     if refused and not args.no_predict:
-        return fail(EXIT_USAGE if refused.startswith("-O") else EXIT_NO_ANSWER, f"error: {refused}")
+        return fail(EXIT_USAGE if refused.startswith(("-O", "the description")) else EXIT_NO_ANSWER,
+                    f"error: {refused}")
     qemu = shutil.which(args.qemu)
     if qemu is None:
         return fail(EXIT_ENVIRONMENT, f"error: '{args.qemu}' not found: install QEMU (Debian: apt-get install "

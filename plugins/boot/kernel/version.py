@@ -53,6 +53,12 @@ class Linux61:
     #: the ``Memory:`` line comes from mm_init()'s mem_init_print_info() (6.1); 6.12 prints it in
     #: page_alloc_init_late() (mm/mm_init.c), after the SMP alternatives are freed
     memory_line_late: ClassVar[bool] = False
+    #: deferred_init_memmap() initialises the pages from first_deferred_pfn in the first zone ending
+    #: above it (6.1, mm/page_alloc.c); 6.12 (mm/mm_init.c) in the node's highest zone
+    deferred_highest_zone_only: ClassVar[bool] = False
+    #: calculate_node_totalpages() sets node_spanned_pages to the sum of the zones' spanned pages
+    #: (6.1, mm/page_alloc.c); 6.12 (mm/mm_init.c) to the node's end less its start
+    node_spanned_is_zone_sum: ClassVar[bool] = True
     #: a disabled MADT CPU is a possible (hotplug) CPU (6.1); 6.12 only under a hypervisor it knows
     disabled_cpus_possible: ClassVar[bool] = True
     #: sizeof(struct pcpu_chunk) before populated[] (mm/percpu-internal.h), Debian's build
@@ -75,6 +81,13 @@ class Linux61:
         unrounded (sizeof from the Debian build's BTF; found by bench/fidelity.py 200 2026,
         machines 11 and 30)."""
         return 174208
+
+    def calc_nr_kernel_pages(self, k: Kernel) -> int:
+        """nr_kernel_pages at the end of free_area_init(): 6.1 sums each zone's freesize in
+        free_area_init_core() (mm/page_alloc.c)."""
+        from .page_alloc import nr_kernel_pages
+
+        return nr_kernel_pages(k)
 
     def new_memblock(self, debug: Callable[[str], None]) -> Memblock:
         """mm/memblock.c of this kernel, Debian's build constants."""
@@ -125,6 +138,12 @@ def bzimage_release(path: str) -> tuple[str, str]:
         release = f.read(256).split(b"\0", 1)[0].decode("ascii", "replace").split(" ", 1)[0]
     m = re.match(r"(\d+)\.(\d+)\b", release)
     return release, f"{m.group(1)}.{m.group(2)}" if m else ""
+
+
+def kernel_of(machine) -> str:
+    """The kernel a description names (``kernel "6.12"``) when fwc models it, else the default
+    (an unknown name is the ``boot-kernel`` check's error)."""
+    return machine.kernel_version if machine.kernel_version in KERNELS else DEFAULT_KERNEL
 
 
 def kernel_named(name: str) -> Linux61:

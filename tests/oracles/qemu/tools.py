@@ -14,8 +14,9 @@ Environment variables:
                            already in the cache, else the reference package, else
                            the dependency of ``linux-image-amd64``)
 ``FWC_ORACLE_KERNEL612_PKG`` the same for ``ensure_tools("6.12")``, e.g.
-                           ``linux-image-6.12.115+deb12-amd64-unsigned`` (default: the newest
-                           in the cache, else the newest ``apt-cache search`` finds)
+                           ``linux-image-6.12.115+deb12-amd64-unsigned`` (default: the one
+                           in the cache, else the reference package, else the newest
+                           ``apt-cache search`` finds)
 ``FWC_ORACLE_NO_INSTALL``  if set, never run apt-get (only use what is there)
 """
 
@@ -24,15 +25,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import re
 import shutil
-import tempfile
 import struct
 import subprocess
 import threading
 from pathlib import Path
-
-from fwc_plugins.bootrun.kernel import REFERENCE_KERNEL_PKG  # the kernel the reference results were taken with
 
 log = logging.getLogger("fwc.oracle.qemu")
 APT_PACKAGES = ("qemu-system-x86", "busybox-static")
@@ -156,100 +153,48 @@ def _ensure_apt_packages() -> None:
         raise OracleUnavailable("no static busybox after installing busybox-static")
 
 
-def _ensure_kernel(cache: Path) -> tuple[str, str, Path]:
-    """Return (package, version, directory holding boot/): fwc's own kernel fetcher
-    (``fwc kernel``, fwc_plugins.bootrun.kernel), so the tests and users share one cache."""
-    from fwc_plugins.bootrun.kernel import KernelUnavailable, cached_kernel, fetch_kernel
+#: The environment variable naming the package of each series (``NAME`` or ``NAME=VERSION``).
+KERNEL_PKG_ENV = {"6.1": "FWC_ORACLE_KERNEL_PKG", "6.12": "FWC_ORACLE_KERNEL612_PKG"}
 
-    wanted = os.environ.get("FWC_ORACLE_KERNEL_PKG", "").strip()
+
+def _ensure_kernel(cache: Path, series: str) -> tuple[str, str, Path]:
+    """Return (package, version, directory holding boot/) of Debian's kernel of ``series``:
+    fwc's own kernel fetcher (``fwc kernel SERIES``, fwc_plugins.bootrun.kernel), so the tests
+    and users share one cache."""
+    from fwc_plugins.bootrun.kernel import SERIES, KernelUnavailable, cached_kernel, fetch_kernel, series_of
+
+    wanted = os.environ.get(KERNEL_PKG_ENV[series], "").strip()
+    if wanted and series_of(wanted.partition("=")[0]) != series:
+        raise OracleUnavailable(f"{KERNEL_PKG_ENV[series]}={wanted!r} is not a Debian {series} amd64 kernel package")
     if os.environ.get("FWC_ORACLE_NO_INSTALL"):
-        have = cached_kernel(cache)
+        have = cached_kernel(cache, series)
         if have is None or (wanted and have.package != wanted.partition("=")[0]):
-            raise OracleUnavailable(f"kernel {wanted or 'package'} not in cache and FWC_ORACLE_NO_INSTALL is set")
+            raise OracleUnavailable(f"kernel {wanted or series} not in cache and FWC_ORACLE_NO_INSTALL is set")
     else:
         try:
-            have = fetch_kernel(wanted, cache, say=log.info)
+            have = fetch_kernel(wanted, cache, say=log.info, series=series)
         except KernelUnavailable as e:
             raise OracleUnavailable(str(e)) from e
-    if have.package != REFERENCE_KERNEL_PKG:
-        log.warning("using %s; reference results were taken with %s", have.package, REFERENCE_KERNEL_PKG)
+    if have.package != SERIES[series].reference:
+        log.warning("using %s; reference results were taken with %s", have.package, SERIES[series].reference)
     return have.package, have.version, have.vmlinuz.parent.parent
 
 
-#: Debian's 6.12 kernel packages (group 1: the release, uname -r); ``fwc kernel`` fetches 6.1 only.
-KERNEL612_RE = re.compile(r"^linux-image-(6\.12\.\d+\+deb\d+-amd64)-unsigned$")
-
-
-def _ensure_kernel612(cache: Path) -> tuple[str, str, Path]:
-    """(package, version, directory holding boot/) of Debian's ``linux-image-6.12.*-amd64-unsigned``:
-    ``$FWC_ORACLE_KERNEL612_PKG``, else the newest in the cache, else the newest ``apt-cache search``
-    finds; ``apt-get download`` into the shared cache, only boot/ unpacked (as ``fwc kernel`` does)."""
-    wanted = os.environ.get("FWC_ORACLE_KERNEL612_PKG", "").strip()
-    kroot = cache / "kernel"
-    numbers = lambda n: [int(x) for x in re.findall(r"\d+", n)]  # noqa: E731
-    if wanted:
-        if not KERNEL612_RE.match(wanted):
-            raise OracleUnavailable(f"FWC_ORACLE_KERNEL612_PKG={wanted!r} is not a 6.12 amd64 kernel package")
-        pkg = wanted
-    else:
-        cached = sorted((p.name for p in kroot.glob("linux-image-6.12.*") if KERNEL612_RE.match(p.name)
-                         and (p / "ok").exists()), key=numbers) if kroot.is_dir() else []
-        if cached:
-            pkg = cached[-1]
-        else:
-            if os.environ.get("FWC_ORACLE_NO_INSTALL"):
-                raise OracleUnavailable("no 6.12 kernel in the cache and FWC_ORACLE_NO_INSTALL is set")
-            _apt_update()
-            r = _run(["apt-cache", "search", "--names-only", r"^linux-image-6\.12\.[0-9]+\+deb[0-9]+-amd64-unsigned$"],
-                     timeout=120)
-            pkgs = sorted((w.split()[0] for w in r.stdout.splitlines() if w.strip()), key=numbers)
-            if not pkgs:
-                raise OracleUnavailable("no linux-image-6.12.*-amd64-unsigned in the archive this machine reaches")
-            pkg = pkgs[-1]
-    kdir = kroot / pkg
-    if (kdir / "ok").exists():
-        return pkg, (kdir / "ok").read_text().strip(), kdir
-    if os.environ.get("FWC_ORACLE_NO_INSTALL"):
-        raise OracleUnavailable(f"kernel {pkg} not in cache and FWC_ORACLE_NO_INSTALL is set")
-    debs = cache / "debs"
-    debs.mkdir(parents=True, exist_ok=True)
-    hits = sorted(debs.glob(f"{pkg}_*_amd64.deb"))
-    if not hits:
-        _apt_update()
-        r = _run(["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root", pkg], cwd=debs)
-        if r.returncode != 0:
-            raise OracleUnavailable(f"apt-get download {pkg} failed:\n{r.stderr[-2000:]}")
-        hits = sorted(debs.glob(f"{pkg}_*_amd64.deb"))
-        if not hits:
-            raise OracleUnavailable(f"apt-get download {pkg} produced no .deb in {debs}")
-    ver = _run(["dpkg-deb", "-f", str(hits[-1]), "Version"], timeout=60).stdout.strip()
-    with tempfile.TemporaryDirectory(dir=cache) as tmp:
-        r = _run(["dpkg-deb", "-x", str(hits[-1]), tmp])
-        if r.returncode != 0:
-            raise OracleUnavailable(f"dpkg-deb -x {hits[-1]} failed:\n{r.stderr[-2000:]}")
-        if kdir.exists():
-            shutil.rmtree(kdir)
-        kdir.mkdir(parents=True)
-        shutil.move(os.path.join(tmp, "boot"), kdir / "boot")
-    (kdir / "ok").write_text(ver + "\n")
-    return pkg, ver, kdir
-
-
 def ensure_tools(series: str = "6.1") -> Tools:
-    """Install/fetch everything the boot oracle needs, with Debian's kernel of ``series`` ("6.1",
-    through ``fwc kernel``'s fetcher, or "6.12"); idempotent and cached.
+    """Install/fetch everything the boot oracle needs, with Debian's kernel of ``series`` ("6.1" or "6.12",
+    through ``fwc kernel``'s fetcher); idempotent and cached.
 
     Raises OracleUnavailable with an explanation when something cannot be obtained.
     """
-    if series not in ("6.1", "6.12"):
-        raise OracleUnavailable(f"no Debian kernel series {series!r} (only 6.1 and 6.12)")
+    if series not in KERNEL_PKG_ENV:
+        raise OracleUnavailable(f"no Debian kernel series {series!r} (only {' and '.join(KERNEL_PKG_ENV)})")
     with _lock:
         if series in _tools:
             return _tools[series]
         try:
             _ensure_apt_packages()
             cache = cache_dir()
-            pkg, pkg_ver, kdir = _ensure_kernel(cache) if series == "6.1" else _ensure_kernel612(cache)
+            pkg, pkg_ver, kdir = _ensure_kernel(cache, series)
         except (OSError, subprocess.SubprocessError) as e:
             raise OracleUnavailable(f"cannot prepare the QEMU oracle: {e}") from e
         release = pkg[len("linux-image-"):].removesuffix("-unsigned")
