@@ -3,8 +3,9 @@ version objects (kernel/version.py Linux61, kernel612/version.py Linux612), ever
 naming its kernel, ``kernels.txt``, and ``fwc boot`` reading the version from the bzImage.
 
 What 6.12 predicts is checked against the real Debian 6.12 kernel in
-tests/test_boot612_real.py (marker ``boot``) and bench/fidelity.py --kernel 6.12; here, the
-plumbing and the rules that make the two kernels differ."""
+tests/test_fwc_boot_real.py and test_boot_fidelity_real.py (marker ``boot``, every example on
+both kernels) and bench/fidelity.py --kernel 6.12; here, the plumbing and the rules that
+make the two kernels differ."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def test_6_12_overrides_steps_in_modules_named_after_its_files():
     function of a kernel612 module whose docstring names the 6.12 source file."""
     overridden = {n for n, v in vars(Linux612).items() if callable(v) and n in vars(Linux61) and not n.startswith("_")}
     assert overridden == {"new_memblock", "numa_cleanup_meminfo", "numa_register_memblks", "kernelcore_mirror_applies",
-                          "prefill_possible_map"}
+                          "prefill_possible_map", "calc_nr_kernel_pages"}
     files = {"memblock": "mm/memblock.c", "numa_memblks": "mm/numa_memblks.c", "numa": "arch/x86/mm/numa.c",
              "mm_numa": "mm/numa.c", "mm_init": "mm/mm_init.c", "topology": "arch/x86/kernel/cpu/topology.c"}
     for stem, src in files.items():
@@ -63,7 +64,7 @@ def test_6_12_overrides_steps_in_modules_named_after_its_files():
     flags = {n for n, v in vars(Linux612).items() if not callable(v) and not n.startswith("_")}
     assert flags == {"name", "memhp_default_online_type", "no_node", "srat_cpu_lines", "managed_pages_are_present",
                      "memoryless_local_node_skipped", "memory_line_late", "disabled_cpus_possible", "pgdat_size",
-                     "memoryless_pgdat_size",
+                     "memoryless_pgdat_size", "deferred_highest_zone_only", "node_spanned_is_zone_sum",
                      "cpu_local_masks", "pcpu_chunk_size"}
 
 
@@ -222,3 +223,28 @@ def test_fwc_boot_predicts_the_bzimage_version(tmp_path):
     # no version in the header: the backend's default (or -O)
     args = p.parse_args([str(DIMM), "--kernel", bzimage(tmp_path, None), "-O", "boot.kernel=6.12"])
     assert predicted_kernel(args, read_bzimage(args.kernel), b) == ({"kernel": "6.12"}, None)
+
+
+#: What the real kernels reported for examples/boot-tests/NAME.fwc (fwc boot, 2026-12-02; both
+#: are booted on both kernels by tests/test_fwc_boot_real.py): the zones' managed pages, and the
+#: bytes of the dentry hash table ('Dentry cache hash table entries: N', 8-byte buckets).
+REAL = {
+    ("mirror-movable-overlap", "6.1"): {"managed": {"1 DMA32": 63320, "1 Movable": 65536}},
+    ("mirror-movable-overlap", "6.12"): {"managed": {"1 DMA32": 32768, "1 Movable": 65536}},
+    ("hash-one-node", "6.1"): {"dentry": 524288 * 8},
+    ("hash-one-node", "6.12"): {"dentry": 262144 * 8},
+}
+
+
+@pytest.mark.parametrize("name, kernel", sorted(REAL))
+def test_deferred_pages_and_hash_tables_per_kernel(name, kernel):
+    """Overlapping DMA32 and Movable zones (kernelcore=mirror without mirrored memory, beside
+    movable_node): 6.1 defers nothing there (its node_spanned_pages sums the zones), 6.12
+    defers after DMA32's first section and initialises only Movable later.  One node's hash
+    tables: 6.12's nr_kernel_pages counts memblock's free pages (mm/mm_init.c)."""
+    b = simulate(machine(ROOT / "examples" / "boot-tests" / f"{name}.fwc"), kernel=kernel)
+    want = REAL[name, kernel]
+    for z, v in want.get("managed", {}).items():
+        assert b.managed[z] == v, z
+    if "dentry" in want:
+        assert [a.size for a in b.allocs if a.purpose.startswith("Dentry cache")] == [want["dentry"]]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .page_alloc import page_zones
 from .zones import MAX_NR_ZONES, PAGE, pfn_down, pfn_up, roundup
 
 if TYPE_CHECKING:
@@ -39,6 +40,13 @@ def _add_pages(k: Kernel, nid: int, s_pfn: int, e_pfn: int) -> int:
     if s_pfn >= e_pfn:
         return 0
     managed = k.zones.managed.setdefault(nid, [0] * MAX_NR_ZONES)
+    owners = k.zones.page_zones.get(nid)
+    if owners is not None:            # overlapping zones: each page's own zone, or none (still in totalram)
+        for a, b, z in owners:
+            a, b = max(s_pfn, a), min(e_pfn, b)
+            if a < b:
+                managed[z] += b - a
+        return e_pfn - s_pfn
     for z, (start, spanned, _) in enumerate(k.zones.zone_info.get(nid, [])):
         a, b = max(s_pfn, start), min(e_pfn, start + spanned)
         if spanned and a < b:
@@ -59,10 +67,12 @@ def memblock_free_all(k: Kernel) -> int:
         else:
             merged.append((s, e))
     k.zones.managed = {nid: [0] * MAX_NR_ZONES for nid in k.zones.zone_info}
+    k.zones.page_zones = {nid: pz for nid in k.zones.zone_info if (pz := page_zones(k, nid)) is not None}
     total = 0
     for r in mb.memory.regions():
         for s, e in _subtract([(r.base, r.base + r.size)], merged):
             total += _add_pages(k, r.nid, pfn_up(s), min(pfn_down(e), k.max_pfn))
+    k.zones.totalram = total
     return total
 
 
@@ -70,7 +80,9 @@ def free_reserved_area(k: Kernel, start: int, end: int) -> int:
     """free_reserved_area() (mm/page_alloc.c): the whole pages of [start, end) become managed by their
     zone (adjust_managed_page_count); returns the count."""
     s, e = pfn_up(start), pfn_down(end)
-    return sum(_add_pages(k, n, max(s, a), min(e, b)) for a, b, n in k.mem_pfn_ranges() if a < e and s < b)
+    n = sum(_add_pages(k, n, max(s, a), min(e, b)) for a, b, n in k.mem_pfn_ranges() if a < e and s < b)
+    k.zones.totalram += n
+    return n
 
 
 def mem_init_print_info(k: Kernel, totalram: int) -> None:
@@ -114,7 +126,7 @@ def free_after_boot(k: Kernel) -> None:
     if sum(1 for c in cpus if c.enabled) != 1 or len(cpus) == 1:   # !uniproc_patched || one possible CPU
         free_reserved_area(k, off + b.smp_locks[0], off + b.smp_locks[1])
     if k.version.memory_line_late:   # 6.12: page_alloc_init_late() prints it, after arch_cpu_finalize_init()
-        mem_init_print_info(k, sum(sum(v) for v in k.zones.managed.values()))
+        mem_init_print_info(k, k.zones.totalram)
     if k.initrd:
         ib, isz = k.initrd
         free_reserved_area(k, ib, roundup(ib + isz, PAGE))

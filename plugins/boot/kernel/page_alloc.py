@@ -64,6 +64,7 @@ def free_area_init(k: Kernel) -> None:
             k.pr(f"Initmem setup node {nid} as memoryless")
             continue
         free_area_init_node(k, nid, by_nid.get(nid, []))
+    zs_.nr_kernel_pages = k.version.calc_nr_kernel_pages(k)
     memmap_init(k, ranges)
 
 
@@ -333,11 +334,19 @@ def zone_freesize(k: Kernel, z: int, spanned: int, present: int) -> int:
     return free
 
 
+def nr_kernel_pages(k: Kernel) -> int:
+    """nr_kernel_pages as free_area_init_core() (mm/page_alloc.c) sums it: every zone's freesize
+    (x86_64 has no highmem, so nr_all_pages is the same sum)."""
+    return sum(zone_freesize(k, z, sp, pr) for zi in k.zones.zone_info.values() for z, (_, sp, pr) in enumerate(zi)
+               if pr)
+
+
 def alloc_large_system_hash(k: Kernel, name: str, bucketsize: int, scale: int) -> None:
     """alloc_large_system_hash() (mm/page_alloc.c) with HASH_EARLY | HASH_ZERO and no size given: about
     one bucket per 2^scale bytes of nr_kernel_pages (scale grows by one per factor 4 above 64 GiB), a
-    power of two, at most 1/16 of nr_all_pages; from memblock."""
-    nr = sum(zone_freesize(k, z, sp, pr) for zi in k.zones.zone_info.values() for z, (_, sp, pr) in enumerate(zi) if pr)
+    power of two, at most 1/16 of nr_all_pages; from memblock.  6.12's (mm/mm_init.c) is the same
+    function over 6.12's nr_kernel_pages (:meth:`~.version.Linux61.calc_nr_kernel_pages`)."""
+    nr = k.zones.nr_kernel_pages
     n = roundup(nr, 256)
     adapt = (64 << 30) >> 12
     while adapt < n:
@@ -417,3 +426,71 @@ def _boot_cpu_node(k: Kernel) -> int:
         if first in apics:
             return nid
     return 0
+
+
+def defer_init(k: Kernel, nid: int) -> tuple[list[tuple[int, int, int]], int | None]:
+    """defer_init() (mm/page_alloc.c) as memmap_init() meets it on node ``nid``: memmap_init()
+    walks each memory range and, in it, each populated zone; a zone ending at pgdat_end_pfn() is
+    deferred at the first section-aligned pfn after its first section (the count runs on while
+    the zone end stays the same), first_deferred_pfn, and so is every later page of a zone ending
+    there.  6.1's pgdat_end_pfn() is the node's start plus its zones' spanned pages, beyond every
+    zone when two overlap: nothing is deferred then.  (start_pfn, end_pfn, zone) initialised at
+    boot in that order (a later one sets a page's zone again), and first_deferred_pfn (None:
+    nothing deferred)."""
+    info = k.zones.zone_info.get(nid, [])
+    zones = [(z, s, s + sp) for z, (s, sp, pr) in enumerate(info) if pr]
+    node_end = max((e for _, _, e in zones), default=0)
+    if k.version.node_spanned_is_zone_sum and zones:
+        node_end = min(s for s, sp, _ in info if sp) + sum(sp for _, sp, _ in info)
+    out: list[tuple[int, int, int]] = []
+    fd: int | None = None
+    prev_end, count = None, 0
+    for s, e, _ in k.mem_pfn_ranges(nid):
+        for z, zs, ze in zones:
+            a, b = max(s, zs), min(e, ze)
+            if a >= b:
+                continue
+            if ze != prev_end:
+                prev_end, count = ze, 0
+            if ze < node_end:                  # "Always populate low zones"
+                out.append((a, b, z))
+            elif fd is None:
+                p = roundup(max(a + SECTION_PAGES - count, a), SECTION_PAGES)
+                out.append((a, min(p, b), z))
+                if p < b:
+                    fd = p
+                count += b - a
+    return out, fd
+
+
+def deferred_init_memmap(k: Kernel, nid: int, fd: int) -> tuple[int, int, int] | None:
+    """deferred_init_memmap() (mm/page_alloc.c; 6.12 mm/mm_init.c): the zone the pages from
+    first_deferred_pfn are initialised (and freed) in, (start_pfn, end_pfn, zone): 6.1 the first
+    zone ending above first_deferred_pfn, 6.12 the highest zone of the node ("Only the highest
+    zone is deferred")."""
+    zones = [(z, s, s + sp) for z, (s, sp, _) in enumerate(k.zones.zone_info.get(nid, [])) if sp]
+    pick = zones[-1:] if k.version.deferred_highest_zone_only else [x for x in zones if fd < x[2]][:1]
+    return (max(fd, pick[0][1]), pick[0][2], pick[0][0]) if pick else None
+
+
+def page_zones(k: Kernel, nid: int) -> list[tuple[int, int, int]] | None:
+    """The zone of each page memblock_free_all() and deferred_init_memmap() free on a node whose
+    zones overlap (a kernel zone spanning the Movable one: kernelcore=mirror keeps
+    adjust_zone_range_for_zone_movable() from trimming it), as (start_pfn, end_pfn, zone); pages
+    in none are never initialised.  None when the zones do not overlap (each page's zone is the
+    one spanning it)."""
+    spans = sorted((s, s + sp) for s, sp, pr in k.zones.zone_info.get(nid, []) if pr)
+    if all(a[1] <= b[0] for a, b in zip(spans, spans[1:])):
+        return None
+    early, fd = defer_init(k, nid)
+    cut = [(a, b if fd is None else min(b, fd), z) for a, b, z in early if fd is None or a < fd]
+    late = deferred_init_memmap(k, nid, fd) if fd is not None else None
+    points = sorted({p for a, b, _ in cut for p in (a, b)} | (set(late[:2]) if late else set()))
+    out = []
+    for a, b in zip(points, points[1:]):
+        z = next((z for s, e, z in reversed(cut) if s <= a < e), None)
+        if late and late[0] <= a < late[1]:
+            z = late[2]
+        if z is not None:
+            out.append((a, b, z))
+    return out

@@ -101,6 +101,11 @@ class ZoneState:
     vmemmap_tables: set[tuple[str, int]] = attrs.field(factory=set)  # vmemmap page-table pages allocated
     managed: dict[int, list[int]] = attrs.field(factory=dict)  # nid -> managed pages per zone type
     policy_zone: int = 0                              # policy_zone (check_highest_zone)
+    #: nr_kernel_pages (= nr_all_pages on x86_64: no highmem), what alloc_large_system_hash() sizes by
+    nr_kernel_pages: int = 0
+    totalram: int = 0                                 # totalram_pages(): memblock_free_all()'s count, then freed pages
+    #: nid -> (start_pfn, end_pfn, zone) of each page's zone, for nodes whose zones overlap (page_zones)
+    page_zones: dict[int, list[tuple[int, int, int]]] = attrs.field(factory=dict)
 
     def present_pages(self, s: int, e: int, section_pages: int) -> int:
         """The pages of PFNs ``[s, e)`` in present sections of ``section_pages`` pages (found

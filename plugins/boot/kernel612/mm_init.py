@@ -2,7 +2,8 @@
 (free_area_init(), find_zone_movable_pfns_for_nodes(), memmap_init()).  The shared steps stay
 in :mod:`fwc_plugins.boot.kernel.page_alloc`; what 6.12 does differently:
 find_zone_movable_pfns_for_nodes() ignores kernelcore=mirror when memblock has no mirrored
-memory, and free_area_init_core() sets each zone's managed pages to its present pages (the
+memory, nr_kernel_pages (what the dentry and inode hash tables of a one-node machine are sized
+by) counts the pages memblock has free at the end of free_area_init(), and free_area_init_core() sets each zone's managed pages to its present pages (the
 memmap is no longer subtracted: ``Total pages`` of the boot-time zonelist line is the sum of
 present pages), which is a flag of the version object
 (:attr:`~fwc_plugins.boot.kernel612.version.Linux612.managed_pages_are_present`)."""
@@ -22,3 +23,17 @@ def kernelcore_mirror_applies(k: Kernel) -> bool:
         return True
     k.pr("The system has no mirror memory, ignore kernelcore=mirror.")
     return False
+
+
+def calc_nr_kernel_pages(k: Kernel) -> int:
+    """calc_nr_kernel_pages() (mm/mm_init.c), called by free_area_init() before memmap_init():
+    the whole pages of every free memblock range (``for_each_free_mem_range(NUMA_NO_NODE,
+    MEMBLOCK_NONE)``); 6.1 summed each zone's present pages less its memmap instead."""
+    from ..memblock import NONE, NUMA_NO_NODE
+
+    nr = 0
+    for start, end, _ in k.memblock.free_ranges(NUMA_NO_NODE, NONE):
+        s, e = (start + 4095) >> 12, end >> 12
+        if s < e:
+            nr += e - s
+    return nr

@@ -31,6 +31,8 @@ class Linux612(Linux61):
     managed_pages_are_present: ClassVar[bool] = True       # mm/mm_init.c free_area_init_core()
     memoryless_local_node_skipped: ClassVar[bool] = True   # mm/page_alloc.c find_next_best_node()
     memory_line_late: ClassVar[bool] = True                # mm/mm_init.c page_alloc_init_late()
+    deferred_highest_zone_only: ClassVar[bool] = True      # mm/mm_init.c deferred_init_memmap()
+    node_spanned_is_zone_sum: ClassVar[bool] = False       # mm/mm_init.c calculate_node_totalpages()
     disabled_cpus_possible: ClassVar[bool] = False         # arch/x86/kernel/acpi/boot.c, under TCG
     pcpu_chunk_size: ClassVar[int] = 192                   # measured: pcpu_alloc_first_chunk() asks 200 bytes
     cpu_local_masks: ClassVar[tuple[str, ...]] = ("cpu_sibling_setup_mask",)   # arch/x86/kernel/smpboot.c
@@ -47,6 +49,12 @@ class Linux612(Linux61):
     def memoryless_pgdat_size(self) -> int:
         """6.12's alloc_offline_node_data() (mm/numa.c): sizeof(pg_data_t), as for any node."""
         return self.pgdat_size
+
+    def calc_nr_kernel_pages(self, k: Kernel) -> int:
+        """mm/mm_init.c calc_nr_kernel_pages(): the pages memblock has free then."""
+        from .mm_init import calc_nr_kernel_pages
+
+        return calc_nr_kernel_pages(k)
 
     def new_memblock(self, debug: Callable[[str], None]) -> Memblock:
         """mm/memblock.c of 6.12 (:class:`~.memblock.Memblock612`), Debian's build constants."""
