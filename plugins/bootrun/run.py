@@ -35,7 +35,9 @@ DEFAULT_TIMEOUT = 240.0
 EXAMPLES = """\
 examples:
   fwc kernel                                    # once: fetch and cache Debian's 6.1 kernel
+  fwc kernel 6.12                               # and Debian's 6.12
   fwc boot machine.fwc                          # boot it with the cached kernel and compare
+  fwc boot machine.fwc -O boot.kernel=6.12      # the same with the cached 6.12 kernel
   fwc boot machine.fwc --kernel /boot/vmlinuz-6.1.0-56-amd64 --timeout 600 --keep run/
   fwc boot machine.fwc --json > result.json     # everything, machine-readable
 
@@ -50,8 +52,10 @@ exit status:
 def configure(p) -> None:
     p.epilog = EXAMPLES
     p.add_argument("file", help="machine description (board qemu-q35 or qemu-pc)")
-    p.add_argument("--kernel", metavar="BZIMAGE", help="the x86_64 Linux kernel to boot (default: the one "
-                                                       "'fwc kernel' fetched)")
+    p.add_argument("--kernel", metavar="BZIMAGE", help="the x86_64 Linux kernel to boot (default: the cached "
+                                                       "Debian kernel of the prediction's version: -O boot.kernel=, "
+                                                       "else the description's kernel \"…\", else 6.1; 'fwc kernel "
+                                                       "[6.12]' fetches it)")
     p.add_argument("--initrd", metavar="BASE", help="an initramfs to boot with (default: fwc's minimal one); "
                                                    "fwc puts its tables in front and its init after it")
     p.add_argument("--cmdline", action="append", default=[], metavar="WORDS",
