@@ -24,7 +24,7 @@ from fwc.plugin import hookimpl
 def fwc_register_commands(register):
     register("boot", _configure, _run, help="boot a qemu-board machine for real and compare with the prediction")
     register("kernel", _configure_kernel, _run_kernel,
-             help="fetch and cache the Debian 6.1 kernel fwc boot uses; print its path")
+             help="fetch and cache a Debian kernel fwc boot uses (6.1, or 6.12); print its path")
 
 
 def _configure(parser):
