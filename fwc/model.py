@@ -9,7 +9,8 @@ ranges are half-open ``[base, base + size)``.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional, Sequence
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import attrs
 
@@ -400,21 +401,24 @@ class Machine:
                 return n
         return None
 
-    def distance_matrix(self) -> dict[tuple[int, int], int]:
+    def distance_matrix(self) -> Mapping[tuple[int, int], int]:
         """Distances between node ids: explicit entries, mirrored where only one
-        direction is given, 10 on the diagonal and 20 elsewhere (Linux's default)."""
-        given = {(d.src, d.dst): d.value for d in self.distances}
-        out = {}
-        for a in self.nodes:
-            for b in self.nodes:
-                key = (a.id, b.id)
-                if key in given:
-                    out[key] = given[key]
-                elif (b.id, a.id) in given:
-                    out[key] = given[(b.id, a.id)]
-                else:
-                    out[key] = LOCAL_DISTANCE if a.id == b.id else REMOTE_DISTANCE
-        return out
+        direction is given, 10 on the diagonal and 20 elsewhere (Linux's default).  Keys in
+        row order of the nodes.  Worked out once per machine: a read-only view."""
+        m = self.__dict__.get("_distance_matrix")
+        if m is None:
+            from itertools import product
+
+            ids = [n.id for n in self.nodes]
+            m = dict.fromkeys(product(ids, ids), REMOTE_DISTANCE)
+            m.update(((i, i), LOCAL_DISTANCE) for i in ids)
+            given = {(d.src, d.dst): d.value for d in self.distances}
+            for (a, b), v in given.items():  # one direction given: the other mirrors it
+                if (b, a) not in given and (b, a) in m:
+                    m[(b, a)] = v
+            m.update((k, v) for k, v in given.items() if k in m)
+            object.__setattr__(self, "_distance_matrix", MappingProxyType(m))
+        return m
 
     def table_revision(self, table: str, default: int) -> int:
         return self.table_revisions.get(table, default)

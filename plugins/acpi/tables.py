@@ -173,15 +173,11 @@ def slit(machine: Machine) -> Table | None:
     d = machine.distance_matrix()
     by_pxm = {n.pxm: n.id for n in machine.nodes}
     size = max(by_pxm) + 1
+    ids = [by_pxm.get(j) for j in range(size)]  # the node of each proximity domain, or None
     rows = []
-    for i in range(size):
-        row = bytearray()
-        for j in range(size):
-            if i in by_pxm and j in by_pxm:
-                row.append(d[(by_pxm[i], by_pxm[j])])
-            else:
-                row.append(M.no_node_distance(i, j))
-        rows.append(bytes(row))
+    for i, a in enumerate(ids):
+        rows.append(bytes(d[(a, b)] if a is not None and b is not None else M.no_node_distance(i, j)
+                          for j, b in enumerate(ids)))
     listed = _listed(machine, "slit") or ()
     return Table("SLIT", header(machine, "slit", 1), {}, rows, trailing=b"".join(e.data for e in listed))
 

@@ -83,11 +83,22 @@ class Firmware(NamedTuple):
     notes: list         # what was assumed
 
 
+#: The last machines' tables: the boots of one compile (both policies, both kernels) share them.
+_BUILT: list = []
+
+
 def _acpi_tables(m) -> dict[str, tuple[str, bytes]]:
-    """The SRAT/SLIT/MADT the acpi plugin builds for ``m``: ``{name: (signature, bytes)}``."""
+    """The SRAT/SLIT/MADT the acpi plugin builds for ``m``: ``{name: (signature, bytes)}``
+    (shared between calls for the same machine object: read it, do not change it)."""
+    for mm, built in _BUILT:
+        if mm is m:
+            return built
     from fwc_plugins.acpi import build_tables
 
-    return build_tables(m)
+    built = build_tables(m)
+    _BUILT.insert(0, (m, built))
+    del _BUILT[2:]
+    return built
 
 
 #: QEMU 7.2's DSDT (default devices, NUMA), measured with the real QEMU (bench/seabios_tail.py

@@ -152,8 +152,8 @@ def slit_matrix(slit: bytes) -> list[bytes]:
 def slit_valid(rows: list[bytes]) -> bool:
     """slit_valid() (drivers/acpi/numa/srat.c): every distance to itself LOCAL_DISTANCE, every
     other one above it."""
-    return bool(rows) and all((d == SLIT_LOCAL) if i == j else (d > SLIT_LOCAL)
-                              for i, row in enumerate(rows) for j, d in enumerate(row))
+    return bool(rows) and all(row[i] == SLIT_LOCAL and min(row[:i] + row[i + 1:], default=SLIT_LOCAL + 1) > SLIT_LOCAL
+                              for i, row in enumerate(rows))
 
 
 def acpi_parse_slit(k: Kernel, slit: bytes) -> None:
@@ -176,17 +176,15 @@ def acpi_numa_slit_init(k: Kernel, rows: list[bytes]) -> None:
     from .numa import numa_alloc_distance
 
     p2n = k.numa.pxm_to_node
-    allocated = False
+    cols = [(j, p2n[j]) for j in range(len(rows)) if j in p2n]
+    if not cols:
+        return
+    numa_alloc_distance(k)  # numa_set_distance(): the first call allocates
+    distance = k.numa.distance
     for i, row in enumerate(rows):
-        if i not in p2n:
-            continue
-        for j, d in enumerate(row):
-            if j not in p2n:
-                continue
-            if not allocated:  # numa_set_distance(): the first call allocates
-                numa_alloc_distance(k)
-                allocated = True
-            k.numa.distance[(p2n[i], p2n[j])] = d
+        if i in p2n:
+            a = p2n[i]
+            distance.update(((a, b), row[j]) for j, b in cols)
 
 
 def acpi_numa_init(k: Kernel) -> bool:
