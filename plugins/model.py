@@ -28,11 +28,10 @@ def _strip_spans(obj: Any) -> Any:
 
 
 def generate(ctx: BackendContext) -> None:
-    import json  # on use: fwc check does not need it
-
+    from fwc.jsontext import dumps  # on use: fwc check does not need it
     from fwc.model import to_dict
 
     data = to_dict(ctx.machine)
     if not ctx.options["spans"]:
         data = _strip_spans(data)
-    ctx.emit("machine.json", json.dumps(data, indent=2, sort_keys=True) + "\n")
+    ctx.emit("machine.json", dumps(data, 2) + "\n")

@@ -120,3 +120,45 @@ def test_generic_repr_is_attrs_own_repr():
             assert repr(o) == repr(t) == "Thing(a=1, c=<2>, d=...)"
     m = fwc.Fwc().load(text='machine "m" { node 0 { cpus 0 memory 0 size 1G } }').machine
     assert type(m).__repr__ is attrs_repr._attrs_repr and repr(m).startswith("Machine(name='m', ")
+
+
+def test_jsontext_is_json_dumps():
+    """fwc.jsontext.dumps gives json.dumps(indent=n, sort_keys=True)'s text (boot.json and
+    machine.json are written with it): nested values, escapes, every scalar type, and json's
+    own errors for what json refuses."""
+    import collections
+    import enum
+    import math
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from fwc.jsontext import dumps
+
+    class Flag(enum.IntEnum):
+        A = 3
+
+    Pair = collections.namedtuple("Pair", "a b")
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(), st.just(Flag.A))
+    keys = st.one_of(st.text(), st.integers())
+    values = st.recursive(scalars, lambda c: st.one_of(
+        st.lists(c, max_size=4), st.lists(c, max_size=3).map(tuple), st.tuples(c, c).map(lambda t: Pair(*t)),
+        st.dictionaries(st.text(max_size=3), c, max_size=4), st.dictionaries(st.integers(), c, max_size=3)),
+        max_leaves=30)
+
+    @settings(max_examples=300, deadline=None)
+    @given(values, st.sampled_from([1, 2]))
+    def agree(v, indent):
+        assert dumps(v, indent) == json.dumps(v, indent=indent, sort_keys=True)
+
+    agree()
+    for key in ("x", 1, 1.5, True, None, math.inf):
+        assert dumps({key: [float("nan"), -math.inf]}, 1) == json.dumps({key: [float("nan"), -math.inf]}, indent=1,
+                                                                         sort_keys=True)
+    for bad in ({"a": 1, 2: 3}, {"a": object()}, {(1, 2): 3}):
+        with pytest.raises(TypeError):
+            dumps(bad, 1)
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(ValueError):
+        dumps(loop, 1)

@@ -363,9 +363,9 @@ class BootReport:
 
     def to_json(self) -> str:
         """The file ``boot/boot.json``: ``json.dumps(indent=1, sort_keys=True)`` and a newline."""
-        import json
+        from fwc.jsontext import dumps
 
-        return json.dumps(self.to_dict(), indent=1, sort_keys=True) + "\n"
+        return dumps(self.to_dict(), 1) + "\n"
 
     # Read-only dict-style access to the JSON document, for code written against the
     # untyped layout (``report["summary"]["zones"]``); new code uses the attributes.
