@@ -132,6 +132,7 @@ def test_decompile_prints_fwc_strings_and_clean_diagnostics(hostile, compiled):
     (["check", "-W", "no-\x1b]0;x\x07", "x.fwc"], "\\x1b]0;x\\x07"),
     (["boot", "x.fwc", "--kernel", "k\x1b]0;x\x07"], "kernel 'k\\x1b]0;x\\x07' not found"),
     (["memblock", "run", "s\x1b]0;x\x07"], "s\\x1b]0;x\\x07: error: cannot read"),
+    (["kernel", "--package", "linux-image-\x1b]0;t\x07"], "'linux-image-\\x1b]0;t\\x07' is not"),
 ])
 def test_usage_errors_echo_arguments_escaped(tmp_path, argv, shown):
     (tmp_path / "x.fwc").write_text('machine "m" { node 0 { cpus 0 memory 0 size 1G } }\n')
@@ -194,3 +195,18 @@ def test_plugin_names_and_messages_are_shown_escaped(tmp_path, monkeypatch, caps
     c = capsys.readouterr()
     assert_clean(c.out, c.err, colours=True)
     assert "desc \\x1b]0;t\\x07\\x9b [bold]d[/bold]" in _SGR.sub("", c.out)
+
+
+def test_iasl_source_and_events_text_are_written_and_clean():
+    """With printable OEM IDs the iasl source is written too (its OEM strings must be
+    printable); the name and command line in every text file are shown escaped."""
+    text = (f'machine "{ESC_NAME}" {{\n board qemu-q35\n slots 2 maxmem 8G\n'
+            ' node 0 { cpus 0-1 memory 0 size 640K memory 1M size 2047M }\n node 1 { cpus 2-3 memory 4G size 2G }\n'
+            ' cmdline "console=ttyS0 \\x1b]0;t\\x07 [red]"\n events { add dimm D1 size 1G node 1 }\n}\n')
+    r = Fwc().compile(text=text, name="h2.fwc")
+    assert r.ok, r.render_diagnostics()
+    texts = {a.path: a.text for a in r.artifacts if a.path.endswith((".txt", ".log", ".dsl"))}
+    assert {"acpi/SRAT.dsl", "boot/events.txt", "boot/kernels.txt"} <= set(texts)
+    for t in texts.values():
+        assert_clean(t)
+    assert SHOWN_NAME in texts["boot/kernels.txt"]

@@ -41,6 +41,8 @@ def configure(p) -> None:
 
 
 def run(args, fwc) -> int:
+    from fwc.diagnostics import visible
+
     from .kernel import KernelUnavailable, cache_dir, cached_kernel, cached_kernels, fetch_kernel
 
     if args.list:
@@ -58,11 +60,11 @@ def run(args, fwc) -> int:
     else:
         try:
             def say(line: str) -> None:
-                sys.stderr.write(f"fwc: {line}\n")
+                sys.stderr.write(visible(f"fwc: {line}") + "\n")
 
             have = fetch_kernel(args.package, say=say, series=args.series)
         except KernelUnavailable as e:
-            sys.stderr.write(f"fwc: error: {e}\n")
+            sys.stderr.write(visible(f"fwc: error: {e}") + "\n")  # e names the package given
             return EXIT_ENVIRONMENT
     sys.stdout.write(f"{have.vmlinuz}\n")
     return EXIT_OK
