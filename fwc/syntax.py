@@ -70,6 +70,8 @@ _UNITS = {"K": 10, "M": 20, "G": 30, "T": 40, "P": 50, "E": 60}
 
 
 def parse_number(text: str) -> int:
+    if text.isdecimal() and text.isascii():
+        return int(text)
     t = text.replace("_", "")
     low = t.lower()
     if low.startswith("0x"):
