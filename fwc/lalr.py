@@ -190,7 +190,10 @@ def _first_chars(pattern: str) -> str | None:
         return None, False
 
     try:
-        chars, empty = seq(P.parse(pattern))
+        parsed = P.parse(pattern)
+        if parsed.state.flags & C.SRE_FLAG_IGNORECASE:  # a global (?i)
+            return None
+        chars, empty = seq(parsed)
     except Exception:  # noqa: BLE001 - unknown: every character
         return None
     return None if chars is None or empty else "".join(sorted(chars))
