@@ -17,14 +17,19 @@ if TYPE_CHECKING:
     from .state import Kernel
 
 
-def _subtract(ranges: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """``ranges`` minus the sorted, merged ``holes`` (half-open intervals)."""
+def _subtract(ranges: list[tuple[int, int]], holes: list[tuple[int, int]],
+              ends: list[int] | None = None) -> list[tuple[int, int]]:
+    """``ranges`` minus the sorted, merged ``holes`` (half-open intervals); ``ends``: the
+    holes' ends (found by bisection: the holes ending at or below a range's start are skipped)."""
+    from bisect import bisect_right
+
+    if ends is None:
+        ends = [he for _, he in holes]
     out = []
     for s, e in ranges:
         cur = s
-        for hs, he in holes:
-            if he <= cur:
-                continue
+        for i in range(bisect_right(ends, cur), len(holes)):
+            hs, he = holes[i]
             if hs >= e:
                 break
             if hs > cur:
@@ -69,8 +74,9 @@ def memblock_free_all(k: Kernel) -> int:
     k.zones.managed = {nid: [0] * MAX_NR_ZONES for nid in k.zones.zone_info}
     k.zones.page_zones = {nid: pz for nid in k.zones.zone_info if (pz := page_zones(k, nid)) is not None}
     total = 0
+    ends = [e for _, e in merged]
     for r in mb.memory.regions():
-        for s, e in _subtract([(r.base, r.base + r.size)], merged):
+        for s, e in _subtract([(r.base, r.base + r.size)], merged, ends):
             total += _add_pages(k, r.nid, pfn_up(s), min(pfn_down(e), k.max_pfn))
     k.zones.totalram = total
     return total

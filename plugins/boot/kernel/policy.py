@@ -81,9 +81,7 @@ class SeedPolicy(Policy):
         self.memblock_reserve_hotpluggable(k)
 
     def memblock_reserve_hotpluggable(self, k: Kernel) -> None:
-        from fwc_plugins.acpi import SratMemFlag
-
-        from .srat import srat_entries
+        from .srat import MEM_ENABLED, MEM_HOTPLUGGABLE, srat_entries
 
         mb = k.memblock
         self.reserved = []
@@ -94,9 +92,9 @@ class SeedPolicy(Policy):
             return  # a bad SRAT: Linux will not use it
         ranges: dict[int, list[tuple[int, int, bool]]] = {}
         for m in ent.mems:
-            if m.pxm is not None and m.flags & SratMemFlag.ENABLED and m.length:
+            if m.pxm is not None and m.flags & MEM_ENABLED and m.length:
                 ranges.setdefault(m.pxm, []).append((m.base, m.base + m.length,
-                                                     bool(m.flags & SratMemFlag.HOT_PLUGGABLE)))
+                                                     bool(m.flags & MEM_HOTPLUGGABLE)))
         res = mb.reserved.regions()
         k.note("seed: parse SRAT memory affinity early; reserve hotpluggable ranges of nodes the kernel "
                "does not reside in")

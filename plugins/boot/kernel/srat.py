@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from .state import Kernel
 
 MAX_PXM_DOMAINS = 1024       # max(MAX_NUMNODES, 256)
+# The flag bits as plain ints: an int & IntFlag builds an enum value (slow, once per entry).
+CPU_ENABLED = int(SratCpuFlag.ENABLED)
+MEM_ENABLED, MEM_HOTPLUGGABLE, MEM_NON_VOLATILE = (int(SratMemFlag.ENABLED), int(SratMemFlag.HOT_PLUGGABLE),
+                                                   int(SratMemFlag.NON_VOLATILE))
 
 
 class CpuAffinity(NamedTuple):
@@ -64,10 +68,10 @@ def srat_entries(data: bytes) -> SratEntries | None:
                 cpus.append(CpuAffinity("bad", 0, 0, False))
                 continue
             pxm = f["proximity_domain_lo"] | ((f["proximity_domain_hi"] << 8) if rev >= 2 else 0)
-            cpus.append(CpuAffinity("lapic", pxm, f["apic_id"], bool(f["flags"] & SratCpuFlag.ENABLED)))
+            cpus.append(CpuAffinity("lapic", pxm, f["apic_id"], bool(f["flags"] & CPU_ENABLED)))
         elif e.type == SratType.X2APIC_CPU_AFFINITY:
             cpus.append(CpuAffinity("x2apic", f["proximity_domain"], f["apic_id"],
-                                    bool(f["flags"] & SratCpuFlag.ENABLED)))
+                                    bool(f["flags"] & CPU_ENABLED)))
         elif e.type == SratType.MEMORY_AFFINITY:
             pxm = f["proximity_domain"] & (0xFF if rev <= 1 else 0xFFFFFFFF)
             mems.append(MemAffinity(pxm, f["base_address"], f["address_length"], f["flags"]))
@@ -120,7 +124,7 @@ def acpi_parse_memory_affinity(k: Kernel, m: MemAffinity) -> int | None:
         k.pr(f"ACPI: SRAT: Unexpected header length: {m.base}")
         bad_srat(k)
         return None
-    if not m.flags & SratMemFlag.ENABLED:
+    if not m.flags & MEM_ENABLED:
         return 0
     numa, mb = k.numa, k.memblock
     nid = acpi_map_pxm_to_node(k, m.pxm)
@@ -129,9 +133,9 @@ def acpi_parse_memory_affinity(k: Kernel, m: MemAffinity) -> int | None:
     if ln:
         numa.meminfo.append([base, end, nid])   # numa_add_memblk
     numa.nodes_parsed.add(nid)
-    hp = bool(m.flags & SratMemFlag.HOT_PLUGGABLE)
+    hp = bool(m.flags & MEM_HOTPLUGGABLE)
     k.pr(f"ACPI: SRAT: Node {nid} PXM {m.pxm} [mem {hex10(base)}-{hex10(end - 1)}]"
-         f"{' hotplug' if hp else ''}{' non-volatile' if m.flags & SratMemFlag.NON_VOLATILE else ''}")
+         f"{' hotplug' if hp else ''}{' non-volatile' if m.flags & MEM_NON_VOLATILE else ''}")
     if hp:
         mb.caller = "acpi_numa_memory_affinity_init"
         mb.mark_hotplug(base, ln)
