@@ -68,6 +68,10 @@ def test_check_and_compile_print_nothing_raw(hostile, compiled):
     assert r.returncode == 0, r.stderr
     assert_clean(r.stdout, r.stderr, compiled.stdout, compiled.stderr)
     assert "OEM ID '\\x1b[2J\\x07'" in compiled.stderr  # the initrd-oem-mismatch warning names it, escaped
+    r = run_fwc("check", str(hostile / "h.fwc"), "-W", "initrd-oem-mismatch", "--color", "always",
+                env={"NO_COLOR": ""})
+    assert r.returncode == 0 and "\x1b[1;35mwarning:" in r.stderr  # diagnostics on a terminal, coloured
+    assert_clean(r.stdout, r.stderr, colours=True)
 
 
 @pytest.mark.parametrize("kernel", ["6.1", "6.12"])
