@@ -4,8 +4,9 @@ Used by ``tests/test_fuzz_harness.py`` (a short fixed-seed run) and ``bench/fuzz
 (long runs).  Generators, each ``(rng) -> input``:
 
 * descriptions: random derivations of ``grammars/fwc.lark`` (:class:`Grammar`: every rule
-  reachable, terminals from pools of meaningful and extreme values) and token mutations of
-  the examples (:func:`mutate_tokens`);
+  reachable, terminals mostly ordinary values and each rule's own words, sometimes extreme
+  ones), half of them whole files, half statements added to an example's machine
+  (:func:`grow_example`), and token mutations of the examples (:func:`mutate_tokens`);
 * binaries: structure-aware mutations of every table fwc reads (:func:`mutate_table`: header
   fields, subtable type/length, SLIT locality count, truncation, duplication, checksum fixed
   or not), of acpidump text (:func:`mutate_dump`) and of directories of tables
@@ -44,6 +45,14 @@ STRINGS = ['"x"', '""', '"m"', '"srat.aml"', '"a.fwc"', '"b.fwc"', '"movable_nod
 WORDS = ["qemu-q35", "qemu-pc", "generic", "x86_64", "arm64", "srat", "slit", "madt", "hmat", "usable",
          "reserved", "acpi", "nvs", "unusable", "pmem", "fact", "x", "G"]
 NAMES = ["X", "G", "N", "A0", "Y_1"]
+#: ordinary values, most of the time: a statement that makes sense reaches the backends
+SANE_NUMBERS = ["0", "1", "2", "3", "4", "1M", "2M", "16M", "640K", "1G", "2G", "4G", "8G", "0x100000"]
+#: the words each rule takes (others: WORDS)
+RULE_WORDS = {"arch": ["x86_64", "arm64"], "board": ["qemu-q35", "qemu-q35", "qemu-pc", "generic"],
+              "board_opt": ["tcg", "kvm", "on", "off", "split"], "table_opt": ["srat", "slit", "madt", "hmat"],
+              "reserved_type": ["reserved", "acpi", "nvs", "unusable", "pmem"],
+              "e820_type": ["usable", "reserved", "acpi", "nvs", "unusable", "pmem"],
+              "override": ["srat", "slit", "madt"]}
 #: defines the NAMES (half the generated descriptions start with it)
 PRELUDE = "let X = 1G\nlet G = 2G\nlet N = 1\nlet A0 = 0\nlet Y_1 = 3\n"
 EXTRA_TOKENS = NUMBERS + STRINGS + WORDS + ["{", "}", "(", ")", "-", ",", "=", "*", "/", "+", "\n", "#", "\0",
@@ -72,23 +81,27 @@ class Grammar:
                 if h < self.height[n]:
                     self.height[n], changed = h, True
 
-    def terminal(self, rng: random.Random, name: str) -> str:
+    def terminal(self, rng: random.Random, name: str, rule: str = "") -> str:
         if name in self.literal:
             return self.literal[name]
+        if name == "WORD" and rule in RULE_WORDS and rng.random() < 0.9:
+            return rng.choice(RULE_WORDS[rule])
+        if name == "NUMBER" and rng.random() < 0.85:
+            return rng.choice(SANE_NUMBERS)
         pool = {"NUMBER": NUMBERS, "STRING": STRINGS, "WORD": WORDS, "NAME": NAMES}.get(name, ["x"])
         return rng.choice(pool)
 
     def generate(self, rng: random.Random, start: str = "start", depth: int = 14, limit: int = 4000) -> str:
         out: list[str] = []
-        stack: list[tuple[Any, int]] = [(start, 0)]
+        stack: list[tuple[Any, int, str]] = [(start, 0, "")]
         while stack and len(out) < limit:
-            sym, d = stack.pop()
+            sym, d, rule = stack.pop()
             if isinstance(sym, str) and sym not in self.rules:
-                out.append(self.terminal(rng, sym))
+                out.append(self.terminal(rng, sym, rule))
                 continue
             name = sym if isinstance(sym, str) else sym.name
             if not isinstance(sym, str) and sym.is_term:
-                out.append(self.terminal(rng, name))
+                out.append(self.terminal(rng, name, rule))
                 continue
             exps = self.rules[name]
             if d >= depth:
@@ -98,8 +111,26 @@ class Grammar:
             else:  # longer expansions first: more statements, more fields, more items
                 exp = rng.choices(exps, [(1 + len(e)) ** 2 for e in exps])[0]
             for s in reversed(exp):
-                stack.append((s, d + 1))
+                stack.append((s, d + 1, name))
         return " ".join(out) + "\n"
+
+
+def grow_example(grammar: "Grammar", rng: random.Random, seeds: list[str]) -> str:
+    """An example with generated statements added to its machine (a kind it does not have
+    yet) and perhaps a generated node: derivations that often reach the backends."""
+    base = rng.choice([s for s in seeds if s.rstrip().endswith("}") and "include" not in s]).rstrip()
+    used = set(re.findall(r"^\s*([a-z0-9-]+)", base, re.M)) | {"memory", "dimm", "cpus", "let", "include"}
+    stmts = []
+    for _ in range(rng.randint(1, 3)):
+        for _ in range(8):
+            st = grammar.generate(rng, "stmt", depth=rng.randint(2, 3))
+            if st.split()[0] not in used:
+                used.add(st.split()[0])
+                stmts.append(st)
+                break
+    if rng.random() < 0.5:
+        stmts.append(f"node {rng.randint(5, 9)} {{ {grammar.generate(rng, 'node_stmt', depth=rng.randint(2, 3))} }}\n")
+    return PRELUDE + base[:-1] + "".join(stmts) + "}\n"
 
 
 _TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)*|\s+|.', re.S)
@@ -494,7 +525,10 @@ def campaigns() -> list[Campaign]:
     dumps = [render_dump(s) for s in sets]
 
     def generated(rng: random.Random, work: str) -> Callable[[], None]:
-        text = (PRELUDE if rng.random() < 0.5 else "") + grammar.generate(rng, "start", depth=rng.randint(6, 16))
+        if rng.random() < 0.5:   # whole files: the front end's every rule
+            text = (PRELUDE if rng.random() < 0.5 else "") + grammar.generate(rng, "start", depth=rng.randint(6, 16))
+        else:                    # generated statements in an example's machine: the backends
+            text = grow_example(grammar, rng, seeds)
         opts = kernel_option(rng)
         return lambda: compile_description(text, work, options=opts)
 

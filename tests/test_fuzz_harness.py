@@ -54,6 +54,9 @@ def test_the_generators_reach_what_they_claim():
     from fwc import Fwc
 
     assert sum(Fwc().load(text=fuzzing.PRELUDE + t).machine is not None for t in texts) >= 1
+    seeds = [open(p, encoding="utf-8").read() for p in fuzzing.EXAMPLES]
+    grown = [fuzzing.grow_example(g, random.Random(i), seeds) for i in range(40)]
+    assert sum(Fwc().check(text=t).ok for t in grown) >= 2  # some reach every backend (about 1 in 10)
     srat = next(s["SRAT"] for s in fuzzing.table_sets() if "SRAT" in s)
     rng = random.Random(3)
     assert len({fuzzing.mutate_table(rng, srat) for _ in range(50)}) > 40
