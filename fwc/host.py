@@ -19,7 +19,6 @@ import os
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from .backends import Backend, Option
-from .checks import builtin_registry
 from .registry import LEVELS, THIRD_PARTY_MIN, CheckFn, CheckRegistry
 from .commands import BUILTIN_COMMANDS
 from .diagnostics import WARNING, Diagnostic
@@ -138,6 +137,8 @@ class Host:
         self.backends: dict[str, Backend] = {}
         self.decompilers: dict[str, tuple[Callable[..., Any], str, str]] = {}  # name -> (fn, description, plugin)
         self.commands: dict[str, tuple[Callable[..., Any], Callable[..., int], str, str]] = {}
+        from .checks import builtin_registry  # (fwc.model: not for `fwc COMMAND` of one plugin)
+
         self.checks: CheckRegistry = builtin_registry()
         self._meta: dict[str, tuple[str, str]] = {}  # plugin name -> (dist, version)
         if entry_points:

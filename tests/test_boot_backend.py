@@ -101,3 +101,25 @@ def test_memblock_run_error_location(tmp_path):
     assert r.stderr == f"{p}:2:1: error: unknown operation 'frobnicate' [memblock-script]\n"
     r = fwc("memblock", "run", str(tmp_path / "missing.txt"))
     assert r.returncode == 1 and "[memblock-script]" in r.stderr
+
+
+def test_declared_commands_are_the_registered_ones():
+    """`fwc memblock ...` loads only the plugin that declares the command (entry-point group
+    fwc.commands): each declared command is registered by its module, every command of fwc's
+    own plugins is declared, and the fast path loads neither fwc.model nor another plugin."""
+    from fwc.cli import _declared_command
+    from fwc.host import SELF_DIST, entry_points
+
+    declared = {ep.name: ep.value for ep in entry_points("fwc.commands") if ep.dist == SELF_DIST}
+    own = {name: c[3] for name, c in Fwc().host.commands.items() if Fwc().host.own(c[3])}
+    assert set(declared) == set(own) and declared
+    for name, module in declared.items():
+        got = _declared_command(name)
+        assert got is not None and set(got) == {name} and got[name][3] == module
+        assert got[name][1] is Fwc().host.commands[name][1]
+    code = ("import sys; from fwc.cli import main; main(['memblock', 'run', '-']); "
+            "print(sorted(m for m in sys.modules if m.startswith(('fwc', 'attr'))))")
+    r = subprocess.run([sys.executable, "-c", code], input="add 0 1M\n", capture_output=True, text=True, cwd=ROOT)
+    assert r.stdout.startswith("add 0\n"), r.stderr
+    loaded = r.stdout.splitlines()[1]
+    assert "fwc.model" not in loaded and "attr" not in loaded and "fwc_plugins.acpi" not in loaded, loaded

@@ -48,7 +48,6 @@ raises MemblockBug instead of imitating the corruption.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from typing import Callable, Iterator, NamedTuple
 
 __all__ = [
@@ -78,8 +77,7 @@ DRIVER_MANAGED = 0x8
 _MASK32 = 0xFFFFFFFF
 
 
-@dataclass(frozen=True)
-class MemblockConfig:
+class MemblockConfig(NamedTuple):
     """Build-time constants that differ between kernels and the test harness."""
 
     max_numnodes: int = 1024        # 1 << CONFIG_NODES_SHIFT
@@ -419,8 +417,11 @@ class Memblock:
                    flags: int) -> int:
         """memblock_add_range() (mm/memblock.c), memblock_insert_region()
         fused: the kernel's first counting pass and its insertion pass are
-        one walk that collects the uncovered pieces of [base, base + size)."""
-        size = _cap_size(base, size)
+        one walk that collects the uncovered pieces of [base, base + size).
+        The merge covers the kernel's window, from the region before the first
+        inserted piece to the one after the last."""
+        if size > MASK64 - base:        # memblock_cap_size()
+            size = MASK64 - base
         if not size:
             return 0
         end = base + size
@@ -428,46 +429,50 @@ class Memblock:
         if not B:
             if t.total_size:
                 self.warnings.append("WARN: memblock_add_range: empty array with total_size")
-            t.B.append(base)
+            B.append(base)
             t.E.append(end)
             t.F.append(flags)
             t.N.append(nid)
             t.gen += 1
             t.total_size = size
             return 0
-        insert = len(B) * 2 + self._insert_slack <= t.max
+        doubled = False
         while True:
             B, E = t.B, t.E
-            i0 = i = bisect_right(E, base)
             n = len(B)
-            cur = base
-            pieces = []
-            while i < n:
-                rb = B[i]
-                if rb >= end:
-                    break
-                if rb > cur:
-                    pieces.append((cur, rb))
-                re_ = E[i]
-                cur = re_ if re_ < end else end
-                i += 1
-            if cur < end:
-                pieces.append((cur, end))
-            if not pieces:
-                return 0
-            if insert or len(B) + len(pieces) <= t.max:
+            i0 = i = bisect_right(E, base)
+            if i == n or B[i] >= end:
+                pieces = None          # [base, end) overlaps nothing: one piece at i0
+                count = 1
+            else:
+                cur = base
+                pieces = []
+                while i < n:
+                    rb = B[i]
+                    if rb >= end:
+                        break
+                    if rb > cur:
+                        pieces.append((cur, rb))
+                    re_ = E[i]
+                    cur = re_ if re_ < end else end
+                    i += 1
+                if cur < end:
+                    pieces.append((cur, end))
+                if not pieces:
+                    return 0
+                count = len(pieces)
+            if n + count <= t.max:
                 break
-            while len(t.B) + len(pieces) > t.max:
+            if doubled:
+                raise MemblockBug("memblock_insert_region: array full")
+            # the counting pass found the array too small (direct insertion needs cnt * 2 + slack <= max)
+            while len(t.B) + count > t.max:
                 if self._double_array(t, base, size) < 0:
                     return -ENOMEM
-            insert = True   # the kernel recounts after doubling
-        i1 = i
-        if len(B) + len(pieces) > t.max:
-            raise MemblockBug("memblock_insert_region: array full")
+            doubled = True      # the kernel recounts after doubling
         F, N = t.F, t.N
-        if i1 == i0:
-            # fast path: [base, end) overlaps nothing; insert or extend a
-            # neighbour (same result as insert + merge pass)
+        if pieces is None:
+            # insert, or extend a neighbour (same result as insert + merge of the window)
             left = i0 > 0 and E[i0 - 1] == base and F[i0 - 1] == flags and N[i0 - 1] == nid
             right = i0 < n and B[i0] == end and F[i0] == flags and N[i0] == nid
             if left and right:
@@ -488,6 +493,7 @@ class Memblock:
                 self._merge_pending(t)
             return 0
         # memblock_insert_region() for each piece, then memblock_merge_regions()
+        i1 = i
         span = sorted([(b, e, flags, nid) for b, e in pieces]
                       + list(zip(B[i0:i1], E[i0:i1], F[i0:i1], N[i0:i1])))
         B[i0:i1] = [r[0] for r in span]
@@ -496,7 +502,11 @@ class Memblock:
         N[i0:i1] = [r[3] for r in span]
         t.gen += 1
         t.total_size = (t.total_size + sum(e - b for b, e in pieces)) & MASK64
-        self._merge_regions(t, i0 - 1, i0 + len(span) + 1)
+        # start_rgn / end_rgn: the first inserted piece, one past the last
+        first, last = pieces[0][0], pieces[-1][0]
+        start_rgn = i0 + next(k for k, r in enumerate(span) if r[0] == first)
+        end_rgn = i0 + next(k for k in range(len(span) - 1, -1, -1) if span[k][0] == last) + 1
+        self._merge_regions(t, start_rgn - 1, end_rgn + 1)
         if t.pending:
             self._merge_pending(t)
         return 0
@@ -516,7 +526,8 @@ class Memblock:
 
     def add(self, base: int, size: int) -> int:
         """memblock_add() (mm/memblock.c)."""
-        self._dbg_range("memblock_add", base, size)
+        if self.debug is not None:
+            self._dbg_range("memblock_add", base, size)
         return self._add_range(self.memory, base, size, self.max_numnodes, 0)
 
     # ------------------------------------------------------------------
@@ -524,14 +535,18 @@ class Memblock:
     def _isolate_range(self, t: RegionType, base: int, size: int
                        ) -> tuple[int, int, int]:
         """memblock_isolate_range() (mm/memblock.c): (ret, start_rgn, end_rgn)."""
-        size = _cap_size(base, size)
+        if size > MASK64 - base:        # memblock_cap_size()
+            size = MASK64 - base
         end = base + size
         if not size:
             return 0, 0, 0
-        while t.cnt + 2 > t.max:
-            if self._double_array(t, base, size) < 0:
-                return -ENOMEM, 0, 0
-        B, E, F, N = t.B, t.E, t.F, t.N
+        B = t.B
+        if len(B) + 3 > t.max:          # (cnt is at most len(B) + 1)
+            while t.cnt + 2 > t.max:
+                if self._double_array(t, base, size) < 0:
+                    return -ENOMEM, 0, 0
+            B = t.B
+        E, F, N = t.E, t.F, t.N
         i = bisect_right(E, base)
         n = len(B)
         if i >= n or B[i] >= end:
@@ -571,17 +586,20 @@ class Memblock:
 
     def remove(self, base: int, size: int) -> int:
         """memblock_remove() (mm/memblock.c)."""
-        self._dbg_range("memblock_remove", base, size)
+        if self.debug is not None:
+            self._dbg_range("memblock_remove", base, size)
         return self._remove_range(self.memory, base, size)
 
     def phys_free(self, base: int, size: int) -> int:
         """memblock_phys_free() (mm/memblock.c)."""
-        self._dbg_range("memblock_phys_free", base, size)
+        if self.debug is not None:
+            self._dbg_range("memblock_phys_free", base, size)
         return self._remove_range(self.reserved, base, size)
 
     def reserve(self, base: int, size: int) -> int:
         """memblock_reserve() (mm/memblock.c)."""
-        self._dbg_range("memblock_reserve", base, size)
+        if self.debug is not None:
+            self._dbg_range("memblock_reserve", base, size)
         return self._add_range(self.reserved, base, size, self.max_numnodes, 0)
 
     # ------------------------------------------------------------------
@@ -682,15 +700,13 @@ class Memblock:
         res = self.reserved
         RB, RE = res.B, res.E
         nres = len(RB)
-        bad = self._skip_mask(flags)
-        want_mirror = flags & MIRROR
         if window is not None:
             lo, hi = window
             mlo, mhi = bisect_right(ME, lo), bisect_left(MB, hi)
         else:
             mlo, mhi = 0, len(MB)
         # the regions should_skip_region() keeps, found in an index instead of one by one
-        idx = self._walk_regions(nid, bad, want_mirror)
+        idx = self._walk_regions(nid, flags)
         plo, phi = bisect_left(idx, mlo), bisect_left(idx, mhi)
         for p in (range(phi - 1, plo - 1, -1) if reverse else range(plo, phi)):
             mi = idx[p]
@@ -709,10 +725,10 @@ class Memblock:
                     continue
                 yield (rs if rs > ms else ms), (re_ if re_ < me else me), MN[mi]
 
-    def _walk_regions(self, nid: int, bad: int, want_mirror: int) -> list[int]:
-        """The indices of the memory regions a free-range walk does not skip (node ``nid``
-        or any, no flag of ``bad``, MIRROR if ``want_mirror``), ascending; kept until the
-        regions change (``gen``): a walk costs what it visits, not the whole array."""
+    def _walk_regions(self, nid: int, flags: int) -> list[int]:
+        """The indices of the memory regions a free-range walk for node ``nid`` (or any) and
+        ``flags`` does not skip (should_skip_region()), ascending; kept until the regions change
+        (``gen``): a walk costs what it visits, not the whole array."""
         t = self.memory
         c = t.walk_index
         if c is None or c[0] != t.gen:
@@ -720,10 +736,12 @@ class Memblock:
             for i, n in enumerate(t.N):
                 by_nid.setdefault(n, []).append(i)
             c = t.walk_index = (t.gen, by_nid, {})
-        key = (nid, bad, want_mirror)
+        key = (nid, flags, self.movable_node)
         got = c[2].get(key)
         if got is None:
             MF = t.F
+            bad = self._skip_mask(flags)
+            want_mirror = flags & MIRROR
             cand = range(len(MF)) if nid == NUMA_NO_NODE else c[1].get(nid, ())
             got = c[2][key] = [i for i in cand if not MF[i] & bad and (not want_mirror or MF[i] & MIRROR)]
         return got

@@ -27,7 +27,7 @@ it is read, like the driver).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable, Iterator, NamedTuple
 
 from .memblock import (
@@ -70,20 +70,22 @@ _TOKEN_RE = re.compile(r"[^ \t\r\f\v#]+")
 MAXTOK = 16
 
 
+def _plain(text: str) -> bool:
+    """Whether ``str.split()`` splits ``text`` exactly as the driver does: ASCII without the
+    separators \\x1c-\\x1f, which Python splits at and the driver does not."""
+    return (text.isascii() and "\x1c" not in text and "\x1d" not in text
+            and "\x1e" not in text and "\x1f" not in text)
+
+
 def tokenize(text: str) -> Iterator[tuple[int, str, list[str]]]:
     """(line number, raw line, tokens) for each line that has tokens.
 
     Raises ScriptError for a line of more than MAXTOK tokens (at the first
     token too many, where the driver stops reading).
     """
-    findall = _TOKEN_RE.findall
+    split = str.split if _plain(text) else _TOKEN_RE.findall
     for lineno, raw in enumerate(text.split("\n"), 1):
-        body = raw.split("#", 1)[0] if "#" in raw else raw
-        if (body.isascii() and "\x1c" not in body and "\x1d" not in body
-                and "\x1e" not in body and "\x1f" not in body):
-            toks = body.split()      # same separators as the driver, faster
-        else:
-            toks = findall(body)
+        toks = split(raw.partition("#")[0] if "#" in raw else raw)
         if not toks:
             continue
         if len(toks) > MAXTOK:
@@ -108,9 +110,16 @@ _U64_KEYWORDS = {"anywhere": ANYWHERE, "accessible": ACCESSIBLE, "noleaktrace": 
 def _number(s: str) -> int | None:
     """Decimal or 0x-hex with an optional K/M/G/T suffix, below 2**64; no
     octal, no sign.  None if invalid (the driver's parse_u64_raw())."""
+    if s[:2] in ("0x", "0X") and s.isalnum() and s.isascii():
+        try:        # plain hex (int() takes the 0x; '_', signs and spaces are not alnum)
+            x = int(s, 16)
+        except ValueError:
+            pass    # a suffix, or no digits: below
+        else:
+            return x if x <= MASK64 else None
     shift = _SUFFIX.get(s[-1:], 0)
     body = s[:-1] if shift else s
-    v = None
+    v: int | None = None
     if body[:2] in ("0x", "0X"):
         digits = body[2:]
         if digits and _HEXDIGITS.issuperset(digits):
@@ -170,31 +179,54 @@ def _region_type(s: str, max_numnodes: int) -> str:
     return s
 
 
-_MISSING = object()
 _CACHE_MAX = 65536
 
 
-@dataclass(frozen=True)
+class _Uncached(Exception):
+    """A token whose value depends on the configuration (not cached)."""
+
+
+class _TokenCache(dict[str, Any]):
+    """Valid tokens of one kind and their values; ``cache[token]`` parses a token not seen
+    before (``__missing__``: raises _BadToken, or _Uncached for a configuration-dependent one)."""
+
+    __slots__ = ("kind",)
+    kind: "Kind"
+
+    def __missing__(self, token: str) -> Any:
+        kind = self.kind
+        if token in kind.uncached:
+            raise _Uncached(token)
+        v = kind.parse(token, 0)
+        if len(self) >= _CACHE_MAX:
+            self.clear()
+        self[token] = v
+        return v
+
+
 class Kind:
     """An argument kind: ``parse(token, max_numnodes)`` (raises _BadToken)
     and its help.  Valid tokens are cached (``cache``), except the
     ``uncached`` ones whose value depends on the configuration."""
 
-    name: str
-    parse: Callable[[str, int], Any]
-    help: str
-    uncached: frozenset[str] = frozenset()
-    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    __slots__ = ("name", "parse", "help", "uncached", "cache")
+
+    def __init__(self, name: str, parse: Callable[[str, int], Any], help: str,
+                 uncached: frozenset[str] = frozenset()) -> None:
+        self.name = name
+        self.parse = parse
+        self.help = help
+        self.uncached = uncached
+        self.cache = _TokenCache()
+        self.cache.kind = self
+
+    def __repr__(self) -> str:
+        return f"Kind({self.name!r})"
 
     def value(self, token: str, max_numnodes: int) -> Any:
-        v = self.cache.get(token, _MISSING)
-        if v is _MISSING:
-            v = self.parse(token, max_numnodes)
-            if token not in self.uncached:
-                if len(self.cache) >= _CACHE_MAX:
-                    self.cache.clear()
-                self.cache[token] = v
-        return v
+        if token in self.uncached:
+            return self.parse(token, max_numnodes)
+        return self.cache[token]
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
@@ -226,7 +258,6 @@ def _result_format(name: str, shows: str) -> Callable[[Any], str]:
     return (name + " " + shows).__mod__
 
 
-@dataclass(frozen=True, eq=False)
 class Op:
     """One operation: ``NAME ARG...`` calls ``call(memblock, *args)``.
 
@@ -238,30 +269,32 @@ class Op:
     mm/memblock.c or the global it sets), for the help text.
     """
 
-    name: str
-    signature: str
-    call: Callable[..., Any]
-    shows: str
-    kernel: str
-    args: tuple[Arg, ...] = field(init=False)
-    render: Callable[[Any], str] = field(init=False, repr=False)
-    _kinds: tuple[Kind, ...] = field(init=False, repr=False)
-    _caches: tuple[dict[str, Any], ...] = field(init=False, repr=False)
-    _min: int = field(init=False, repr=False)
+    __slots__ = ("name", "signature", "call", "shows", "kernel", "args", "render", "_kinds", "_caches", "_min")
 
-    def __post_init__(self) -> None:
+    def __init__(self, name: str, signature: str, call: Callable[..., Any], shows: str, kernel: str) -> None:
+        self.name, self.signature, self.call, self.shows, self.kernel = name, signature, call, shows, kernel
         args = []
-        for word in self.signature.split():
-            name, _, kind = word.partition(":")
-            optional = kind.endswith("?")
-            args.append(Arg(name, KINDS[kind.rstrip("?")], optional))
+        for word in signature.split():
+            arg, _, kind = word.partition(":")
+            args.append(Arg(arg, KINDS[kind.rstrip("?")], kind.endswith("?")))
         required = [a for a in args if not a.optional]
-        assert args[:len(required)] == required, f"{self.name}: optional arguments go last"
-        object.__setattr__(self, "args", tuple(args))
-        object.__setattr__(self, "_kinds", tuple(a.kind for a in args))
-        object.__setattr__(self, "_caches", tuple(a.kind.cache for a in args))
-        object.__setattr__(self, "_min", len(required))
-        object.__setattr__(self, "render", _result_format(self.name, self.shows))
+        assert args[:len(required)] == required, f"{name}: optional arguments go last"
+        self.args: tuple[Arg, ...] = tuple(args)
+        self._kinds = tuple(a.kind for a in args)
+        self._caches = tuple(a.kind.cache for a in args)
+        self._min = len(required)
+        self.render: Callable[[Any], str] = _result_format(name, shows)
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r}, {self.signature!r})"
+
+    def bind(self, mb: Memblock) -> Callable[..., Any]:
+        """``call`` bound to ``mb``: its own method when ``call`` is a Memblock method (so another
+        kernel's model, a subclass, runs its override), else ``call`` with ``mb`` first."""
+        name = getattr(self.call, "__name__", "")
+        if getattr(self.call, "__qualname__", "") == f"Memblock.{name}":
+            return getattr(mb, name)
+        return partial(self.call, mb)
 
     def usage(self) -> str:
         """``add base:u64 size:u64 [nid:nid [flags:flags]]``."""
@@ -279,16 +312,12 @@ class Op:
             lo, hi = self._min, len(self._kinds)
             want = (str(lo) if lo == hi else f"{lo} or {hi}" if hi == lo + 1 else f"{lo} to {hi}")
             raise _BadLine(0, f"wrong number of arguments ({n}, expected {want}) for '{toks[0]}'")
-        # tokens seen before cost one dict look-up each (no value is None)
-        values = list(map(dict.get, self._caches, toks[1:]))
-        if None in values:
-            kinds = self._kinds
-            for i, v in enumerate(values):
-                if v is None:
-                    try:
-                        values[i] = kinds[i].value(toks[i + 1], max_numnodes)
-                    except _BadToken as e:   # the first bad token, as the driver reads them
-                        raise _BadLine(i + 1, f"{e} '{toks[i + 1]}'") from None
+        values = []
+        for i, kind in enumerate(self._kinds[:n]):
+            try:
+                values.append(kind.value(toks[i + 1], max_numnodes))
+            except _BadToken as e:   # the first bad token, as the driver reads them
+                raise _BadLine(i + 1, f"{e} '{toks[i + 1]}'") from None
         return values
 
 
@@ -409,6 +438,15 @@ def _parse(lineno: int, raw: str, toks: list[str], max_numnodes: int) -> tuple[O
         raise ScriptError(lineno, column(raw, e.index), e.message) from None
 
 
+def _error(lineno: int, raw: str, toks: list[str], max_numnodes: int) -> ScriptError:
+    """The driver's error for a line known to be malformed."""
+    try:
+        _parse(lineno, raw, toks, max_numnodes)
+    except ScriptError as e:
+        return e
+    raise AssertionError(f"line {lineno} parses")
+
+
 def parse_line(lineno: int, raw: str, toks: list[str], max_numnodes: int) -> Statement:
     """The statement of one tokenised line; raises ScriptError."""
     return Statement(lineno, toks, *_parse(lineno, raw, toks, max_numnodes))
@@ -424,16 +462,7 @@ def parse_script(text: str, *, config: MemblockConfig = HARNESS) -> list[Stateme
     return [parse_line(lineno, raw, toks, max_numnodes) for lineno, raw, toks in tokenize(text)]
 
 
-def _overrides(cls: type) -> dict[str, Callable[..., Any]]:
-    """The ops whose Memblock method ``cls`` (another kernel's model, a subclass) overrides."""
-    if cls is Memblock:
-        return {}
-    out = {}
-    for op in OPS.values():
-        name = getattr(op.call, "__name__", "")
-        if getattr(op.call, "__qualname__", "") == f"Memblock.{name}" and getattr(cls, name) is not op.call:
-            out[op.name] = getattr(cls, name)
-    return out
+_getitem = dict.__getitem__
 
 
 def run_script(text: str, *, config: MemblockConfig = HARNESS,
@@ -449,15 +478,27 @@ def run_script(text: str, *, config: MemblockConfig = HARNESS,
     ``> OP ARG...``.
     """
     mb = memblock if memblock is not None else Memblock(config)
+    max_numnodes = mb.max_numnodes
+    # per operation: the bound call, the printer, the token caches of its arguments, the arity
+    table = {name: (op.bind(mb), op.render, op._caches, op._min, len(op._kinds)) for name, op in OPS.items()}
     out: list[str] = []
     append = out.append
-    max_numnodes = mb.max_numnodes
-    overrides = _overrides(type(mb))
     for lineno, raw, toks in tokenize(text):
-        op, args = _parse(lineno, raw, toks, max_numnodes)
+        entry = table.get(toks[0])
+        n = len(toks) - 1
+        if entry is None or not entry[3] <= n <= entry[4]:
+            raise _error(lineno, raw, toks, max_numnodes)
+        call, render, caches, _, _ = entry
+        if n:
+            try:    # one dict look-up a token (a token not seen before is parsed once)
+                args = list(map(_getitem, caches, toks[1:]))
+            except (_BadToken, _Uncached):
+                args = _parse(lineno, raw, toks, max_numnodes)[1]
+        else:
+            args = []
         if echo:
             append("> " + " ".join(toks))
-        append(op.render((overrides.get(op.name, op.call) if overrides else op.call)(mb, *args)))
+        append(render(call(*args)))
     if not out:
         return ""
     return "\n".join(out) + "\n"

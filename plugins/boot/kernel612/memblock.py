@@ -23,10 +23,8 @@ is 6.1's code, inherited.  What changed, function by function:
   ``memblock_has_mirror()``.
 
 Checked as 6.1's is: the same op-scripts run through the real 6.12 file built in user space
-(tests/oracles/memblock, ``version="6.12"``) and through this class give identical output --
-except one known case, not modelled yet: after memblock_cap_memory_range() leaves two compatible
-regions touching, a memblock_add_range() whose first inserted piece lies past the left one
-merges them here but not in 6.12 (its merge starts at the first inserted region).
+(tests/oracles/memblock, ``version="6.12"``) and through this class give identical output,
+``cap_range`` included (whose unmerged split points show the merge window).
 """
 
 from __future__ import annotations
