@@ -245,6 +245,14 @@ class Memblock:
 
     # ------------------------------------------------------------------
     # mm/memblock.c, in the kernel's order: finding free ranges
+    @staticmethod
+    def overlaps_region(t: RegionType, base: int, size: int) -> bool:
+        """memblock_overlaps_region() (mm/memblock.c): whether [base, base + size) overlaps a
+        region of ``t`` (the first region ending above ``base``, found by bisection)."""
+        size = _cap_size(base, size)
+        i = bisect_right(t.E, base)
+        return i < len(t.B) and t.B[i] < base + size
+
     def _choose_memblock_flags(self) -> int:
         """choose_memblock_flags() (mm/memblock.c)."""
         return MIRROR if self.system_has_some_mirror else NONE
@@ -944,10 +952,7 @@ class Memblock:
 
     def is_region_reserved(self, base: int, size: int) -> bool:
         """memblock_is_region_reserved() (mm/memblock.c)."""
-        size = _cap_size(base, size)
-        t = self.reserved
-        i = bisect_right(t.E, base)
-        return i < len(t.B) and t.B[i] < base + size
+        return self.overlaps_region(self.reserved, base, size)
 
     def trim_memory(self, align: int) -> None:
         """memblock_trim_memory() (mm/memblock.c)."""
@@ -1035,6 +1040,10 @@ class Memblock:
     def alloc_raw(self, size: int, align: int) -> int:
         """memblock_alloc_raw() (include/linux/memblock.h)."""
         return self.alloc_try_nid_raw(size, align, LOW_LIMIT, ACCESSIBLE, NUMA_NO_NODE)
+
+    def alloc_node(self, size: int, align: int, nid: int) -> int:
+        """memblock_alloc_node() (include/linux/memblock.h)."""
+        return self.alloc_try_nid(size, align, LOW_LIMIT, ACCESSIBLE, nid)
 
     def alloc_from(self, size: int, align: int, min_addr: int) -> int:
         """memblock_alloc_from() (include/linux/memblock.h)."""
