@@ -704,28 +704,26 @@ class Memblock:
         if nid == self.max_numnodes:
             nid = NUMA_NO_NODE
         mem = self.memory
-        MB, ME, MF, MN = mem.B, mem.E, mem.F, mem.N
+        MB, ME, MN = mem.B, mem.E, mem.N
         res = self.reserved
         RB, RE = res.B, res.E
         nres = len(RB)
-        if window is not None:
-            lo, hi = window
-            mlo, mhi = bisect_right(ME, lo), bisect_left(MB, hi)
-        else:
-            mlo, mhi = 0, len(MB)
         # the regions should_skip_region() keeps, found in an index instead of one by one
         idx = self._walk_regions(nid, flags)
-        plo, phi = bisect_left(idx, mlo), bisect_left(idx, mhi)
+        if window is not None:
+            lo, hi = window
+            plo, phi = bisect_right(ME, lo), bisect_left(MB, hi)
+            if len(idx) != len(MB):     # (else idx[p] == p)
+                plo, phi = bisect_left(idx, plo), bisect_left(idx, phi)
+        else:
+            lo, hi = 0, MASK64          # (no region or gap reaches outside)
+            plo, phi = 0, len(idx)
         for p in (range(phi - 1, plo - 1, -1) if reverse else range(plo, phi)):
             mi = idx[p]
             ms = MB[mi]
             me = ME[mi]
-            if window is not None:
-                klo = bisect_right(RB, ms if ms > lo else lo)
-                khi = bisect_left(RE, me if me < hi else hi)
-            else:
-                klo = bisect_right(RB, ms)
-                khi = bisect_left(RE, me)
+            klo = bisect_right(RB, ms if ms > lo else lo)
+            khi = bisect_left(RE, me if me < hi else hi)
             for k in (range(khi, klo - 1, -1) if reverse else range(klo, khi + 1)):
                 rs = RE[k - 1] if k else 0
                 re_ = RB[k] if k < nres else MASK64

@@ -19,8 +19,12 @@ def _addr(rng: random.Random, span: int, unit: int) -> int:
 
 def gen_script(rng: random.Random, nops: int, *, nodes: int = 8,
                span: int = 64 << 30, resize: bool | None = None,
-               dump_every: int = 0, unit: int = 0x1000) -> str:
-    """A script of about ``nops`` operations over ``span`` bytes of address space."""
+               dump_every: int = 0, unit: int = 0x1000, limits: bool = False) -> str:
+    """A script of about ``nops`` operations over ``span`` bytes of address space.
+
+    With ``limits``, one op in 100 is memblock_cap_memory_range(),
+    memblock_mem_limit_remove_map(), memblock_enforce_memory_limit() or
+    memblock_trim_memory() (without, the same seed gives the same script as before)."""
     if resize is None:
         resize = rng.random() < 0.5
     lines = []
@@ -42,7 +46,14 @@ def gen_script(rng: random.Random, nops: int, *, nodes: int = 8,
     allocs: list[tuple[int, int]] = []
     while len(lines) < nops:
         r = rng.random()
-        if r < 0.30:
+        if limits and r < 0.01:
+            b = _addr(rng, span, unit)
+            lines.append(rng.choice([
+                f"cap_range {hex(b)} {hex(rng.randrange(1, span // unit) * unit)}",
+                f"mem_limit_remove_map {hex(rng.randrange(1, span // unit) * unit)}",
+                f"enforce_limit {hex(rng.randrange(1, span // unit) * unit)}",
+                f"trim {hex(rng.choice([0x1000, 0x200000]))}"]))
+        elif r < 0.30:
             size = rng.choice(SIZES) * rng.randint(1, 4)
             align = rng.choice(ALIGNS)
             kind = rng.random()
