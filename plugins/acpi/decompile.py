@@ -10,7 +10,7 @@ The result is verified before it is returned: the description is compiled (one
 input, byte for byte.  Candidates (:mod:`.describe`) are tried in order — a QEMU board when
 the tables carry QEMU's identity (its padding entries and DIMM window then come from the
 board), then the generic board in fwc's own entry order (only when the tables have that
-shape, :func:`~.describe._fwc_shape`), then the firmware's own order with entry lists
+shape, :func:`~.describe.fwc_shape`), then the firmware's own order with entry lists
 (:mod:`.entries`, which also holds what Linux 6.1 reads from disabled, repeated and
 unaffined entries).  A table that still differs is kept ``verbatim``, with a note; tables
 that do not describe a machine Linux accepts are kept as bytes only, and the description
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Collection, Iterable, Mapping
 from fwc.diagnostics import ERROR, NOTE, WARNING, Diagnostic
 
 from .binary import Problem
-from .describe import MODELLED, ORDERS, _fwc_shape, _is_arm, _qemu_limits, describe
+from .describe import MODELLED, ORDERS, fwc_shape, is_arm, qemu_limits, describe
 from .entries import oem_text as _oem_text
 from .entries import quote as _q
 from .inputs import diagnostic, read_inputs, signature_ok
@@ -121,14 +121,14 @@ def _decompile(inp, fwc: Fwc, name: str | None, compiled: set[str]) -> tuple[str
     if (first["oem_id"], first["oem_table_id"]) == ("BOCHS ", "BXPC    ") or first["creator_id"] == "BXPC":
         boards = ["qemu-q35", "qemu-pc", "generic"]
     fallback: tuple[str, dict, bool] | None = None
-    orders = ORDERS if _fwc_shape(decoded) else ORDERS[:1]  # else only the text for a verbatim fallback
-    tries = [(b, o, lim) for b in boards for lim in (_qemu_limits(decoded) if b != "generic" else (0,))
+    orders = ORDERS if fwc_shape(decoded) else ORDERS[:1]  # else only the text for a verbatim fallback
+    tries = [(b, o, lim) for b in boards for lim in (qemu_limits(decoded) if b != "generic" else (0,))
              for o in (orders if b == "generic" else ("table",))]
     for board, order, limit in tries:
         text = describe(decoded, board, inp.rsdp_address, name, order, limit)
         if text is None:
             continue
-        if board == "generic" and not _fwc_shape(decoded):
+        if board == "generic" and not fwc_shape(decoded):
             fallback = (text, {}, False)
             break
         out, ok = _compile(fwc, text, T, compiled, set(original))
@@ -140,7 +140,7 @@ def _decompile(inp, fwc: Fwc, name: str | None, compiled: set[str]) -> tuple[str
     # The firmware's own entry order: entry lists (tables { srat { … } madt { … } }).
     from .entries import describe_listed
 
-    arch = "arm64" if _is_arm(decoded) else "x86_64"
+    arch = "arm64" if is_arm(decoded) else "x86_64"
     first_table = decoded.get("SRAT") or decoded.get("APIC") or decoded["SLIT"]
 
     def header_lines(a: str) -> list[str]:
@@ -175,7 +175,7 @@ def _decompile(inp, fwc: Fwc, name: str | None, compiled: set[str]) -> tuple[str
     reasons = "; ".join(d.message for d in r.errors[:3])
     diags.append(Diagnostic(WARNING, "acpi-verbatim", f"the tables do not describe a consistent machine ({reasons}); "
                                                       "they are kept verbatim only"))
-    lines = [f'machine {_q(name)} {{'] + (["    arch arm64"] if _is_arm(decoded) else [])
+    lines = [f'machine {_q(name)} {{'] + (["    arch arm64"] if is_arm(decoded) else [])
     lines += [f"    # kept as bytes: {d.message}" for d in r.errors[:3]] + ["    tables {"]
     lines += [f'        {MODELLED[sig]} verbatim "{data.hex()}"' for sig, data in original.items()]
     lines += ["    }", "    node 0 { }", "}"]

@@ -297,14 +297,14 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
 
 
 
-def _qemu_limits(decoded: dict[str, Table]) -> tuple[int, ...]:
+def qemu_limits(decoded: dict[str, Table]) -> tuple[int, ...]:
     """``max-ram-below-4g`` values to try: none, the end of the SRAT's RAM below 4 GiB, 4 GiB."""
     ends = [v["base"] + v["size"] for e, v in _mapped("SRAT", decoded.get("SRAT")) if e is M.MEMORY and v["size"]
             and not v["hotpluggable"] and v["base"] + v["size"] <= boards.FOUR_G]
     return tuple(dict.fromkeys((0, max(ends, default=0) or boards.FOUR_G, boards.FOUR_G)))
 
 
-def _fwc_shape(decoded: dict[str, Table]) -> bool:
+def fwc_shape(decoded: dict[str, Table]) -> bool:
     """Whether the tables can be in fwc's own order at all (a cheap test that spares compiling
     every node numbering of a table in the firmware's order): SRAT entries grouped as fwc
     groups them with every processor entry enabled, MADT processor entries first."""
@@ -329,6 +329,6 @@ def _fwc_shape(decoded: dict[str, Table]) -> bool:
     return True
 
 
-def _is_arm(decoded: dict[str, Table]) -> bool:
+def is_arm(decoded: dict[str, Table]) -> bool:
     srat = decoded.get("SRAT")
     return srat is not None and any(e.type == SratType.GICC_AFFINITY for e in srat.entries if e.fields is not None)
