@@ -185,7 +185,11 @@ class Fwc:
         ``options`` maps ``"backend.option"`` to a value (a string is converted
         to the option's type).  No artifact is returned if any error occurred.
         """
-        r = self.check(path, text=text, name=name)
+        return self._run_backends(self.check(path, text=text, name=name), backends, options)
+
+    def _run_backends(self, r: Result, backends: Iterable[str] | None = None,
+                      options: Mapping[str, Any] | None = None) -> Result:
+        """What :meth:`compile` does after its check ``r`` (``fwc show`` has checked already)."""
         if not r.ok or r.machine is None:
             return r
         diags = list(r.diagnostics)

@@ -308,7 +308,7 @@ def cmd_show(args) -> int:
             raise UsageError(f"-O expects boot.OPTION=VALUE, got '{o}'")
         options[key] = value
     if not args.no_boot and "boot" in f.backends:
-        b = f.compile(args.file, backends=["boot"], options=options)
+        b = f._run_backends(r, backends=["boot"], options=options)  # as f.compile(args.file), without loading again
         if not b.ok:
             _print_diagnostics(b, args)
             return EXIT_INVALID
