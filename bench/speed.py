@@ -25,8 +25,9 @@ seconds too, from ``wait4``, with its wall time on a second line where the row s
 * ``compile``: ``fwc compile`` with every backend, :func:`hotplug_machine` (1023 of 1024
   nodes hot-pluggable, ``movable_node``) against the same shape at 64 nodes.
 * ``parse``: parse + check of 80k statements in one block against 10k.
-* ``distances``: 255 nodes with all 64,770 distances; ``slit``: 1024 nodes with one
-  ``distance`` (a 1024x1024 SLIT); ``show``: ``fwc show`` of 256 nodes.
+* ``distances``: 255 nodes with all 64,770 distances (check); ``slit``: 1024 nodes with one
+  ``distance`` (a 1024x1024 SLIT: check, then compile with every backend and its output's
+  size); ``show``: ``fwc show`` of 256 nodes (it runs the boot backend).
 
 Growth lines give 1x, 4x and 16x the machine size with the cost per element.  Nothing is
 asserted: figures vary with the machine's load, so ratios against anchors of the same run
@@ -371,18 +372,35 @@ def _check_fn():
 
 def bench_distances(a) -> None:
     check = _check_fn()
-    t64 = median_time(lambda: check(distances_machine(64, True)), a.runs)
-    t255 = median_time(lambda: check(distances_machine(255, True)), 1)
+    texts = {n: distances_machine(n, True) for n in (64, 128, 255)}
+    t64 = median_time(lambda: check(texts[64]), a.runs)
+    t255 = median_time(lambda: check(texts[255]), 1)
     row("distances", "check, 64 nodes, all 4,032 distances", t64, "255 nodes, all 64,770 distances", t255,
         "linear in distances (16x)")
+    growth("distances", [(f"{n * (n - 1):,} ({k})", n * (n - 1), texts[n]) for n, k in
+                         ((64, "1x"), (128, "4x"), (255, "16x"))], check, 1)
 
 
 def bench_slit(a) -> None:
+    f = fwc_instance()
     check = _check_fn()
-    t64 = median_time(lambda: check(distances_machine(64, False)), a.runs)
-    t1024 = median_time(lambda: check(distances_machine(1024, False)), 1)
+
+    def compile_(t):
+        r = f.compile(text=t, name="bench.fwc")
+        assert r.ok, r.render_diagnostics()
+        return sum(len(x.data) for x in r.artifacts)
+
+    texts = {n: distances_machine(n, False) for n in (64, 256, 1024)}
+    t64 = median_time(lambda: check(texts[64]), a.runs)
+    t1024 = median_time(lambda: check(texts[1024]), 1)
     row("slit", "check, 64 nodes, one distance (64x64 SLIT)", t64, "1024 nodes (1024x1024 SLIT)", t1024,
         "linear in the SLIT (256x)")
+    c64 = median_time(lambda: compile_(texts[64]), a.runs)
+    c1024 = median_time(lambda: compile_(texts[1024]), 1)
+    row("", "compile, all backends, 64 nodes", c64, f"1024 nodes ({compile_(texts[1024]) / 1e6:.1f} MB out)",
+        c1024, "linear in the SLIT (256x)")
+    growth("SLIT", [(f"{n}x{n} ({k})", n * n, texts[n]) for n, k in ((64, "1x"), (256, "16x"), (1024, "256x"))],
+           compile_, 1)
 
 
 def bench_show(a) -> None:
@@ -399,6 +417,7 @@ def bench_show(a) -> None:
     t16 = median_time(lambda: show(16), a.runs)
     t256 = median_time(lambda: show(256), 1)
     row("show", "fwc show, 16 nodes", t16, "fwc show, 256 nodes", t256, "linear (16x)")
+    growth("nodes", [(f"{n} ({k})", n, n) for n, k in ((16, "1x"), (64, "4x"), (256, "16x"))], show, 1)
 
 
 ROWS = {"cold": bench_cold, "boot": bench_boot, "srat": bench_acpi, "memblock": bench_memblock,
