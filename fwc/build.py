@@ -61,13 +61,14 @@ class _Once:
         self.el = el
         self.seen: dict[str, Span | None] = {}
 
-    def __call__(self, stmt: Stmt) -> bool:
-        if stmt.kind in self.seen:
-            prev = self.seen[stmt.kind]
-            self.el.error("duplicate-statement", f"'{stmt.kind}' is given more than once", stmt.span,
+    def __call__(self, stmt: Stmt, kind: str = "") -> bool:
+        kind = kind or stmt.kind
+        if kind in self.seen:
+            prev = self.seen[kind]
+            self.el.error("duplicate-statement", f"'{kind}' is given more than once", stmt.span,
                           related=(Related("first given here", prev),))
             return False
-        self.seen[stmt.kind] = stmt.span
+        self.seen[kind] = stmt.span
         return True
 
 
@@ -169,14 +170,14 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
         elif k == "events":
             if once(s):
                 events = build_events(el, s, M)
+        elif k == "kernel" and "version" in args:
+            if once(s, "kernel version"):
+                kernel_version, kernel_version_span = args["version"].value, args["version"].span
         elif k == "kernel":
             if once(s):
                 base, size = el.eval(args["base"], "address"), el.eval(args["size"], "size")
                 if base is not None and size is not None:
                     kernel = M.Placement(base, size, span=s.span)
-        elif k == "kernel version":
-            if once(s):
-                kernel_version, kernel_version_span = args["version"].value, args["version"].span
         elif k == "initrd":
             if once(s):
                 initrd = _initrd(el, s, M)

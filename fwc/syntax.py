@@ -345,10 +345,8 @@ class _Builder:
     def e820_entry(self, c):
         return self._stmt("e820_entry", c, type=self._word(c[0]), base=c[1], size=c[3])
 
-    def kernel(self, c):
-        if c[1].type == "STRING":  # kernel "6.12": the version predicted
-            return self._stmt("kernel version", c, version=self._str(c[1]))
-        return self._stmt("kernel", c, base=c[2], size=c[4])
+    def kernel(self, c):  # kernel at ADDR size SIZE, or kernel "6.12" (the version predicted)
+        return self._stmt("kernel", c, **({"version": self._str(c[1])} if len(c) == 2 else {"base": c[2], "size": c[4]}))
 
     def initrd(self, c):
         return self._stmt("initrd", c[:5], base=c[2], size=c[4], overrides=[x for x in c[5:] if x is not None])
