@@ -336,3 +336,16 @@ def test_fwc_memblock_run_reads_only_a_regular_file(tmp_path, target):
         os.mkfifo(target)
     r = run_fwc("memblock", "run", target)
     assert r.returncode == 1 and "not a regular file [memblock-script]" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("kernel", ["6.1", "6.12"])
+def test_a_boot_without_kernel_pages_fails_its_hash_allocations(kernel):
+    """Found by bench/fuzz.py: no kernel pages left (seed policy), alloc_large_system_hash()
+    took ilog2(0); the kernel's allocation fails, and the simulation says so in memblock.log."""
+    for policy in ("upstream", "seed"):
+        r = Fwc().compile(os.path.join(HOSTILE, "boot-no-kernel-pages.fwc"), backends=["boot"],
+                          options={"boot.kernel": kernel, "boot.policy": policy})
+        assert r.ok and not r.internal_error, r.render_diagnostics()
+        log = r.artifact("boot/memblock.log").text
+        if kernel == "6.12" and policy == "seed":
+            assert "# allocation failed: Dentry cache hash table (alloc_large_system_hash): nr_kernel_pages is 0" in log

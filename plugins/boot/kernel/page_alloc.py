@@ -357,6 +357,9 @@ def alloc_large_system_hash(k: Kernel, name: str, bucketsize: int, scale: int) -
         n = PAGE // bucketsize
     n = 1 << (n - 1).bit_length()
     n = min(n, (nr << 12) // 16 // bucketsize, 0x80000000)
+    if not n:  # no kernel pages: ilog2(0) makes the size undefined and the allocation fails (a panic)
+        k.note(f"allocation failed: {name} hash table (alloc_large_system_hash): nr_kernel_pages is {nr}")
+        return
     n = 1 << (n.bit_length() - 1)
     k.alloc("alloc_try_nid", f"{name} hash table (alloc_large_system_hash)", bucketsize * n, 64, 0, 0, -1)
 
