@@ -7,6 +7,10 @@ A finding is any exception, internal error, escaped control character, hang (mor
 --cpu seconds of CPU; the bound applies to inputs under 10 KB) or peak RSS over --memory MiB.
 Prints per harness: inputs run, inputs per second, worst CPU and peak, and each finding with
 the seed that reproduces it (``--only NAME --seed N --count 1`` replays it).  Exit 1 on findings.
+
+``python bench/fuzz.py --cost`` instead prints what each small-but-costly description of
+``fuzzing.COSTLY`` takes (CPU seconds, peak RSS, in a forked child each, limits 120 s and
+4 GiB), against an anchor measured in the same run: the compile of examples/boot/q35_3node.fwc.
 """
 
 from __future__ import annotations
@@ -24,13 +28,16 @@ import fuzzing  # noqa: E402
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("seconds", type=float, help="wall seconds per harness")
+    ap.add_argument("seconds", type=float, nargs="?", default=0.0, help="wall seconds per harness")
+    ap.add_argument("--cost", action="store_true", help="the costly small descriptions' CPU and peak RSS")
     ap.add_argument("--only", action="append", help="run only this harness (repeatable)")
     ap.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     ap.add_argument("--count", type=int, default=0, help="run at most this many inputs per harness")
     ap.add_argument("--cpu", type=float, default=2.0, help="CPU seconds an input may take (default 2)")
     ap.add_argument("--memory", type=int, default=512, help="peak MiB an input may take (default 512)")
     args = ap.parse_args()
+    if args.cost:
+        return cost()
     t0 = time.time()
     camps = [c for c in fuzzing.campaigns() if not args.only or c.name in args.only]
     print(f"seeds loaded in {time.time() - t0:.1f} s; {args.seconds:.0f} s per harness, "
@@ -56,6 +63,24 @@ def main() -> int:
               f"seeds {args.seed}-{seed - 1}", flush=True)
         total += len(c.findings)
     return 1 if total else 0
+
+
+def cost() -> int:
+    """One row per fuzzing.COSTLY description: CPU s, peak MiB, the ratio to the anchor."""
+    with open(os.path.join(REPO, "examples", "boot", "q35_3node.fwc")) as f:
+        anchor_text = f.read()
+    anchor = fuzzing.run(fuzzing.costly_target(anchor_text, "compile", None), cpu_seconds=120, memory_mib=4096)
+    print(f"{'anchor: compile examples/boot/q35_3node.fwc':52} {anchor.cpu:6.2f} s CPU  {anchor.peak_mib:6.0f} MiB  "
+          f"{anchor.what}")
+    bad = 0
+    for name, text, what, expect, cpu, mib in fuzzing.COSTLY:
+        o = fuzzing.run(fuzzing.costly_target(text, what, expect), cpu_seconds=120, memory_mib=4096)
+        over = o.cpu > cpu or o.peak_mib > mib
+        bad += not o.ok or over
+        print(f"{what + ' ' + name + f' ({len(text)} bytes)':52} {o.cpu:6.2f} s CPU  {o.peak_mib:6.0f} MiB  "
+              f"x{o.cpu / max(anchor.cpu, 1e-3):5.1f} the anchor's CPU  (test bound {cpu} s, {mib} MiB)  "
+              f"{o.what if o.ok else o.what + ': ' + o.detail.strip()[-200:]}{'  OVER' if over else ''}", flush=True)
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

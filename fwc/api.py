@@ -17,8 +17,9 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypeVar, Union
 
-from .backends import Artifact, Backend, BackendContext, generate, run_key
+from .backends import Artifact, Backend, BackendContext, OutputBudget, generate, run_key
 from .diagnostics import ERROR, WARNING, Diagnostic, Sources, malformed, render
+from .output import MAX_OUTPUT
 
 if TYPE_CHECKING:
     from .registry import CheckRegistry, Levels
@@ -84,18 +85,21 @@ class Fwc:
     ``werror``: warnings become errors;
     ``debug``: a plugin or backend that raises is reported with its traceback (as a note);
     ``read_anywhere``: ``include`` and ``override`` may name files outside the description's
-    directory and ``include_path`` (``fwc.files``, docs/security.md).
+    directory and ``include_path`` (``fwc.files``, docs/security.md);
+    ``max_output``: the bytes one compile's outputs may hold together (default 64 MiB, as the
+    command line's; None: no bound); past it the compile stops with ``output-size``.
     """
 
     def __init__(self, *, entry_points: bool = True, plugins: Iterable[Any] = (), include_path: Iterable[str] = (),
                  warn: Iterable[str] = (), error: Iterable[str] = (), werror: bool = False,
-                 debug: bool = False, read_anywhere: bool = False) -> None:
+                 debug: bool = False, read_anywhere: bool = False, max_output: int | None = MAX_OUTPUT) -> None:
         self._entry_points = entry_points
         self._plugins = tuple(plugins)
         self.include_path: tuple[str, ...] = tuple(include_path)
         self._switches = (tuple(warn), tuple(error), werror)
         self.debug = debug
         self.read_anywhere = read_anywhere
+        self.max_output = max_output
         self._host: Host | None = None
         self._levels: Levels | None = None
 
@@ -196,11 +200,18 @@ class Fwc:
         chosen, bad = self._select(backends, options or {})
         if bad:
             return Result(r.machine, diags + bad, sources=r.sources)
-        artifacts = []
+        artifacts: list[Artifact] = []
         shared: dict[Any, BackendContext] = {}  # one run per backend and options (ctx.run reuses it)
+        budget = OutputBudget(self.max_output)
         for backend, opts in chosen:
-            ctx = BackendContext(backend, r.machine, opts, self, shared)
+            if budget.exceeded:  # the compile fails: the backends after it would make outputs for nothing
+                break
+            ctx = BackendContext(backend, r.machine, opts, self, shared, budget)
             _without_gc(generate, ctx, self.host.own(backend.plugin), self.debug)
+            # what went into ctx.artifacts other than through emit() counts too
+            budget.used = sum(len(a.data) for a in artifacts + ctx.artifacts)
+            if not budget.fits(0):
+                ctx.reserve(0)
             key = run_key(backend.name, opts)
             if key is not None:
                 shared.setdefault(key, ctx)

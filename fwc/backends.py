@@ -56,11 +56,30 @@ class Artifact(NamedTuple):
         return self.data.decode("utf-8")
 
 
+class OutputBudget:
+    """The bytes the backends of one compile may emit together (``limit``; None: no bound,
+    ``Fwc(max_output=None)`` or ``--allow-large-output``) and what they emitted so far.
+    ``exceeded`` once a backend would pass it: the compile then stops."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.used = 0
+        self.exceeded = False
+
+    def fits(self, nbytes: int) -> bool:
+        return self.limit is None or self.used + nbytes <= self.limit
+
+
+class OutputTooLarge(Exception):
+    """Raised by :meth:`BackendContext.emit` past the output bound: the backend stops there
+    (fwc reports ``output-size``, not a failure of the backend)."""
+
+
 class BackendContext:
     """What a backend's ``generate`` gets: the machine, its options, and sinks."""
 
     def __init__(self, backend: Backend, machine: "Machine", options: dict[str, Any], fwc: "Fwc | None" = None,
-                 shared: "dict[Any, BackendContext] | None" = None) -> None:
+                 shared: "dict[Any, BackendContext] | None" = None, budget: OutputBudget | None = None) -> None:
         self.backend = backend
         self.machine = machine
         self.options = options
@@ -70,6 +89,8 @@ class BackendContext:
         self.shared = shared
         self.artifacts: list[Artifact] = []
         self.diagnostics: list[Diagnostic] = []
+        #: the compile's output bound (a run for another backend, ``ctx.run``, has none)
+        self.budget = budget if budget is not None else OutputBudget(None)
 
     def emit(self, path: str, data: bytes | str) -> None:
         """Add the output ``path`` (relative, '/'-separated) holding ``data`` (bytes, or str
@@ -77,7 +98,25 @@ class BackendContext:
         artifact_problem(path, data)
         if isinstance(data, str):
             data = data.encode("utf-8")
+        if not self.reserve(len(data)):
+            raise OutputTooLarge(path)
+        self.budget.used += len(data)
         self.artifacts.append(Artifact(self.backend.name, path, bytes(data)))
+
+    def reserve(self, nbytes: int) -> bool:
+        """Whether ``nbytes`` more output fit the compile's output bound; when they do not,
+        ``output-size`` is reported and the compile stops.  A backend that can tell from the
+        machine, before the work, how much it will at least write calls this first, so that
+        an output too large is refused before it is made (``emit`` checks it too)."""
+        b = self.budget
+        if b.fits(nbytes):
+            return True
+        if not b.exceeded:
+            b.exceeded = True
+            self.error("output-size", f"the outputs would pass {b.limit} bytes: backend '{self.backend.name}' "
+                                      f"writes at least {nbytes} more after {b.used} (--allow-large-output or "
+                                      "Fwc(max_output=None) writes them)", self.machine.span)
+        return False
 
     def run(self, name: str, options: Mapping[str, Any] | None = None) -> dict[str, bytes]:
         """Run another backend on the same machine; return its outputs ``{path: bytes}``
@@ -142,7 +181,10 @@ def generate(ctx: BackendContext, own: bool, debug: bool) -> None:
     ``ctx`` by hand are checked as :meth:`BackendContext.error` and ``emit`` check them."""
     b = ctx.backend
     try:
-        b.generate(ctx)
+        try:
+            b.generate(ctx)
+        except OutputTooLarge:
+            pass  # reported by emit()
         for d in ctx.diagnostics:
             why = malformed(d)
             if why is not None:

@@ -151,8 +151,7 @@ def check_table_entries(m: "Machine", report: Report) -> None:
     wanted: dict[str, dict[str, dict[int, Any]]] = {
         "srat": {"cpus": node_cpus, "memory": {r.base: r for n in m.nodes for r in n.memory if not r.dimm},
                  "its": {i.id: i for n in m.nodes for i in n.its}},
-        "madt": {"cpus": every_cpu} if m.arch == "x86_64" else {},
-        "slit": {},
+        "madt": {"cpus": every_cpu} if m.arch == "x86_64" else {}, "slit": {},
     }
     what = {"cpus": "CPU with APIC ID", "memory": "memory range at", "its": "ITS"}
     for table, o in m.table_overrides.items():
@@ -458,6 +457,7 @@ BUILTIN_CHECKS = [
     ("no-machine", 1010, ERROR, "the file describes no machine", None),
     ("memory-layout", 1011, ERROR, "explicit and QEMU-computed memory layouts are mixed", None),
     ("bad-bytes", 1014, ERROR, "a byte string is not hexadecimal", None),
+    ("output-size", 1016, ERROR, "a compile's outputs would pass the bound (64 MiB; Fwc(max_output=))", None),
     ("e820-input", 1015, WARNING, "a memory map given to fwc decompile has a line or file fwc cannot read", None),
     ("plugin", 1012, WARNING, "a plugin failed to load or raised; the others keep working", None),
     ("backend", 1013, ERROR, "a backend failed or was misused", None),

@@ -150,9 +150,11 @@ def _print_diagnostics(result, args) -> None:
 
 def _make_fwc(args):
     from .api import Fwc
+    from .output import MAX_OUTPUT
 
+    big = getattr(args, "allow_large_output", False)  # fwc compile's option
     f = Fwc(include_path=args.include, warn=args.warn, error=args.error, werror=args.Werror, debug=args.debug,
-            read_anywhere=args.read_anywhere)
+            read_anywhere=args.read_anywhere, max_output=None if big else MAX_OUTPUT)
     try:
         f.levels
     except ValueError as e:

@@ -395,6 +395,37 @@ def run(target: Callable[[], None], cpu_seconds: float = 2.0, memory_mib: int = 
     return Outcome(True, "ok", "", cpu, peak)
 
 
+#: Small descriptions that once cost much (issue 14, "Small input, huge cost"): (name, text,
+#: check or compile, the error expected (None: none), CPU seconds and MiB allowed).  Before the
+#: fix: 43 s / 1.5 GB, 5 s, 36 s / 1 GB refused only at the end, 0.9 s, 0.8 s.
+COSTLY = [
+    ("memory 1P", 'machine "direct" { node 0 { memory 0 size 1P } }', "compile", None, 12, 900),
+    ("memory at 2047T", 'machine "m" { node 0 { memory 2047T size 1G } }', "compile", None, 2, 512),
+    ("2^18 CPUs in one node", 'machine "c" { node 0 { cpus 0-262143 memory 0 size 1G } }', "compile", "output-size",
+     5, 900),
+    ("2^18 CPUs in one node", 'machine "c" { node 0 { cpus 0-262143 memory 0 size 1G } }', "check", None, 5, 900),
+    ("16 nodes of 2^18 CPUs", 'machine "c" { ' + " ".join(
+        f"node {i} {{ cpus {i << 18}-{((i + 1) << 18) - 1} memory {i << 30:#x} size 1G }}" for i in range(16))
+     + " }", "check", "field-range", 5, 900),
+]
+
+
+def costly_target(text: str, what: str, expect_error: str | None) -> Callable[[], None]:
+    """Check or compile ``text`` (every backend, outputs kept in memory); a Finding unless the
+    errors are exactly ``expect_error`` (or none)."""
+    def target() -> None:
+        from fwc import Fwc
+
+        f = Fwc()
+        r = f.check(text=text, name="m.fwc") if what == "check" else f.compile(text=text, name="m.fwc")
+        if r.internal_error:
+            raise Finding(r.render_diagnostics()[-2000:])
+        names = sorted({d.check for d in r.errors})
+        if names != ([expect_error] if expect_error else []):
+            raise Finding(f"expected {expect_error or 'no error'}, got {names}")
+    return target
+
+
 class Finding(Exception):
     """A defect the target found without an exception (an internal-error, an escape char...)."""
 

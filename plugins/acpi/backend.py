@@ -156,6 +156,29 @@ def fwc_register_checks(register: Callable[..., None]) -> None:
         register(name, level, description, None, code=code)
 
 
+#: The least one CPU subtable of ``n`` bytes (MADT Local APIC: 8, SRAT processor affinity: 16)
+#: adds to the outputs: its .aml bytes, acpidump's (at least 4 characters a byte: two hex digits,
+#: a space, the ASCII column) and with ``dsl`` iasl's listing (at least 6 lines of 40 characters:
+#: type, length, ids, flags).  tests/test_hostile_cost.py checks the floor is never above what
+#: the backend writes.
+def _cpu_entry_floor(n: int, dsl: bool) -> int:
+    return 5 * n + (6 * 40 if dsl else 0)
+
+
+def output_floor(m: Machine, dsl: bool) -> int:
+    """The bytes the acpi backend writes at least for ``m``, from its CPU count alone (tables
+    given as entry lists or bytes are not counted): a machine whose outputs cannot fit the
+    compile's bound is refused before its tables are encoded."""
+    if m.arch != "x86_64":
+        return 0
+    cpus = sum(len(n.cpus) for n in m.nodes)
+    floor = 0
+    if "madt" not in m.table_overrides:
+        floor += (cpus + len(m.unaffined_cpus)) * _cpu_entry_floor(8, dsl)
+    if m.numa and "srat" not in m.table_overrides:
+        floor += cpus * _cpu_entry_floor(16, dsl)
+    return floor
+
 
 def generate(ctx: BackendContext) -> None:
     from . import tables
@@ -166,6 +189,8 @@ def generate(ctx: BackendContext) -> None:
     from .tableset import build_table_set
 
     m = ctx.machine
+    if not ctx.reserve(output_floor(m, ctx.options["dsl"])):
+        return
     built = tables.build_tables(m)
     for name, (sig, data) in built.items():
         ctx.emit(f"acpi/{sig}.aml", data)
