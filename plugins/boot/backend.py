@@ -153,6 +153,10 @@ def generate(ctx):
     if kernel is None:
         return
     main = simulate(m, policy=policy, cmdline=cmdline, dsdt_size=dsdt, build=build, kernel=kernel)
+    # boot/memblock.log is main's log: an output past the compile's bound is refused before
+    # the other boots are simulated
+    if not ctx.reserve(sum(len(line) + 1 for line in main.log)):
+        return
     other = simulate(m, policy=next(p for p in POLICIES if p != policy), cmdline=cmdline, dsdt_size=dsdt,
                      build=build, kernel=kernel)
     kernels = {k: main if k == kernel else simulate(m, policy=policy, cmdline=cmdline, dsdt_size=dsdt, kernel=k)
