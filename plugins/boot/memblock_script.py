@@ -110,13 +110,6 @@ _U64_KEYWORDS = {"anywhere": ANYWHERE, "accessible": ACCESSIBLE, "noleaktrace": 
 def _number(s: str) -> int | None:
     """Decimal or 0x-hex with an optional K/M/G/T suffix, below 2**64; no
     octal, no sign.  None if invalid (the driver's parse_u64_raw())."""
-    if s[:2] in ("0x", "0X") and s.isalnum() and s.isascii():
-        try:        # plain hex (int() takes the 0x; '_', signs and spaces are not alnum)
-            x = int(s, 16)
-        except ValueError:
-            pass    # a suffix, or no digits: below
-        else:
-            return x if x <= MASK64 else None
     shift = _SUFFIX.get(s[-1:], 0)
     body = s[:-1] if shift else s
     v: int | None = None
@@ -134,6 +127,11 @@ def _number(s: str) -> int | None:
 
 
 def _u64(s: str, max_numnodes: int) -> int:
+    if s[:2] == "0x" and len(s) <= 18 and s.isalnum() and s.isascii():
+        try:        # plain hex below 2**64 (int() takes the 0x; '_' and signs are not alnum)
+            return int(s, 16)
+        except ValueError:
+            pass    # a suffix, or no digits: below
     v = _U64_KEYWORDS.get(s)
     if v is None:
         v = _number(s)
@@ -479,23 +477,23 @@ def run_script(text: str, *, config: MemblockConfig = HARNESS,
     """
     mb = memblock if memblock is not None else Memblock(config)
     max_numnodes = mb.max_numnodes
-    # per operation: the bound call, the printer, the token caches of its arguments, the arity
-    table = {name: (op.bind(mb), op.render, op._caches, op._min, len(op._kinds)) for name, op in OPS.items()}
+    # per operation and number of tokens: the bound call, the printer, the arguments' token caches
+    table = {}
+    for name, op in OPS.items():
+        bound = (op.bind(mb), op.render, op._caches)
+        table[name] = tuple(bound if op._min <= n - 1 <= len(op._kinds) else None for n in range(MAXTOK + 1))
     out: list[str] = []
     append = out.append
     for lineno, raw, toks in tokenize(text):
-        entry = table.get(toks[0])
-        n = len(toks) - 1
-        if entry is None or not entry[3] <= n <= entry[4]:
+        entries = table.get(toks[0])
+        entry = entries[len(toks)] if entries is not None else None
+        if entry is None:
             raise _error(lineno, raw, toks, max_numnodes)
-        call, render, caches, _, _ = entry
-        if n:
-            try:    # one dict look-up a token (a token not seen before is parsed once)
-                args = list(map(_getitem, caches, toks[1:]))
-            except (_BadToken, _Uncached):
-                args = _parse(lineno, raw, toks, max_numnodes)[1]
-        else:
-            args = []
+        call, render, caches = entry
+        try:        # one dict look-up a token (a token not seen before is parsed once)
+            args = list(map(_getitem, caches, toks[1:]))
+        except (_BadToken, _Uncached):
+            args = _parse(lineno, raw, toks, max_numnodes)[1]
         if echo:
             append("> " + " ".join(toks))
         append(render(call(*args)))
