@@ -16,7 +16,9 @@ granularity, with and without allow_resize, every op of the generator, cap_range
 memory limits included, dumps every 50 ops)
 through the real driver of that kernel and through its model, and prints every script whose
 output differs (exit 1).  A 6.12 script that panics (array full before allow_resize) ends
-with the driver's ``exit status=255``, where the model raises the panic.
+with the driver's ``exit status=255``, where the model raises the panic.  6.12's
+memblock_end_of_DRAM() of an empty memory array reads ``regions[-1]`` (out of bounds: the
+harness prints whatever lies before the array; the model says 0): such scripts are counted apart.
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ def model_output(script: str, kernel: str) -> str:
 
 def campaign(n: int, kernel: str, seed: int, ops: int) -> int:
     oracle = _load("harness").get_oracle(kernel)
-    bad = 0
+    bad = oob = 0
     t = time.perf_counter()
     for first in range(seed, seed + n, 20):
         scripts = []
@@ -107,11 +109,18 @@ def campaign(n: int, kernel: str, seed: int, ops: int) -> int:
                 rng, ops, nodes=rng.choice([1, 2, 8, 16]), span=rng.choice([1 << 30, 64 << 30]),
                 dump_every=50, unit=rng.choice([1, 0x1000]), resize=rng.random() < 0.5, limits=True))
         for k, script, want in zip(range(first, first + 20), scripts, oracle.run_many(scripts)):
-            if model_output(script, kernel) != want:
+            got = model_output(script, kernel)
+            if got != want:
+                g, w = got.splitlines(), want.splitlines()
+                if kernel == "6.12" and len(g) == len(w) and all(
+                        a == b or a == "end_of_dram 0x0" and b.startswith("end_of_dram ") for a, b in zip(g, w)):
+                    oob += 1    # memblock_end_of_DRAM() of an empty array reads regions[-1]
+                    continue
                 bad += 1
                 print(f"seed {k}: the model's output differs from Linux {kernel}'s")
-    print(f"{n} random scripts of {ops} ops, Linux {kernel}: {n - bad} identical, {bad} differ "
-          f"({time.perf_counter() - t:.0f} s)")
+    print(f"{n} random scripts of {ops} ops, Linux {kernel}: {n - bad - oob} identical, {bad} differ"
+          + (f", {oob} identical but for end_of_dram on empty memory (6.12 reads regions[-1])" if oob else "")
+          + f" ({time.perf_counter() - t:.0f} s)")
     return 1 if bad else 0
 
 

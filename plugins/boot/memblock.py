@@ -268,7 +268,9 @@ class Memblock:
             if p <= (1 << 64) - align:
                 window = (start, end)
         amask = (align - 1) & MASK64
-        for rs, re_, _ in self._next_mem_range(nid, flags, False, window):
+        # without a wrap of round_up() (the window's condition) a candidate lies in
+        # [this_start, this_end - size]: gaps shorter than size never hold one
+        for rs, re_, _ in self._next_mem_range(nid, flags, False, window, size if window else 0):
             this_start = start if rs < start else (end if rs > end else rs)
             this_end = start if re_ < start else (end if re_ > end else re_)
             cand = ((((this_start - 1) & MASK64) | amask) + 1) & MASK64

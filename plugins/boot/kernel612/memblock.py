@@ -17,6 +17,9 @@ is 6.1's code, inherited.  What changed, function by function:
   against ``NUMA_NO_NODE`` / ``MAX_NUMNODES`` (``should_skip_region()``,
   ``memblock_alloc_range_nid()``, ``memblock_dump()``), and the ``MAX_NUMNODES`` warnings
   are gone;
+* ``memblock_end_of_DRAM()`` of an empty memory array reads ``regions[cnt - 1]``, i.e.
+  ``regions[-1]``, out of bounds (6.1's dummy entry made it 0): not modelled, the model says 0
+  (a booting kernel always has memory; the user-space harness prints what precedes the array);
 * new: ``memblock_reserved_mark_noinit()`` (``MEMBLOCK_RSRV_NOINIT`` on memblock.reserved,
   through ``memblock_setclr_flag()`` that now takes the type),
   ``memblock_validate_numa_coverage()``, ``memblock_estimated_nr_free_pages()``,
