@@ -270,3 +270,12 @@ if __name__ == "__main__":  # pragma: no cover - manual use
     rc, out = o.run(sys.stdin.read(), echo="-e" in sys.argv)
     sys.stdout.write(out)
     sys.exit(rc)
+
+
+def out_of_bounds_only(model: str, real: str, version: str) -> bool:
+    """Whether two different outputs of one script differ only where 6.12's
+    memblock_end_of_DRAM() reads ``regions[-1]`` of an empty memory array (out of bounds:
+    the driver prints whatever precedes the array, the model 0)."""
+    m, r = model.splitlines(), real.splitlines()
+    return version == "6.12" and len(m) == len(r) and all(
+        a == b or (a == "end_of_dram 0x0" and b.startswith("end_of_dram ")) for a, b in zip(m, r))
