@@ -79,6 +79,30 @@ def test_merge_window_after_cap_range(oracle):
     assert model(script) != run_script(script)   # 6.1 merges the pair
 
 
+def test_fwc_memblock_run_kernel_6_12(oracle, tmp_path):
+    """``fwc memblock run --kernel 6.12`` prints what the real 6.12 file prints; plain
+    ``fwc memblock run`` (6.1) does not, on a script where the two kernels differ."""
+    import subprocess
+    import sys
+
+    from fwc_plugins.boot.kernel.version import KERNELS
+
+    script = ("add 0x19000 0x13000 none 0xf\nphys_alloc_try_nid 0x10000 0x1800 max\nmem_limit_remove_map 0x3000\n"
+              "add 0xfffffffffffffe05 0x4000 none 0x2\nadd 0x15000 0x13000\ndump\n")
+    path = tmp_path / "ops.txt"
+    path.write_text(script)
+
+    def fwc(*args):
+        r = subprocess.run([sys.executable, "-m", "fwc.cli", "memblock", "run", *args], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    real = oracle.run_many([script])[0]
+    assert fwc("--kernel", "6.12", str(path)) == real
+    assert fwc(str(path)) != real and fwc("--kernel", "6.1", str(path)) == run_script(script)
+    assert "--kernel {" + ",".join(KERNELS) + "}" in fwc("--help")   # every modelled kernel
+
+
 @settings(max_examples=20 * base.SCALE, **base.SETTINGS)
 @given(st.lists(base.alloc_scripts(), min_size=20, max_size=30))
 def test_allocation_scripts(oracle, batch):

@@ -225,6 +225,9 @@ def configure_memblock(parser):
     r.add_argument("-e", "--echo", action="store_true", help="echo each op as '> …' before its result")
     r.add_argument("--debian", action="store_true",
                    help="Debian's build constants (MAX_NUMNODES 1024, 64-byte cache lines) instead of the harness's")
+    # kernel.version.KERNELS, not imported: `fwc memblock` starts without attrs (test_boot_backend)
+    r.add_argument("--kernel", choices=("6.1", "6.12"), default="6.1",
+                   help="whose mm/memblock.c to run: Linux 6.1 (default) or 6.12")
 
 
 def run_memblock(args, fwc):
@@ -248,7 +251,13 @@ def run_memblock(args, fwc):
         sys.stderr.write(visible(f"{name}: error: cannot read: {getattr(e, 'strerror', None) or e} [memblock-script]") + "\n")
         return 1
     try:
-        out = run_script(text, config=DEBIAN_X86_64 if args.debian else HARNESS, echo=args.echo)
+        config = DEBIAN_X86_64 if args.debian else HARNESS
+        if args.kernel == "6.12":
+            from .kernel612.memblock import Memblock612
+
+            out = run_script(text, memblock=Memblock612(config), echo=args.echo)
+        else:
+            out = run_script(text, config=config, echo=args.echo)
     except ScriptError as e:
         sys.stderr.write(visible(f"{name}:{e.line}:{e.col}: error: {e.message} [memblock-script]") + "\n")
         return 1
