@@ -91,8 +91,11 @@ class CheckRegistry:
         return self._checks.get(name)
 
     def ordered(self) -> list[Check]:
-        """Checks in run order: fwc's own, then plugins' (registration order within each),
-        every check after its prerequisites.  A check whose prerequisites are unknown or
+        """Checks in run order: fwc's own, then plugins' by their lowest code (fwc's plugins:
+        qemu 41xx, initrd 42xx, acpi 43xx, boot 44xx: whether QEMU can start the machine before
+        the tables and the boot built on it, so that its error stops the costlier checks; a
+        plugin without codes last), registration order within each, every check after its
+        prerequisites.  A check whose prerequisites are unknown or
         form a cycle is left out (see :meth:`problems`)."""
         out: list[Check] = []
         state: dict[str, int] = {}  # 1 visiting, 2 placed, 3 unrunnable
@@ -112,7 +115,11 @@ class CheckRegistry:
                 out.append(c)
             return ok
 
-        for c in sorted(self._checks.values(), key=lambda c: c.plugin != "fwc"):
+        lowest: dict[str, int] = {}
+        for c in self._checks.values():
+            if c.code is not None:
+                lowest[c.plugin] = min(lowest.get(c.plugin, c.code), c.code)
+        for c in sorted(self._checks.values(), key=lambda c: (c.plugin != "fwc", lowest.get(c.plugin, 1 << 30))):
             visit(c)
         return out
 

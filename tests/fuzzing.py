@@ -409,6 +409,13 @@ COSTLY = [
     ("16 nodes of 2^18 CPUs", 'machine "c" { ' + " ".join(
         f"node {i} {{ cpus {i << 18}-{((i + 1) << 18) - 1} memory {i << 30:#x} size 1G }}" for i in range(16))
      + " }", "check", "field-range", 5, 900),
+    # before: > 100 s (QEMU's socket-split warning compared every CPU with every other)
+    ("a socket split over 2 nodes of 10^4 CPUs", 'machine "c" { board qemu-q35 accel kvm topology sockets 1 cores '
+     '20000 threads 1 node 0 { cpus 0-9999 memory size 1G } node 1 { cpus 10000-19999 memory size 1G } }',
+     "check", "qemu-x2apic", 5, 512),
+    # before: 3.4 s (the initrd check and QEMU's plan encoded the SRAT of QEMU refuses anyway)
+    ("2^18 CPUs on q35 with an SRAT override", 'machine "c" { board qemu-q35 node 0 { cpus 0-262142 memory size 1G '
+     '} node 1 { memory size 1G } initrd at 512M size 8M { override srat } }', "check", "qemu-x2apic", 5, 900),
 ]
 
 

@@ -162,9 +162,10 @@ def cpu_problems(m: "Machine", cp: CpuPlan, problems: list[Problem]) -> None:
             m.topology.span if m.topology is not None else m.span,
             ("'threads 1' with the same APIC IDs: e.g. twice the cores per socket",)))
     if not cp.whole_sockets:
-        split = sorted({i // (cp.cores * cp.threads) for i, _, _ in cp.cpus
-                        if len({nid for j, _, nid in cp.cpus
-                                if j // (cp.cores * cp.threads) == i // (cp.cores * cp.threads)}) > 1})
+        nodes_of: dict[int, set[int]] = {}  # socket -> its CPUs' nodes (one pass: linear in the CPUs)
+        for i, _, nid in cp.cpus:
+            nodes_of.setdefault(i // (cp.cores * cp.threads), set()).add(nid)
+        split = sorted(s for s, nids in nodes_of.items() if len(nids) > 1)
         span = m.topology.span if m.topology is not None else m.span
         problems.append(Problem(
             "qemu-socket-split",

@@ -243,7 +243,9 @@ def _dimm_problems(m: "Machine", ram: int, above: int, problems: list[Problem]
     return window, tuple(out)
 
 
-def _numa_problems(m: "Machine", problems: list[Problem]) -> None:
+def _numa_problems(m: "Machine", problems: list[Problem], refused: bool = False) -> None:
+    """Node ids QEMU cannot express; then, unless QEMU ``refused`` the CPUs, what its SRAT
+    cannot say that the machine's does (when Linux does not read an initrd SRAT instead)."""
     ids = [n.id for n in m.nodes]
     missing = sorted(set(range(max(ids) + 1)) - set(ids)) if ids else []
     if missing:
@@ -258,6 +260,8 @@ def _numa_problems(m: "Machine", problems: list[Problem]) -> None:
     if big:
         problems.append(Problem("qemu-node-ids", f"node {big[0].id}: QEMU 7.2 has at most {MAX_NODES} nodes",
                                 big[0].span))
+    if refused:
+        return
     over = linux_reads_initrd_srat(m)
     if not over:
         for n in m.nodes:
@@ -335,16 +339,21 @@ def distances(m: "Machine") -> tuple[tuple[int, int, int], ...]:
 def plan(m: "Machine") -> Plan:
     problems: list[Problem] = []
     machine_type = boards.BOARDS[m.board].qemu_machine or ""
-    _numa_problems(m, problems)
+    # the CPUs first: when QEMU refuses them, what its SRAT would say does not matter, and
+    # finding out whether Linux reads an initrd SRAT instead encodes the machine's tables
+    cpu_found: list[Problem] = []
+    cp = plan_cpus(m, cpu_found)
+    if cp is not None:
+        cpu_problems(m, cp, cpu_found)
+    refused = any(p.check in ("qemu-cpu-numbering", "qemu-x2apic") for p in cpu_found)
+    _numa_problems(m, problems, refused)
     _oem_problems(m, problems)
     if not m.numa and m.slots:
         problems.append(Problem(
             "qemu-hotplug-memory", "hotplug slots on a machine without NUMA: QEMU 7.2 then creates node 0 itself "
             "(auto_enable_numa_with_memhp) and writes an SRAT", m.span,
             ("put the memory in 'node 0 { … }' to describe the machine QEMU builds",)))
-    cp = plan_cpus(m, problems)
-    if cp is not None:
-        cpu_problems(m, cp, problems)
+    problems += cpu_found
     memdevs, ram = _node_memdevs(m, problems)
     below = boards.below_4g(m.board, ram, m.board_options.max_ram_below_4g) if ram else 0
     window: tuple[int, int] | None = None
