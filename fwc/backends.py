@@ -89,7 +89,7 @@ class BackendContext:
         self.shared = shared
         self.artifacts: list[Artifact] = []
         self.diagnostics: list[Diagnostic] = []
-        #: the compile's output bound (a run for another backend, ``ctx.run``, has none)
+        #: the compile's output bound (a run for another backend, ``ctx.run``, has a bound of its own)
         self.budget = budget if budget is not None else OutputBudget(None)
 
     def emit(self, path: str, data: bytes | str) -> None:
@@ -120,7 +120,9 @@ class BackendContext:
 
     def run(self, name: str, options: Mapping[str, Any] | None = None) -> dict[str, bytes]:
         """Run another backend on the same machine; return its outputs ``{path: bytes}``
-        (empty when it is not installed or failed; its errors join this run's as warnings)."""
+        (empty when it is not installed or failed; its errors join this run's as warnings).
+        When that run's outputs would pass the output bound, this run stops there too, with
+        ``output-size``."""
         if self.fwc is None or name not in self.fwc.backends:
             return {}
         b = self.fwc.backends[name]
@@ -128,11 +130,18 @@ class BackendContext:
         opts.update(options or {})
         key = run_key(name, opts)
         sub = self.shared.get(key) if self.shared is not None and key is not None else None
-        if sub is None:
-            sub = BackendContext(b, self.machine, opts, self.fwc, self.shared)
+        if sub is None:  # its outputs are not written, but more than the bound is not made either
+            sub = BackendContext(b, self.machine, opts, self.fwc, self.shared, OutputBudget(self.budget.limit))
             generate(sub, self.fwc.host.own(b.plugin), self.fwc.debug)
             if self.shared is not None and key is not None:
                 self.shared[key] = sub
+        if sub.budget.exceeded:  # this run cannot be made within the bound either
+            if not self.budget.exceeded:
+                self.budget.exceeded = True
+                self.error("output-size", f"backend '{self.backend.name}' needs backend '{name}', whose outputs "
+                                          f"would pass {sub.budget.limit} bytes (--allow-large-output or "
+                                          "Fwc(max_output=None) makes them)", self.machine.span)
+            raise OutputTooLarge(name)
         self.diagnostics += [d.with_severity(WARNING) for d in sub.diagnostics if d.severity == ERROR]
         return {} if any(d.severity == ERROR for d in sub.diagnostics) else {a.path: a.data for a in sub.artifacts}
 

@@ -5,6 +5,7 @@ command line.  Each input runs in a forked child under setrlimit CPU and address
 (tests/fuzzing.py's runner): a cost that comes back fails the test, with generous limits (the
 figures before and after are bench/fuzz.py --cost's)."""
 
+import pathlib
 import random
 
 import pytest
@@ -12,6 +13,9 @@ import pytest
 import fuzzing
 from fwc import Fwc
 from fwc.backends import OutputBudget
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
 
 @pytest.mark.parametrize("name,text,what,expect,cpu,mib", fuzzing.COSTLY, ids=[f"{h[2]} {h[0]}" for h in fuzzing.COSTLY])
 def test_a_small_description_costs_little(name, text, what, expect, cpu, mib):
@@ -32,6 +36,21 @@ def test_the_output_bound_is_the_librarys_too():
     # and runs no other backend
     tiny = Fwc(max_output=1).compile(text=text, name="m.fwc")
     assert len([d for d in tiny.diagnostics if d.check == "output-size"]) == 1 and not tiny.internal_error
+
+
+def test_a_backend_needing_a_run_past_the_bound_stops_with_output_size():
+    """svg runs boot for itself (ctx.run): boot's outputs are not written, yet a run of boot past
+    the bound is refused, and so is the svg that needs it."""
+    text = (ROOT / "examples" / "two-node-hotplug.fwc").read_text()
+    alone = Fwc().compile(text=text, name="m.fwc", backends=["svg"])
+    assert alone.ok
+    svg = sum(len(a.data) for a in alone.artifacts)
+    boot = sum(len(a.data) for a in Fwc().compile(text=text, name="m.fwc", backends=["boot"]).artifacts)
+    assert boot > svg
+    r = Fwc(max_output=boot - 1).compile(text=text, name="m.fwc", backends=["svg"])
+    d = [d for d in r.diagnostics if d.check == "output-size"]
+    assert len(d) == 1 and "needs backend 'boot'" in d[0].message and r.artifacts == [] and not r.internal_error
+    assert Fwc(max_output=boot).compile(text=text, name="m.fwc", backends=["svg"]).ok
 
 
 def test_the_acpi_backend_refuses_before_encoding_and_its_floor_is_never_above_what_it_writes():
