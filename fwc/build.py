@@ -134,6 +134,9 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
         elif k == "tables":
             if once(s):
                 tables_base = el.eval(args["at"], "table address", 0, (1 << 64) - 1)
+                if tables_base is not None and tables_base % 16:  # ACPI: the RSDP is on a 16-byte boundary
+                    el.error("field-range", f"table address {tables_base:#x} is not 16-byte aligned", s.span)
+                    tables_base = None
                 for opt in args["options"]:
                     t = opt.args["table"]
                     if t.value not in M.TABLE_SIGNATURES:

@@ -349,3 +349,10 @@ def test_a_boot_without_kernel_pages_fails_its_hash_allocations(kernel):
         log = r.artifact("boot/memblock.log").text
         if kernel == "6.12" and policy == "seed":
             assert "# allocation failed: Dentry cache hash table (alloc_large_system_hash): nr_kernel_pages is 0" in log
+
+
+def test_an_unaligned_table_address_is_an_input_error():
+    """Found by bench/fuzz.py (grammar seed 3007487): 'tables at 1' reached the boot check's
+    table layout, which raised (the RSDP sits on a 16-byte boundary)."""
+    r = Fwc().compile(text=M % "tables at 1 { }", backends=["boot", "acpi"])
+    assert not r.internal_error and [d.check for d in r.errors] == ["field-range"], r.render_diagnostics()
