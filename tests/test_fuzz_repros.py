@@ -356,3 +356,10 @@ def test_an_unaligned_table_address_is_an_input_error():
     table layout, which raised (the RSDP sits on a 16-byte boundary)."""
     r = Fwc().compile(text=M % "tables at 1 { }", backends=["boot", "acpi"])
     assert not r.internal_error and [d.check for d in r.errors] == ["field-range"], r.render_diagnostics()
+
+
+def test_an_nvdimm_qemu_cannot_place_is_its_error_not_an_encoding_failure():
+    """Found by bench/fuzz.py (grammar seed 3005866): an unplaced NVDIMM (slots 0) was encoded
+    into the SRAT with base -1."""
+    r = Fwc().check(os.path.join(HOSTILE, "unplaced-nvdimm.fwc"))
+    assert not r.internal_error and [d.check for d in r.errors] == ["qemu-hotplug-memory"], r.render_diagnostics()

@@ -152,7 +152,8 @@ def srat(machine: Machine) -> Table | None:
     if qemu:
         # NVDIMMs (hw/acpi/nvdimm.c nvdimm_build_srat()) before the padding, in QEMU's order
         pxm = {id(r): n.pxm for n in machine.nodes for r in n.dimms}
-        dimms = sorted((r for n in machine.nodes for r in n.dimms), key=lambda r: r.base)
+        # a DIMM QEMU could not place (no slots or maxmem: a qemu-hotplug-memory error) has no entry
+        dimms = sorted((r for n in machine.nodes for r in n.dimms if r.base >= 0), key=lambda r: r.base)
         mem += [M.MEMORY.record(r, pxm=pxm[id(r)]) for r in boards.nvdimm_srat_order(dimms)]
         while len(mem) < len(machine.nodes) + 2:
             mem.append(M.MEMORY.record(pxm=0, **M.NO_MEMORY))
