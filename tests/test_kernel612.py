@@ -65,7 +65,7 @@ def test_6_12_overrides_steps_in_modules_named_after_its_files():
     assert flags == {"name", "memhp_default_online_type", "no_node", "srat_cpu_lines", "managed_pages_are_present",
                      "memoryless_local_node_skipped", "memory_line_late", "disabled_cpus_possible", "pgdat_size",
                      "memoryless_pgdat_size", "deferred_highest_zone_only", "node_spanned_is_zone_sum",
-                     "cpu_local_masks", "pcpu_chunk_size"}
+                     "cpu_local_masks", "pcpu_chunk_size", "offline_clears_node_first"}
 
 
 def test_what_differs_on_the_dimm_machine():

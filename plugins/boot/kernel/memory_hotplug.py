@@ -168,8 +168,10 @@ def offline_pages(k: Kernel, pfn: int, nr: int, nid: int, z: int, group: str | N
             g.present_kernel_pages -= nr
     hp.managed_delta.setdefault(nid, [0] * MAX_NR_ZONES)[z] -= nr
     if not zi[z][2]:
-        # node_states_clear_node() comes after the rebuild: the node still has N_MEMORY
-        build_all_zonelists(k, n_memory=sorted(set(_n_memory(k)) | {nid}))
+        if k.version.offline_clears_node_first:   # 6.12: node_states_clear_node(), then the rebuild
+            build_all_zonelists(k)
+        else:   # 6.1: node_states_clear_node() comes after the rebuild: the node still has N_MEMORY
+            build_all_zonelists(k, n_memory=sorted(set(_n_memory(k)) | {nid}))
     remove_pfn_range_from_zone(k, nid, z, pfn, nr)
     return "ok", verdict[1]
 

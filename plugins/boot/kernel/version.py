@@ -59,6 +59,10 @@ class Linux61:
     #: calculate_node_totalpages() sets node_spanned_pages to the sum of the zones' spanned pages
     #: (6.1, mm/page_alloc.c); 6.12 (mm/mm_init.c) to the node's end less its start
     node_spanned_is_zone_sum: ClassVar[bool] = True
+    #: offline_pages() (mm/memory_hotplug.c) rebuilds the zonelists of an emptied zone while its
+    #: node still has N_MEMORY (6.1); 6.12 calls node_states_clear_node() first, so a node left
+    #: without memory is no longer in the fallback orders, its own included
+    offline_clears_node_first: ClassVar[bool] = False
     #: a disabled MADT CPU is a possible (hotplug) CPU (6.1); 6.12 only under a hypervisor it knows
     disabled_cpus_possible: ClassVar[bool] = True
     #: sizeof(struct pcpu_chunk) before populated[] (mm/percpu-internal.h), Debian's build

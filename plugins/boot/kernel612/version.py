@@ -33,6 +33,7 @@ class Linux612(Linux61):
     memory_line_late: ClassVar[bool] = True                # mm/mm_init.c page_alloc_init_late()
     deferred_highest_zone_only: ClassVar[bool] = True      # mm/mm_init.c deferred_init_memmap()
     node_spanned_is_zone_sum: ClassVar[bool] = False       # mm/mm_init.c calculate_node_totalpages()
+    offline_clears_node_first: ClassVar[bool] = True       # mm/memory_hotplug.c offline_pages()
     disabled_cpus_possible: ClassVar[bool] = False         # arch/x86/kernel/acpi/boot.c, under TCG
     pcpu_chunk_size: ClassVar[int] = 192                   # measured: pcpu_alloc_first_chunk() asks 200 bytes
     cpu_local_masks: ClassVar[tuple[str, ...]] = ("cpu_sibling_setup_mask",)   # arch/x86/kernel/smpboot.c
