@@ -118,6 +118,12 @@ class BackendContext:
                                       "Fwc(max_output=None) writes them)", self.machine.span)
         return False
 
+    def room(self) -> int | None:
+        """The bytes this backend may still emit within the compile's output bound (None: no
+        bound): for a backend that can stop its work once it knows it would pass it."""
+        b = self.budget
+        return None if b.limit is None else max(0, b.limit - b.used)
+
     def run(self, name: str, options: Mapping[str, Any] | None = None) -> dict[str, bytes]:
         """Run another backend on the same machine; return its outputs ``{path: bytes}``
         (empty when it is not installed or failed; its errors join this run's as warnings).

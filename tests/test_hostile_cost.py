@@ -79,6 +79,29 @@ def test_the_acpi_backend_refuses_before_encoding_and_its_floor_is_never_above_w
     assert "backend 'acpi'" in d.message and "after 0" in d.message
 
 
+@pytest.mark.parametrize("example", ["two-node-hotplug.fwc", "boot-tests/hotplug-movable.fwc",
+                                     "qemu/c_q35_3node_slit.fwc", "events/offline-remove.fwc"])
+def test_the_boot_backend_stops_at_its_floor_and_the_floor_is_never_above_what_it_writes(example):
+    """The boot backend's floor (memblock.log, boot.json's allocation records) is a lower bound of
+    what it writes; a bound below the floor stops the simulated boot with output-size."""
+    from fwc_plugins.boot.kernel.state import BootLog
+    from fwc_plugins.boot.sim import OutputBound, simulate
+
+    text = (ROOT / "examples" / example).read_text()
+    r = Fwc(max_output=None).compile(text=text, name=example, backends=["boot"])
+    assert r.ok, r.render_diagnostics()
+    written = sum(len(a.data) for a in r.artifacts)
+    b = simulate(r.machine)
+    floor = BootLog(log=b.log, allocs=b.allocs).floor()
+    assert 0.5 * written < floor <= written
+    with pytest.raises(OutputBound) as e:
+        simulate(r.machine, limit=floor - 1)  # the result shared with the compile: checked as well
+    assert e.value.floor == floor
+    small = Fwc(max_output=floor - 1).compile(text=text, name=example, backends=["boot"])
+    assert [d.check for d in small.errors] == ["output-size"] and not small.artifacts and not small.internal_error
+    assert Fwc(max_output=written).compile(text=text, name=example, backends=["boot"]).ok
+
+
 def test_emit_past_the_bound_stops_the_backend_without_an_internal_error():
     from fwc.backends import Backend, BackendContext, generate
 

@@ -137,7 +137,7 @@ def generate(ctx):
     from . import render
     from .kernel.policy import POLICIES
     from .kernel.version import KERNELS
-    from .sim import simulate
+    from .sim import OutputBound, simulate
 
     m = ctx.machine
     if not _applies(m):
@@ -152,10 +152,13 @@ def generate(ctx):
     kernel, build = _kernel_option(ctx, m)
     if kernel is None:
         return
-    main = simulate(m, policy=policy, cmdline=cmdline, dsdt_size=dsdt, build=build, kernel=kernel)
-    # boot/memblock.log is main's log: an output past the compile's bound is refused before
-    # the other boots are simulated
-    if not ctx.reserve(sum(len(line) + 1 for line in main.log)):
+    # boot/memblock.log is main's log, boot.json has its allocations: a boot whose outputs pass
+    # the compile's bound stops when they do, before the other boots are simulated
+    try:
+        main = simulate(m, policy=policy, cmdline=cmdline, dsdt_size=dsdt, build=build, kernel=kernel,
+                        limit=ctx.room())
+    except OutputBound as e:
+        ctx.reserve(e.floor)
         return
     other = simulate(m, policy=next(p for p in POLICIES if p != policy), cmdline=cmdline, dsdt_size=dsdt,
                      build=build, kernel=kernel)

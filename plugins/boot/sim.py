@@ -25,7 +25,7 @@ from .kernel.main import start_kernel
 from .events import Step, after_boot, play
 from .kernel.pins import Pin, find_pins
 from .kernel.policy import policy_named
-from .kernel.state import Alloc, Kernel, ZoneInfo
+from .kernel.state import Alloc, BootLog, Kernel, OutputBound, ZoneInfo
 from .kernel.memory_hotplug import ONLINE_STATES
 from .kernel.version import DEFAULT_KERNEL, KERNELS, kernel_named, kernel_of
 from .kernel.zones import ZONE_NAMES
@@ -35,7 +35,7 @@ from .memblock import Memblock
 if TYPE_CHECKING:
     from fwc.model import Machine
 
-__all__ = ["Alloc", "Boot", "KERNELS", "Step", "simulate"]
+__all__ = ["Alloc", "Boot", "KERNELS", "OutputBound", "Step", "simulate"]
 
 #: (nid, zone name, start_pfn, spanned, present) of a populated zone
 ZoneRow = tuple[int, str, int, int, int]
@@ -86,11 +86,14 @@ _RECENT: list[tuple[tuple, Machine, Boot]] = []
 
 def simulate(machine: Machine, *, policy: str = "upstream", cmdline: str | None = None, dsdt_size: int | None = None,
              given: dict[int, set[int]] | None = None, build: KernelBuild | None = None,
-             kernel: str | None = None) -> Boot:
+             kernel: str | None = None, limit: int | None = None) -> Boot:
     """Simulate Linux ``kernel``'s boot of ``machine`` (default: the version its description names,
     else 6.1; ``cmdline`` replaces the machine's), then its
     events; ``given``: per event step, the blocks whose *not guaranteed* offline the real kernel did;
-    ``build``: the kernel build's figures (the version's recorded Debian build by default).  The
+    ``build``: the kernel build's figures (the version's recorded Debian build by default);
+    ``limit``: the bytes the boot backend may write of it (``boot/memblock.log`` and the
+    allocations of ``boot/boot.json``): a boot that needs more stops as soon as it is seen,
+    raising :class:`OutputBound` (its ``floor``: the bytes counted so far).  The
     result is shared with the next caller asking for the same boot of the same machine object:
     read it, do not change it."""
     kernel = kernel or kernel_of(machine)
@@ -98,19 +101,22 @@ def simulate(machine: Machine, *, policy: str = "upstream", cmdline: str | None 
     cmdline = machine.cmdline if cmdline is None else cmdline
     build = build or BUILDS[kernel]
     if given is not None:
-        return _simulate(machine, policy, cmdline, dsdt_size, given, build, kernel)
+        return _simulate(machine, policy, cmdline, dsdt_size, given, build, kernel, limit)
     key = (policy, cmdline, dsdt_size, build, kernel)
     for k, m, b in _RECENT:
         if m is machine and k == key:
+            if limit is not None:
+                BootLog(log=b.log, allocs=b.allocs, limit=limit).check_bound(final=True)
             return b
-    b = _simulate(machine, policy, cmdline, dsdt_size, None, build, kernel)
+    b = _simulate(machine, policy, cmdline, dsdt_size, None, build, kernel, limit)
     _RECENT.insert(0, (key, machine, b))
     del _RECENT[2:]
     return b
 
 
 def _simulate(machine: Machine, policy: str, cmdline: str, dsdt_size: int | None,
-              given: dict[int, set[int]] | None, build: KernelBuild | None, kernel: str = DEFAULT_KERNEL) -> Boot:
+              given: dict[int, set[int]] | None, build: KernelBuild | None, kernel: str = DEFAULT_KERNEL,
+              limit: int | None = None) -> Boot:
     pol = policy_named(policy)
     version = kernel_named(kernel)
     fw = fwmod.build(machine, dsdt_size=dsdt_size)
@@ -118,6 +124,7 @@ def _simulate(machine: Machine, policy: str, cmdline: str, dsdt_size: int | None
     k = Kernel(machine=machine, cmdline=cmdline, params=parse_early_options(cmdline), policy=pol, firmware=fw,
                build=build, version=version)
     k.out.notes += fw.notes
+    k.out.limit = limit
     start_kernel(k)
     hotplug_nodes, movable_pages, pins = find_pins(k)
     late = len(k.out.late)
@@ -133,6 +140,7 @@ def _simulate(machine: Machine, policy: str, cmdline: str, dsdt_size: int | None
     dmesg_late = k.out.late[late:]
     managed = _managed_final(k, zones_final)
     steps = play(k, given)
+    k.out.check_bound(final=True)
     zi = k.zones.zone_info
     return Boot(
         policy=pol.name, cmdline=cmdline, kernel=version.name, params=k.params, dmesg=k.out.dmesg, log=k.out.log, allocs=k.out.allocs,

@@ -266,13 +266,52 @@ class CpuState:
 @generic_repr
 @attrs.define(eq=False, repr=False)
 class BootLog:
-    """What the simulated boot leaves behind besides its state."""
+    """What the simulated boot leaves behind besides its state.  ``limit``: the bytes its
+    outputs may take (the compile's output bound); a boot whose :meth:`floor` passes it stops
+    with :class:`OutputBound`, checked as allocations are made."""
 
     dmesg: list[str] = attrs.field(factory=list)
     log: list[str] = attrs.field(factory=list)     # memblock=debug lines and '# ' notes
     allocs: list[Alloc] = attrs.field(factory=list)
     notes: list[str] = attrs.field(factory=list)   # what fwc assumed
     late: list[str] = attrs.field(factory=list)    # dmesg lines after early boot (DIMM hot-add)
+    limit: int | None = None
+    _counted: tuple[int, int, int] = (0, 0, 0)     # (log lines, allocations, their floor) counted
+
+    def floor(self) -> int:
+        """Bytes the boot backend writes at least for this log: ``boot/memblock.log`` (each line
+        and its newline) and ``boot/boot.json``'s allocation records (each at least
+        :data:`ALLOC_RECORD` bytes with its purpose, base and size in place of one character
+        each).  Counted once per line and allocation."""
+        lines, allocs, total = self._counted
+        log, out = self.log, self.allocs
+        total += sum(map(len, log[lines:])) + len(log) - lines
+        total += sum(len(a.purpose) + len(str(a.base)) + len(str(a.size)) for a in out[allocs:])
+        total += (ALLOC_RECORD - 2) * (len(out) - allocs)
+        self._counted = (len(log), len(out), total)
+        return total
+
+    def check_bound(self, final: bool = False) -> None:
+        """Raise :class:`OutputBound` when the floor passes ``limit``: looked at once per 4096
+        log lines (cheap enough for every allocation), and at the end (``final``)."""
+        if self.limit is None or (not final and len(self.log) - self._counted[0] < 4096):
+            return
+        if self.floor() > self.limit:
+            raise OutputBound(self._counted[2])
+
+
+class OutputBound(Exception):
+    """The simulated boot's outputs pass the output bound: ``floor`` bytes at least, so far."""
+
+    def __init__(self, floor: int) -> None:
+        super().__init__(floor)
+        self.floor = floor
+
+
+#: The fewest bytes of one allocation's record in ``boot/boot.json`` (render.outputs, indent 1),
+#: its purpose empty, its base and size one digit each, ``"late"`` and ``true``, no comma.
+ALLOC_RECORD = len('  {\n   "base": 0,\n   "permanent": true,\n   "purpose": "",\n   "size": 0,\n'
+                   '   "stage": "late"\n  }\n')
 
 
 @generic_repr
@@ -330,6 +369,7 @@ class Kernel:
         self.memblock.caller = purpose
         self.memblock.reserve(base, size)
         self.out.allocs.append(Alloc(purpose, base, size, self.stage, permanent))
+        self.out.check_bound()
 
     def alloc(self, fn: str, purpose: str, size: int, *args: Any, permanent: bool = True) -> int:
         """A memblock allocator (``fn``: the memblock model's method), recorded; 0 on failure."""
@@ -344,6 +384,7 @@ class Kernel:
             self.out.allocs.append(Alloc(purpose, addr, size, self.stage, permanent))
         else:
             self.note(f"allocation failed: {purpose} ({size:#x} bytes)")
+        self.out.check_bound()
         return addr
 
     # ---- memblock.memory as PFN ranges
