@@ -7,7 +7,7 @@ Outputs (under ``acpi/``): ``SRAT.aml``, ``SLIT.aml`` (when the machine has dist
 it back to the same bytes; a table iasl 20200925 cannot express, such as one with an SRAT
 Generic Port, gets no ``.dsl`` and a note), ``RSDP.aml``, ``XSDT.aml``, ``RSDT.aml`` laid
 out from the ``tables at`` address (option ``base``), and ``acpidump.txt`` holding the whole
-set as ``acpidump`` prints it (``acpixtract -a`` reads it back).
+set as ``acpidump`` prints it (``acpixtract -a`` reads it back; option ``acpidump``).
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ def fwc_register_backends(register: Callable[..., None]) -> None:
                       "acpi/XSDT.aml", "acpi/RSDT.aml", "acpi/acpidump.txt"],
              options={"base": Option(-1, "physical address of the RSDP (default: the machine's 'tables at', "
                                          "else 0xE0000)"),
-                      "dsl": Option(True, "write iasl data-table source next to each table")})
+                      "dsl": Option(True, "write iasl data-table source next to each table"),
+                      "acpidump": Option(True, "write acpidump.txt, the whole set as acpidump prints it")})
 
 
 def decompile(paths: list[str], fwc: "Fwc", name: str | None) -> tuple[str | None, list["Diagnostic"]]:
@@ -214,4 +215,5 @@ def generate(ctx: BackendContext) -> None:
     for entry in entries:
         if entry.signature in ("RSDP", "RSD ", "XSDT", "RSDT"):
             ctx.emit(f"acpi/{'RSDP' if entry.signature == 'RSD ' else entry.signature}.aml", entry.data)
-    ctx.emit("acpi/acpidump.txt", to_acpidump(entries))
+    if ctx.options["acpidump"]:
+        ctx.emit("acpi/acpidump.txt", to_acpidump(entries))

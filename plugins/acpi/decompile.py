@@ -72,9 +72,14 @@ def decompile(paths: Iterable[str], fwc: Fwc | None = None,
     (:mod:`.memmap`)."""
     from fwc import Fwc
 
+    from .describe import forget
+
     fwc, inp = fwc or Fwc(), read_inputs(paths)
     compiled: set[str] = set()  # texts whose whole compile gave the tables compared
-    text, diags = _decompile(inp, fwc, name, compiled)
+    try:
+        text, diags = _decompile(inp, fwc, name, compiled)
+    finally:
+        forget()  # nothing of the decoded tables outlives the call
     if text is not None and inp.e820:
         from .memmap import with_e820
 
@@ -196,11 +201,12 @@ def _compile(fwc: Fwc, text: str, T: ModuleType, compiled: set[str],
              only: Collection[str] | None = None) -> tuple[dict, bool]:
     """``({signature: bytes}, ok)``: the tables ``text`` compiles to and whether it checks.
 
-    The proof is one ``fwc compile -b acpi`` of the text (without the iasl sources, which are
-    not the tables): the text is parsed once, checked, and its tables are what that compile
-    writes; ``compiled`` then holds the text.  When that compile fails, whether the text
+    The proof is one ``fwc compile -b acpi`` of the text (without the iasl sources and the
+    acpidump text, which render the tables it writes, not the tables): the text is parsed
+    once, checked, and its tables are what that compile writes; ``compiled`` then holds the text.  When that compile fails, whether the text
     checks and the tables of ``only`` (signatures) are found as the compile would make them."""
-    r = fwc.compile(text=text, name="<decompiled>", backends=["acpi"], options={"acpi.dsl": False})
+    r = fwc.compile(text=text, name="<decompiled>", backends=["acpi"], options={"acpi.dsl": False,
+                                                                                 "acpi.acpidump": False})
     if r.ok:
         compiled.add(text)
         built = {a.path for a in r.artifacts}

@@ -36,11 +36,17 @@ _MEMO: dict = {}
 
 def _memo(key: str, table: Table, make: Callable[[Table], list]) -> list:
     """``make(table)``, remembered for the last table of each key: ``decompile`` describes
-    one set of tables in several ways."""
+    one set of tables in several ways (and :func:`forget` s them when it is done)."""
     hit = _MEMO.get(key)
     if hit is None or hit[0] is not table:
         hit = _MEMO[key] = (table, make(table))
     return hit[1]
+
+
+def forget() -> None:
+    """Drop what :func:`_memo` remembers: a decompile's tables do not outlive it (and the
+    cyclic collector does not walk them after it)."""
+    _MEMO.clear()
 
 
 def _mapped(signature: str, table: Table | None) -> list:
@@ -100,18 +106,31 @@ def _merged_order(pxms: list[tuple[int, int]]) -> list[int]:
 def _node_order(srat: Table | None, order: str) -> list[int]:
     if srat is None:
         return []
-    pxms = _memo("pxms", srat, lambda t: [(e.type, v["pxm"]) for e, v in _mapped("SRAT", t)])
+    pxms = _memo("pxms", srat, _pxm_runs)
     if order == "merged":
         return _merged_order(pxms)
     if order == "pxm":
         return sorted({p for _, p in pxms})
     groups = {"table": tuple(M.SRAT_ENTRIES), "memory": M.SRAT_GROUPS[1], "initiator": M.SRAT_GROUPS[3]}
-    seen: list[int] = []
+    seen: dict[int, None] = {}
     for types in (groups[order], tuple(M.SRAT_ENTRIES)):
         for t, p in pxms:
             if t in types and p not in seen:
-                seen.append(p)
-    return seen
+                seen[p] = None
+    return list(seen)
+
+
+def _pxm_runs(srat: Table) -> list[tuple[int, int]]:
+    """(subtable type, proximity domain) of the SRAT's mapped entries in table order, a run of
+    equal pairs given once: the node orders depend only on first appearances."""
+    out: list[tuple[int, int]] = []
+    last = None
+    for e, v in _mapped("SRAT", srat):
+        pair = (e.type, v["pxm"])
+        if pair != last:
+            out.append(pair)
+            last = pair
+    return out
 
 
 def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = None, name: str = "decompiled",
@@ -140,7 +159,7 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
         o = f"{MODELLED[sig]} revision {t.header['revision']}"
         if t.header != {**first.header, "revision": t.header["revision"]}:
             o += f" oem {_oem_text(t.header)}"
-        raw = b"".join(e.raw for e in getattr(t, "entries", []) if getattr(e, "raw", None) is not None)
+        raw = b"" if sig == "SLIT" else b"".join([e.raw for e in t.entries if e.raw is not None])
         if raw:
             o += f' append "{raw.hex()}"'
         opts.append(o)
@@ -170,17 +189,18 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
                 present[v["apic_id"]] = v
     window = None
     mem = []
+    cpu_types, x2apic = M.SRAT_CPU, SratType.X2APIC_CPU_AFFINITY
+    states: dict[tuple, str] = {}  # a CPU state -> its words
     for e, v in _mapped("SRAT", srat):
-        if e.type in M.SRAT_CPU:
-            cpu = present.get(v["apic_id"], _PRESENT)
-            words = []
-            if not cpu["enabled"]:
-                words.append("disabled")
-            if cpu["online_capable"]:
-                words.append("online-capable")
-            if e.type == SratType.X2APIC_CPU_AFFINITY and v["apic_id"] < 255:
-                words.append("x2apic")
-            node(v["pxm"]).cpus.append((v["apic_id"], " ".join(words)))
+        if e.type in cpu_types:
+            apic = v["apic_id"]
+            cpu = present.get(apic, _PRESENT)
+            key = (cpu["enabled"], cpu["online_capable"], e.type == x2apic and apic < 255)
+            state = states.get(key)
+            if state is None:  # the words of a CPU's state, in this order
+                state = states[key] = " ".join(w for w, on in zip(("disabled", "online-capable", "x2apic"),
+                                                                  (not key[0], key[1], key[2])) if on)
+            (nodes.get(v["pxm"]) or node(v["pxm"])).cpus.append((apic, state))
         elif e is M.MEMORY:
             mem.append(v)
         elif e is M.ITS:
@@ -211,10 +231,14 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
         mem = [v for v in mem if not any(v is x for x in nvdimms)]
         for v in sorted(nvdimms, key=lambda v: v["base"]):
             node(v["pxm"]).lines.append(f"dimm size {_size(v['size'])} at {_addr(v['base'])} nonvolatile")
+    sizes: dict[int, str] = {}
     for v in mem:
         state = "".join([" hotpluggable" if v["hotpluggable"] else "", " nonvolatile" if v["nonvolatile"] else "",
                          "" if v["enabled"] else " disabled"])
-        node(v["pxm"]).lines.append(f"memory {_addr(v['base'])} size {_size(v['size'])}{state}")
+        size = sizes.get(v["size"])
+        if size is None:
+            size = sizes[v["size"]] = _size(v["size"])
+        (nodes.get(v["pxm"]) or node(v["pxm"])).lines.append(f"memory {_addr(v['base'])} size {size}{state}")
     if window is not None:
         node(window["pxm"])
         ram = sum(v["size"] for v in mem if v["enabled"])
