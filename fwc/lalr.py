@@ -15,12 +15,21 @@ suite checks that both give Lark's own results on every example and fuzzed input
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 
 
 class Token(str):
     """A token: its text, ``type`` and 1-based ``line``/``column`` (end exclusive)."""
 
     __slots__ = ("type", "start_pos", "line", "column", "end_line", "end_column", "end_pos", "allowed")
+    type: str
+    start_pos: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    end_pos: int
+    allowed: "set | None"
 
     def __new__(cls, type_, value, start_pos=0, line=1, column=1, end_line=1, end_column=1, end_pos=0):
         self = super().__new__(cls, value)
@@ -265,10 +274,25 @@ class Parser:
         self.lexers = [_Lexer(terms, unless, tables["first_chars"]) for terms, unless in tables["lexer_defs"]]
         self.root = self.lexers[tables["root_lexer"]]
         self.state_lexer = [self.lexers[i] for i in tables["lexers"]]
+        self._skip_chars, self._skip = self._skipper(tables)
         self.callbacks = [self._callback(r, transformer) for r in tables["rules"]]
         #: per rule: (origin, size, callback), callback None for a rule whose value is its one child
         self.reduce = [(r[0], r[1], None if r[1] == 1 and r[3] and r[4] is None else cb)
                        for r, cb in zip(tables["rules"], self.callbacks)]
+
+    def _skipper(self, tables):
+        """An ignored terminal (whitespace) that is the only terminal of every lexer able to
+        begin with its first characters: at those characters every lexer matches it, so
+        :meth:`parse` skips it with its own regex.  Returns (those characters, its ``match``)."""
+        first, terms = tables["first_chars"], dict(self.root.terms)
+        for name in sorted(self.ignore):
+            chars = first.get(terms.get(name))
+            if not chars:
+                continue
+            if all(name in lx.names and all(n == name or (first[p] is not None and not set(first[p]) & set(chars))
+                                            for n, p in lx.terms) for lx in self.lexers):
+                return frozenset(chars), re.compile(terms[name]).match
+        return frozenset(), None
 
     @staticmethod
     def _callback(rule, transformer):
@@ -301,6 +325,27 @@ class Parser:
             if after:
                 out += [None] * after
             return out if inline and type(out) is _Inline else user(out)
+
+        # The same, faster, for the usual shapes: some children kept (tokens filtered out) ...
+        if not after and not any(expand or nones for _, expand, nones in include):
+            if len(include) < 2:
+                if not include:
+                    return lambda children: user([])
+                i0 = include[0][0]
+                return lambda children: user([children[i0]])
+            get = itemgetter(*(i for i, _, _ in include))
+            return lambda children: user(list(get(children)))
+        # ... and ``x*`` growing by one: the list grows in place
+        if not after and len(include) == 2 and include[0] == (0, True, 0) and not include[1][1] and not include[1][2]:
+            i1 = include[1][0]
+
+            def grow(children):
+                out = children[0]
+                if type(out) is not _Inline:
+                    return call(children)
+                out.append(children[i1])
+                return out if inline else user(out)
+            return grow
         return call
 
     # -- lexing
@@ -339,35 +384,93 @@ class Parser:
 
     # -- parsing
     def parse(self, text: str, start: str = "start", on_error=None):
+        """Lex and parse ``text``: :meth:`_lex` and :meth:`feed` inlined for the usual token
+        (whitespace before it skipped, a terminal of the state's lexer, no newline in it); any
+        other token goes through :meth:`_lex`, which handles it as it always does."""
         start_state, end_state = self.t["starts"][start]
-        self._stack = [start_state]
-        self._values: list = []
+        stack = self._stack = [start_state]
+        values: list = []
+        self._values = values
         self.end_state = end_state
-        pos, line, col, last = 0, 1, 1, None
-        lex, feed = self._lex, self.feed
+        states, reduce, state_lexer, ignore, newline = self.states, self.reduce, self.state_lexer, self.ignore, self.newline
+        skip_chars, skip, new, Tok = self._skip_chars, self._skip, str.__new__, Token
+        pos, line, col, last, n = 0, 1, 1, None, len(text)
         while True:
-            try:
-                tok, pos, line, col = lex(text, pos, line, col)
-            except UnexpectedCharacters as e:
-                if on_error is None or not on_error(e):
-                    raise
-                nl = text[e.pos_in_stream] == "\n"
-                pos, line, col, last = e.pos_in_stream + 1, e.line + nl, 1 if nl else e.column + 1, None
-                continue
+            # -- the next token
+            tok = None
+            while pos < n:
+                ch = text[pos]
+                if ch in skip_chars:  # only the one ignored terminal (whitespace) begins with ch
+                    m = skip(text, pos)
+                    if m is None:  # (cannot happen for whitespace) no terminal here: _lex says so
+                        skip_chars = frozenset()
+                        continue
+                    end = m.end()
+                    k = text.count("\n", pos, end)
+                    if k:
+                        line, col = line + k, end - text.rfind("\n", pos, end)
+                    else:
+                        col += end - pos
+                    pos = end
+                    continue
+                lexer = state_lexer[stack[-1]]
+                m = (lexer._by_char.get(ch) or lexer._for_char(ch))(text, pos)
+                if m is not None:
+                    type_ = m.lastgroup
+                    if type_ not in ignore and type_ not in newline and type_ not in lexer.unless:
+                        value = m.group()
+                        tok = new(Tok, value)
+                        tok.type, tok.start_pos, tok.line, tok.column = type_, pos, line, col
+                        pos = m.end()
+                        col += len(value)
+                        tok.end_line, tok.end_column, tok.end_pos, tok.allowed = line, col, pos, None
+                        break
+                try:
+                    tok, pos, line, col = self._lex(text, pos, line, col)
+                except UnexpectedCharacters as e:
+                    if on_error is None or not on_error(e):
+                        raise
+                    nl = text[e.pos_in_stream] == "\n"
+                    pos, line, col, last = e.pos_in_stream + 1, e.line + nl, 1 if nl else e.column + 1, None
+                    stack, values = self._stack, self._values
+                    continue
+                break
             if tok is not None:
                 last = tok
             else:
-                tok = Token.new_borrow_pos("$END", "", last) if last is not None else Token("$END", "")
-            try:
-                result = feed(tok)
-            except UnexpectedToken as e:
-                if on_error is None or not on_error(e):
-                    raise
-                if tok.type == "$END":
-                    raise
-                continue
-            if tok.type == "$END":
-                return result
+                tok = Tok.new_borrow_pos("$END", "", last) if last is not None else Tok("$END", "")
+            # -- feed it (as :meth:`feed`)
+            type_ = tok.type
+            while True:
+                act = states[stack[-1]].get(type_)
+                if act is None:
+                    try:
+                        self.feed(tok)  # raises UnexpectedToken
+                    except UnexpectedToken as e:
+                        if on_error is None or not on_error(e) or type_ == "$END":
+                            raise
+                    stack, values = self._stack, self._values
+                    break
+                if act >= 0:
+                    stack.append(act)
+                    values.append(tok)
+                    break
+                origin, size, callback = reduce[-1 - act]
+                if callback is None:  # ``?rule`` of one child: the child is the value
+                    stack[-1] = states[stack[-2]][origin]
+                else:
+                    if size:
+                        children = values[-size:]
+                        del stack[-size:]
+                        del values[-size:]
+                    else:
+                        children = []
+                    values.append(callback(children))
+                    stack.append(states[stack[-1]][origin])
+                if type_ == "$END" and stack[-1] == end_state:
+                    return values[-1]
+            if type_ == "$END":  # shifted
+                return None
 
     def copy_state(self):
         return list(self._stack), self._values_copy(self._values)

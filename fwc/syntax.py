@@ -1,14 +1,12 @@
 """The syntax layer: text -> statements (with spans), or syntax diagnostics.
 
-The grammar lives in ``grammars/fwc.lark``.  Lark analyses it (LALR(1), contextual
-lexer) and :mod:`fwc.lalr` runs the resulting tables; the parse-time callbacks below
-build light statement records directly, without a parse tree; every span comes from
-tokens, which always carry positions.
+The grammar lives in ``grammars/fwc.lark``.  Lark analyses it (LALR(1), contextual lexer) and
+:mod:`fwc.lalr` runs the resulting tables; the parse-time callbacks below build light statement
+records directly, without a parse tree; every span comes from tokens, which carry positions.
 
-Start-up cost matters (``fwc check`` should cost little more than starting Python),
-so the tables are computed at build time into ``fwc/_tables.py`` (see ``setup.py``)
-and the runtime does not import Lark; in a source tree they are computed from the
-grammar on first use.
+Start-up cost matters (``fwc check`` should cost little more than starting Python), so the
+tables are computed at build time into ``fwc/_tables.py`` (see ``setup.py``) and the runtime
+does not import Lark; in a source tree they are computed from the grammar on first use.
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ from .diagnostics import Diagnostic, Span
 from .syntax_errors import MAX_RECOVERIES, MAX_SYNTAX_ERRORS, repair, syntax_diagnostic
 
 GRAMMAR_FILE = "fwc.lark"
+_new = tuple.__new__  # records built as their NamedTuple __new__ does, without its frame
 
 # --------------------------------------------------------------------------
 # Statement and expression records
@@ -134,10 +133,12 @@ class _Builder:
 
     # -- helpers
     def _tspan(self, tok) -> Span:
-        return Span(self.file, tok.line, tok.column, tok.end_line, tok.end_column)
+        return _new(Span, (self.file, tok.line, tok.column, tok.end_line, tok.end_column))
 
     def _span(self, children) -> Span | None:
         """From the first child that has a position to the last one."""
+        if children and isinstance(children[0], str) and (s := self._child_span(children[-1])) and s.file == self.file:
+            return _new(Span, (s.file, children[0].line, children[0].column, s.end_line, s.end_col))  # type: ignore[attr-defined]
         first = last = None
         for c in children:
             first = self._child_span(c)
@@ -159,7 +160,7 @@ class _Builder:
         return c.span
 
     def _stmt(self, _kind, children, **args) -> Stmt:
-        return Stmt(_kind, self._span(children), args)
+        return _new(Stmt, (_kind, self._span(children), args))
 
     def _word(self, tok):
         return Word(str(tok), self._tspan(tok)) if tok is not None else None
@@ -171,18 +172,17 @@ class _Builder:
     def start(self, c):
         return c
 
-    def body(self, c):
-        return c
+    body = start
 
     # -- expressions
     def number(self, c):
         text = str(c[0])
         if len(text) > 60:  # far beyond any field; int() of huge literals is slow or refused
-            return Num(1 << 1024, self._tspan(c[0]))
-        return Num(parse_number(text), self._tspan(c[0]))
+            return _new(Num, (1 << 1024, self._tspan(c[0])))
+        return _new(Num, (parse_number(text), self._tspan(c[0])))
 
     def name(self, c):
-        return Name(str(c[0]), self._tspan(c[0]))
+        return _new(Name, (str(c[0]), self._tspan(c[0])))
 
     def binop(self, c):
         return BinOp(str(c[1]), c[0], c[2], Span.cover(c[0].span, c[2].span))
@@ -192,7 +192,7 @@ class _Builder:
         return self._stmt("machine", c[:2], name=self._str(c[1]), body=c[2:])
 
     def let(self, c):
-        return self._stmt("let", c, name=Name(str(c[1]), self._tspan(c[1])), expr=c[2])
+        return _new(Stmt, ("let", self._span(c), {"name": _new(Name, (str(c[1]), self._tspan(c[1]))), "expr": c[2]}))
 
     def include(self, c):
         return self._stmt("include", c, path=self._str(c[1]))
