@@ -136,7 +136,7 @@ class RegionType:
     """
 
     __slots__ = ("name", "B", "E", "F", "N", "max", "total_size", "addr",
-                 "pending", "gen", "walk_index", "pfn_index")
+                 "pending", "gen", "freed", "walk_index", "pfn_index", "frontiers")
 
     def __init__(self, name: str, max_regions: int):
         self.name = name
@@ -154,6 +154,11 @@ class RegionType:
         #: bumped whenever a region is inserted, removed or changed: the key of
         #: ``walk_index`` (Memblock._walk_regions) and ``pfn_index`` (pfn_ranges)
         self.gen = 0
+        #: bumped whenever a region is removed or shrunk (the space it covers only grows
+        #: otherwise): with memory's ``gen``, the key of ``frontiers`` (of memblock.reserved)
+        self.freed = 0
+        #: Memblock._find_range_top_down()'s memo: (memory.gen, freed, {search: frontier})
+        self.frontiers: tuple[int, int, dict[tuple[int, ...], int]] | None = None
         self.walk_index: tuple[int, dict[int, list[int]], dict] | None = None
         self.pfn_index: tuple[int, list[tuple[int, int, int]], dict[int, list[tuple[int, int, int]]]] | None = None
 
@@ -195,6 +200,9 @@ class Memblock:
     _insert_slack = 2
     #: the class of ``memory`` and ``reserved`` (another kernel's may differ)
     _region_type = RegionType
+    #: memblock_double_array() returns -1 and leaves no trace when resizing is not allowed
+    #: (6.1; 6.12 panics instead): memblock_alloc_range_nid()'s fast path below relies on it
+    _double_fails_quietly = True
 
     def __init__(self, config: MemblockConfig = DEBIAN_X86_64, *,
                  debug: Callable[[str], None] | None = None):
@@ -280,8 +288,27 @@ class Memblock:
 
     def _find_range_top_down(self, start: int, end: int, size: int, align: int,
                              nid: int, flags: int) -> int:
-        """__memblock_find_range_top_down() (mm/memblock.c)."""
-        window = (start, end) if size > 0 else None
+        """__memblock_find_range_top_down() (mm/memblock.c).
+
+        The walk goes down from the top and returns in the first free range that holds the
+        block.  Every range above that one held none, and while memory is unchanged and
+        memblock.reserved only grows, the free ranges there are parts of those and hold none
+        either: the same search starts at the end of the range it last returned in (its
+        frontier; ``start`` when it found nothing), not at the top again.  A boot's many
+        small allocations would otherwise walk every gap they left above (O(n^2))."""
+        memo: dict[tuple[int, ...], int] | None = None
+        window = None
+        if size > 0:
+            res = self.reserved
+            c = res.frontiers
+            if c is None or c[0] != self.memory.gen or c[1] != res.freed:
+                c = res.frontiers = (self.memory.gen, res.freed, {})
+            memo = c[2]
+            key = (start, end, size, align, nid, flags, self.movable_node)
+            top = memo.get(key, end)
+            if top <= start:
+                return 0
+            window = (start, top)
         amask = ~((align - 1) & MASK64)
         # a candidate lies in [this_start, this_end - size]: gaps shorter than size never hold one
         for rs, re_, _ in self._next_mem_range(nid, flags, True, window, size):
@@ -292,7 +319,13 @@ class Memblock:
                 continue
             cand = (this_end - size) & amask
             if cand >= this_start:
+                if memo is not None:
+                    if len(memo) >= 4096:
+                        memo.clear()
+                    memo[key] = this_end
                 return cand
+        if memo is not None:
+            memo[key] = start
         return 0
 
     def _find_in_range_node(self, size: int, align: int, start: int, end: int,
@@ -333,6 +366,7 @@ class Memblock:
         t.total_size = (t.total_size - (t.E[i] - t.B[i])) & MASK64
         del t.B[i], t.E[i], t.F[i], t.N[i]
         t.gen += 1
+        t.freed += 1
         # an emptied array gets its dummy back; total_size is left as is
         # (the kernel only WARNs if it is not 0)
 
@@ -591,6 +625,7 @@ class Memblock:
             removed = sum(E[s:e]) - sum(B[s:e])
             del B[s:e], E[s:e], t.F[s:e], t.N[s:e]
             t.gen += 1
+            t.freed += 1
             t.total_size = (t.total_size - removed) & MASK64
         return 0
 
@@ -773,6 +808,15 @@ class Memblock:
             nid = NUMA_NO_NODE
         if not align:
             align = self.config.smp_cache_bytes
+        res = self.reserved
+        if (size and len(res.B) >= res.max and not self.can_resize and self.debug is None
+                and self._double_fails_quietly):
+            # A found range lies in a gap of memblock.reserved, so memblock_reserve() of it needs
+            # one more region; the array is full and cannot double: the reservation fails
+            # (-ENOMEM, no trace) whatever the searches find, and the result is 0.
+            if flags & MIRROR:
+                self.warnings.append("Could not allocate %#x bytes of mirrored memory" % size)
+            return 0
         while True:
             found = self._find_in_range_node(size, align, start, end, nid, flags)
             if found and not self.reserve(found, size):

@@ -18,10 +18,11 @@ the kinds in ``KINDS``.  Each operation prints one line, ``NAME RESULT``
 
 ``OPS`` declares every operation once -- its arguments (name, kind,
 optional), the ``Memblock`` method it calls and how the result is printed --
-and drives the parser, the validation and ``help_text()``.  There is one
-tokeniser (``tokenize``) and one line parser (``parse_line``), shared by
-``parse_script`` (check only) and ``run_script`` (parse and run each line as
-it is read, like the driver).
+and drives the parser, the validation and ``help_text()``.  ``tokenize`` and
+``parse_line`` check a script (``parse_script``).  ``run_script`` runs each line
+as it is read, like the driver, through a handler written out per operation
+(same tokens, same values); a line it cannot take goes through ``parse_line``'s
+checks.
 """
 
 from __future__ import annotations
@@ -164,10 +165,8 @@ def _flags(s: str, max_numnodes: int) -> int:
 
 
 def _bool(s: str, max_numnodes: int) -> bool:
-    if s == "0":
-        return False
-    if s == "1":
-        return True
+    if s in ("0", "1"):
+        return s == "1"
     raise _BadToken("expected 0 or 1")
 
 
@@ -436,15 +435,6 @@ def _parse(lineno: int, raw: str, toks: list[str], max_numnodes: int) -> tuple[O
         raise ScriptError(lineno, column(raw, e.index), e.message) from None
 
 
-def _error(lineno: int, raw: str, toks: list[str], max_numnodes: int) -> ScriptError:
-    """The driver's error for a line known to be malformed."""
-    try:
-        _parse(lineno, raw, toks, max_numnodes)
-    except ScriptError as e:
-        return e
-    raise AssertionError(f"line {lineno} parses")
-
-
 def parse_line(lineno: int, raw: str, toks: list[str], max_numnodes: int) -> Statement:
     """The statement of one tokenised line; raises ScriptError."""
     return Statement(lineno, toks, *_parse(lineno, raw, toks, max_numnodes))
@@ -460,7 +450,28 @@ def parse_script(text: str, *, config: MemblockConfig = HARNESS) -> list[Stateme
     return [parse_line(lineno, raw, toks, max_numnodes) for lineno, raw, toks in tokenize(text)]
 
 
-_getitem = dict.__getitem__
+_FACTORIES: dict[tuple[bool, ...], Callable[..., Callable[[list[str]], str | None]]] = {}
+
+
+def _handler(call: Callable[..., Any], render: Callable[[Any], str], caches: tuple[dict[str, Any], ...],
+             plain: bool) -> Callable[[list[str]], str | None]:
+    """A line's work for an op and a number of tokens: the output line, or None for a token not a
+    valid cached value (the line then takes the checking path).  Written out per signature (a loop
+    over the arguments costs more than most ops): ``a0 = c0(t[1]); ...; return render(call(a0,
+    ...))``, a plain hex u64 converted directly (int() succeeds: "0x", 1-16 hex digits, ASCII)."""
+    shape = tuple(plain and c is KINDS["u64"].cache for c in caches)
+    make = _FACTORIES.get(shape)
+    if make is None:
+        n = len(shape)
+        src = "".join([f"def make(call, render{''.join(f', c{i}' for i in range(n))}):\n def run(t):\n  try:\n"]
+                      + [f'   x = t[{i + 1}]\n   a{i} = int(x, 16) if x[1:2] == "x" and len(x) <= 18 and "_" not in x '
+                         f"else c{i}(x)\n" if hx else f"   a{i} = c{i}(t[{i + 1}])\n" for i, hx in enumerate(shape)]
+                      + ["   pass\n  except MISS:\n   return None\n",
+                         f"  return render(call({', '.join(f'a{i}' for i in range(n))}))\n return run\n"])
+        ns: dict[str, Any] = {"MISS": (_BadToken, _Uncached, ValueError)}
+        exec(compile(src, f"<memblock_script handler {n}>", "exec"), ns)
+        make = _FACTORIES[shape] = ns["make"]
+    return make(call, render, *(c.__getitem__ for c in caches))
 
 
 def run_script(text: str, *, config: MemblockConfig = HARNESS,
@@ -476,27 +487,28 @@ def run_script(text: str, *, config: MemblockConfig = HARNESS,
     ``> OP ARG...``.
     """
     mb = memblock if memblock is not None else Memblock(config)
-    max_numnodes = mb.max_numnodes
-    # per operation and number of tokens: the bound call, the printer, the arguments' token caches
-    table = {}
+    plain = _plain(text)
+    split = str.split if plain else _TOKEN_RE.findall
+    table = {}  # per operation and number of tokens: the line's work (None: wrong number of arguments)
     for name, op in OPS.items():
-        bound = (op.bind(mb), op.render, op._caches)
-        table[name] = tuple(bound if op._min <= n - 1 <= len(op._kinds) else None for n in range(MAXTOK + 1))
+        call, caches = op.bind(mb), op._caches
+        table[name] = tuple(_handler(call, op.render, caches[:n - 1], plain)
+                            if op._min <= n - 1 <= len(caches) else None for n in range(MAXTOK + 1))
     out: list[str] = []
     append = out.append
-    for lineno, raw, toks in tokenize(text):
-        entries = table.get(toks[0])
-        entry = entries[len(toks)] if entries is not None else None
-        if entry is None:
-            raise _error(lineno, raw, toks, max_numnodes)
-        call, render, caches = entry
-        try:        # one dict look-up a token (a token not seen before is parsed once)
-            args = list(map(_getitem, caches, toks[1:]))
-        except (_BadToken, _Uncached):
-            args = _parse(lineno, raw, toks, max_numnodes)[1]
+    for lineno, raw in enumerate(text.split("\n"), 1):
+        toks = split(raw.partition("#")[0] if "#" in raw else raw)
+        if not toks:
+            continue
+        entries = table.get(toks[0], ())
+        run = entries[len(toks)] if len(toks) < len(entries) else None
         if echo:
             append("> " + " ".join(toks))
-        append(render(call(*args)))
-    if not out:
-        return ""
-    return "\n".join(out) + "\n"
+        line = run(toks) if run is not None else None
+        if line is None:    # malformed, a token not seen before, or a configuration-dependent one
+            if len(toks) > MAXTOK:
+                raise ScriptError(lineno, column(raw, MAXTOK), "too many arguments")
+            op, args = _parse(lineno, raw, toks, mb.max_numnodes)
+            line = op.render(op.bind(mb)(*args))
+        append(line)
+    return "\n".join(out) + "\n" if out else ""

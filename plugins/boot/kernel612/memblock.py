@@ -58,6 +58,7 @@ class Memblock612(Memblock):
 
     _insert_slack = 1
     _region_type = RegionType612
+    _double_fails_quietly = False   # memblock_double_array() panics
 
     def numa_valid_node(self, nid: int) -> bool:
         """numa_valid_node() (include/linux/numa.h): ``0 <= nid < MAX_NUMNODES``."""
