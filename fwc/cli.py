@@ -21,18 +21,46 @@ class UsageError(Exception):
     pass
 
 
-def _parser(plugin_commands=None):
+class _Fallback(Exception):
+    """The one-command parser met what only the whole parser answers (help, version, an error)."""
+
+
+def _parser(plugin_commands=None, only=None):
+    """The command line's parser; ``only``: a parser of the built-in command ``only`` alone that
+    prints nothing and raises :class:`_Fallback` where the whole parser would print (help,
+    --version, usage errors), so that a valid command line is parsed without building every
+    command's parser (``fwc check``'s start): what it accepts, it parses as the whole one does."""
     import argparse
 
     from . import __version__
 
     class Parser(argparse.ArgumentParser):
         def error(self, message):  # usage errors exit 2 with our prefix
+            if only is not None:
+                raise _Fallback(message)
             self.print_usage(sys.stderr)
             raise UsageError(message + _suggestion(self, message))
 
+        def _print_message(self, message, file=None):
+            if only is not None:
+                raise _Fallback(message)
+            super()._print_message(message, file)
+
+        def exit(self, status=0, message=None):
+            if only is not None:
+                raise _Fallback(message)
+            super().exit(status, message)
+
+    class Quiet(argparse.RawDescriptionHelpFormatter):
+        # The one-command parser formats no text (it falls back instead): its formatters only
+        # check metavars, at a fixed width, without asking the terminal's (importing shutil).
+        def __init__(self, prog, indent_increment=2, max_help_position=24, width=80):
+            super().__init__(prog, indent_increment, max_help_position, width)
+
+    formatter = argparse.RawDescriptionHelpFormatter if only is None else Quiet
     p = Parser(prog="fwc", description="Firmware description compiler: NUMA machines to ACPI tables, "
-                                       "QEMU command lines and a simulated Linux early boot.")
+                                       "QEMU command lines and a simulated Linux early boot.",
+               **({} if only is None else {"formatter_class": Quiet}))
     p.add_argument("--version", action="version", version=f"fwc {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands (fwc COMMAND --help: "
                                                                        "options and examples)")
@@ -40,7 +68,7 @@ def _parser(plugin_commands=None):
     def command(name, summary=None, epilog=None):
         summary, example = (summary, epilog) if summary else HELP[name]
         return sub.add_parser(name, help=summary, description=summary[:1].upper() + summary[1:] + ".",
-                              epilog=example, formatter_class=argparse.RawDescriptionHelpFormatter)
+                              epilog=example, formatter_class=formatter)
 
     def common(sp):
         sp.add_argument("-W", dest="warn", action="append", default=[], metavar="[no-]CHECK",
@@ -56,44 +84,50 @@ def _parser(plugin_commands=None):
         sp.add_argument("--debug", action="store_true", help="show tracebacks of internal errors and of raising plugins")
         sp.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
-    c = command("check")
-    c.add_argument("file")
-    common(c)
+    if only in (None, "check"):
+        c = command("check")
+        c.add_argument("file")
+        common(c)
 
-    k = command("compile")
-    k.add_argument("files", nargs="+", metavar="FILE", help="descriptions, or directories of .fwc files")
-    k.add_argument("-b", "--backend", dest="backends", action="append", metavar="BACKEND",
-                   help="run BACKEND (repeatable; default: all)")
-    k.add_argument("-o", "--output", default=".", metavar="DIR", help="output directory (default: .)")
-    k.add_argument("-O", dest="options", action="append", default=[], metavar="BACKEND.OPTION=VALUE",
-                   help="set a backend option")
-    k.add_argument("--depfile", metavar="FILE", help="write a make rule: outputs depend on every file read")
-    k.add_argument("--allow-large-output", action="store_true", help="write outputs above 64 MiB in total")
-    common(k)
+    if only in (None, "compile"):
+        k = command("compile")
+        k.add_argument("files", nargs="+", metavar="FILE", help="descriptions, or directories of .fwc files")
+        k.add_argument("-b", "--backend", dest="backends", action="append", metavar="BACKEND",
+                       help="run BACKEND (repeatable; default: all)")
+        k.add_argument("-o", "--output", default=".", metavar="DIR", help="output directory (default: .)")
+        k.add_argument("-O", dest="options", action="append", default=[], metavar="BACKEND.OPTION=VALUE",
+                       help="set a backend option")
+        k.add_argument("--depfile", metavar="FILE", help="write a make rule: outputs depend on every file read")
+        k.add_argument("--allow-large-output", action="store_true", help="write outputs above 64 MiB in total")
+        common(k)
 
-    d = command("decompile")
-    d.add_argument("inputs", nargs="+", metavar="INPUT")
-    d.add_argument("-o", "--output", metavar="FILE", help="write the description here (default: stdout)")
-    d.add_argument("--name", help="machine name (default: decompiled)")
-    d.add_argument("--from", dest="using", default="acpi", help="decompiler (default: acpi)")
-    d.add_argument("--json", action="store_true")
-    d.add_argument("--debug", action="store_true")
-    d.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    if only in (None, "decompile"):
+        d = command("decompile")
+        d.add_argument("inputs", nargs="+", metavar="INPUT")
+        d.add_argument("-o", "--output", metavar="FILE", help="write the description here (default: stdout)")
+        d.add_argument("--name", help="machine name (default: decompiled)")
+        d.add_argument("--from", dest="using", default="acpi", help="decompiler (default: acpi)")
+        d.add_argument("--json", action="store_true")
+        d.add_argument("--debug", action="store_true")
+        d.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
-    sh = command("show")
-    sh.add_argument("file")
-    sh.add_argument("--no-boot", action="store_true", help="do not run the boot simulation for the zones")
-    sh.add_argument("-O", dest="options", action="append", default=[], metavar="boot.OPTION=VALUE",
-                    help="an option of the boot simulation (e.g. boot.kernel=6.12)")
-    common(sh)
+    if only in (None, "show"):
+        sh = command("show")
+        sh.add_argument("file")
+        sh.add_argument("--no-boot", action="store_true", help="do not run the boot simulation for the zones")
+        sh.add_argument("-O", dest="options", action="append", default=[], metavar="boot.OPTION=VALUE",
+                        help="an option of the boot simulation (e.g. boot.kernel=6.12)")
+        common(sh)
 
-    b = command("backends")
-    b.add_argument("--json", action="store_true")
-    b.add_argument("--debug", action="store_true")
+    if only in (None, "backends"):
+        b = command("backends")
+        b.add_argument("--json", action="store_true")
+        b.add_argument("--debug", action="store_true")
 
-    ch = command("checks")
-    ch.add_argument("--json", action="store_true")
-    ch.add_argument("--debug", action="store_true")
+    if only in (None, "checks"):
+        ch = command("checks")
+        ch.add_argument("--json", action="store_true")
+        ch.add_argument("--debug", action="store_true")
     for name, (configure, _, help_, plugin) in (plugin_commands or {}).items():
         sp = command(name, f"{help_} (plugin {plugin})")
         sp.add_argument("--debug", action="store_true")
@@ -427,13 +461,20 @@ def main(argv=None) -> int:
             # fwc's own command run as `fwc NAME ...` loads only the plugin that declares it
             declared = _declared_command(first) if argv and argv[0] == first else None
             plugin_commands = declared or fwc.host.commands
-        parser = _parser(plugin_commands)
-        try:
-            args = parser.parse_args(argv)
-        except SystemExit as e:  # --help / --version
-            return int(e.code or 0)
+        args = None
+        if plugin_commands is None and first in BUILTIN_COMMANDS:
+            try:  # a valid built-in command line needs only its command's parser
+                args = _parser(only=first).parse_args(argv)
+            except _Fallback:
+                pass
+        if args is None:
+            parser = _parser(plugin_commands)
+            try:
+                args = parser.parse_args(argv)
+            except SystemExit as e:  # --help / --version
+                return int(e.code or 0)
         if not args.command:
-            parser.print_help(sys.stderr)
+            _parser(plugin_commands).print_help(sys.stderr)
             return EXIT_USAGE
         if args.command in COMMANDS:
             return COMMANDS[args.command](args)

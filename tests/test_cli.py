@@ -218,3 +218,37 @@ def test_show_is_plain_when_piped_and_fits_80_columns():
     assert lines[0].startswith("machine c_q35_3node_slit  x86_64, board qemu-q35")
     assert any(l.split()[:4] == ["2", "2", "4-5", "0x140000000-0x1ffffffff"] for l in lines)
     assert any(l.split() == ["1", "21", "10", "17"] for l in lines)
+
+
+# The one-command parser (fwc.cli._parser(only=...)): what it accepts it parses exactly as the
+# whole parser does, and everything else (help, --version, errors) falls back to the whole one.
+PARSER_LINES = [
+    ["check", "m.fwc"], ["check", "m.fwc", "--json", "-W", "no-x", "-E", "y", "--Werror", "-I", "d", "-I", "e"],
+    ["check", "--color=never", "m.fwc", "--debug", "--read-anywhere"], ["check", "--col", "always", "m.fwc"],
+    ["check", "--", "-odd.fwc"], ["compile", "a.fwc", "b", "-b", "acpi", "-O", "boot.policy=seed", "-o", "out",
+                                  "--depfile", "d.d", "--allow-large-output"],
+    ["decompile", "SRAT.dat", "--from", "acpi", "--name", "n", "-o", "x"], ["show", "m.fwc", "--no-boot"],
+    ["backends", "--json"], ["checks"], ["checks", "--debug"],
+    # not valid: the whole parser answers
+    ["check"], ["check", "a", "b"], ["check", "m.fwc", "--color", "blue"], ["check", "m.fwc", "--bogus"],
+    ["check", "-h"], ["check", "m.fwc", "--help"], ["--version", "check", "m.fwc"], ["-h", "check"],
+    ["--debug", "check", "m.fwc"], ["check", "m.fwc", "-W"], ["compile"], ["show", "m.fwc", "--json=1"],
+]
+
+
+@pytest.mark.parametrize("argv", PARSER_LINES, ids=" ".join)
+def test_one_command_parser_parses_as_the_whole_parser(argv, capsys):
+    from fwc.cli import _Fallback, _parser
+
+    first = next(a for a in argv if not a.startswith("-"))
+    try:
+        fast = _parser(only=first).parse_args(argv)
+    except _Fallback:
+        fast = None
+    assert capsys.readouterr() == ("", "")  # it prints nothing, ever
+    try:
+        whole = _parser().parse_args(argv)
+    except BaseException:  # noqa: BLE001 - SystemExit (help, version) or fwc's UsageError
+        whole = None
+    capsys.readouterr()
+    assert fast == whole

@@ -24,7 +24,6 @@ build a prediction used.
 
 from __future__ import annotations
 
-import lzma
 import os
 import re
 import struct
@@ -132,6 +131,8 @@ def read_bzimage_build(path: str) -> KernelBuild:
     po, pl = struct.unpack_from("<II", img, 0x248)
     payload = img[off + po:off + po + pl]
     if payload.startswith(b"\xfd7zXZ"):
+        import lzma  # only for a bzImage: not on every boot simulation's import
+
         elf = lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(payload)
     elif payload.startswith(b"\x28\xb5\x2f\xfd"):    # zstd (Debian's 6.12): the zstd program, no module in 3.11
         elf = _unzstd(path, payload)
