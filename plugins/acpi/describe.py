@@ -54,11 +54,15 @@ def _mapped(signature: str, table: Table | None) -> list:
     if table is None:
         return []
     def read(t: Table) -> list:
-        by_type, out = M.entries_of(signature), []
+        by_type = {k: (e, e.reader) for k, e in M.entries_of(signature).items()}
+        out: list = []
+        append = out.append
         for st in t.entries:
-            e = by_type.get(st.type) if st.fields is not None else None
-            if e is not None:
-                out.append((e, e.read(st.fields)))
+            f = st.fields
+            if f is not None:
+                e = by_type.get(st.type)
+                if e is not None:
+                    append((e[0], e[1](f)))
         return out
 
     return _memo(signature, table, read)
@@ -147,7 +151,7 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
         lines.append(f"    board {board}" + (f" max-ram-below-4g {limit:#x}" if limit else "")
                      + (" accel kvm" if kvm else ""))
     arch = "x86_64"
-    if srat is not None and any(e.type == SratType.GICC_AFFINITY for e in srat.entries if e.fields is not None):
+    if is_arm(decoded):
         arch = "arm64"
         lines.append("    arch arm64")
     if first is not None:
@@ -271,27 +275,13 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
             else:
                 unaffined.append((apic, state))
     for n in sorted(nodes.values(), key=lambda n: n.id):
-        body = []
-        groups: list[tuple[str, list[int]]] = []
-        for apic, state in n.cpus:
-            if groups and groups[-1][0] == state and groups[-1][1][-1] + 1 == apic:
-                groups[-1][1].append(apic)
-            else:
-                groups.append((state, [apic]))
-        for state, ids in groups:
-            body.append(f"cpus {id_ranges(ids)}" + (f" {state}" if state else ""))
+        body = [f"cpus {id_ranges(ids)}" + (f" {state}" if state else "") for state, ids in _runs(n.cpus)]
         body += n.lines
         pxm_text = f" pxm {n.pxm}" if n.pxm != n.id else ""
         lines.append(f"    node {n.id}{pxm_text} {{")
         lines += [f"        {b}" for b in body]
         lines.append("    }")
-    groups2: list[tuple[str, list[int]]] = []
-    for apic, state in unaffined:
-        if groups2 and groups2[-1][0] == state and groups2[-1][1][-1] + 1 == apic:
-            groups2[-1][1].append(apic)
-        else:
-            groups2.append((state, [apic]))
-    lines += [f"    cpus {id_ranges(ids)}" + (f" {state}" if state else "") for state, ids in groups2]
+    lines += [f"    cpus {id_ranges(ids)}" + (f" {state}" if state else "") for state, ids in _runs(unaffined)]
 
     if slit is not None:
         by_pxm = {n.pxm: n.id for n in nodes.values()}
@@ -319,6 +309,22 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
     lines.append("}")
     return "\n".join(lines) + "\n"
 
+
+
+def _runs(cpus: list[tuple[int, str]]) -> list[tuple[str, range]]:
+    """(state, APIC IDs) of each run of CPUs in one state with consecutive rising APIC IDs."""
+    out: list[tuple[str, range]] = []
+    first = last = -2
+    state = None
+    for apic, s in cpus:
+        if s != state or apic != last + 1:
+            if state is not None:
+                out.append((state, range(first, last + 1)))
+            first, state = apic, s
+        last = apic
+    if state is not None:
+        out.append((state, range(first, last + 1)))
+    return out
 
 
 def qemu_limits(decoded: dict[str, Table]) -> tuple[int, ...]:
@@ -355,4 +361,4 @@ def fwc_shape(decoded: dict[str, Table]) -> bool:
 
 def is_arm(decoded: dict[str, Table]) -> bool:
     srat = decoded.get("SRAT")
-    return srat is not None and any(e.type == SratType.GICC_AFFINITY for e in srat.entries if e.fields is not None)
+    return srat is not None and any(t == SratType.GICC_AFFINITY for t, _ in _memo("pxms", srat, _pxm_runs))

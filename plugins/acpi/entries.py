@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from fwc.model import ordered_ranges
-from fwc.units import exact_size
+from fwc.units import UNITS, exact_size
 
 from . import layout as L
 from . import model_map as M
@@ -50,6 +50,11 @@ def quote(s: str) -> str:
 
 
 def size_text(n: int) -> str:
+    if n > 0:  # exact_size's unit, from the trailing zero bits (a table has thousands of these)
+        zeros = (n & -n).bit_length() - 1
+        for letter, shift in UNITS:
+            if zeros >= shift:
+                return f"{n >> shift}{letter}"
     return exact_size(n, otherwise=lambda n: f"{n:#x}" if n >= 4096 else str(n))
 
 

@@ -92,6 +92,8 @@ class Entry:
     _by_key: dict[str, L.Field] = field(init=False, repr=False)
     _values: Callable[[Any, Mapping], dict] = field(init=False, repr=False)
     _read: Callable[[Mapping], dict] = field(init=False, repr=False)
+    _env: dict = field(init=False, repr=False)
+    _recorders: dict = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         by_key = {f.key: f for f in self.struct.fields}
@@ -109,38 +111,67 @@ class Entry:
                 shift += bits
             return "(" + " | ".join(parts) + ")"
 
-        to_record: dict[str, str] = {}
         to_model: list[str] = []
         for i, (key, attr) in enumerate(self.fields.items()):
             if attr == HANDLE:
                 h = by_key[key].handle
                 assert h is not None, f"{key}: a handle field declares its forms"
                 env[f"H{i}"] = h
-                to_record[key] = f"_handle_values(H{i}, {to_record[h.selector]}, o, a)"
                 to_model.append(f"**_handle_attrs(H{i}, {read(h.selector)}, {read(key)})")
             elif isinstance(attr, tuple):
-                env[f"C{i}"], width = attr[1], by_key[key].width
-                to_record[key] = f"C{i}.record({get(attr[0])}, {width})"
-                to_model.append(f"{attr[0]!r}: C{i}.model({read(key)}, {width})")
+                env[f"C{i}"] = attr[1]
+                to_model.append(f"{attr[0]!r}: C{i}.model({read(key)}, {by_key[key].width})")
             else:
-                to_record[key] = get(attr)
                 to_model.append(f"{attr!r}: {read(key)}")
         if self.flags:
             plan = [(b.mask, self.flags[b.key]) for b in by_key["flags"].bits if b.key in self.flags]
-            to_record["flags"] = " | ".join(f"({mask} if {get(attr)} else 0)" for mask, attr in plan)
             to_model += [f"{attr!r}: bool(r['flags'] & {mask})" for mask, attr in plan]
             to_model.append(f"'other_flags': r['flags'] & {~sum(mask for mask, _ in plan)}")
-        for key, sp in splits.items():  # a split value is stored in its parts
-            value, shift = to_record.pop(key), 0
-            for k, bits in sp.parts:
-                to_record[k] = f"(({value}) >> {shift}) & {(1 << bits) - 1}"
-                shift += bits
-        record = ", ".join(f"{k!r}: {v}" for k, v in to_record.items())
         set_ = object.__setattr__
         set_(self, "type", self.struct.type)
         set_(self, "_by_key", by_key)
-        set_(self, "_values", eval(f"lambda o, a: {{**D, {record}}}", env))      # noqa: S307
-        set_(self, "_read", eval(f"lambda r: {{{', '.join(to_model)}, **K}}", env))  # noqa: S307
+        set_(self, "_env", env)
+        set_(self, "_recorders", {})
+        set_(self, "_values", eval(f"lambda o, a: {self._record_source(get)}", env))      # noqa: S307
+        consts = ", **K" if self.const else ""
+        set_(self, "_read", eval(f"lambda r: {{{', '.join(to_model)}{consts}}}", env))  # noqa: S307
+
+    def _record_source(self, get: Callable[[str], str]) -> str:
+        """The expression of the record's fields (layout defaults ``D`` filled in) from the model
+        object ``o``, ``get(attribute)`` being the expression of one attribute's value."""
+        by_key, to_record = self._by_key, {}  # type: dict[str, L.Field], dict[str, str]
+        for i, (key, attr) in enumerate(self.fields.items()):
+            if attr == HANDLE:
+                h = by_key[key].handle
+                assert h is not None
+                to_record[key] = f"_handle_values(H{i}, {to_record[h.selector]}, o, a)"
+            elif isinstance(attr, tuple):
+                to_record[key] = f"C{i}.record({get(attr[0])}, {by_key[key].width})"
+            else:
+                to_record[key] = get(attr)
+        if self.flags:
+            plan = [(b.mask, self.flags[b.key]) for b in by_key["flags"].bits if b.key in self.flags]
+            to_record["flags"] = " | ".join(f"({mask} if {get(attr)} else 0)" for mask, attr in plan)
+        for sp in self.struct.splits:  # a split value is stored in its parts
+            value, shift = to_record.pop(sp.key), 0
+            for k, bits in sp.parts:
+                to_record[k] = f"(({value}) >> {shift}) & {(1 << bits) - 1}"
+                shift += bits
+        return "{**D, " + ", ".join(f"{k!r}: {v}" for k, v in to_record.items()) + "}"
+
+    def recorder(self, *given: str) -> Callable[..., Subtable]:
+        """``record`` as a function of ``(obj, *values)``: ``recorder("pxm")(cpu, 3)`` is
+        ``record(cpu, pxm=3)``, without a keyword dictionary per record (tables of tens of
+        thousands of entries); generated once for each ``given``."""
+        make = self._recorders.get(given)
+        if make is None:
+            assert self.type is not None and HANDLE not in self.fields.values(), f"{self.struct.key}: no recorder"
+            params = {attr: f"_{i}" for i, attr in enumerate(given)}
+            source = self._record_source(lambda attr: params.get(attr, f"o.{attr}"))
+            env = {**self._env, "Subtable": Subtable, "T": self.type}
+            make = self._recorders[given] = eval(  # noqa: S307
+                f"lambda o{''.join(', ' + p for p in params.values())}: Subtable(T, {source})", env)
+        return make
 
     def default(self, attr: str) -> Any:
         """The layout's default value of the field holding ``attr``."""
@@ -155,6 +186,11 @@ class Entry:
         """A :class:`~.binary.Subtable` of this entry's type (see :meth:`values`)."""
         assert self.type is not None, f"{self.struct.key} is not a subtable"
         return Subtable(self.type, self._values(obj, attrs))
+
+    @property
+    def reader(self) -> Callable[[Mapping], dict]:
+        """:meth:`read` as a plain function (for loops over tens of thousands of records)."""
+        return self._read
 
     def read(self, rec: Mapping) -> dict:
         """Model attribute values from a decoded record.  Flag bits without an attribute are

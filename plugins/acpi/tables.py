@@ -58,6 +58,21 @@ def _cpu_entry(machine: Machine, node: Node, cpu: Cpu) -> Subtable:
     return _clock(M.SRAT_CPU[kind].record(cpu, pxm=node.pxm, enabled=True), cpu.clock_domain)
 
 
+def _cpu_entries(machine: Machine, pairs: list[tuple[Node, Cpu]]) -> list[Subtable]:
+    """:func:`_cpu_entry` of each (node, cpu), with one generated function a subtable type."""
+    arm, out = machine.arch == "arm64", []  # type: bool, list[Subtable]
+    make = {kind: e.recorder("pxm", "enabled") for kind, e in M.SRAT_CPU.items()}
+    gicc, x2apic, apic = (make[k] for k in (SratType.GICC_AFFINITY, SratType.X2APIC_CPU_AFFINITY,
+                                             SratType.CPU_AFFINITY))
+    append = out.append
+    for node, cpu in pairs:
+        st = (gicc if arm else x2apic if cpu.needs_x2apic else apic)(cpu, node.pxm, True)
+        if cpu.clock_domain:
+            _clock(st, cpu.clock_domain)
+        append(st)
+    return out
+
+
 def _clock(st: Subtable, clock_domain: int) -> Subtable:
     """A processor affinity entry with its clock domain (a field of the entry, not of the model
     mapping: most descriptions never give one)."""
@@ -147,8 +162,9 @@ def srat(machine: Machine) -> Table | None:
         return Table("SRAT", header(machine, "srat", 3), body,
                      list(_srat_listed(machine, listed)) + _append(machine, "srat"))
     qemu = boards.is_qemu(machine.board)
-    entries = [_cpu_entry(machine, n, c) for n, c in ordered_cpus(machine)]
-    mem = [M.MEMORY.record(r, pxm=n.pxm) for n in machine.nodes for r in n.boot_memory]
+    entries = _cpu_entries(machine, ordered_cpus(machine))
+    memory = M.MEMORY.recorder("pxm")
+    mem = [memory(r, n.pxm) for n in machine.nodes for r in n.boot_memory]
     if qemu:
         # NVDIMMs (hw/acpi/nvdimm.c nvdimm_build_srat()) before the padding, in QEMU's order
         pxm = {id(r): n.pxm for n in machine.nodes for r in n.dimms}
@@ -219,7 +235,9 @@ def madt(machine: Machine) -> Table | None:
     node_cpus = [c for _, c in ordered_cpus(machine)] + list(machine.unaffined_cpus)
     x2 = any(c.apic_id > 254 for c in node_cpus)
     if listed is None:
-        entries = [_lapic(c, c.apic_id, uid) for uid, c in enumerate(node_cpus)]
+        lapic, x2apic = M.LOCAL_APIC.recorder("uid"), M.LOCAL_X2APIC.recorder("uid")
+        entries = [(x2apic if c.needs_x2apic or uid > 255 else lapic)(c, uid)  # as _lapic
+                   for uid, c in enumerate(node_cpus)]
         entries += _interrupts(machine, x2)
     else:
         by_id = {c.apic_id: c for c in node_cpus}
