@@ -480,7 +480,15 @@ def _parse_bdf(text: str) -> tuple[int, int, int, int] | None:
 
 
 def load(loader: Loader, text: str, name: str):
-    """Parse and elaborate a file; return (machine or None, diagnostics)."""
+    """Parse and elaborate a file; return (machine or None, diagnostics).  The loader forgets
+    the statements when it returns: the model keeps what it needs of them."""
+    try:
+        return _load(loader, text, name)
+    finally:
+        loader.forget()
+
+
+def _load(loader: Loader, text: str, name: str):
     el = Elaborator(loader)
     stmts = loader.parse(text, name, "start", el.diags)
     if stmts is None:

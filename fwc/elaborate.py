@@ -57,6 +57,10 @@ class Loader:
     def parsed(self, name: str, start: str) -> bool:
         return (name, start) in self._parsed
 
+    def forget(self) -> None:
+        """Drop the parsed statements (the load is over)."""
+        self._parsed.clear()
+
     def resolve(self, path: str, including: str | None) -> str | None:
         return self.roots.resolve(path, including)[0]
 

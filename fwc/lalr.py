@@ -16,20 +16,13 @@ from __future__ import annotations
 
 import re
 from operator import itemgetter
+from typing import Any
 
 
 class Token(str):
     """A token: its text, ``type`` and 1-based ``line``/``column`` (end exclusive)."""
 
     __slots__ = ("type", "start_pos", "line", "column", "end_line", "end_column", "end_pos", "allowed")
-    type: str
-    start_pos: int
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    end_pos: int
-    allowed: "set | None"
 
     def __new__(cls, type_, value, start_pos=0, line=1, column=1, end_line=1, end_column=1, end_pos=0):
         self = super().__new__(cls, value)
@@ -384,9 +377,17 @@ class Parser:
 
     # -- parsing
     def parse(self, text: str, start: str = "start", on_error=None):
-        """Lex and parse ``text``: :meth:`_lex` and :meth:`feed` inlined for the usual token
-        (whitespace before it skipped, a terminal of the state's lexer, no newline in it); any
-        other token goes through :meth:`_lex`, which handles it as it always does."""
+        """Lex and parse ``text``, calling ``on_error(exception)`` on a syntax error (true: go on)."""
+        try:
+            return self._parse(text, start, on_error)
+        finally:  # the parser is shared: it keeps nothing of the parse (no statement) alive
+            self._stack: list = []
+            self._values: list = []
+
+    def _parse(self, text: str, start: str, on_error):
+        """:meth:`_lex` and :meth:`feed` inlined for the usual token (whitespace before it
+        skipped, a terminal of the state's lexer, no newline in it); any other token goes
+        through :meth:`_lex`, which handles it as it always does."""
         start_state, end_state = self.t["starts"][start]
         stack = self._stack = [start_state]
         values: list = []
@@ -397,7 +398,7 @@ class Parser:
         pos, line, col, last, n = 0, 1, 1, None, len(text)
         while True:
             # -- the next token
-            tok = None
+            tok: Any = None
             while pos < n:
                 ch = text[pos]
                 if ch in skip_chars:  # only the one ignored terminal (whitespace) begins with ch
