@@ -450,28 +450,31 @@ def parse_script(text: str, *, config: MemblockConfig = HARNESS) -> list[Stateme
     return [parse_line(lineno, raw, toks, max_numnodes) for lineno, raw, toks in tokenize(text)]
 
 
-_FACTORIES: dict[tuple[bool, ...], Callable[..., Callable[[list[str]], str | None]]] = {}
+_FACTORIES: dict[tuple[Any, ...], Callable[..., Callable[[list[str]], str | None]]] = {}
+#: the result printed after ``call(...)`` by how an op shows it (its render, in line)
+_SHOWS = {"ok": "  call({})\n  return fmt\n", "text": "  return str(call({}))\n"}
 
 
-def _handler(call: Callable[..., Any], render: Callable[[Any], str], caches: tuple[dict[str, Any], ...],
-             plain: bool) -> Callable[[list[str]], str | None]:
+def _handler(op: Op, call: Callable[..., Any], caches: tuple[dict[str, Any], ...], plain: bool
+             ) -> Callable[[list[str]], str | None]:
     """A line's work for an op and a number of tokens: the output line, or None for a token not a
     valid cached value (the line then takes the checking path).  Written out per signature (a loop
-    over the arguments costs more than most ops): ``a0 = c0(t[1]); ...; return render(call(a0,
-    ...))``, a plain hex u64 converted directly (int() succeeds: "0x", 1-16 hex digits, ASCII)."""
-    shape = tuple(plain and c is KINDS["u64"].cache for c in caches)
+    over the arguments costs more than most ops): ``a0 = c0(t[1]); ...; return fmt % call(a0,
+    ...)``, a plain hex u64 converted directly (int() succeeds: "0x", 1-16 hex digits, ASCII)."""
+    shape = (op.shows if op.shows in _SHOWS else "%",) + tuple(plain and c is KINDS["u64"].cache for c in caches)
     make = _FACTORIES.get(shape)
     if make is None:
-        n = len(shape)
-        src = "".join([f"def make(call, render{''.join(f', c{i}' for i in range(n))}):\n def run(t):\n  try:\n"]
+        n = len(caches)
+        src = "".join([f"def make(call, fmt{''.join(f', c{i}' for i in range(n))}):\n def run(t):\n  try:\n"]
                       + [f'   x = t[{i + 1}]\n   a{i} = int(x, 16) if x[1:2] == "x" and len(x) <= 18 and "_" not in x '
-                         f"else c{i}(x)\n" if hx else f"   a{i} = c{i}(t[{i + 1}])\n" for i, hx in enumerate(shape)]
+                         f"else c{i}(x)\n" if hx else f"   a{i} = c{i}(t[{i + 1}])\n" for i, hx in enumerate(shape[1:])]
                       + ["   pass\n  except MISS:\n   return None\n",
-                         f"  return render(call({', '.join(f'a{i}' for i in range(n))}))\n return run\n"])
+                         _SHOWS.get(str(shape[0]), "  return fmt % call({})\n").format(", ".join(f"a{i}" for i in range(n))),
+                         " return run\n"])
         ns: dict[str, Any] = {"MISS": (_BadToken, _Uncached, ValueError)}
         exec(compile(src, f"<memblock_script handler {n}>", "exec"), ns)
         make = _FACTORIES[shape] = ns["make"]
-    return make(call, render, *(c.__getitem__ for c in caches))
+    return make(call, op.name + " " + op.shows, *(c.__getitem__ for c in caches))
 
 
 def run_script(text: str, *, config: MemblockConfig = HARNESS,
@@ -492,7 +495,7 @@ def run_script(text: str, *, config: MemblockConfig = HARNESS,
     table = {}  # per operation and number of tokens: the line's work (None: wrong number of arguments)
     for name, op in OPS.items():
         call, caches = op.bind(mb), op._caches
-        table[name] = tuple(_handler(call, op.render, caches[:n - 1], plain)
+        table[name] = tuple(_handler(op, call, caches[:n - 1], plain)
                             if op._min <= n - 1 <= len(caches) else None for n in range(MAXTOK + 1))
     out: list[str] = []
     append = out.append
