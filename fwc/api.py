@@ -218,6 +218,7 @@ class Fwc:
             diags += [x for x in (self.levels.apply(d) for d in ctx.diagnostics) if x is not None]
             diags += _unregistered(backend, ctx.diagnostics, self.checks)
             artifacts += ctx.artifacts
+        shared.clear()  # each context is in it and holds it: without the cycle, the machine is freed with the result
         paths: dict[str, str] = {}
         for a in artifacts:
             if a.path in paths:

@@ -147,12 +147,16 @@ def check_group(analyse: Callable[["Machine"], Sequence[tuple]]) -> Callable[[st
         for name, code, level, desc in CHECKS:
             register(name, level, desc, checks(name), code=code)
     """
-    memo: list = [None, None]
+    import weakref
+
+    memo: list = [None, None]  # a weak reference to the machine analysed, the analysis
 
     def for_check(name: str) -> CheckFn:
         def check(machine: "Machine", report: Report) -> None:
-            if memo[0] is not machine:
-                memo[0], memo[1] = machine, analyse(machine)
+            # weak: the last machine checked does not stay alive (with the cyclic collector walking
+            # its objects) until the next check
+            if memo[0] is None or memo[0]() is not machine:
+                memo[0], memo[1] = weakref.ref(machine), analyse(machine)
             for p in memo[1]:
                 if p[0] == name:
                     report(p[1], p[2], notes=p[3] if len(p) > 3 else ())

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from itertools import repeat
 from collections.abc import Mapping  # the ABC: isinstance on typing.Mapping is slow
 from typing import Any, Callable, Iterable
 
 from . import layout as L
 from .codec import (INT_FORMATS, AcpiEncodeError, AcpiError, checksum, flag_bits,  # noqa: F401
-                    flags_value, struct_codec)
+                    flags_value, record_run, struct_codec)
 
 __all__ = [
     "AcpiError", "AcpiEncodeError", "Problem", "Subtable", "Table",
@@ -441,6 +442,11 @@ def _decode_subtables(data: bytes, off: int, end: int, lay: L.TableLayout,
         else:
             fn, keys, convert, size = u
             need = size + hsize
+            if n == need and convert is None and end - off >= 16 * n:  # a run of this type and length
+                recs = record_run(data, off, (end - off) // n, hsize, codecs[t])
+                entries += map(Subtable, repeat(t), recs)
+                off += len(recs) * n
+                continue
             if n < need:
                 P(off + 1, f"{sig}: {subs[t].name} subtable length {n} is shorter than {need}; "
                            f"kept as raw bytes", code="acpi-bad-length")

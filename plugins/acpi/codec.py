@@ -11,6 +11,8 @@ bytes at hand-written offsets.  Stdlib only.
 from __future__ import annotations
 
 import struct
+from functools import lru_cache
+from itertools import chain, repeat
 from collections.abc import Mapping  # the ABC: isinstance on typing.Mapping is slow
 from typing import Any, Sequence
 
@@ -157,6 +159,24 @@ class Codec:
         return dict(zip(self.keys, vals))
 
 
+def record_run(data: bytes, off: int, count: int, head: int, c: Codec) -> list[dict]:
+    """The records of the subtables at ``off`` (at most ``count``, each a ``head``-byte type and
+    length header and the fields of ``c``, none needing conversion) as long as each has the type
+    and the length of the first one: those of a large table's run of entries of one kind, read
+    with one ``struct`` call (as :meth:`Codec.unpack` reads each)."""
+    assert head == 2, "a type byte and a length byte"
+    n = head + c.size
+    span = data[off:off + count * n]
+    k = min(count - len(span[0::n].lstrip(span[:1])), count - len(span[1::n].lstrip(span[1:2])))
+    st = _RUNS.get(id(c))
+    if st is None:
+        st = _RUNS[id(c)] = struct.Struct(f"<{head}x" + c.st.format[1:])
+    return list(map(dict, map(zip, repeat(c.keys), st.iter_unpack(span[:k * n]))))
+
+
+_RUNS: dict[int, struct.Struct] = {}
+
+
 def _to_struct(f: L.Field, v: Any, rec: Mapping, where: str) -> Any:
     k = f.kind
     if k == L.KIND_FLAGS:
@@ -261,3 +281,30 @@ def with_header(data: bytes, **fields: Any) -> bytes:
     at = c.offsets["checksum"]
     out[at] = checksum(out)
     return bytes(out)
+
+
+def pack_values(s: L.Struct, values: list[tuple]) -> bytes | None:
+    """Subtables of the layout ``s`` (a type byte, a length byte, then its fields) from their
+    field values in order, packed as the encoder packs each one (one ``struct`` call of the
+    whole subtable, :func:`~.binary._packer`), a few hundred at a time; None when ``s`` has
+    fields other than plain integers or a value does not fit (the encoder then says which)."""
+    c, whole = struct_codec(s), struct_codec(s.all_fields)
+    body = c.st.format[1:]
+    if s.type is None or not c.fast_keys or len(c.fast_keys) < 2 or whole.size >= 256 or whole.st.format != "<BB" + body:
+        return None
+    parts = []
+    try:
+        for i in range(0, len(values), 256):
+            chunk = values[i:i + 256]
+            parts.append(_run_struct(body, len(chunk)).pack(*chain.from_iterable(chunk)))
+    except struct.error:
+        return None
+    n, out = whole.size, bytearray(b"".join(parts))
+    out[0::n], out[1::n] = bytes((s.type,)) * len(values), bytes((n,)) * len(values)
+    return bytes(out)
+
+
+@lru_cache(maxsize=1024)
+def _run_struct(body: str, count: int) -> struct.Struct:
+    """``count`` subtables: two pad bytes for the header (written after), then the fields."""
+    return struct.Struct("<" + ("2x" + body) * count)

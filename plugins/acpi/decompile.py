@@ -126,14 +126,15 @@ def _decompile(inp, fwc: Fwc, name: str | None, compiled: set[str]) -> tuple[str
     if (first["oem_id"], first["oem_table_id"]) == ("BOCHS ", "BXPC    ") or first["creator_id"] == "BXPC":
         boards = ["qemu-q35", "qemu-pc", "generic"]
     fallback: tuple[str, dict, bool] | None = None
-    orders = ORDERS if fwc_shape(decoded) else ORDERS[:1]  # else only the text for a verbatim fallback
+    shape = fwc_shape(decoded)
+    orders = ORDERS if shape else ORDERS[:1]  # else only the text for a verbatim fallback
     tries = [(b, o, lim) for b in boards for lim in (qemu_limits(decoded) if b != "generic" else (0,))
              for o in (orders if b == "generic" else ("table",))]
     for board, order, limit in tries:
         text = describe(decoded, board, inp.rsdp_address, name, order, limit)
         if text is None:
             continue
-        if board == "generic" and not fwc_shape(decoded):
+        if board == "generic" and not shape:
             fallback = (text, {}, False)
             break
         out, ok = _compile(fwc, text, T, compiled, set(original))

@@ -139,6 +139,10 @@ class Entry:
     def _record_source(self, get: Callable[[str], str]) -> str:
         """The expression of the record's fields (layout defaults ``D`` filled in) from the model
         object ``o``, ``get(attribute)`` being the expression of one attribute's value."""
+        return "{**D, " + ", ".join(f"{k!r}: {v}" for k, v in self._record_fields(get).items()) + "}"
+
+    def _record_fields(self, get: Callable[[str], str]) -> dict[str, str]:
+        """{record key: the expression of its value} for the fields the model gives."""
         by_key, to_record = self._by_key, {}  # type: dict[str, L.Field], dict[str, str]
         for i, (key, attr) in enumerate(self.fields.items()):
             if attr == HANDLE:
@@ -157,7 +161,7 @@ class Entry:
             for k, bits in sp.parts:
                 to_record[k] = f"(({value}) >> {shift}) & {(1 << bits) - 1}"
                 shift += bits
-        return "{**D, " + ", ".join(f"{k!r}: {v}" for k, v in to_record.items()) + "}"
+        return to_record
 
     def recorder(self, *given: str) -> Callable[..., Subtable]:
         """``record`` as a function of ``(obj, *values)``: ``recorder("pxm")(cpu, 3)`` is
@@ -172,6 +176,24 @@ class Entry:
             make = self._recorders[given] = eval(  # noqa: S307
                 f"lambda o{''.join(', ' + p for p in params.values())}: Subtable(T, {source})", env)
         return make
+
+    def flat(self, *given: str) -> Callable[..., tuple] | None:
+        """The values :meth:`recorder` ``(*given)`` puts in a record, as a tuple in the layout's
+        field order (what the encoder packs for a record of plain integers), as a function of
+        ``(obj, *values)``; None when this entry's records are not all plain integers."""
+        key = ("flat", *given)
+        if key not in self._recorders:
+            c = struct_codec(self.struct)
+            fields = self._record_fields(lambda attr: f"_{given.index(attr)}" if attr in given else f"o.{attr}") \
+                if HANDLE not in self.fields.values() else {}
+            keys, defaults = c.fast_keys, self._env["D"]
+            if not fields or keys is None or set(keys) != set(defaults) | set(fields):
+                self._recorders[key] = None
+            else:
+                values = ", ".join(fields.get(k, f"D[{k!r}]") for k in keys)
+                self._recorders[key] = eval(  # noqa: S307
+                    f"lambda o{''.join(f', _{i}' for i in range(len(given)))}: ({values},)", self._env)
+        return self._recorders[key]
 
     def default(self, attr: str) -> Any:
         """The layout's default value of the field holding ``attr``."""

@@ -24,6 +24,7 @@ placeholders Linux ignores, the interrupt entries and bytes in place.
 
 from __future__ import annotations
 
+from itertools import groupby
 from typing import Collection, Iterator
 
 from fwc import boards
@@ -31,6 +32,7 @@ from fwc.model import Cpu, Machine, Node, TableEntry
 
 from . import model_map as M
 from .binary import Subtable, Table
+from .codec import pack_values
 from .names import SratType
 
 
@@ -58,18 +60,43 @@ def _cpu_entry(machine: Machine, node: Node, cpu: Cpu) -> Subtable:
     return _clock(M.SRAT_CPU[kind].record(cpu, pxm=node.pxm, enabled=True), cpu.clock_domain)
 
 
-def _cpu_entries(machine: Machine, pairs: list[tuple[Node, Cpu]]) -> list[Subtable]:
-    """:func:`_cpu_entry` of each (node, cpu), with one generated function a subtable type."""
-    arm, out = machine.arch == "arm64", []  # type: bool, list[Subtable]
-    make = {kind: e.recorder("pxm", "enabled") for kind, e in M.SRAT_CPU.items()}
-    gicc, x2apic, apic = (make[k] for k in (SratType.GICC_AFFINITY, SratType.X2APIC_CPU_AFFINITY,
-                                             SratType.CPU_AFFINITY))
-    append = out.append
-    for node, cpu in pairs:
-        st = (gicc if arm else x2apic if cpu.needs_x2apic else apic)(cpu, node.pxm, True)
-        if cpu.clock_domain:
-            _clock(st, cpu.clock_domain)
-        append(st)
+def _cpu_entries(machine: Machine, pairs: list[tuple[Node, Cpu]], packed: bool = False) -> list[Subtable]:
+    """:func:`_cpu_entry` of each (node, cpu), with one generated function a subtable type
+    (``packed``: see :func:`_records`)."""
+    arm = machine.arch == "arm64"
+    gicc, x2apic, apic = (M.SRAT_CPU[k] for k in (SratType.GICC_AFFINITY, SratType.X2APIC_CPU_AFFINITY,
+                                                   SratType.CPU_AFFINITY))
+    cpus = [cpu for _, cpu in pairs]
+    entries = [gicc if arm else x2apic if cpu.needs_x2apic else apic for cpu in cpus]
+    clocks = [cpu.clock_domain for cpu in cpus]
+    # Enabled means "this affinity is valid" (module docstring), whatever the CPU's state
+    out = _records(entries, cpus, ([node.pxm for node, _ in pairs], [True] * len(cpus)), ("pxm", "enabled"),
+                   packed and not any(clocks))
+    if any(clocks):
+        for st, clock in zip(out, clocks):
+            _clock(st, clock)
+    return out
+
+
+def _records(entries: list[M.Entry], objs: list, columns: tuple[list, ...], given: tuple[str, ...],
+             packed: bool) -> list[Subtable]:
+    """``entries[i].recorder(*given)(objs[i], *(c[i] for c in columns))`` for each ``i``.
+    ``packed`` (the encoder's case): a run of one entry whose records are plain integers is
+    instead one subtable of raw bytes, those the encoder writes for them, made without the
+    records (:meth:`~.model_map.Entry.flat`, :func:`~.codec.pack_values`)."""
+    out: list[Subtable] = []
+    i = 0
+    for e, group in groupby(entries):  # (entries compare by identity)
+        k = len(list(group))
+        run, cols = objs[i:i + k], [c[i:i + k] for c in columns]
+        i += k
+        if packed and k > 1:
+            flat = e.flat(*given)
+            data = pack_values(e.struct, list(map(flat, run, *cols))) if flat is not None else None
+            if data is not None and e.type is not None:
+                out.append(Subtable(e.type, None, raw=data))
+                continue
+        out += map(e.recorder(*given), run, *cols)
     return out
 
 
@@ -150,7 +177,8 @@ def qemu_window(machine: Machine) -> tuple[int, int] | None:
     return w if w is not None and w[1] > 0 else None
 
 
-def srat(machine: Machine) -> Table | None:
+def srat(machine: Machine, packed: bool = False) -> Table | None:
+    """The SRAT's records (``packed``: runs of plain entries as their bytes, :func:`_records`)."""
     from . import layout as L
 
     if not machine.numa and "srat" not in machine.table_overrides:
@@ -162,9 +190,11 @@ def srat(machine: Machine) -> Table | None:
         return Table("SRAT", header(machine, "srat", 3), body,
                      list(_srat_listed(machine, listed)) + _append(machine, "srat"))
     qemu = boards.is_qemu(machine.board)
-    entries = _cpu_entries(machine, ordered_cpus(machine))
-    memory = M.MEMORY.recorder("pxm")
-    mem = [memory(r, n.pxm) for n in machine.nodes for r in n.boot_memory]
+    entries = _cpu_entries(machine, ordered_cpus(machine), packed)
+    # (QEMU pads the memory entries to a count: one record each there)
+    ranges = [(n.pxm, r) for n in machine.nodes for r in n.boot_memory]
+    mem = _records([M.MEMORY] * len(ranges), [r for _, r in ranges], ([p for p, _ in ranges],), ("pxm",),
+                   packed and not qemu)
     if qemu:
         # NVDIMMs (hw/acpi/nvdimm.c nvdimm_build_srat()) before the padding, in QEMU's order
         pxm = {id(r): n.pxm for n in machine.nodes for r in n.dimms}
@@ -184,7 +214,8 @@ def srat(machine: Machine) -> Table | None:
     return Table("SRAT", header(machine, "srat", 3), body, entries)
 
 
-def slit(machine: Machine) -> Table | None:
+def slit(machine: Machine, packed: bool = False) -> Table | None:
+    """The SLIT's rows (``packed`` changes nothing: a SLIT has no subtables)."""
     if not machine.distances and "slit" not in machine.table_overrides:
         return None
     d = machine.distance_matrix()
@@ -228,16 +259,18 @@ def _lapic(c: Cpu | None, apic_id: int, uid: int, e: TableEntry | None = None) -
     return (M.LOCAL_X2APIC if c.needs_x2apic or uid > 255 else M.LOCAL_APIC).record(c, uid=uid)
 
 
-def madt(machine: Machine) -> Table | None:
+def madt(machine: Machine, packed: bool = False) -> Table | None:
+    """The MADT's records (``packed``: runs of plain entries as their bytes, :func:`_records`)."""
     listed = _listed(machine, "madt")
     if machine.arch != "x86_64" and listed is None:
         return None
     node_cpus = [c for _, c in ordered_cpus(machine)] + list(machine.unaffined_cpus)
     x2 = any(c.apic_id > 254 for c in node_cpus)
     if listed is None:
-        lapic, x2apic = M.LOCAL_APIC.recorder("uid"), M.LOCAL_X2APIC.recorder("uid")
-        entries = [(x2apic if c.needs_x2apic or uid > 255 else lapic)(c, uid)  # as _lapic
-                   for uid, c in enumerate(node_cpus)]
+        lapic, x2apic = M.LOCAL_APIC, M.LOCAL_X2APIC
+        entries = _records([x2apic if c.needs_x2apic or uid > 255 else lapic  # as _lapic
+                            for uid, c in enumerate(node_cpus)], node_cpus, (list(range(len(node_cpus))),),
+                           ("uid",), packed)
         entries += _interrupts(machine, x2)
     else:
         by_id = {c.apic_id: c for c in node_cpus}
@@ -281,7 +314,7 @@ def build_tables(machine: Machine, only: Collection[str] | None = None) -> dict[
         if o is not None and o.verbatim is not None:
             out[name] = (sig, o.verbatim)
             continue
-        t = make(machine)
+        t = make(machine, packed=True)
         if t is not None:
             out[name] = (sig, encode(t))
     return out
