@@ -252,3 +252,22 @@ def test_one_command_parser_parses_as_the_whole_parser(argv, capsys):
         whole = None
     capsys.readouterr()
     assert fast == whole
+
+
+@pytest.mark.parametrize("argv", [["check", EXAMPLE, "--json"], ["check", "missing.fwc"], ["backends"], ["--help"],
+                                  ["chek", EXAMPLE], ["compile", EXAMPLE, "-b", "qemu", "-o", "{out}", "--json"]])
+def test_program_is_main(argv, tmp_path):
+    # The program (console script, python -m fwc.cli) runs main() with the collector paused at
+    # start and frozen at exit: same output, same status.
+    argv = [a.replace("{out}", str(tmp_path / "o")) for a in argv]
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("FWC_PLUGINS", None)
+    prog = subprocess.run([sys.executable, "-m", "fwc.cli", *argv], capture_output=True, text=True, env=env)
+    if "compile" in argv:
+        written = sorted(p.read_bytes() for p in (tmp_path / "o").rglob("*") if p.is_file())
+        assert written
+        shutil.rmtree(tmp_path / "o")
+    lib = run_fwc(*argv)
+    assert (prog.returncode, prog.stdout, prog.stderr) == (lib.returncode, lib.stdout, lib.stderr)
+    if "compile" in argv:
+        assert sorted(p.read_bytes() for p in (tmp_path / "o").rglob("*") if p.is_file()) == written
