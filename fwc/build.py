@@ -84,7 +84,7 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
     oem_span = None
     table_revs: dict = {}
     table_opts: list = []
-    tables_base = None
+    tables_base = tables_span = None
     node_stmts: list[Stmt] = []
     distances, reserved = [], []
     kernel = initrd = topology = kernel_version_span = None
@@ -133,7 +133,7 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
                     oem_fields[f.kind] = f
         elif k == "tables":
             if once(s):
-                tables_base = el.eval(args["at"], "table address", 0, (1 << 64) - 1)
+                tables_base, tables_span = el.eval(args["at"], "table address", 0, (1 << 64) - 1), s.span
                 if tables_base is not None and tables_base % 16:  # ACPI: the RSDP is on a 16-byte boundary
                     el.error("field-range", f"table address {tables_base:#x} is not 16-byte aligned", s.span)
                     tables_base = None
@@ -277,7 +277,7 @@ def build_machine(el: Elaborator, mstmt: Stmt, file: str):
     )
     el.scopes.pop()
     machine = M.Machine(
-        name=name, arch=arch, board=board, oem=oem, table_revisions=revisions, tables_base=tables_base,
+        name=name, arch=arch, board=board, oem=oem, table_revisions=revisions, tables_base=tables_base, tables_span=tables_span,
         table_overrides=overrides, nodes=nodes, distances=distances, reserved=reserved, kernel=kernel, initrd=initrd,
         cmdline=" ".join(cmdline_parts), slots=slots or 0, maxmem=maxmem or 0, topology=topology,
         interrupts=interrupts, files=tuple(el.loader.files), span=mstmt.span, unaffined_cpus=unaffined,

@@ -385,6 +385,7 @@ class Machine:
     #: without ``-O boot.kernel=``; "" when the description names none (the backend's default)
     kernel_version: str = attrs.field(default="", metadata={"omit_default": True})
     kernel_version_span: Optional[Span] = attrs.field(default=None, eq=False, metadata={"json": False})
+    tables_span: Optional[Span] = attrs.field(default=None, eq=False, metadata={"json": False})  # 'tables at'
 
     # -- derived views (cheap; computed on demand)
     @property

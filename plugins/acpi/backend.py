@@ -63,6 +63,27 @@ def check_qemu_x2apic(machine: "Machine", report: "Report") -> None:
                 return
 
 
+def check_layout(machine: "Machine", report: "Report") -> None:
+    """The tables laid out from ``tables at``: fwc writes an RSDT, whose 32-bit entries reach
+    only tables below 4 GiB (the default address always fits)."""
+    if machine.tables_base is None:
+        return
+    from .binary import AcpiError
+    from .model_map import OEM
+    from .tables import build_tables
+    from .tableset import build_table_set
+
+    try:
+        build_table_set([data for _, data in build_tables(machine).values()], base=machine.tables_base,
+                        header=OEM.values(machine.oem))
+    except AcpiError as e:
+        report(layout_problem(machine.tables_base, e), machine.tables_span or machine.span)
+
+
+def layout_problem(base: int, e: Exception) -> str:
+    return f"cannot lay the tables out at {base:#x}: {e}"
+
+
 def check_disabled_initiator(machine: "Machine", report: "Report") -> None:
     for n in machine.nodes:
         for g in n.initiators:
@@ -113,6 +134,7 @@ CHECKS = (
     ("acpi-append-slit", 4303, "error", "bytes appended to a SLIT", check_append_slit),
     ("acpi-qemu-x2apic", 4304, "warning",
      "a forced x2APIC entry on a QEMU board, where QEMU writes a Local APIC one", check_qemu_x2apic),
+    ("acpi-layout", 4311, "error", "the tables cannot be laid out from the RSDP address", check_layout),
 )
 
 #: Every other diagnostic name the plugin reports (the backend, the table decoder, the acpidump
@@ -121,7 +143,6 @@ CHECKS = (
 #: Names reported with several severities are registered at the mildest, ``warning``.
 DIAGNOSTICS = (
     ("acpi-iasl-source", 4310, "warning", "a table iasl source cannot express gets no .dsl file"),
-    ("acpi-layout", 4311, "error", "the tables cannot be laid out from the RSDP address"),
     ("acpi-malformed", 4320, "error", "an ACPI table's bytes are malformed"),
     ("acpi-truncated", 4321, "error", "an ACPI table, header or subtable ends early"),
     ("acpi-bad-length", 4322, "warning", "a table or subtable length field disagrees with its layout"),
@@ -210,7 +231,7 @@ def generate(ctx: BackendContext) -> None:
     try:
         entries = build_table_set([data for _, data in built.values()], base=base, header=OEM.values(m.oem))
     except AcpiError as e:
-        ctx.error("acpi-layout", f"cannot lay the tables out at {base:#x}: {e}", m.span)
+        ctx.error("acpi-layout", layout_problem(base, e), m.tables_span if base == m.tables_base else m.span)
         return
     for entry in entries:
         if entry.signature in ("RSDP", "RSD ", "XSDT", "RSDT"):
