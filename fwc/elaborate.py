@@ -115,6 +115,8 @@ class Elaborator:
     def _eval(self, e) -> int | None:
         """Evaluate an expression tree without recursion (a long chain of operators is a
         deep tree); values beyond 2**128 stop with an error instead of growing on."""
+        if type(e) is Num:  # the usual expression: a number
+            return e.value
         stack: list[tuple[Any, bool]] = [(e, False)]
         values: list[int | None] = []
         while stack:

@@ -15,6 +15,7 @@ suite checks that both give Lark's own results on every example and fuzzed input
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 from operator import itemgetter
 from typing import Any
 
@@ -217,42 +218,36 @@ class _Lexer:
         self.terms = terms
         self.unless = unless
         self.names = {n for n, _ in terms}
-        self._re = None
         self._by_char: dict = {}
         self._first = first
+        self._by_ws: dict = {}  # the same followed by the whitespace (set by the Parser) they skip
+        self.suffix = ""
+        self.slow: frozenset = frozenset(unless)
 
-    @property
-    def regex(self):
-        if self._re is None:
-            self._re = _compiled(tuple(self.terms))
-        return self._re
+    def match(self, text, pos, ws=False):
+        """The whole alternation's ``match`` at ``pos``; with ``ws``, the whitespace after it
+        too (``suffix``), the terminal's text being its group."""
+        return ((self._by_ws if ws else self._by_char).get(text[pos]) or self._for_char(text[pos], ws))(text, pos)
 
-    def match(self, text, pos):
-        """The whole alternation's ``match`` at ``pos``."""
-        ch = text[pos]
-        fn = self._by_char.get(ch)
-        if fn is None:
-            fn = self._for_char(ch)
-        return fn(text, pos)
-
-    def _for_char(self, ch):
+    def _for_char(self, ch, ws=False):
         if ord(ch) >= 128:
-            fn = self.regex.match
+            terms = tuple(self.terms)
         else:
             terms = tuple(t for t in self.terms if self._first[t[1]] is None or ch in self._first[t[1]])
-            fn = _compiled(terms).match
-        self._by_char[ch] = fn
+        fn = _compiled(terms, self.suffix if ws else "").match
+        (self._by_ws if ws else self._by_char)[ch] = fn
         return fn
 
 
 _COMPILED: dict = {}
 
 
-def _compiled(terms):
-    """The alternation of ``terms`` ((name, pattern), ...), compiled once."""
-    r = _COMPILED.get(terms)
+def _compiled(terms, suffix=""):
+    """The alternation of ``terms`` ((name, pattern), ...), then ``suffix``, compiled once."""
+    r = _COMPILED.get((terms, suffix))
     if r is None:
-        r = _COMPILED[terms] = re.compile("|".join(f"(?P<{n}>{p})" for n, p in terms) or "(?!)")
+        alt = "|".join(f"(?P<{n}>{p})" for n, p in terms) or "(?!)"
+        r = _COMPILED[terms, suffix] = re.compile(f"(?:{alt}){suffix}" if suffix else alt)
     return r
 
 
@@ -267,25 +262,26 @@ class Parser:
         self.lexers = [_Lexer(terms, unless, tables["first_chars"]) for terms, unless in tables["lexer_defs"]]
         self.root = self.lexers[tables["root_lexer"]]
         self.state_lexer = [self.lexers[i] for i in tables["lexers"]]
-        self._skip_chars, self._skip = self._skipper(tables)
+        suffix = self._suffix(tables)
+        for lx in self.lexers:
+            lx.suffix, lx.slow = suffix, self.ignore | self.newline | frozenset(lx.unless)
         self.callbacks = [self._callback(r, transformer) for r in tables["rules"]]
         #: per rule: (origin, size, callback), callback None for a rule whose value is its one child
         self.reduce = [(r[0], r[1], None if r[1] == 1 and r[3] and r[4] is None else cb)
                        for r, cb in zip(tables["rules"], self.callbacks)]
 
-    def _skipper(self, tables):
-        """An ignored terminal (whitespace) that is the only terminal of every lexer able to
-        begin with its first characters: at those characters every lexer matches it, so
-        :meth:`parse` skips it with its own regex.  Returns (those characters, its ``match``)."""
+    def _suffix(self, tables) -> str:
+        """The regex of the whitespace a token is followed by, for :meth:`_Lexer.match_ws`: an
+        ignored terminal that is the only terminal of every lexer able to begin with its first
+        characters (at those characters every lexer matches it), as many times as it follows."""
         first, terms = tables["first_chars"], dict(self.root.terms)
         for name in sorted(self.ignore):
             chars = first.get(terms.get(name))
-            if not chars:
-                continue
-            if all(name in lx.names and all(n == name or (first[p] is not None and not set(first[p]) & set(chars))
-                                            for n, p in lx.terms) for lx in self.lexers):
-                return frozenset(chars), re.compile(terms[name]).match
-        return frozenset(), None
+            if chars and all(name in lx.names and all(n == name or (first[p] is not None and not set(first[p]) & set(chars))
+                                                      for n, p in lx.terms) for lx in self.lexers):
+                one = re.fullmatch(r"\(\?:(\[[^\]]*\])\)\+|(\[[^\]]*\])\+", terms[name])  # [...]+: [...]*
+                return f"{one[1] or one[2]}*" if one else f"(?:{terms[name]})*"
+        return ""
 
     @staticmethod
     def _callback(rule, transformer):
@@ -385,54 +381,49 @@ class Parser:
             self._values: list = []
 
     def _parse(self, text: str, start: str, on_error):
-        """:meth:`_lex` and :meth:`feed` inlined for the usual token (whitespace before it
-        skipped, a terminal of the state's lexer, no newline in it); any other token goes
+        """:meth:`_lex` and :meth:`feed` inlined for the usual token (a terminal of the state's
+        lexer, no newline in it; the whitespace after it skipped with it); any other goes
         through :meth:`_lex`, which handles it as it always does."""
         start_state, end_state = self.t["starts"][start]
         stack = self._stack = [start_state]
         values: list = []
         self._values = values
         self.end_state = end_state
-        states, reduce, state_lexer, ignore, newline = self.states, self.reduce, self.state_lexer, self.ignore, self.newline
-        skip_chars, skip, new, Tok = self._skip_chars, self._skip, str.__new__, Token
-        pos, line, col, last, n = 0, 1, 1, None, len(text)
+        states, reduce, state_lexer, ignore = self.states, self.reduce, self.state_lexer, self.ignore
+        new, Tok = str.__new__, Token
+        pos, last, n = 0, None, len(text)
+        # where lines end: the line of ``pos`` is the first with ends[line - 1] > pos
+        ends = list(accumulate(map((1).__add__, map(len, text.split("\n")))))
+        line, line_start, line_end = 1, 0, ends[0]
         while True:
             # -- the next token
             tok: Any = None
             while pos < n:
-                ch = text[pos]
-                if ch in skip_chars:  # only the one ignored terminal (whitespace) begins with ch
-                    m = skip(text, pos)
-                    if m is None:  # (cannot happen for whitespace) no terminal here: _lex says so
-                        skip_chars = frozenset()
-                        continue
-                    end = m.end()
-                    k = text.count("\n", pos, end)
-                    if k:
-                        line, col = line + k, end - text.rfind("\n", pos, end)
-                    else:
-                        col += end - pos
-                    pos = end
-                    continue
-                lexer = state_lexer[stack[-1]]
-                m = (lexer._by_char.get(ch) or lexer._for_char(ch))(text, pos)
-                if m is not None:
+                if pos >= line_end:
+                    while ends[line - 1] <= pos:
+                        line += 1
+                    line_start, line_end = ends[line - 2], ends[line - 1]
+                lexer, ch = state_lexer[stack[-1]], text[pos]
+                m = (lexer._by_ws.get(ch) or lexer._for_char(ch, True))(text, pos)
+                if m is not None:  # a token and the whitespace after it
                     type_ = m.lastgroup
-                    if type_ not in ignore and type_ not in newline and type_ not in lexer.unless:
-                        value = m.group()
-                        tok = new(Tok, value)
+                    if type_ not in lexer.slow:
+                        end = m.end(type_)
+                        tok = new(Tok, text[pos:end])
+                        col = pos - line_start + 1
                         tok.type, tok.start_pos, tok.line, tok.column = type_, pos, line, col
+                        tok.end_line, tok.end_column, tok.end_pos, tok.allowed = line, col + end - pos, end, None
                         pos = m.end()
-                        col += len(value)
-                        tok.end_line, tok.end_column, tok.end_pos, tok.allowed = line, col, pos, None
                         break
-                try:
-                    tok, pos, line, col = self._lex(text, pos, line, col)
+                    if type_ in ignore and type_ not in lexer.unless:  # whitespace, a comment
+                        pos = m.end()
+                        continue
+                try:  # a string, a character no terminal of the state begins with...
+                    tok, pos, _, _ = self._lex(text, pos, line, pos - line_start + 1)
                 except UnexpectedCharacters as e:
                     if on_error is None or not on_error(e):
                         raise
-                    nl = text[e.pos_in_stream] == "\n"
-                    pos, line, col, last = e.pos_in_stream + 1, e.line + nl, 1 if nl else e.column + 1, None
+                    pos, last = e.pos_in_stream + 1, None
                     stack, values = self._stack, self._values
                     continue
                 break

@@ -94,3 +94,8 @@ def test_first_character_lexers_match_the_whole_alternation():
             for pos in rng.sample(range(len(text)), min(len(text), 300)):
                 a, b = lexer.match(text, pos), whole.match(text, pos)
                 assert (a and (a.span(), a.lastgroup)) == (b and (b.span(), b.lastgroup)), (lexer.terms, text[pos:pos + 20])
+                # and with the whitespace after it: the same terminal, then the whitespace up to the next non-space
+                c = lexer.match(text, pos, ws=True)
+                assert (c and (c.span(c.lastgroup), c.lastgroup)) == (b and (b.span(), b.lastgroup))
+                if c:
+                    assert c.end() == len(text) - len(text[b.end():].lstrip(" \t\f\r\n"))
