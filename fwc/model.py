@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import attrs
 
-from .attrs_repr import generic_repr
+from .attrs_repr import generic_value
 from .diagnostics import Span
 
 ARCHES = ("x86_64", "arm64")
@@ -36,8 +36,8 @@ def _tuple(x: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(x)
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class Oem:
     """The identity written into every table header fwc generates."""
 
@@ -49,8 +49,8 @@ class Oem:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class BoardOptions:
     """Options of a QEMU board (``board qemu-q35 max-ram-below-4g 1G``): what goes on
     QEMU's ``-machine`` (and ``-accel``) beside the machine type.  ``max_ram_below_4g`` 0:
@@ -68,8 +68,8 @@ class BoardOptions:
         return self.accel == "kvm" and self.kernel_irqchip != "off"
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class TableEntry:
     """One run of a table's entries in table order (``tables { srat { … } }``).
 
@@ -100,8 +100,8 @@ class TableEntry:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class TableOverride:
     """Per-table header identity and bytes fwc does not model (from ``tables { … }``)."""
 
@@ -114,8 +114,8 @@ class TableOverride:
     body: Optional[bytes] = None  # the fixed part after the header (SRAT: 12 bytes), if not fwc's
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class Cpu:
     """One logical CPU, by its (x2)APIC ID (or ACPI processor UID on arm64)."""
 
@@ -131,8 +131,8 @@ class Cpu:
         return self.x2apic or self.apic_id >= 255
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class MemoryRange:
     base: int
     size: int
@@ -148,8 +148,8 @@ class MemoryRange:
         return self.base + self.size
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class Initiator:
     """An SRAT Generic Initiator (``initiator``) or Generic Port (``port``)."""
 
@@ -165,15 +165,15 @@ class Initiator:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class Its:
     id: int
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class Node:
     id: int
     pxm: int
@@ -192,8 +192,8 @@ class Node:
         return tuple(m for m in self.memory if m.dimm)
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class Distance:
     src: int  # node ids
     dst: int
@@ -201,8 +201,8 @@ class Distance:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class Reserved:
     """A non-RAM e820 entry."""
 
@@ -216,8 +216,8 @@ class Reserved:
         return self.base + self.size
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class Event:
     """One runtime event after boot (``events { … }``, fwc/events.py), played in order.
 
@@ -242,8 +242,8 @@ class Event:
 EVENT_ACTIONS = ("add", "remove", "online", "online_kernel", "online_movable", "offline", "set")
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class E820Entry:
     """One entry of the firmware memory map given explicitly (``e820 { … }``); ``type`` is a
     key of :data:`E820_BLOCK_TYPES`."""
@@ -262,8 +262,8 @@ class E820Entry:
         return E820_BLOCK_TYPES[self.type]
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class Placement:
     """Where the kernel image or the initrd sits in physical memory."""
 
@@ -276,8 +276,8 @@ class Placement:
         return self.base + self.size
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class Override:
     """A table the initrd carries: one of this machine's (``table``) or a file."""
 
@@ -287,14 +287,14 @@ class Override:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class Initrd(Placement):
     overrides: tuple[Override, ...] = attrs.field(default=(), converter=_tuple)
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class IoApic:
     id: int
     address: int = 0xFEC00000
@@ -302,8 +302,8 @@ class IoApic:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class IrqOverride:
     source: int
     gsi: int
@@ -312,8 +312,8 @@ class IrqOverride:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class Nmi:
     cpu: Optional[int]  # ACPI processor UID, None = all
     lint: int = 1
@@ -322,8 +322,8 @@ class Nmi:
     x2apic: Optional[bool] = None  # a Local x2APIC NMI entry (None: when some APIC ID needs one)
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class Interrupts:
     """What the MADT says besides the CPUs."""
 
@@ -336,8 +336,8 @@ class Interrupts:
     order: tuple[tuple[str, int], ...] = attrs.field(default=(), converter=_tuple)
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class Topology:
     sockets: int
     cores: int
@@ -345,8 +345,8 @@ class Topology:
     span: Optional[Span] = attrs.field(default=None, eq=False)
 
 
-@generic_repr
-@attrs.frozen(slots=False, repr=False)
+@generic_value
+@attrs.frozen(slots=False, repr=False, eq=False)
 class Machine:
     name: str
     arch: str = "x86_64"
