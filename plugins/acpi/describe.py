@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Callable
 
 from fwc import boards
-from fwc.model import id_ranges
 
 from . import model_map as M
 from .binary import Table
@@ -193,18 +192,23 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
                 present[v["apic_id"]] = v
     window = None
     mem = []
-    cpu_types, x2apic = M.SRAT_CPU, SratType.X2APIC_CPU_AFFINITY
+    # the processor entries, each with whether it is the x2APIC one
+    wide_of = {e: e.type == SratType.X2APIC_CPU_AFFINITY for e in M.SRAT_CPU.values()}
     states: dict[tuple, str] = {}  # a CPU state -> its words
+    last: tuple = (None, [])  # the last proximity domain a CPU was in, its node's CPUs
     for e, v in _mapped("SRAT", srat):
-        if e.type in cpu_types:
+        wide = wide_of.get(e)
+        if wide is not None:
             apic = v["apic_id"]
             cpu = present.get(apic, _PRESENT)
-            key = (cpu["enabled"], cpu["online_capable"], e.type == x2apic and apic < 255)
+            key = (cpu["enabled"], cpu["online_capable"], wide and apic < 255)
             state = states.get(key)
             if state is None:  # the words of a CPU's state, in this order
                 state = states[key] = " ".join(w for w, on in zip(("disabled", "online-capable", "x2apic"),
                                                                   (not key[0], key[1], key[2])) if on)
-            (nodes.get(v["pxm"]) or node(v["pxm"])).cpus.append((apic, state))
+            if v["pxm"] != last[0]:
+                last = (v["pxm"], node(v["pxm"]).cpus)
+            last[1].append((apic, state))
         elif e is M.MEMORY:
             mem.append(v)
         elif e is M.ITS:
@@ -275,13 +279,13 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
             else:
                 unaffined.append((apic, state))
     for n in sorted(nodes.values(), key=lambda n: n.id):
-        body = [f"cpus {id_ranges(ids)}" + (f" {state}" if state else "") for state, ids in _runs(n.cpus)]
+        body = [f"cpus {_ids(ids)}" + (f" {state}" if state else "") for state, ids in _runs(n.cpus)]
         body += n.lines
         pxm_text = f" pxm {n.pxm}" if n.pxm != n.id else ""
         lines.append(f"    node {n.id}{pxm_text} {{")
         lines += [f"        {b}" for b in body]
         lines.append("    }")
-    lines += [f"    cpus {id_ranges(ids)}" + (f" {state}" if state else "") for state, ids in _runs(unaffined)]
+    lines += [f"    cpus {_ids(ids)}" + (f" {state}" if state else "") for state, ids in _runs(unaffined)]
 
     if slit is not None:
         by_pxm = {n.pxm: n.id for n in nodes.values()}
@@ -325,6 +329,11 @@ def _runs(cpus: list[tuple[int, str]]) -> list[tuple[str, range]]:
     if state is not None:
         out.append((state, range(first, last + 1)))
     return out
+
+
+def _ids(ids: range) -> str:
+    """``id_ranges`` of a run of consecutive IDs: ``0-63`` (or ``7``)."""
+    return str(ids[0]) if len(ids) == 1 else f"{ids[0]}-{ids[-1]}"
 
 
 def qemu_limits(decoded: dict[str, Table]) -> tuple[int, ...]:
