@@ -268,7 +268,7 @@ def describe(decoded: dict[str, Table], board: str, rsdp_address: int | None = N
         node(0)  # a machine has at least one node, even one the SRAT says nothing about
     # CPUs the MADT lists without SRAT affinity: machine-level 'cpus' (Linux gives them a
     # node itself); without an SRAT there is no affinity at all and they go to node 0.
-    known = {apic for n in nodes.values() for apic, _ in n.cpus}
+    known = {apic for n in nodes.values() for apic, _ in n.cpus} if present else set()
     unaffined: list[tuple[int, str]] = []
     for apic, cpu in present.items():
         if apic not in known:
