@@ -190,7 +190,8 @@ class Entry:
             if not fields or keys is None or set(keys) != set(defaults) | set(fields):
                 self._recorders[key] = None
             else:
-                values = ", ".join(fields.get(k, f"D[{k!r}]") for k in keys)
+                values = ", ".join(fields.get(k, repr(defaults[k]) if type(defaults.get(k)) is int else f"D[{k!r}]")
+                                   for k in keys)  # (an integer default written in)
                 self._recorders[key] = eval(  # noqa: S307
                     f"lambda o{''.join(f', _{i}' for i in range(len(given)))}: ({values},)", self._env)
         return self._recorders[key]
