@@ -103,7 +103,7 @@ def check_memory_overlap(m: "Machine", report: Report) -> None:
 
 
 def check_reserved_overlap(m: "Machine", report: Report) -> None:
-    ram = [r for n in m.nodes for r in n.boot_memory if r.size and r.enabled]
+    ram = [r for n in m.nodes for r in n.boot_memory if r.size and r.enabled] if m.reserved else []  # none to meet
     for a, b in _overlaps(list(m.reserved) + ram):
         res, mem = (a, b) if hasattr(a, "type") else (b, a)
         if hasattr(res, "type") and not hasattr(mem, "type"):
