@@ -262,23 +262,24 @@ class Parser:
         self.lexers = [_Lexer(terms, unless, tables["first_chars"]) for terms, unless in tables["lexer_defs"]]
         self.root = self.lexers[tables["root_lexer"]]
         self.state_lexer = [self.lexers[i] for i in tables["lexers"]]
-        suffix = self._suffix(tables)
+        suffix, slow = self._suffix(tables), self.ignore | self.newline
         for lx in self.lexers:
-            lx.suffix, lx.slow = suffix, self.ignore | self.newline | frozenset(lx.unless)
+            lx.suffix, lx.slow = suffix, slow | frozenset(lx.unless) if lx.unless else slow
         self.callbacks = [self._callback(r, transformer) for r in tables["rules"]]
         #: per rule: (origin, size, callback), callback None for a rule whose value is its one child
         self.reduce = [(r[0], r[1], None if r[1] == 1 and r[3] and r[4] is None else cb)
                        for r, cb in zip(tables["rules"], self.callbacks)]
 
     def _suffix(self, tables) -> str:
-        """The regex of the whitespace a token is followed by, for :meth:`_Lexer.match_ws`: an
-        ignored terminal that is the only terminal of every lexer able to begin with its first
-        characters (at those characters every lexer matches it), as many times as it follows."""
+        """The regex of the whitespace a token is followed by, for ``match(ws=True)``: an ignored
+        terminal that is in every lexer and the only terminal able to begin with its first
+        characters (so every lexer matches it there), as many times as it follows.  Every
+        lexer's terminals are some of the root lexer's: checking those is enough."""
         first, terms = tables["first_chars"], dict(self.root.terms)
         for name in sorted(self.ignore):
             chars = first.get(terms.get(name))
-            if chars and all(name in lx.names and all(n == name or (first[p] is not None and not set(first[p]) & set(chars))
-                                                      for n, p in lx.terms) for lx in self.lexers):
+            if chars and all(n == name or (first[p] is not None and set(chars).isdisjoint(first[p]))
+                             for n, p in self.root.terms) and all(name in lx.names for lx in self.lexers):
                 one = re.fullmatch(r"\(\?:(\[[^\]]*\])\)\+|(\[[^\]]*\])\+", terms[name])  # [...]+: [...]*
                 return f"{one[1] or one[2]}*" if one else f"(?:{terms[name]})*"
         return ""
@@ -343,19 +344,19 @@ class Parser:
         ignored ones skipped) and where lexing goes on: ``(token, end, line, column)``; the
         token is None at the end of the text."""
         lexer = self.state_lexer[self._stack[-1]]
-        by_char, ignore, n = lexer._by_char, self.ignore, len(text)
-        while pos < n:
-            ch = text[pos]
-            m = (by_char.get(ch) or lexer._for_char(ch))(text, pos)
+        ignore, n = self.ignore, len(text)
+        while pos < n:  # (the regexes :meth:`parse` compiled: the terminal's text is its group)
+            m = lexer.match(text, pos, True)
             allowed, found = None, lexer
             if m is None:
                 # Not a terminal of this state: lex it with every terminal for a better error.
                 allowed = lexer.names - ignore
-                m = self.root.match(text, pos)
+                m = self.root.match(text, pos, True)
                 if m is None:
                     raise UnexpectedCharacters(text, pos, line, col)
                 found = self.root
-            value, type_ = m.group(0), m.lastgroup
+            type_ = m.lastgroup
+            value = m.group(type_)
             if type_ in found.unless:
                 type_ = found.unless[type_].get(value, type_)
             end = pos + len(value)
