@@ -6,6 +6,9 @@ without importing Lark (importing Lark alone costs more than starting Python), s
 ``fwc check`` starts fast.  The module is generated into the build tree only, never
 committed, so a grammar change can never meet stale tables; in a source tree (or an
 editable install) fwc computes the same tables from the grammar on first use.
+
+It also writes ``fwc/_attrs_code.py``: the compiled code of the methods attrs generates for
+fwc's classes (:mod:`fwc.attrs_code`), which attrs would otherwise compile at every start.
 """
 
 import os
@@ -29,6 +32,16 @@ def generate_tables(grammar_path: str) -> str:
             f"GRAMMAR = {text!r}\n\nTABLES = {export(text)!r}\n")
 
 
+def generate_attrs_code(build_lib: str) -> str | None:
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)
+    try:
+        from fwc.attrs_code import build_module
+    finally:
+        sys.path.remove(here)
+    return build_module(build_lib)
+
+
 class BuildPy(build_py):
     def run(self):
         super().run()
@@ -39,7 +52,14 @@ class BuildPy(build_py):
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(target, "w", encoding="utf-8") as f:
             f.write(generate_tables(os.path.join(here, "grammars", "fwc.lark")))
-        self.byte_compile([target])
+        code = os.path.join(self.build_lib, "fwc", "_attrs_code.py")
+        if os.path.exists(code):
+            os.remove(code)  # a previous build's: not to be used while recording
+        text = generate_attrs_code(self.build_lib)
+        if text is not None:
+            with open(code, "w", encoding="utf-8") as f:
+                f.write(text)
+        self.byte_compile([target] + ([code] if text is not None else []))
 
 
 setup(cmdclass={"build_py": BuildPy})

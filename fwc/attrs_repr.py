@@ -17,6 +17,10 @@ from typing import Any, Callable
 
 import attrs
 
+from .attrs_code import install
+
+install()  # before fwc's attrs classes are created: their methods compiled at build time
+
 
 def generic_repr(cls: Any) -> Any:
     """Give an attrs class made with ``repr=False`` the ``__repr__`` attrs would write (unless
