@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any
 
-from .commands import BUILTIN_COMMANDS, HELP
+from .commands import BUILTIN_COMMANDS, HELP, FwcOnUse, declared_command
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -405,23 +405,6 @@ COMMANDS = {"check": cmd_check, "compile": cmd_compile, "decompile": cmd_decompi
 assert set(COMMANDS) == BUILTIN_COMMANDS, "fwc.commands.BUILTIN_COMMANDS lists the built-in commands"
 
 
-def _declared_command(name: str) -> dict[str, Any] | None:
-    """``{name: (configure, run, help, plugin)}`` when one of fwc's own plugins declares command
-    ``name`` in the entry-point group ``fwc.commands`` (value: the plugin module) and registers it:
-    only that module is loaded, not every plugin (their commands never shadow fwc's own)."""
-    from .host import SELF_DIST, entry_points
-
-    for ep in entry_points("fwc.commands"):
-        if ep.name == name and ep.dist == SELF_DIST:
-            found: dict[str, Any] = {}
-
-            def register(cmd, configure, run, help=""):
-                found[cmd] = (configure, run, help, ep.value)
-            ep.load().fwc_register_commands(register=register)
-            return {name: found[name]} if name in found else None
-    return None
-
-
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
@@ -434,11 +417,9 @@ def main(argv=None) -> int:
         plugin_commands = None
         first = next((a for a in argv if not a.startswith("-")), None)
         if first not in BUILTIN_COMMANDS and (first is not None or not argv or "-h" in argv or "--help" in argv):
-            from .api import Fwc
-
-            fwc = Fwc(debug=debug)
             # fwc's own command run as `fwc NAME ...` loads only the plugin that declares it
-            declared = _declared_command(first) if argv and argv[0] == first else None
+            declared = declared_command(first) if argv and argv[0] == first else None
+            fwc = FwcOnUse(debug)
             plugin_commands = declared or fwc.host.commands
         args = None
         if plugin_commands is None and first in BUILTIN_COMMANDS:

@@ -106,8 +106,8 @@ def test_memblock_run_error_location(tmp_path):
 def test_declared_commands_are_the_registered_ones():
     """`fwc memblock ...` loads only the plugin that declares the command (entry-point group
     fwc.commands): each declared command is registered by its module, every command of fwc's
-    own plugins is declared, and the fast path loads neither fwc.model nor another plugin."""
-    from fwc.cli import _declared_command
+    own plugins is declared, and the fast path loads neither fwc.model, pluggy nor another plugin."""
+    from fwc.commands import declared_command as _declared_command
     from fwc.host import SELF_DIST, entry_points
 
     declared = {ep.name: ep.value for ep in entry_points("fwc.commands") if ep.dist == SELF_DIST}
@@ -118,8 +118,10 @@ def test_declared_commands_are_the_registered_ones():
         assert got is not None and set(got) == {name} and got[name][3] == module
         assert got[name][1] is Fwc().host.commands[name][1]
     code = ("import sys; from fwc.cli import main; main(['memblock', 'run', '-']); "
-            "print(sorted(m for m in sys.modules if m.startswith(('fwc', 'attr'))))")
+            "print(sorted(m for m in sys.modules if m.startswith(('fwc', 'attr', 'pluggy'))))")
     r = subprocess.run([sys.executable, "-c", code], input="add 0 1M\n", capture_output=True, text=True, cwd=ROOT)
     assert r.stdout.startswith("add 0\n"), r.stderr
     loaded = r.stdout.splitlines()[1]
     assert "fwc.model" not in loaded and "attr" not in loaded and "fwc_plugins.acpi" not in loaded, loaded
+    # nor pluggy, the library API or the boot backend: the command's own module declares it
+    assert "pluggy" not in loaded and "'fwc.api'" not in loaded and "fwc_plugins.boot.backend" not in loaded, loaded
