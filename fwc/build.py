@@ -26,7 +26,7 @@ from .events import build_events
 from .elaborate import U64, Elaborator, Loader, undecodable
 from .mistakes import warn_size
 from .suggest import did_you_mean
-from .syntax import Stmt
+from .syntax import Num, Stmt
 
 __all__ = ["load", "build_machine", "Loader", "Elaborator", "undecodable"]
 
@@ -362,12 +362,14 @@ def _node_item(el, st, memory: list, inits: list, its: list, M) -> bool:
     any other statement."""
     k, sa = st.kind, st.args
     if k == "memory":
-        base = el.eval(sa["base"], "address") if sa["base"] is not None else None
-        size = el.eval(sa["size"], "size")
-        warn_size(el, size, sa["size"])
-        if size is None or (sa["base"] is not None and base is None):
+        b, z = sa["base"], sa["size"]
+        # a number in range is its value (what el.eval returns for it, without the calls)
+        base = b.value if type(b) is Num and 0 <= b.value <= U64 else el.eval(b, "address") if b is not None else None
+        size = z.value if type(z) is Num and 0 <= z.value <= U64 else el.eval(z, "size")
+        warn_size(el, size, z)
+        if size is None or (b is not None and base is None):
             return True
-        flags = {f.value for f in sa["flags"]}
+        flags = {f.value for f in sa["flags"]} if sa["flags"] else ()
         memory.append(M.MemoryRange(-1 if base is None else base, size,
                                     hotpluggable="hotpluggable" in flags,
                                     nonvolatile="nonvolatile" in flags,
@@ -420,6 +422,7 @@ def _cpus(el, st, cpus: list, M) -> None:
     clock = el.eval(sa["clock"], "clock domain", 0, 0xFFFFFFFF) if sa.get("clock") is not None else 0
     if clock is None:
         return
+    enabled, online_capable, x2apic = "disabled" not in flags, "online-capable" in flags, "x2apic" in flags
     for item in sa["items"]:
         first = el.eval(item.first, "APIC ID", 0, 0xFFFFFFFF)
         last = first if item.last is None else el.eval(item.last, "APIC ID", 0, 0xFFFFFFFF)
@@ -436,9 +439,9 @@ def _cpus(el, st, cpus: list, M) -> None:
             el.cpus_seen = MAX_CPUS + 1
             break
         el.cpus_seen = seen + last - first + 1
-        for apic in range(first, last + 1):
-            cpus.append(M.Cpu(apic, enabled="disabled" not in flags, online_capable="online-capable" in flags,
-                              x2apic="x2apic" in flags, span=item.span, clock_domain=clock))
+        Cpu, span = M.Cpu, item.span
+        cpus += [Cpu(apic, enabled=enabled, online_capable=online_capable, x2apic=x2apic, span=span,
+                     clock_domain=clock) for apic in range(first, last + 1)]
 
 
 def _initiator(el, st, M):

@@ -270,6 +270,7 @@ class Parser:
         #: per rule: (origin, size, callback), callback None for a rule whose value is its one child
         self.reduce = [(r[0], r[1], None if r[1] == 1 and r[3] and r[4] is None else cb)
                        for r, cb in zip(tables["rules"], self.callbacks)]
+        self._units: dict = {}  # (state below, state, terminal) -> :meth:`_unit_chain`
 
     def _suffix(self, tables) -> str:
         """The regex of the whitespace a token is followed by, for ``match(ws=True)``: an ignored
@@ -392,7 +393,7 @@ class Parser:
         self._values = values
         self.end_state = end_state
         states, reduce, state_lexer, ignore = self.states, self.reduce, self.state_lexer, self.ignore
-        new, Tok = str.__new__, Token
+        new, Tok, units = str.__new__, Token, self._units
         pos, last, n = 0, None, len(text)
         # where lines end: the line of ``pos`` is the first with ends[line - 1] > pos
         ends = list(accumulate(map((1).__add__, map(len, text.split("\n")))))
@@ -450,8 +451,9 @@ class Parser:
                     values.append(tok)
                     break
                 origin, size, callback = reduce[-1 - act]
-                if callback is None:  # ``?rule`` of one child: the child is the value
-                    stack[-1] = states[stack[-2]][origin]
+                if callback is None:  # ``?rule`` of one child: the child is the value (a chain at once)
+                    top = units.get(key := (stack[-2], stack[-1], type_))
+                    stack[-1] = top if top is not None else units.setdefault(key, self._unit_chain(key, origin))
                 else:
                     if size:
                         children = values[-size:]
@@ -465,6 +467,15 @@ class Parser:
                     return values[-1]
             if type_ == "$END":  # shifted
                 return None
+
+    def _unit_chain(self, key, origin):
+        """The state after a ``?rule`` reduction to ``origin`` (``key``: the states below and on
+        top, the terminal) and the ``?rule`` reductions that follow it on that terminal."""
+        (below, _, type_), states, reduce = key, self.states, self.reduce
+        top = states[below][origin]
+        while type_ != "$END" and (a := states[top].get(type_)) is not None and a < 0 and reduce[-1 - a][2] is None:
+            top = states[below][reduce[-1 - a][0]]
+        return top
 
     def copy_state(self):
         return list(self._stack), self._values_copy(self._values)

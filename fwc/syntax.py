@@ -176,10 +176,9 @@ class _Builder:
 
     # -- expressions
     def number(self, c):
-        text = str(c[0])
-        if len(text) > 60:  # far beyond any field; int() of huge literals is slow or refused
-            return _new(Num, (1 << 1024, self._tspan(c[0])))
-        return _new(Num, (parse_number(text), self._tspan(c[0])))
+        tok = c[0]  # (a literal far beyond any field is not int()ed: slow or refused)
+        value = 1 << 1024 if len(tok) > 60 else parse_number(tok)
+        return _new(Num, (value, _new(Span, (self.file, tok.line, tok.column, tok.end_line, tok.end_column))))
 
     def name(self, c):
         return _new(Name, (str(c[0]), self._tspan(c[0])))
@@ -311,12 +310,12 @@ class _Builder:
         return self._word(c[0])
 
     def mem_flag(self, c):
-        return self._word(c[0])
+        return _new(Word, (str(c[0]), self._tspan(c[0])))
 
     gi_flag = mem_flag
 
     def memory(self, c):
-        return self._stmt("memory", c, base=c[1], size=c[3], flags=list(c[4:]))
+        return _new(Stmt, ("memory", self._span(c), {"base": c[1], "size": c[3], "flags": c[4:]}))
 
     def dimm(self, c):
         return self._stmt("dimm", c, size=c[2], at=c[4], nonvolatile=c[5] is not None)
