@@ -439,9 +439,8 @@ def _cpus(el, st, cpus: list, M) -> None:
             el.cpus_seen = MAX_CPUS + 1
             break
         el.cpus_seen = seen + last - first + 1
-        Cpu, span = M.Cpu, item.span
-        cpus += [Cpu(apic, enabled=enabled, online_capable=online_capable, x2apic=x2apic, span=span,
-                     clock_domain=clock) for apic in range(first, last + 1)]
+        Cpu, span = M.Cpu, item.span  # (Cpu's fields in order: positional arguments cost less than keywords)
+        cpus += [Cpu(apic, enabled, online_capable, x2apic, span, clock) for apic in range(first, last + 1)]
 
 
 def _initiator(el, st, M):

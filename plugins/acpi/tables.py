@@ -67,7 +67,7 @@ def _cpu_entries(machine: Machine, pairs: list[tuple[Node, Cpu]], packed: bool =
     gicc, x2apic, apic = (M.SRAT_CPU[k] for k in (SratType.GICC_AFFINITY, SratType.X2APIC_CPU_AFFINITY,
                                                    SratType.CPU_AFFINITY))
     cpus = [cpu for _, cpu in pairs]
-    entries = [gicc if arm else x2apic if cpu.needs_x2apic else apic for cpu in cpus]
+    entries = [gicc if arm else x2apic if cpu.x2apic or cpu.apic_id >= 255 else apic for cpu in cpus]  # needs_x2apic
     clocks = [cpu.clock_domain for cpu in cpus]
     # Enabled means "this affinity is valid" (module docstring), whatever the CPU's state
     out = _records(entries, cpus, ([node.pxm for node, _ in pairs], [True] * len(cpus)), ("pxm", "enabled"),
@@ -268,7 +268,7 @@ def madt(machine: Machine, packed: bool = False) -> Table | None:
     x2 = any(c.apic_id > 254 for c in node_cpus)
     if listed is None:
         lapic, x2apic = M.LOCAL_APIC, M.LOCAL_X2APIC
-        entries = _records([x2apic if c.needs_x2apic or uid > 255 else lapic  # as _lapic
+        entries = _records([x2apic if c.x2apic or c.apic_id >= 255 or uid > 255 else lapic  # as _lapic (needs_x2apic)
                             for uid, c in enumerate(node_cpus)], node_cpus, (list(range(len(node_cpus))),),
                            ("uid",), packed)
         entries += _interrupts(machine, x2)
