@@ -31,7 +31,7 @@ __all__ = ["BUILTIN_CHECKS", "builtin_registry", "CODE_MAX", "CODE_MIN", "LEVELS
 def _overlaps(items: Sequence[Any], key: Callable[[Any], tuple[int, int]] = lambda x: (x.base, x.end)
               ) -> list[tuple[Any, Any]]:
     """Pairs of overlapping items, by sweeping ranges sorted by start: O(n log n)."""
-    ordered = sorted((key(x) + (i, x) for i, x in enumerate(items)), key=lambda t: (t[0], t[1], t[2]))
+    ordered = sorted([key(x) + (i, x) for i, x in enumerate(items)])  # (i is unique: items are never compared)
     out = []
     reach_end, reach_item = None, None
     for start, end, _, item in ordered:
