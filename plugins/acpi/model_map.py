@@ -177,10 +177,12 @@ class Entry:
                 f"lambda o{''.join(', ' + p for p in params.values())}: Subtable(T, {source})", env)
         return make
 
-    def flat(self, *given: str) -> Callable[..., tuple] | None:
+    def flat(self, *given: str) -> Callable[..., list] | None:
         """The values :meth:`recorder` ``(*given)`` puts in a record, as a tuple in the layout's
-        field order (what the encoder packs for a record of plain integers), as a function of
-        ``(obj, *values)``; None when this entry's records are not all plain integers."""
+        field order (what the encoder packs for a record of plain integers), for a run of
+        records: a function of ``(objs, *columns)`` (one value of each column per object)
+        returning the tuples, in one comprehension; None when this entry's records are not all
+        plain integers."""
         key = ("flat", *given)
         if key not in self._recorders:
             c = struct_codec(self.struct)
@@ -192,8 +194,9 @@ class Entry:
             else:
                 values = ", ".join(fields.get(k, repr(defaults[k]) if type(defaults.get(k)) is int else f"D[{k!r}]")
                                    for k in keys)  # (an integer default written in)
-                self._recorders[key] = eval(  # noqa: S307
-                    f"lambda o{''.join(f', _{i}' for i in range(len(given)))}: ({values},)", self._env)
+                cols = "".join(f", c{i}" for i in range(len(given)))
+                each = f"o{''.join(f', _{i}' for i in range(len(given)))} in zip(objs{cols})" if given else "o in objs"
+                self._recorders[key] = eval(f"lambda objs{cols}: [({values},) for {each}]", self._env)  # noqa: S307
         return self._recorders[key]
 
     def default(self, attr: str) -> Any:

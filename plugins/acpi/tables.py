@@ -92,7 +92,7 @@ def _records(entries: list[M.Entry], objs: list, columns: tuple[list, ...], give
         i += k
         if packed and k > 1:
             flat = e.flat(*given)
-            data = pack_values(e.struct, list(map(flat, run, *cols))) if flat is not None else None
+            data = pack_values(e.struct, flat(run, *cols)) if flat is not None else None
             if data is not None and e.type is not None:
                 out.append(Subtable(e.type, None, raw=data))
                 continue
