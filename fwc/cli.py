@@ -12,7 +12,8 @@ import os
 import sys
 from typing import Any
 
-from .commands import BUILTIN_COMMANDS, HELP, FwcOnUse, declared_command
+from .commands import BUILTIN_COMMANDS, HELP
+from .plugin_commands import FwcOnUse, declared_command
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 

@@ -107,7 +107,7 @@ def test_declared_commands_are_the_registered_ones():
     """`fwc memblock ...` loads only the plugin that declares the command (entry-point group
     fwc.commands): each declared command is registered by its module, every command of fwc's
     own plugins is declared, and the fast path loads neither fwc.model, pluggy nor another plugin."""
-    from fwc.commands import declared_command as _declared_command
+    from fwc.plugin_commands import declared_command as _declared_command
     from fwc.host import SELF_DIST, entry_points
 
     declared = {ep.name: ep.value for ep in entry_points("fwc.commands") if ep.dist == SELF_DIST}
