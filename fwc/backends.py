@@ -103,19 +103,21 @@ class BackendContext:
         self.budget.used += len(data)
         self.artifacts.append(Artifact(self.backend.name, path, bytes(data)))
 
-    def reserve(self, nbytes: int) -> bool:
+    def reserve(self, nbytes: int, why: str | None = None) -> bool:
         """Whether ``nbytes`` more output fit the compile's output bound; when they do not,
         ``output-size`` is reported and the compile stops.  A backend that can tell from the
         machine, before the work, how much it will at least write calls this first, so that
-        an output too large is refused before it is made (``emit`` checks it too)."""
+        an output too large is refused before it is made (``emit`` checks it too).  ``why``
+        replaces "writes at least N more after M" in the message, for work past the bound
+        whose result is not written whole."""
         b = self.budget
         if b.fits(nbytes):
             return True
         if not b.exceeded:
             b.exceeded = True
             self.error("output-size", f"the outputs would pass {b.limit} bytes: backend '{self.backend.name}' "
-                                      f"writes at least {nbytes} more after {b.used} (--allow-large-output or "
-                                      "Fwc(max_output=None) writes them)", self.machine.span)
+                                      f"{why or f'writes at least {nbytes} more after {b.used}'} (--allow-large-"
+                                      "output or Fwc(max_output=None) writes them)", self.machine.span)
         return False
 
     def room(self) -> int | None:

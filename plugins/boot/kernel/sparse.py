@@ -109,6 +109,7 @@ def vmemmap_populate(k: Kernel, nid: int, spans: list[tuple[int, int]], buffered
                     tables.add((level, key))
                     todo.append((max(lo, key * span), i, level))
         if not buffered:  # one allocation per section: the output is as long as the loop
+            k.out.expect((hi - lo) * len(f"memmap of node {nid} section 0 (vmemmap_populate)"))
             todo += [(sec, len(VMEMMAP_TABLES), "") for sec in range(lo, hi)]
     todo.sort()
     for sec, _, level in todo:
