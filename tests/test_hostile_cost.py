@@ -176,3 +176,19 @@ def test_memory_blocks_as_runs_behave_as_a_dict_of_blocks():
         got = {i: [m.nid, m.state, m.zone] for a, e, m in blocks.runs() for i in range(a, e)}
         assert got == ref
         assert blocks.ids(lambda m: m.state == "offline") == sorted(i for i, v in ref.items() if v[1] == "offline")
+
+
+def test_a_memmap_that_cannot_be_allocated_ends_the_node_as_sparse_init_nid_does():
+    """64 TiB hot-pluggable under movable_node: its memmap (1 TiB) finds no room outside it, so
+    each section's memmap is allocated alone until one fails; Linux's sparse_init_nid() then
+    prints its error and allocates nothing more for the node (mm/sparse.c), where fwc 0.1 went
+    on failing for every one of the node's 524,288 sections (tokens seed 10000793 at 1 PiB)."""
+    from fwc_plugins.boot.sim import simulate
+
+    text = ('machine "m" { node 0 { cpus 0-3 memory 0 size 3G } node 1 { cpus 4-7 memory 4G size 64T '
+            'hotpluggable } kernel at 16M size 52M cmdline "movable_node" }')
+    b = simulate(Fwc().load(text=text, name="m.fwc").machine)
+    assert b.dmesg.count("sparse_init_nid: node[1] memory map backing failed. Some memory will not be available.") == 1
+    failed = [line for line in b.log if line.startswith("# allocation failed: memmap of node 1 section")]
+    assert len(failed) == 1 and len(b.log) < 50_000
+    assert any("memory map backing failed" in n for n in b.notes)

@@ -99,7 +99,8 @@ def vmemmap_populate(k: Kernel, nid: int, spans: list[tuple[int, int]], buffered
     order: the page-table pages the section's vmemmap needs first (vmemmap_alloc_block_zero on the
     node), then its memmap block from the node's buffer, or allocated alone (vmemmap_alloc_block)
     when there is none.  Worked out per table page, not per section: a table page is allocated at
-    the first section of the spans it covers, in level order."""
+    the first section of the spans it covers, in level order.  The first allocation that fails
+    ends the node, as sparse_init_nid() (mm/sparse.c) does: "memory map backing failed"."""
     tables = k.zones.vmemmap_tables
     todo: list[tuple[int, int, str]] = []  # (section, level index, level) in the order they are allocated
     for lo, hi in spans:
@@ -108,15 +109,36 @@ def vmemmap_populate(k: Kernel, nid: int, spans: list[tuple[int, int]], buffered
                 if (level, key) not in tables:
                     tables.add((level, key))
                     todo.append((max(lo, key * span), i, level))
-        if not buffered:  # one allocation per section: the output is as long as the loop
-            k.out.expect((hi - lo) * len(f"memmap of node {nid} section 0 (vmemmap_populate)"))
-            todo += [(sec, len(VMEMMAP_TABLES), "") for sec in range(lo, hi)]
     todo.sort()
-    for sec, _, level in todo:
-        if level:
-            k.alloc("alloc_try_nid_raw", f"vmemmap page table ({level}) for node {nid} (vmemmap_populate)", PAGE,
-                    PAGE, MAX_DMA_ADDRESS, 0, nid)
-        else:
-            k.alloc("alloc_try_nid_raw", f"memmap of node {nid} section {sec} (vmemmap_populate)",
-                    SECTION_MEMMAP, SECTION_MEMMAP, MAX_DMA_ADDRESS, 0, nid)
+    # without a buffer, each section's memmap is allocated alone after its table pages: the
+    # sections are walked in order, never listed (one allocation per section: the output is as
+    # long as the loop)
+    sections = (sec for lo, hi in spans for sec in range(lo, hi)) if not buffered else iter(())
+    t = 0
+    for sec in sections:
+        while t < len(todo) and todo[t][0] <= sec:
+            if not _table_page(k, nid, todo[t][2]):
+                return
+            t += 1
+        if not k.alloc("alloc_try_nid_raw", f"memmap of node {nid} section {sec} (vmemmap_populate)",
+                       SECTION_MEMMAP, SECTION_MEMMAP, MAX_DMA_ADDRESS, 0, nid):
+            return _backing_failed(k, nid)
+    for _, _, level in todo[t:]:
+        if not _table_page(k, nid, level):
+            return
 
+
+def _table_page(k: Kernel, nid: int, level: str) -> int:
+    a = k.alloc("alloc_try_nid_raw", f"vmemmap page table ({level}) for node {nid} (vmemmap_populate)", PAGE,
+                PAGE, MAX_DMA_ADDRESS, 0, nid)
+    if not a:
+        _backing_failed(k, nid)
+    return a
+
+
+def _backing_failed(k: Kernel, nid: int) -> None:
+    """sparse_init_nid()'s error path: the node's later sections get no memmap."""
+    k.pr(f"sparse_init_nid: node[{nid}] memory map backing failed. Some memory will not be available.")
+    k.out.notes.append(f"node {nid}: its memmap could not be allocated (memory map backing failed); fwc does not "
+                       "model vmemmap_populate_basepages()'s 4 KiB fallback before it, nor the sections Linux "
+                       "then marks not present: the zones predicted past this point are not Linux's")

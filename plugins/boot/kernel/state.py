@@ -300,13 +300,6 @@ class BootLog:
             raise OutputBound(self._counted[2])
 
 
-    def expect(self, nbytes: int) -> None:
-        """``nbytes`` more are certain to come (a loop about to run): raise :class:`OutputBound`
-        now when they pass ``limit``, before the loop is worked out."""
-        if self.limit is not None and self.floor() + nbytes > self.limit:
-            raise OutputBound(self._counted[2] + nbytes)
-
-
 class OutputBound(Exception):
     """The simulated boot's outputs pass the output bound: ``floor`` bytes at least, so far."""
 
