@@ -162,8 +162,7 @@ def generate(ctx):
         ctx.reserve(e.floor)
         return
     # the boots compared with it (policies.txt, kernels.txt) are not written whole, but one past
-    # the same bound is not simulated either: it stops when it passes (seed policy of 1 PiB
-    # hot-pluggable memory: a memmap per section, 17M log lines, 42 s and 4 GiB before)
+    # the same bound is not simulated either: it stops when it passes
     other_policy = next(p for p in POLICIES if p != policy)
     compared = {(other_policy, kernel): f"policy {other_policy}",
                 **{(policy, k): f"Linux {k}" for k in KERNELS if k != kernel}}
@@ -173,8 +172,8 @@ def generate(ctx):
             boots[pol, k] = simulate(m, policy=pol, cmdline=cmdline, dsdt_size=dsdt, kernel=k, limit=room,
                                      build=build if k == kernel else None)
         except OutputBound as e:
-            ctx.reserve(room + 1 if room is not None else e.floor, f"compares the boot with {label}'s, whose "
-                        f"memblock log and allocations alone take at least {e.floor} bytes")
+            ctx.reserve(e.floor, f"compares the boot with {label}'s, whose memblock log and allocations alone "
+                                 f"take at least {e.floor} bytes")
             return
     other = boots[other_policy, kernel]
     kernels = {k: boots.get((policy, k), main) for k in KERNELS}
